@@ -1,0 +1,110 @@
+#ifndef ICL_CORE_LINALG_HPP
+#define ICL_CORE_LINALG_HPP
+
+/// Dense products behind the GEMM-shaped metrics.
+///
+/// Operands are row-major blocks of the compute type (float or double) with a leading
+/// dimension. With ICL_USE_BLAS (the `icl_metrics::blas` component) the products call the
+/// Fortran BLAS routines ?GEMM and ?SYRK — SYRK computes one triangle of A·Aᵀ and so does half
+/// the work of GEMM; otherwise Eigen's own products do the same job.
+
+#include <climits>
+#include <cstddef>
+#include <type_traits>
+
+#include <Eigen/Core>
+
+#include "icl/config.hpp"
+#include "icl/core/error.hpp"
+
+#if ICL_HAS_BLAS
+extern "C" {
+void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const float* alpha,
+            const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c,
+            const int* ldc);
+void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const double* alpha,
+            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
+            const int* ldc);
+void ssyrk_(const char* uplo, const char* trans, const int* n, const int* k, const float* alpha, const float* a,
+            const int* lda, const float* beta, float* c, const int* ldc);
+void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha, const double* a,
+            const int* lda, const double* beta, double* c, const int* ldc);
+}
+#endif
+
+namespace icl::detail {
+
+template <class C>
+using row_major_map = Eigen::Map<Eigen::Matrix<C, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
+template <class C>
+using const_row_major_map =
+    Eigen::Map<const Eigen::Matrix<C, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
+
+#if ICL_HAS_BLAS
+inline int blas_int(std::size_t value, const char* what) {
+  if (value > static_cast<std::size_t>(INT_MAX)) {
+    throw_invalid("icl::detail::blas", what, " = ", value, " exceeds the BLAS integer range");
+  }
+  return static_cast<int>(value);
+}
+#endif
+
+/// out = A·Bᵀ: A is rows_a x k (leading dimension lda), B is rows_b x k (ldb), out is
+/// rows_a x rows_b (ldo); all row-major.
+template <class C>
+void product_abt(const C* a, std::size_t rows_a, std::size_t lda, const C* b, std::size_t rows_b, std::size_t ldb,
+                 std::size_t k, C* out, std::size_t ldo) {
+  static_assert(std::is_same_v<C, float> || std::is_same_v<C, double>, "compute type is float or double");
+  if (rows_a == 0 || rows_b == 0) return;
+#if ICL_HAS_BLAS
+  // Row-major X (r x c) is the column-major matrix Xᵀ. out_cmᵀ = B·Aᵀ, so call GEMM('T', 'N')
+  // with B first: (k x rows_b)ᵀ · (k x rows_a).
+  const int m = blas_int(rows_b, "rows"), n = blas_int(rows_a, "rows"), kk = blas_int(k, "depth");
+  const int la = blas_int(lda, "lda"), lb = blas_int(ldb, "ldb"), lo = blas_int(ldo, "ldo");
+  const C one = 1, zero = 0;
+  if constexpr (std::is_same_v<C, float>) {
+    sgemm_("T", "N", &m, &n, &kk, &one, b, &lb, a, &la, &zero, out, &lo);
+  } else {
+    dgemm_("T", "N", &m, &n, &kk, &one, b, &lb, a, &la, &zero, out, &lo);
+  }
+#else
+  const_row_major_map<C> A(a, static_cast<Eigen::Index>(rows_a), static_cast<Eigen::Index>(k),
+                           Eigen::OuterStride<>(static_cast<Eigen::Index>(lda)));
+  const_row_major_map<C> B(b, static_cast<Eigen::Index>(rows_b), static_cast<Eigen::Index>(k),
+                           Eigen::OuterStride<>(static_cast<Eigen::Index>(ldb)));
+  row_major_map<C> O(out, static_cast<Eigen::Index>(rows_a), static_cast<Eigen::Index>(rows_b),
+                     Eigen::OuterStride<>(static_cast<Eigen::Index>(ldo)));
+  O.noalias() = A * B.transpose();
+#endif
+}
+
+/// The upper triangle (j >= i) of out = A·Aᵀ: A is rows x k (lda), out is rows x rows (ldo),
+/// row-major. The strict lower triangle of out is left unspecified.
+template <class C>
+void product_aat_upper(const C* a, std::size_t rows, std::size_t lda, std::size_t k, C* out, std::size_t ldo) {
+  static_assert(std::is_same_v<C, float> || std::is_same_v<C, double>, "compute type is float or double");
+  if (rows == 0) return;
+#if ICL_HAS_BLAS
+  // Row-major upper triangle = column-major lower triangle; A row-major = column-major Aᵀ,
+  // so out_cm = (Aᵀ)ᵀ·Aᵀ is SYRK with trans = 'T'.
+  const int n = blas_int(rows, "rows"), kk = blas_int(k, "depth");
+  const int la = blas_int(lda, "lda"), lo = blas_int(ldo, "ldo");
+  const C one = 1, zero = 0;
+  if constexpr (std::is_same_v<C, float>) {
+    ssyrk_("L", "T", &n, &kk, &one, a, &la, &zero, out, &lo);
+  } else {
+    dsyrk_("L", "T", &n, &kk, &one, a, &la, &zero, out, &lo);
+  }
+#else
+  const_row_major_map<C> A(a, static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(k),
+                           Eigen::OuterStride<>(static_cast<Eigen::Index>(lda)));
+  row_major_map<C> O(out, static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(rows),
+                     Eigen::OuterStride<>(static_cast<Eigen::Index>(ldo)));
+  O.template triangularView<Eigen::Upper>().setZero();
+  O.template selfadjointView<Eigen::Upper>().rankUpdate(A);
+#endif
+}
+
+}  // namespace icl::detail
+
+#endif  // ICL_CORE_LINALG_HPP

@@ -1,0 +1,83 @@
+#ifndef ICL_CORE_PARALLEL_HPP
+#define ICL_CORE_PARALLEL_HPP
+
+/// Parallel loops that give the same result at any thread count.
+///
+/// With OpenMP enabled (the `icl_metrics::openmp` component) loops run on OpenMP threads;
+/// otherwise serially. Determinism comes from the callers: every loop body writes only its own
+/// outputs, and reductions go through parallel_reduce, which cuts the range into chunks whose
+/// boundaries depend only on the range (never on the thread count) and adds the chunk results in
+/// chunk order.
+
+#include <cstddef>
+#include <exception>
+#include <mutex>
+#include <vector>
+
+#include "icl/config.hpp"
+
+#if ICL_HAS_OPENMP
+#include <omp.h>
+#endif
+
+namespace icl {
+
+/// Number of threads a parallel loop of the library may use (1 without OpenMP).
+inline int max_threads() noexcept {
+#if ICL_HAS_OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+namespace detail {
+
+/// Calls body(i) for every i in [begin, end), possibly in parallel. An exception thrown by any
+/// call is rethrown on the calling thread after the loop (the first one caught wins).
+template <class Body>
+void parallel_for(std::size_t begin, std::size_t end, Body&& body) {
+  if (end <= begin) return;
+#if ICL_HAS_OPENMP
+  const auto count = static_cast<std::ptrdiff_t>(end - begin);
+  if (count > 1 && omp_get_max_threads() > 1 && !omp_in_parallel()) {
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::ptrdiff_t k = 0; k < count; ++k) {
+      try {
+        body(begin + static_cast<std::size_t>(k));
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
+    return;
+  }
+#endif
+  for (std::size_t i = begin; i < end; ++i) body(i);
+}
+
+/// Sums chunk_value(first, last) over the chunks [first, last) of [0, count), each at most
+/// chunk_size long, in chunk order: the same floating-point result at any thread count.
+template <class Value, class ChunkValue>
+Value parallel_reduce(std::size_t count, std::size_t chunk_size, Value zero, ChunkValue&& chunk_value) {
+  if (count == 0) return zero;
+  if (chunk_size == 0) chunk_size = 1;
+  const std::size_t chunks = (count + chunk_size - 1) / chunk_size;
+  std::vector<Value> partial(chunks, zero);
+  parallel_for(0, chunks, [&](std::size_t c) {
+    const std::size_t first = c * chunk_size;
+    const std::size_t last = first + chunk_size < count ? first + chunk_size : count;
+    partial[c] = chunk_value(first, last);
+  });
+  Value total = zero;
+  for (const Value& v : partial) total += v;
+  return total;
+}
+
+}  // namespace detail
+}  // namespace icl
+
+#endif  // ICL_CORE_PARALLEL_HPP

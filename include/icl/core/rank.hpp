@@ -1,0 +1,97 @@
+#ifndef ICL_CORE_RANK_HPP
+#define ICL_CORE_RANK_HPP
+
+/// Rank statistics: average ranks with ties (scipy.stats.rankdata, method 'average') and the
+/// tie counts that the rank correlations of METRICS.md 1.4 need.
+///
+/// Everything here is O(m log m) in time (one sort of (value, index) pairs) and O(m) in memory.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "icl/core/error.hpp"
+
+namespace icl {
+namespace detail {
+
+/// A value with its position in the input, sorted by (value, position): ties keep input order.
+struct value_index {
+  double value;
+  std::size_t index;
+};
+
+/// Fills `out` with (x[k], k) for k < m, sorted ascending by value, ties by position.
+/// x must hold no NaN (the order would not be a strict weak order).
+inline void sort_with_index(const double* x, std::size_t m, std::vector<value_index>& out) {
+  out.resize(m);
+  for (std::size_t k = 0; k < m; ++k) out[k] = value_index{x[k], k};
+  std::sort(out.begin(), out.end(), [](const value_index& l, const value_index& r) {
+    return l.value < r.value || (l.value == r.value && l.index < r.index);
+  });
+}
+
+/// 1-based average ranks of x[0..m) written to out[0..m) (ties get the mean of the ranks they
+/// span). `scratch` is reused storage. x must hold no NaN; out may not alias x.
+inline void average_ranks_into(const double* x, std::size_t m, double* out, std::vector<value_index>& scratch) {
+  sort_with_index(x, m, scratch);
+  std::size_t first = 0;
+  while (first < m) {
+    std::size_t last = first + 1;
+    while (last < m && scratch[last].value == scratch[first].value) ++last;
+    // Sorted positions first..last-1 carry ranks first+1..last; their mean is (first+1+last)/2.
+    const double rank = 0.5 * static_cast<double>(first + 1 + last);
+    for (std::size_t t = first; t < last; ++t) out[scratch[t].index] = rank;
+    first = last;
+  }
+}
+
+/// Sum over the runs of equal values in a sorted range of t(t-1)/2: the number of tied pairs.
+template <class T>
+std::uint64_t tied_pairs_sorted(const T* sorted, std::size_t m) {
+  std::uint64_t pairs = 0;
+  std::size_t first = 0;
+  while (first < m) {
+    std::size_t last = first + 1;
+    while (last < m && sorted[last] == sorted[first]) ++last;
+    const auto run = static_cast<std::uint64_t>(last - first);
+    pairs += run * (run - 1) / 2;
+    first = last;
+  }
+  return pairs;
+}
+
+/// Index of the first NaN in x[0..m), or m when there is none.
+inline std::size_t first_nan(const double* x, std::size_t m) noexcept {
+  for (std::size_t k = 0; k < m; ++k) {
+    if (std::isnan(x[k])) return k;
+  }
+  return m;
+}
+
+}  // namespace detail
+
+/// Average ranks of `values`, 1-based, ties receiving the mean of the ranks they span — the
+/// result of scipy.stats.rankdata(values, method='average').
+///
+/// Parameters:
+///   values : the m values to rank; ±Inf is allowed (ranked first/last), NaN is not.
+///
+/// Returns: m ranks as doubles (each a whole or half-integer in [1, m]); empty for empty input.
+/// Throws icl::invalid_argument ("icl::average_ranks: ...") naming the index of a NaN value.
+/// Cost: O(m log m) time (one sort of (value, index) pairs), O(m) extra memory.
+inline std::vector<double> average_ranks(const std::vector<double>& values) {
+  const std::size_t m = values.size();
+  const std::size_t bad = detail::first_nan(values.data(), m);
+  if (bad != m) detail::throw_invalid("icl::average_ranks", "value ", bad, " of ", m, " is NaN (cannot be ranked)");
+  std::vector<double> ranks(m);
+  std::vector<detail::value_index> scratch;
+  detail::average_ranks_into(values.data(), m, ranks.data(), scratch);
+  return ranks;
+}
+
+}  // namespace icl
+
+#endif  // ICL_CORE_RANK_HPP

@@ -1,0 +1,53 @@
+# shellcheck shell=bash
+# Sourced by scripts/test and scripts/demo.
+#
+# icl_ensure_dependencies: checks that everything the build needs is present. What is missing is
+# installed with apt-get when running as root; otherwise the exact command is printed and the
+# function returns 1. When everything is present it does nothing (no apt-get call at all).
+
+# Succeeds when the Debian package $1 is installed.
+icl_deb_installed() {
+  [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) == installed ]]
+}
+
+# Prints the Debian packages still to install, one per line.
+icl_missing_packages() {
+  command -v cmake >/dev/null 2>&1 || echo cmake
+  command -v g++ >/dev/null 2>&1 || echo g++
+  command -v make >/dev/null 2>&1 || echo make
+  [[ -f /usr/include/eigen3/Eigen/Core ]] || icl_deb_installed libeigen3-dev || echo libeigen3-dev
+  icl_deb_installed catch2 || echo catch2
+  icl_deb_installed libopenblas-dev || echo libopenblas-dev
+  icl_deb_installed xtensor-dev || icl_deb_installed libxtensor-dev || echo xtensor-dev
+  icl_deb_installed libbenchmark-dev || echo libbenchmark-dev
+}
+
+icl_ensure_dependencies() {
+  local missing
+  missing=$(icl_missing_packages | tr '\n' ' ')
+  missing=${missing% }
+  [[ -z $missing ]] && return 0
+
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "Missing build dependencies (Debian package names): $missing" >&2
+    echo "This script installs them with apt-get; install the equivalents by hand." >&2
+    return 1
+  fi
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "Missing build dependencies: $missing" >&2
+    echo "Install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends $missing" >&2
+    return 1
+  fi
+
+  echo "Installing: $missing"
+  export DEBIAN_FRONTEND=noninteractive
+  # shellcheck disable=SC2086  # word splitting of the package list is intended
+  apt-get update && apt-get install -y --no-install-recommends $missing
+
+  missing=$(icl_missing_packages | tr '\n' ' ')
+  if [[ -n ${missing% } ]]; then
+    echo "Still missing after apt-get install: $missing" >&2
+    return 1
+  fi
+}

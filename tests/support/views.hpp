@@ -1,0 +1,70 @@
+// Test helpers: typed copies of reference data in the layouts users have (row-major
+// contiguous, column-major with padding), and tolerances per element type.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "icl/core/view.hpp"
+
+namespace icl_test {
+
+/// Owns a copy of a row-major double matrix converted to T, stored either row-major
+/// contiguous or column-major with a padded leading dimension (a strided view).
+template <class T>
+struct typed_matrix {
+  std::vector<T> storage;
+  icl::matrix_view<const T> view;
+};
+
+template <class T>
+typed_matrix<T> row_major(const std::vector<double>& values, std::size_t rows, std::size_t cols) {
+  typed_matrix<T> m;
+  m.storage.resize(rows * cols);
+  for (std::size_t k = 0; k < rows * cols; ++k) m.storage[k] = static_cast<T>(values[k]);
+  m.view = icl::make_matrix_view(m.storage.data(), rows, cols);
+  return m;
+}
+
+/// Column-major with leading dimension rows + padding: element (i, j) at i + j * (rows + padding).
+template <class T>
+typed_matrix<T> column_major_padded(const std::vector<double>& values, std::size_t rows, std::size_t cols,
+                                    std::size_t padding = 3) {
+  typed_matrix<T> m;
+  const std::size_t ld = rows + padding;
+  m.storage.assign(ld * cols, static_cast<T>(-12345.0));  // padding holds garbage that must not be read
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = 0; j < cols; ++j) m.storage[i + j * ld] = static_cast<T>(values[i * cols + j]);
+  }
+  m.view = icl::make_matrix_view(m.storage.data(), rows, cols, 1, static_cast<std::ptrdiff_t>(ld));
+  return m;
+}
+
+/// Both layouts, for tests that must pass on each.
+template <class T>
+std::vector<typed_matrix<T>> all_layouts(const std::vector<double>& values, std::size_t rows, std::size_t cols) {
+  std::vector<typed_matrix<T>> out;
+  out.push_back(row_major<T>(values, rows, cols));
+  out.push_back(column_major_padded<T>(values, rows, cols));
+  return out;
+}
+
+/// Relative tolerance against double references: 1e-10 for double inputs, 1e-4 for float.
+template <class T>
+constexpr double tolerance() {
+  return std::is_same_v<T, double> ? 1e-10 : 1e-4;
+}
+
+/// Element-wise agreement within the relative tolerance of T (absolute near zero).
+template <class T>
+void require_close(const std::vector<double>& actual, const std::vector<double>& expected, double scale = 1.0) {
+  REQUIRE(actual.size() == expected.size());
+  for (std::size_t k = 0; k < actual.size(); ++k) {
+    INFO("index " << k);
+    REQUIRE(actual[k] == Approx(expected[k]).epsilon(tolerance<T>()).margin(tolerance<T>() * scale));
+  }
+}
+
+}  // namespace icl_test
