@@ -1,0 +1,65 @@
+// Per-layer hypothesis alignment and the ICL effect (tests/data/rsa_layers.txt: scipy values).
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "icl/rsa/alignment.hpp"
+#include "support/fixture.hpp"
+#include "support/views.hpp"
+
+TEMPLATE_TEST_CASE("alignment_curve matches scipy per layer", "[rsa][layers]", float, double) {
+  const icl_test::fixture_file f("rsa_layers.txt");
+  const auto& shape = f.shape("H");  // layers, n, d
+  const std::size_t layers = shape[0], n = shape[1], d = shape[2];
+  const auto& h = f.values("H");
+  const auto hypothesis = icl::rsa::rdm_from_condensed(f.values("hyp"));
+
+  // [layers, n, d] C order, and the same tensor stored [n, layers, d] (layer is not the slowest axis).
+  std::vector<TestType> contiguous(h.begin(), h.end());
+  std::vector<TestType> interleaved(h.size());
+  for (std::size_t l = 0; l < layers; ++l)
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < d; ++j) interleaved[(i * layers + l) * d + j] = static_cast<TestType>(h[(l * n + i) * d + j]);
+  const auto a = icl::make_tensor_view<TestType, 3>(contiguous.data(), {layers, n, d});
+  const auto b = icl::make_tensor_view<TestType, 3>(interleaved.data(), {layers, n, d},
+                                                    {static_cast<std::ptrdiff_t>(d), static_cast<std::ptrdiff_t>(layers * d), 1});
+  for (const auto& H : {a, b}) {
+    const auto curve = icl::rsa::alignment_curve(H, hypothesis);
+    icl_test::require_close<TestType>(curve.values, f.values("align_spearman_correlation"));
+    REQUIRE(curve.peak_layer() == 2);
+
+    icl::rsa::alignment_params pearson;
+    pearson.distance = icl::rsa::dissimilarity::euclidean;
+    pearson.method = icl::rsa::comparison::pearson;
+    icl_test::require_close<TestType>(icl::rsa::alignment_curve(H, hypothesis, pearson).values,
+                                      f.values("align_pearson_euclidean"));
+
+    // The incremental form gives the same curve, layer by layer.
+    icl::rsa::alignment_tracker tracker(hypothesis);
+    for (std::size_t l = 0; l < layers; ++l) tracker.add_layer(H.matrix(l));
+    REQUIRE(tracker.curve().values == curve.values);
+
+    // ICL effect of a tensor against itself is zero; against a shuffled copy it is the difference.
+    const auto same = icl::rsa::icl_effect(H, H, hypothesis);
+    for (double v : same.delta.values) REQUIRE(v == 0.0);
+  }
+  const auto effect = icl::rsa::icl_effect(a, b, hypothesis);
+  for (std::size_t l = 0; l < layers; ++l) REQUIRE(effect.delta[l] == Approx(0.0).margin(1e-12));
+}
+
+TEST_CASE("alignment rejects mismatched shapes", "[rsa][layers][errors]") {
+  using Catch::Contains;
+  std::vector<double> h(2 * 4 * 3);
+  for (std::size_t k = 0; k < h.size(); ++k) h[k] = static_cast<double>((k * 7) % 11);
+  const auto H = icl::make_tensor_view<double, 3>(h.data(), {2, 4, 3});
+  const auto H3 = icl::make_tensor_view<double, 3>(h.data(), {1, 4, 3});
+  const auto wrong = icl::rsa::rdm_from_condensed({1, 2, 3});
+  REQUIRE_THROWS_WITH(icl::rsa::alignment_curve(H, wrong),
+                      Contains("icl::rsa::hypothesis_alignment: H has 4 rows (prompts) but the hypothesis RDM has n = 3"));
+  const auto hyp = icl::rsa::rdm_from_condensed({1, 2, 3, 4, 5, 6});
+  REQUIRE_THROWS_WITH(icl::rsa::icl_effect(H, H3, hyp), Contains("icl::rsa::icl_effect: with_icl has 2 layers, without_icl has 1"));
+  const auto empty = icl::make_tensor_view<double, 3>(h.data(), {0, 4, 3});
+  REQUIRE_THROWS_WITH(icl::rsa::alignment_curve(empty, hyp), Contains("H has no layers"));
+  icl::layer_curve nan_curve{{std::nan("")}};
+  REQUIRE_THROWS_WITH(nan_curve.peak_layer(), Contains("icl::layer_curve::peak_layer"));
+}
