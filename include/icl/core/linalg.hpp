@@ -11,11 +11,15 @@
 #include <climits>
 #include <cstddef>
 #include <type_traits>
+#include <vector>
 
 #include <Eigen/Core>
 
 #include "icl/config.hpp"
 #include "icl/core/error.hpp"
+#include "icl/core/matrix.hpp"
+#include "icl/core/parallel.hpp"
+#include "icl/core/view.hpp"
 
 #if ICL_HAS_BLAS
 extern "C" {
@@ -105,6 +109,50 @@ void product_aat_upper(const C* a, std::size_t rows, std::size_t lda, std::size_
 #endif
 }
 
+/// Rows [first, first + count) of X as a row-major block of C: the input itself when its rows
+/// are already contiguous in C (no copy), otherwise converted into `buffer`.
+template <class C, class T>
+const C* rows_as_compute(matrix_view<const T> X, std::size_t first, std::size_t count, std::vector<C>& buffer,
+                         std::size_t& leading_dimension) {
+  const std::size_t d = X.cols();
+  if constexpr (std::is_same_v<std::remove_cv_t<T>, C>) {
+    if (X.col_stride() == 1 && X.row_stride() >= static_cast<std::ptrdiff_t>(d) && X.row_stride() > 0) {
+      leading_dimension = static_cast<std::size_t>(X.row_stride());
+      return X.row_data(first);
+    }
+  }
+  buffer.resize(count * d);
+  parallel_for(0, count, [&](std::size_t r) {
+    C* out = buffer.data() + r * d;
+    for (std::size_t j = 0; j < d; ++j) out[j] = to_compute<C>(X(first + r, j));
+  });
+  leading_dimension = d;
+  return buffer.data();
+}
+
 }  // namespace icl::detail
+
+namespace icl {
+
+/// The Gram matrix X·Xᵀ (n x n, symmetric) of the rows of X, through SYRK with the
+/// `icl_metrics::blas` component (Eigen's rank update otherwise). Computed in float for float,
+/// f16 and bf16 inputs and in double for double inputs. For large n prefer the metrics' own
+/// blocked forms, which never hold the n x n matrix.
+template <class T>
+dense_matrix<detail::compute_t<T>> gram_matrix(matrix_view<const T> X) {
+  detail::check_matrix("icl::gram_matrix", "X", X);
+  using C = detail::compute_t<T>;
+  const std::size_t n = X.rows();
+  dense_matrix<C> gram(n, n);
+  std::vector<C> buffer;
+  std::size_t ld = 0;
+  const C* rows = detail::rows_as_compute<C>(X, 0, n, buffer, ld);
+  detail::product_aat_upper<C>(rows, n, ld, X.cols(), gram.data(), n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < i; ++j) gram(i, j) = gram(j, i);
+  return gram;
+}
+
+}  // namespace icl
 
 #endif  // ICL_CORE_LINALG_HPP

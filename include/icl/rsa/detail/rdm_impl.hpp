@@ -52,24 +52,13 @@ std::size_t default_block_rows(std::size_t n, std::size_t d) {
 template <class T, class C>
 const C* load_rows(matrix_view<const T> X, std::size_t first, std::size_t count, row_transform transform,
                    const row_statistics& stats, std::vector<C>& buffer, std::size_t& leading_dimension) {
+  if (transform == row_transform::none) return rows_as_compute<C>(X, first, count, buffer, leading_dimension);
   const std::size_t d = X.cols();
-  if constexpr (std::is_same_v<std::remove_cv_t<T>, C>) {
-    if (transform == row_transform::none && X.col_stride() == 1 && X.row_stride() >= static_cast<std::ptrdiff_t>(d) &&
-        X.row_stride() > 0) {
-      leading_dimension = static_cast<std::size_t>(X.row_stride());
-      return X.row_data(first);
-    }
-  }
   buffer.resize(count * d);
   parallel_for(0, count, [&](std::size_t r) {
     const std::size_t i = first + r;
     C* out = buffer.data() + r * d;
-    const double shift = transform == row_transform::center ? stats.mean[i] : 0.0;
-    if (transform == row_transform::center) {
-      for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<C>(to_double(X(i, j)) - shift);
-    } else {
-      for (std::size_t j = 0; j < d; ++j) out[j] = to_compute<C>(X(i, j));
-    }
+    for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<C>(to_double(X(i, j)) - stats.mean[i]);
   });
   leading_dimension = d;
   return buffer.data();
