@@ -72,7 +72,9 @@ class matrix_view {
   /// The sub-matrix of `count_rows` x `count_cols` elements starting at (row, col).
   constexpr matrix_view block(std::size_t row, std::size_t col, std::size_t count_rows,
                               std::size_t count_cols) const noexcept {
-    return matrix_view(&(*this)(row, col), count_rows, count_cols, row_stride_, col_stride_);
+    return matrix_view(data_ + static_cast<std::ptrdiff_t>(row) * row_stride_ +
+                           static_cast<std::ptrdiff_t>(col) * col_stride_,
+                       count_rows, count_cols, row_stride_, col_stride_);
   }
   /// The transpose, as a view of the same storage.
   constexpr matrix_view transposed() const noexcept {

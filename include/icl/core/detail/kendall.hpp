@@ -13,6 +13,31 @@
 
 namespace icl::detail {
 
+/// Merges the sorted ranges source[lo, mid) and source[mid, hi) into target[lo, hi) (stable)
+/// and returns the inversions between them: pairs (left, right) with left > right.
+/// Written without data-dependent branches in the main loop (the compiler emits conditional
+/// moves): on random data a branch per element would be mispredicted half the time.
+template <class T>
+std::uint64_t merge_counting(const T* source, std::size_t lo, std::size_t mid, std::size_t hi, T* target) {
+  std::uint64_t inversions = 0;
+  std::size_t l = lo;
+  std::size_t r = mid;
+  std::size_t out = lo;
+  while (l < mid && r < hi) {
+    const T left = source[l];
+    const T right = source[r];
+    const auto take_right = static_cast<std::size_t>(right < left);  // 0 or 1
+    target[out++] = take_right != 0 ? right : left;
+    // A right element that jumps ahead passes every element left in the left run: all larger.
+    inversions += static_cast<std::uint64_t>((mid - l) & (std::size_t{0} - take_right));
+    r += take_right;
+    l += 1 - take_right;
+  }
+  while (l < mid) target[out++] = source[l++];
+  while (r < hi) target[out++] = source[r++];
+  return inversions;
+}
+
 /// Sorts data[0..m) ascending with a stable merge sort and returns the number of inversions:
 /// pairs t < u with data[t] > data[u] (equal values are not inversions). scratch must hold m
 /// elements. Insertion sort on blocks of 16, then bottom-up merges alternating between the two
@@ -40,24 +65,75 @@ std::uint64_t sort_counting_inversions(T* data, T* scratch, std::size_t m) {
     for (std::size_t lo = 0; lo < m; lo += 2 * width) {
       const std::size_t mid = std::min(lo + width, m);
       const std::size_t hi = std::min(lo + 2 * width, m);
-      std::size_t l = lo;
-      std::size_t r = mid;
-      std::size_t out = lo;
-      while (l < mid && r < hi) {
-        if (source[r] < source[l]) {
-          // source[r] jumps ahead of every element left in the left run: all are larger.
-          inversions += static_cast<std::uint64_t>(mid - l);
-          target[out++] = source[r++];
-        } else {
-          target[out++] = source[l++];
-        }
-      }
-      while (l < mid) target[out++] = source[l++];
-      while (r < hi) target[out++] = source[r++];
+      inversions += merge_counting(source, lo, mid, hi, target);
     }
     std::swap(source, target);
   }
   if (source != data) std::copy(source, source + m, data);
+  return inversions;
+}
+
+/// Sorts the unsigned keys data[0..count) ascending, each below 2^key_bits: least-significant
+/// digit radix sort, 11 bits per pass, O(passes (count + 2048)). scratch must hold count keys.
+inline void radix_sort_keys(std::uint32_t* data, std::uint32_t* scratch, std::size_t count, unsigned key_bits) {
+  constexpr unsigned digit_bits = 11;
+  constexpr std::size_t buckets = std::size_t{1} << digit_bits;
+  std::vector<std::size_t> offset(buckets);
+  std::uint32_t* source = data;
+  std::uint32_t* target = scratch;
+  for (unsigned shift = 0; shift < key_bits; shift += digit_bits) {
+    std::fill(offset.begin(), offset.end(), std::size_t{0});
+    for (std::size_t k = 0; k < count; ++k) ++offset[(source[k] >> shift) & (buckets - 1)];
+    std::size_t running = 0;
+    for (std::size_t& o : offset) {
+      const std::size_t c = o;
+      o = running;
+      running += c;
+    }
+    for (std::size_t k = 0; k < count; ++k) target[offset[(source[k] >> shift) & (buckets - 1)]++] = source[k];
+    std::swap(source, target);
+  }
+  if (source != data) std::copy(source, source + count, data);
+}
+
+/// Sorts unsigned keys below 2^key_bits: std::sort for short ranges, radix sort for long ones.
+inline void sort_keys(std::uint32_t* data, std::uint32_t* scratch, std::size_t count, unsigned key_bits) {
+  if (count < 4096) {
+    std::sort(data, data + count);
+  } else {
+    radix_sort_keys(data, scratch, count, key_bits);
+  }
+}
+
+/// Merges the consecutive sorted runs [bounds[r], bounds[r+1]) of data into one sorted range,
+/// pairwise and bottom-up (about log2(runs) passes), and returns the inversions between runs:
+/// pairs in different runs, the earlier one larger. `bounds` holds the run starts followed by
+/// the end (it is overwritten); scratch must hold as many elements as data.
+template <class T>
+std::uint64_t merge_runs_counting_inversions(T* data, T* scratch, std::vector<std::size_t>& bounds) {
+  std::uint64_t inversions = 0;
+  T* source = data;
+  T* target = scratch;
+  while (bounds.size() > 2) {
+    const std::size_t runs = bounds.size() - 1;
+    std::size_t kept = 0;
+    for (std::size_t r = 0; r < runs; r += 2) {
+      const std::size_t lo = bounds[r];
+      if (r + 1 == runs) {  // an odd run out: carried over unchanged
+        std::copy(source + lo, source + bounds[r + 1], target + lo);
+        bounds[kept++] = lo;
+        continue;
+      }
+      inversions += merge_counting(source, lo, bounds[r + 1], bounds[r + 2], target);
+      bounds[kept++] = lo;
+    }
+    bounds[kept++] = bounds[runs];
+    bounds.resize(kept);
+    std::swap(source, target);
+  }
+  if (source != data && !bounds.empty()) {
+    std::copy(source + bounds.front(), source + bounds.back(), data + bounds.front());
+  }
   return inversions;
 }
 

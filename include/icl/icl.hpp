@@ -1,0 +1,30 @@
+#ifndef ICL_ICL_HPP
+#define ICL_ICL_HPP
+
+/// icl-metrics: representation metrics for studying in-context learning.
+///
+/// The umbrella header: every host-side module. The file readers (icl/io/) and the adapters to
+/// other array libraries (icl/interop/) are opt-in and not included here.
+
+#include "icl/config.hpp"
+#include "icl/version.hpp"
+
+#include "icl/core/error.hpp"
+#include "icl/core/linalg.hpp"
+#include "icl/core/matrix.hpp"
+#include "icl/core/parallel.hpp"
+#include "icl/core/random.hpp"
+#include "icl/core/rank.hpp"
+#include "icl/core/stats.hpp"
+#include "icl/core/view.hpp"
+
+#include "icl/layers.hpp"
+
+#include "icl/rsa/alignment.hpp"
+#include "icl/rsa/compare.hpp"
+#include "icl/rsa/embedding.hpp"
+#include "icl/rsa/hypothesis.hpp"
+#include "icl/rsa/inference.hpp"
+#include "icl/rsa/rdm.hpp"
+
+#endif  // ICL_ICL_HPP

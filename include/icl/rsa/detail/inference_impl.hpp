@@ -1,0 +1,313 @@
+#ifndef ICL_RSA_DETAIL_INFERENCE_IMPL_HPP
+#define ICL_RSA_DETAIL_INFERENCE_IMPL_HPP
+
+/// Kernels behind icl::rsa::permutation_test and icl::rsa::bootstrap_compare (METRICS.md 1.5).
+/// Included by icl/rsa/inference.hpp; not a public header.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "icl/core/detail/kendall.hpp"
+#include "icl/core/error.hpp"
+#include "icl/core/rank.hpp"
+#include "icl/rsa/compare.hpp"
+#include "icl/rsa/rdm_type.hpp"
+
+namespace icl::rsa::detail {
+
+/// Start of each condition's row in the condensed vector: pair (p, q), p < q, sits at
+/// row_start[p] + (q - p - 1).
+inline std::vector<std::size_t> condensed_row_starts(std::size_t n) {
+  std::vector<std::size_t> start(n, 0);
+  for (std::size_t p = 0; p < n; ++p) start[p] = p * n - p * (p + 1) / 2;
+  return start;
+}
+
+inline std::size_t condensed_index(const std::vector<std::size_t>& row_start, std::size_t p, std::size_t q) noexcept {
+  return p < q ? row_start[p] + (q - p - 1) : row_start[q] + (p - q - 1);
+}
+
+/// Reusable per-thread storage of the permutation kernel.
+struct permutation_scratch {
+  std::vector<std::size_t> order;      ///< the permutation of the conditions
+  std::vector<std::uint32_t> sequence;  ///< Kendall: ranks of the permuted a values, in b order
+  std::vector<std::uint32_t> merge;     ///< Kendall: merge buffer
+  std::vector<std::size_t> bounds;      ///< Kendall: sorted runs to merge
+};
+
+/// The statistic of (a permuted, b) for any permutation π of the conditions, where the permuted
+/// RDM is a'(i, j) = a(π(i), π(j)). Everything that does not depend on π is computed once in
+/// the constructor:
+///   pearson, spearman, rho_a, cosine: a prepared vector x (a centered, the centered average
+///     ranks, or a itself), y likewise from b, and a scale, so that
+///       stat(π) = scale * sum_k x[σ_π(k)] y[k],   σ_π(i, j) = (π(i), π(j)),
+///     an O(m) re-indexing per permutation (ranks, means and norms are invariant under π);
+///   whitened_cosine: G_a and G_b (strict upper triangle and diagonal), since
+///     G_{a'}(i, j) = G_a(π(i), π(j)) (C commutes with permutations): O(m) per permutation;
+///   kendall_tau_a, kendall_tau_b: the dense ranks of a, b's sorted order cut into segments
+///     (runs of tied b, and stretches of untied b between them), the tie counts of a and b
+///     (invariant under π). Per permutation the ranks of the permuted a values are laid out in
+///     b's order; a run of tied b is sorted (its pairs are neither concordant nor discordant;
+///     equal a inside it are the joint ties), a stretch of untied b is merge-sorted counting
+///     its inversions, and the sorted segments are merged pairwise counting the inversions
+///     between them. Every inversion counted is a pair with b_t < b_u and a_t > a_u, a
+///     discordant pair. O(m log m) per permutation (O(m log L) for the merges when b has L
+///     distinct values, as for categorical hypothesis RDMs).
+class permutation_kernel {
+ public:
+  permutation_kernel(const rdm& a, const rdm& b, comparison c)
+      : kind_(c), n_(a.n()), m_(a.size()), row_start_(condensed_row_starts(a.n())) {
+    const double* pa = a.condensed().data();
+    const double* pb = b.condensed().data();
+    switch (c) {
+      case comparison::pearson: {
+        x_.resize(m_);
+        y_.resize(m_);
+        const double saa = center_into(pa, m_, x_.data());
+        const double sbb = center_into(pb, m_, y_.data());
+        scale_ = 1.0 / (std::sqrt(saa) * std::sqrt(sbb));
+        break;
+      }
+      case comparison::spearman:
+      case comparison::rho_a: {
+        x_ = centered_ranks(pa, m_);
+        y_ = centered_ranks(pb, m_);
+        scale_ = c == comparison::rho_a
+                     ? rho_a_scale(m_)
+                     : 1.0 / (std::sqrt(dot(x_.data(), x_.data(), m_)) * std::sqrt(dot(y_.data(), y_.data(), m_)));
+        break;
+      }
+      case comparison::cosine: {
+        x_.assign(pa, pa + m_);
+        y_.assign(pb, pb + m_);
+        const double na = std::sqrt(dot(pa, pa, m_));
+        const double nb = std::sqrt(dot(pb, pb, m_));
+        scale_ = (na == 0.0 || nb == 0.0) ? 0.0 : 1.0 / (na * nb);
+        break;
+      }
+      case comparison::whitened_cosine: {
+        second_moment ga = double_center(pa, n_);
+        second_moment gb = double_center(pb, n_);
+        scale_ = (ga.squared_norm == 0.0 || gb.squared_norm == 0.0)
+                     ? 0.0
+                     : 1.0 / (std::sqrt(ga.squared_norm) * std::sqrt(gb.squared_norm));
+        x_ = std::move(ga.upper);
+        y_ = std::move(gb.upper);
+        x_diagonal_ = std::move(ga.diagonal);
+        y_diagonal_ = std::move(gb.diagonal);
+        break;
+      }
+      case comparison::kendall_tau_a:
+      case comparison::kendall_tau_b:
+        prepare_kendall(pa, pb);
+        break;
+    }
+  }
+
+  std::size_t conditions() const noexcept { return n_; }
+  std::size_t pairs() const noexcept { return m_; }
+
+  /// The statistic of (a permuted by `order`, b); `order` holds a permutation of 0..n-1.
+  double evaluate(const std::vector<std::size_t>& order, permutation_scratch& s) const {
+    switch (kind_) {
+      case comparison::kendall_tau_a:
+      case comparison::kendall_tau_b:
+        return evaluate_kendall(order, s);
+      case comparison::whitened_cosine: {
+        double diagonal = 0.0;
+        for (std::size_t i = 0; i < n_; ++i) diagonal += x_diagonal_[order[i]] * y_diagonal_[i];
+        return clamp_unit((2.0 * permuted_dot(order) + diagonal) * scale_);
+      }
+      case comparison::rho_a:
+        return permuted_dot(order) * scale_;
+      default:
+        return clamp_unit(permuted_dot(order) * scale_);
+    }
+  }
+
+ private:
+  /// sum over pairs k = (i, j), i < j, of x[(π(i), π(j))] * y[k], in condensed order.
+  double permuted_dot(const std::vector<std::size_t>& order) const noexcept {
+    double sum = 0.0;
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      const std::size_t p = order[i];
+      for (std::size_t j = i + 1; j < n_; ++j, ++k) {
+        sum += x_[condensed_index(row_start_, p, order[j])] * y_[k];
+      }
+    }
+    return sum;
+  }
+
+  void prepare_kendall(const double* pa, const double* pb) {
+    std::vector<icl::detail::value_index> sorted;
+    // Dense ranks of a (0 for the smallest value), and its ties: both invariant under π.
+    icl::detail::sort_with_index(pa, m_, sorted);
+    a_rank_.resize(m_);
+    std::uint32_t level = 0;
+    for (std::size_t t = 0; t < m_; ++t) {
+      if (t > 0 && sorted[t].value != sorted[t - 1].value) ++level;
+      a_rank_[sorted[t].index] = level;
+    }
+    while (a_rank_bits_ < 32 && (std::uint64_t{level} >> a_rank_bits_) != 0) ++a_rank_bits_;
+    std::vector<double> values(m_);
+    for (std::size_t t = 0; t < m_; ++t) values[t] = sorted[t].value;
+    ties_a_ = icl::detail::tied_pairs_sorted(values.data(), m_);
+    // b's order, cut into runs of tied b and stretches of untied b.
+    icl::detail::sort_with_index(pb, m_, sorted);
+    for (std::size_t t = 0; t < m_; ++t) values[t] = sorted[t].value;
+    ties_b_ = icl::detail::tied_pairs_sorted(values.data(), m_);
+    std::size_t first = 0;
+    std::size_t untied_start = 0;
+    while (first < m_) {
+      std::size_t last = first + 1;
+      while (last < m_ && values[last] == values[first]) ++last;
+      if (last - first > 1) {
+        if (untied_start < first) segments_.push_back(segment{untied_start, first, false});
+        segments_.push_back(segment{first, last, true});
+        untied_start = last;
+      }
+      first = last;
+    }
+    if (untied_start < m_) segments_.push_back(segment{untied_start, m_, false});
+    // The condition pair of every position in b's order.
+    std::vector<std::uint32_t> row_of(m_);
+    std::vector<std::uint32_t> col_of(m_);
+    for (std::size_t i = 0, k = 0; i < n_; ++i) {
+      for (std::size_t j = i + 1; j < n_; ++j, ++k) {
+        row_of[k] = static_cast<std::uint32_t>(i);
+        col_of[k] = static_cast<std::uint32_t>(j);
+      }
+    }
+    b_order_row_.resize(m_);
+    b_order_col_.resize(m_);
+    for (std::size_t t = 0; t < m_; ++t) {
+      b_order_row_[t] = row_of[sorted[t].index];
+      b_order_col_[t] = col_of[sorted[t].index];
+    }
+    total_ = static_cast<std::uint64_t>(m_) * (m_ - 1) / 2;
+    const double denominator =
+        kind_ == comparison::kendall_tau_b
+            ? std::sqrt(static_cast<double>(total_ - ties_a_)) * std::sqrt(static_cast<double>(total_ - ties_b_))
+            : static_cast<double>(total_);
+    scale_ = 1.0 / denominator;
+  }
+
+  double evaluate_kendall(const std::vector<std::size_t>& order, permutation_scratch& s) const {
+    s.sequence.resize(m_);
+    s.merge.resize(m_);
+    std::uint32_t* seq = s.sequence.data();
+    std::uint32_t* merge = s.merge.data();
+    for (std::size_t t = 0; t < m_; ++t) {
+      seq[t] = a_rank_[condensed_index(row_start_, order[b_order_row_[t]], order[b_order_col_[t]])];
+    }
+    icl::detail::kendall_counts counts;
+    counts.total = total_;
+    counts.ties_a = ties_a_;
+    counts.ties_b = ties_b_;
+    s.bounds.clear();
+    for (const segment& g : segments_) {
+      s.bounds.push_back(g.first);
+      if (g.tied_b) {
+        icl::detail::sort_keys(seq + g.first, merge + g.first, g.last - g.first, a_rank_bits_);
+        counts.ties_joint += icl::detail::tied_pairs_sorted(seq + g.first, g.last - g.first);
+      } else {
+        counts.discordant += icl::detail::sort_counting_inversions(seq + g.first, merge + g.first, g.last - g.first);
+      }
+    }
+    s.bounds.push_back(m_);
+    counts.discordant += icl::detail::merge_runs_counting_inversions(seq, merge, s.bounds);
+    return clamp_unit(static_cast<double>(counts.concordant_minus_discordant()) * scale_);
+  }
+
+  /// A stretch [first, last) of b's sorted order: one run of tied b, or untied b values.
+  struct segment {
+    std::size_t first;
+    std::size_t last;
+    bool tied_b;
+  };
+
+  comparison kind_;
+  std::size_t n_;
+  std::size_t m_;
+  std::vector<std::size_t> row_start_;
+  double scale_ = 0.0;
+  // dot-product statistics and whitened_cosine
+  std::vector<double> x_;
+  std::vector<double> y_;
+  std::vector<double> x_diagonal_;
+  std::vector<double> y_diagonal_;
+  // Kendall
+  std::vector<std::uint32_t> a_rank_;       ///< dense rank of each a value
+  unsigned a_rank_bits_ = 0;                ///< every rank is below 2^a_rank_bits_
+  std::vector<std::uint32_t> b_order_row_;  ///< row i of the pair at each position of b's order
+  std::vector<std::uint32_t> b_order_col_;  ///< column j of that pair
+  std::vector<segment> segments_;
+  std::uint64_t total_ = 0;
+  std::uint64_t ties_a_ = 0;
+  std::uint64_t ties_b_ = 0;
+};
+
+/// Dense ranks of x: level[k] is the number of distinct values below x[k].
+struct dense_ranking {
+  std::vector<std::size_t> level;
+  std::size_t levels = 0;  ///< number of distinct values
+};
+
+inline dense_ranking dense_ranks(const double* x, std::size_t m) {
+  std::vector<icl::detail::value_index> sorted;
+  icl::detail::sort_with_index(x, m, sorted);
+  dense_ranking d;
+  d.level.resize(m);
+  for (std::size_t t = 0; t < m; ++t) {
+    if (t > 0 && sorted[t].value != sorted[t - 1].value) ++d.levels;
+    d.level[sorted[t].index] = d.levels;
+  }
+  if (m > 0) ++d.levels;
+  return d;
+}
+
+/// Centered average ranks of the resampled values x[index[t]], t < count, written to out:
+/// a counting sort over the dense ranks of x, O(count + levels) instead of a sort. The result
+/// equals centered_ranks() of the resampled values exactly (the same half-integers).
+/// `histogram` and `level_rank` are reusable storage.
+inline void centered_ranks_of_resample(const dense_ranking& d, const std::vector<std::size_t>& index,
+                                       std::vector<std::size_t>& histogram, std::vector<double>& level_rank,
+                                       double* out) {
+  const std::size_t count = index.size();
+  histogram.assign(d.levels, 0);
+  level_rank.resize(d.levels);
+  for (const std::size_t k : index) ++histogram[d.level[k]];
+  // Level v occupies sorted positions start+1 .. start+c (1-based); its average rank minus the
+  // overall mean (count+1)/2 is start + (c+1)/2 - (count+1)/2.
+  const double mean = 0.5 * static_cast<double>(count + 1);
+  std::size_t start = 0;
+  for (std::size_t v = 0; v < d.levels; ++v) {
+    level_rank[v] = 0.5 * static_cast<double>(2 * start + 1 + histogram[v]) - mean;
+    start += histogram[v];
+  }
+  for (std::size_t t = 0; t < count; ++t) out[t] = level_rank[d.level[index[t]]];
+}
+
+/// The q-quantile of sorted values by numpy's default 'linear' method: the value at the
+/// virtual index q (N - 1), interpolated as numpy's _lerp does.
+inline double linear_quantile(const std::vector<double>& sorted, double q) {
+  const std::size_t count = sorted.size();
+  const double h = q * static_cast<double>(count - 1);
+  const double below = std::floor(h);
+  auto lo = static_cast<std::size_t>(below);
+  if (lo >= count - 1) return sorted[count - 1];
+  const double t = h - below;
+  const double a = sorted[lo];
+  const double b = sorted[lo + 1];
+  const double diff = b - a;
+  return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
+}
+
+}  // namespace icl::rsa::detail
+
+#endif  // ICL_RSA_DETAIL_INFERENCE_IMPL_HPP
