@@ -38,12 +38,14 @@ struct row_statistics {
   std::vector<unsigned char> valid;
 };
 
-/// Block size in rows: about 16 MiB of packed rows, between 64 and 2048 rows.
+/// Block size in rows: about 16 MiB of packed rows, between 64 and 1024 rows. The upper bound
+/// keeps the b x b Gram tile at 4 MiB (float) or 8 MiB (double): a larger tile is slower to
+/// allocate and first touch than the products it saves.
 template <class C>
 std::size_t default_block_rows(std::size_t n, std::size_t d) {
   const std::size_t bytes_per_row = std::max<std::size_t>(1, d) * sizeof(C);
   const std::size_t target = (std::size_t{16} << 20) / bytes_per_row;
-  return std::min(n, std::clamp<std::size_t>(target, 64, 2048));
+  return std::min(n, std::clamp<std::size_t>(target, 64, 1024));
 }
 
 /// Reads rows [first, first + count) of X as a row-major block of C. Returns the block's
@@ -55,13 +57,80 @@ const C* load_rows(matrix_view<const T> X, std::size_t first, std::size_t count,
   if (transform == row_transform::none) return rows_as_compute<C>(X, first, count, buffer, leading_dimension);
   const std::size_t d = X.cols();
   buffer.resize(count * d);
+  if (X.row_stride() == 1 && X.col_stride() != 1 && count > 1) {
+    // Column-major input: tiles of 16 rows x 64 columns (see rows_as_compute).
+    constexpr std::size_t chunk = 16, width = 64;
+    parallel_for(0, (count + chunk - 1) / chunk, [&](std::size_t c) {
+      const std::size_t r0 = c * chunk, rows = std::min(chunk, count - r0);
+      for (std::size_t j0 = 0; j0 < d; j0 += width) {
+        const std::size_t j1 = std::min(d, j0 + width);
+        for (std::size_t r = 0; r < rows; ++r) {
+          const std::size_t i = first + r0 + r;
+          const double mean = stats.mean[i];
+          C* out = buffer.data() + (r0 + r) * d;
+          for (std::size_t j = j0; j < j1; ++j) out[j] = static_cast<C>(to_double(X(i, j)) - mean);
+        }
+      }
+    });
+    leading_dimension = d;
+    return buffer.data();
+  }
+  const bool contiguous = X.rows_contiguous();
   parallel_for(0, count, [&](std::size_t r) {
     const std::size_t i = first + r;
     C* out = buffer.data() + r * d;
-    for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<C>(to_double(X(i, j)) - stats.mean[i]);
+    const double mean = stats.mean[i];
+    if (contiguous) {
+      const T* in = X.row_data(i);  // a plain pointer: the loop vectorizes
+      for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<C>(to_double(in[j]) - mean);
+    } else {
+      for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<C>(to_double(X(i, j)) - mean);
+    }
   });
   leading_dimension = d;
   return buffer.data();
+}
+
+/// Mean and squared norm (after centering under row_transform::center) of one contiguous row,
+/// in double with four independent partial sums. Returns false, leaving the outputs alone, when
+/// a sum is not finite: a NaN or Inf element makes it so (the sum of d finite floats or of
+/// their squares cannot overflow a double), and the caller then scans the row element by element.
+template <class T>
+bool contiguous_row_statistics(const T* in, std::size_t d, row_transform transform, double& mean_out,
+                               double& squared_norm_out) {
+  double mean = 0.0;
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  std::size_t j = 0;
+  if (transform == row_transform::center) {
+    for (; j + 4 <= d; j += 4) {
+      s0 += to_double(in[j]);
+      s1 += to_double(in[j + 1]);
+      s2 += to_double(in[j + 2]);
+      s3 += to_double(in[j + 3]);
+    }
+    for (; j < d; ++j) s0 += to_double(in[j]);
+    const double sum = (s0 + s1) + (s2 + s3);
+    if (!std::isfinite(sum)) return false;
+    mean = sum / static_cast<double>(d);
+    s0 = s1 = s2 = s3 = 0.0;
+  }
+  for (j = 0; j + 4 <= d; j += 4) {
+    const double v0 = to_double(in[j]) - mean, v1 = to_double(in[j + 1]) - mean;
+    const double v2 = to_double(in[j + 2]) - mean, v3 = to_double(in[j + 3]) - mean;
+    s0 += v0 * v0;
+    s1 += v1 * v1;
+    s2 += v2 * v2;
+    s3 += v3 * v3;
+  }
+  for (; j < d; ++j) {
+    const double v = to_double(in[j]) - mean;
+    s0 += v * v;
+  }
+  const double squared_norm = (s0 + s1) + (s2 + s3);
+  if (!std::isfinite(squared_norm)) return false;
+  mean_out = mean;
+  squared_norm_out = squared_norm;
+  return true;
 }
 
 /// One pass over X: finiteness, row means and squared norms in double.
@@ -75,7 +144,43 @@ row_statistics gather_row_statistics(const char* function, matrix_view<const T> 
   stats.squared_norm.assign(n, 0.0);
   stats.valid.assign(n, 1);
   std::vector<std::size_t> bad_column(n, d);
+  if (X.row_stride() == 1 && X.col_stride() != 1 && n > 1) {
+    // Column-major input: walk each chunk of rows column by column, so that every read is
+    // contiguous. Each row still sums its elements in column order, as the row loop below does.
+    constexpr std::size_t chunk = 64;
+    parallel_for(0, (n + chunk - 1) / chunk, [&](std::size_t c) {
+      const std::size_t first = c * chunk, count = std::min(chunk, n - first);
+      double sum[chunk] = {}, sq[chunk] = {}, mean[chunk] = {};
+      if (transform == row_transform::center) {
+        for (std::size_t j = 0; j < d; ++j) {
+          const T* column = &X(first, j);
+          for (std::size_t r = 0; r < count; ++r) sum[r] += to_double(column[r]);
+        }
+        for (std::size_t r = 0; r < count; ++r) mean[r] = sum[r] / static_cast<double>(d);
+      }
+      for (std::size_t j = 0; j < d; ++j) {
+        const T* column = &X(first, j);
+        for (std::size_t r = 0; r < count; ++r) {
+          const double v = to_double(column[r]) - mean[r];
+          sq[r] += v * v;
+        }
+      }
+      for (std::size_t r = 0; r < count; ++r) {
+        stats.mean[first + r] = mean[r];
+        stats.squared_norm[first + r] = sq[r];
+        // A NaN or Inf element leaves a non-finite sum: mark the row for the element scan below.
+        if (!std::isfinite(sum[r]) || !std::isfinite(sq[r])) stats.valid[first + r] = 0;
+      }
+    });
+  }
+  const bool contiguous = X.rows_contiguous();
+  const bool column_major = X.row_stride() == 1 && X.col_stride() != 1 && n > 1;
   parallel_for(0, n, [&](std::size_t i) {
+    if (column_major && stats.valid[i]) return;  // done above
+    stats.valid[i] = 1;
+    if (contiguous && contiguous_row_statistics(X.row_data(i), d, transform, stats.mean[i], stats.squared_norm[i])) {
+      return;
+    }
     double sum = 0.0;
     for (std::size_t j = 0; j < d; ++j) {
       const double v = to_double(X(i, j));
@@ -117,13 +222,17 @@ void condensed_from_gram(matrix_view<const T> X, row_transform transform, const 
   if (n < 2) return;
   const std::size_t b = block_rows == 0 ? default_block_rows<C>(n, d) : std::min(block_rows, n);
   std::vector<C> rows_i, rows_j, tile(b * b);
-  std::vector<double> inverse_norm;
-  if (map == gram_map::cosine) {
-    inverse_norm.resize(n);
-    for (std::size_t i = 0; i < n; ++i) inverse_norm[i] = 1.0 / std::sqrt(stats.squared_norm[i]);
+  // Per-row factors of the mapping, NaN for an unusable row so that every distance involving
+  // it comes out NaN without a test in the inner loop: 1/‖x_i‖ for cosine, ‖x_i‖² otherwise.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> factor(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double sq = stats.squared_norm[i];
+    factor[i] = !stats.valid[i] ? nan : (map == gram_map::cosine ? 1.0 / std::sqrt(sq) : sq);
   }
   const double per_feature = 1.0 / static_cast<double>(d);
-  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // max(0, v) that keeps a NaN (std::max(0.0, NaN) is 0).
+  const auto clamp_at_zero = [](double v) { return v < 0.0 ? 0.0 : v; };
 
   for (std::size_t i0 = 0; i0 < n; i0 += b) {
     const std::size_t bi = std::min(b, n - i0);
@@ -144,27 +253,27 @@ void condensed_from_gram(matrix_view<const T> X, row_transform transform, const 
         const std::size_t j_begin = std::max(j0, i + 1);
         if (j_begin >= j0 + bj) return;
         double* dst = out + (i * n - i * (i + 1) / 2 + (j_begin - i - 1));
-        const C* g = tile.data() + r * bj;
-        for (std::size_t j = j_begin; j < j0 + bj; ++j, ++dst) {
-          if (!stats.valid[i] || !stats.valid[j]) {
-            *dst = nan;
-            continue;
-          }
-          const double gij = static_cast<double>(g[j - j0]);
-          switch (map) {
-            case gram_map::cosine:
-              *dst = 1.0 - gij * inverse_norm[i] * inverse_norm[j];
-              break;
-            case gram_map::sqeuclidean:
-              *dst = std::max(0.0, stats.squared_norm[i] + stats.squared_norm[j] - 2.0 * gij);
-              break;
-            case gram_map::euclidean:
-              *dst = std::sqrt(std::max(0.0, stats.squared_norm[i] + stats.squared_norm[j] - 2.0 * gij));
-              break;
-            case gram_map::sqeuclidean_per_feature:
-              *dst = std::max(0.0, stats.squared_norm[i] + stats.squared_norm[j] - 2.0 * gij) * per_feature;
-              break;
-          }
+        const C* g = tile.data() + r * bj + (j_begin - j0);
+        const double* f = factor.data() + j_begin;
+        const double fi = factor[i];
+        const std::size_t count = j0 + bj - j_begin;
+        switch (map) {
+          case gram_map::cosine:
+            for (std::size_t k = 0; k < count; ++k) dst[k] = 1.0 - static_cast<double>(g[k]) * fi * f[k];
+            break;
+          case gram_map::sqeuclidean:
+            for (std::size_t k = 0; k < count; ++k) dst[k] = clamp_at_zero(fi + f[k] - 2.0 * static_cast<double>(g[k]));
+            break;
+          case gram_map::euclidean:
+            for (std::size_t k = 0; k < count; ++k) {
+              dst[k] = std::sqrt(clamp_at_zero(fi + f[k] - 2.0 * static_cast<double>(g[k])));
+            }
+            break;
+          case gram_map::sqeuclidean_per_feature:
+            for (std::size_t k = 0; k < count; ++k) {
+              dst[k] = clamp_at_zero(fi + f[k] - 2.0 * static_cast<double>(g[k])) * per_feature;
+            }
+            break;
         }
       });
     }
