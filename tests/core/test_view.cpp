@@ -283,3 +283,7 @@ TEST_CASE("check_matrix rejects null data and overflowing shapes", "[core][view]
   // icl::invalid_argument is a std::invalid_argument, so generic handlers catch it too.
   REQUIRE_THROWS_AS(icl::detail::check_matrix(fn, "X", null_view), std::invalid_argument);
 }
+
+TEST_CASE("block of an empty view is empty and reads nothing", "[core][view]") {
+  CHECK(icl::matrix_view<const double>().block(0, 0, 0, 0).empty());
+}
