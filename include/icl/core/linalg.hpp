@@ -110,6 +110,44 @@ void product_aat_upper(const C* a, std::size_t rows, std::size_t lda, std::size_
 #endif
 }
 
+/// Converts rows [first, first + count) of X into `buffer` (row-major, leading dimension d),
+/// element (r, j) = convert(first + r, X(first + r, j)). Column-major inputs are read in tiles of
+/// 16 rows x 64 columns, whose 64 source cache lines stay in L1 while each row of the tile is
+/// written contiguously (one row at a time through the whole matrix would touch a new cache
+/// line, and page, per element); contiguous rows go through a plain pointer so the loop vectorizes.
+template <class C, class T, class Convert>
+void convert_rows(matrix_view<const T> X, std::size_t first, std::size_t count, std::vector<C>& buffer,
+                  Convert&& convert) {
+  const std::size_t d = X.cols();
+  buffer.resize(count * d);
+  if (X.row_stride() == 1 && X.col_stride() != 1 && count > 1) {
+    constexpr std::size_t chunk = 16, width = 64;
+    parallel_for(0, (count + chunk - 1) / chunk, [&](std::size_t c) {
+      const std::size_t r0 = c * chunk, rows = std::min(chunk, count - r0);
+      for (std::size_t j0 = 0; j0 < d; j0 += width) {
+        const std::size_t j1 = std::min(d, j0 + width);
+        for (std::size_t r = 0; r < rows; ++r) {
+          const std::size_t i = first + r0 + r;
+          C* out = buffer.data() + (r0 + r) * d;
+          for (std::size_t j = j0; j < j1; ++j) out[j] = convert(i, X(i, j));
+        }
+      }
+    });
+    return;
+  }
+  const bool contiguous = X.rows_contiguous();
+  parallel_for(0, count, [&](std::size_t r) {
+    const std::size_t i = first + r;
+    C* out = buffer.data() + r * d;
+    if (contiguous) {
+      const T* in = X.row_data(i);
+      for (std::size_t j = 0; j < d; ++j) out[j] = convert(i, in[j]);
+    } else {
+      for (std::size_t j = 0; j < d; ++j) out[j] = convert(i, X(i, j));
+    }
+  });
+}
+
 /// Rows [first, first + count) of X as a row-major block of C: the input itself when its rows
 /// are already contiguous in C (no copy), otherwise converted into `buffer`.
 template <class C, class T>
@@ -122,35 +160,7 @@ const C* rows_as_compute(matrix_view<const T> X, std::size_t first, std::size_t 
       return X.row_data(first);
     }
   }
-  buffer.resize(count * d);
-  if (X.row_stride() == 1 && X.col_stride() != 1 && count > 1) {
-    // Column-major input: transpose tiles of 16 rows x 64 columns, whose 64 source cache
-    // lines stay in L1 while each row of the tile is written contiguously (one row at a time
-    // through the whole matrix would touch a new cache line, and page, per element).
-    constexpr std::size_t chunk = 16, width = 64;
-    parallel_for(0, (count + chunk - 1) / chunk, [&](std::size_t c) {
-      const std::size_t r0 = c * chunk, rows = std::min(chunk, count - r0);
-      for (std::size_t j0 = 0; j0 < d; j0 += width) {
-        const std::size_t j1 = std::min(d, j0 + width);
-        for (std::size_t r = 0; r < rows; ++r) {
-          C* out = buffer.data() + (r0 + r) * d;
-          for (std::size_t j = j0; j < j1; ++j) out[j] = to_compute<C>(X(first + r0 + r, j));
-        }
-      }
-    });
-    leading_dimension = d;
-    return buffer.data();
-  }
-  const bool contiguous = X.rows_contiguous();
-  parallel_for(0, count, [&](std::size_t r) {
-    C* out = buffer.data() + r * d;
-    if (contiguous) {
-      const T* in = X.row_data(first + r);  // a plain pointer: the loop vectorizes
-      for (std::size_t j = 0; j < d; ++j) out[j] = to_compute<C>(in[j]);
-    } else {
-      for (std::size_t j = 0; j < d; ++j) out[j] = to_compute<C>(X(first + r, j));
-    }
-  });
+  convert_rows<C>(X, first, count, buffer, [](std::size_t, T value) { return to_compute<C>(value); });
   leading_dimension = d;
   return buffer.data();
 }

@@ -55,39 +55,9 @@ template <class T, class C>
 const C* load_rows(matrix_view<const T> X, std::size_t first, std::size_t count, row_transform transform,
                    const row_statistics& stats, std::vector<C>& buffer, std::size_t& leading_dimension) {
   if (transform == row_transform::none) return rows_as_compute<C>(X, first, count, buffer, leading_dimension);
-  const std::size_t d = X.cols();
-  buffer.resize(count * d);
-  if (X.row_stride() == 1 && X.col_stride() != 1 && count > 1) {
-    // Column-major input: tiles of 16 rows x 64 columns (see rows_as_compute).
-    constexpr std::size_t chunk = 16, width = 64;
-    parallel_for(0, (count + chunk - 1) / chunk, [&](std::size_t c) {
-      const std::size_t r0 = c * chunk, rows = std::min(chunk, count - r0);
-      for (std::size_t j0 = 0; j0 < d; j0 += width) {
-        const std::size_t j1 = std::min(d, j0 + width);
-        for (std::size_t r = 0; r < rows; ++r) {
-          const std::size_t i = first + r0 + r;
-          const double mean = stats.mean[i];
-          C* out = buffer.data() + (r0 + r) * d;
-          for (std::size_t j = j0; j < j1; ++j) out[j] = static_cast<C>(to_double(X(i, j)) - mean);
-        }
-      }
-    });
-    leading_dimension = d;
-    return buffer.data();
-  }
-  const bool contiguous = X.rows_contiguous();
-  parallel_for(0, count, [&](std::size_t r) {
-    const std::size_t i = first + r;
-    C* out = buffer.data() + r * d;
-    const double mean = stats.mean[i];
-    if (contiguous) {
-      const T* in = X.row_data(i);  // a plain pointer: the loop vectorizes
-      for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<C>(to_double(in[j]) - mean);
-    } else {
-      for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<C>(to_double(X(i, j)) - mean);
-    }
-  });
-  leading_dimension = d;
+  convert_rows<C>(X, first, count, buffer,
+                  [&](std::size_t i, T value) { return static_cast<C>(to_double(value) - stats.mean[i]); });
+  leading_dimension = X.cols();
   return buffer.data();
 }
 
