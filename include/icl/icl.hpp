@@ -10,6 +10,7 @@
 #include "icl/version.hpp"
 
 #include "icl/core/error.hpp"
+#include "icl/core/labels.hpp"
 #include "icl/core/linalg.hpp"
 #include "icl/core/matrix.hpp"
 #include "icl/core/parallel.hpp"

@@ -232,6 +232,30 @@ void check_matrix(const char* function, const char* name, const matrix_view<T>& 
   }
 }
 
+/// Index of the first element of X (row-major order) that is NaN or ±Inf, or rows*cols when
+/// all are finite.
+template <class T>
+std::size_t first_non_finite(matrix_view<const T> X) {
+  for (std::size_t i = 0; i < X.rows(); ++i) {
+    for (std::size_t j = 0; j < X.cols(); ++j) {
+      const double v = to_double(X(i, j));
+      if (!(v - v == 0.0)) return i * X.cols() + j;  // false exactly for NaN and ±Inf
+    }
+  }
+  return X.rows() * X.cols();
+}
+
+/// Throws icl::invalid_argument naming `function`, the argument and the (row, column) of the
+/// first NaN or Inf in X.
+template <class T>
+void require_finite(const char* function, const char* name, matrix_view<const T> X) {
+  const std::size_t k = first_non_finite(X);
+  if (k != X.rows() * X.cols()) {
+    const std::size_t i = k / X.cols(), j = k % X.cols();
+    throw_invalid(function, name, " (", i, ", ", j, ") is ", to_double(X(i, j)), " (NaN/Inf not allowed)");
+  }
+}
+
 }  // namespace detail
 }  // namespace icl
 
