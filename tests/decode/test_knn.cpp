@@ -1,0 +1,153 @@
+// Leave-one-out kNN task decodability against scikit-learn (tests/data/decode_*.txt, written by
+// tests/data/make_decode_fixtures.py: one KNeighborsClassifier fit per held-out point).
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "icl/decode/knn.hpp"
+#include "support/fixture.hpp"
+#include "support/views.hpp"
+
+namespace {
+
+using icl::decode::decode_params;
+using icl::decode::distance_metric;
+
+std::vector<double> as_doubles(const std::vector<int>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("task_decodability matches scikit-learn on three clusters", "[decode]", float, double) {
+  const icl_test::fixture_file f("decode_clustered.txt");
+  const std::size_t n = f.shape("X")[0], d = f.shape("X")[1];
+  const std::vector<int> y = f.ints("y");
+  const std::vector<int> classes = f.ints("classes");
+  for (const auto& X : icl_test::all_layouts<TestType>(f.values("X"), n, d)) {
+    for (const distance_metric metric : {distance_metric::euclidean, distance_metric::cosine}) {
+      for (const std::size_t k : {1, 5, 10}) {
+        // The default tile (one tile here) and small tiles: 7 rows (18 blocks, a short last one) and 64.
+        for (const std::size_t block : {0, 7, 64}) {
+          const std::string key = std::string(icl::decode::to_string(metric)) + "_k" + std::to_string(k);
+          INFO(key << " block " << block << " col_stride " << X.view.col_stride());
+          decode_params p;
+          p.k = k;
+          p.metric = metric;
+          p.block_size = block;
+          const auto r = icl::decode::task_decodability(X.view, y, p);
+          REQUIRE(r.predictions == f.ints("pred_" + key));
+          REQUIRE(r.overall == Approx(f.scalar("td_" + key)).epsilon(1e-15));
+          icl_test::require_close<TestType>(r.per_class, f.values("per_class_" + key));
+          REQUIRE(r.classes == classes);
+          REQUIRE(r.class_counts == std::vector<std::size_t>{45, 40, 35});
+          REQUIRE(r.k == k);
+          REQUIRE(r.metric == metric);
+        }
+      }
+    }
+    // The API.md form: k neighbours, Euclidean.
+    const auto r10 = icl::decode::task_decodability(X.view, y);
+    REQUIRE(r10.overall == Approx(f.scalar("td_euclidean_k10")).epsilon(1e-15));
+    REQUIRE(icl::decode::task_decodability(X.view, y, 5).predictions == f.ints("pred_euclidean_k5"));
+  }
+}
+
+TEMPLATE_TEST_CASE("loo_neighbors gives the exact nearest neighbours", "[decode]", float, double) {
+  const icl_test::fixture_file f("decode_clustered.txt");
+  const std::size_t n = f.shape("X")[0], d = f.shape("X")[1];
+  const auto& x = f.values("X");
+  for (const auto& X : icl_test::all_layouts<TestType>(x, n, d)) {
+    for (const distance_metric metric : {distance_metric::euclidean, distance_metric::cosine}) {
+      decode_params p;
+      p.k = 5;
+      p.metric = metric;
+      p.block_size = 16;
+      const auto nb = icl::decode::loo_neighbors(X.view, p);
+      REQUIRE(nb.n == n);
+      REQUIRE(nb.k == 5);
+      const std::string key = std::string("neighbors_") + icl::decode::to_string(metric) + "_k5";
+      std::vector<double> got(nb.indices.begin(), nb.indices.end());
+      REQUIRE(got == as_doubles(f.ints(key)));
+      // Distances against a direct evaluation in double on the values the view holds.
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t r = 0; r < 5; ++r) {
+          const std::size_t j = nb.index(i, r);
+          double dot = 0, ni = 0, nj = 0, sq = 0;
+          for (std::size_t c = 0; c < d; ++c) {
+            const double a = static_cast<double>(X.view(i, c)), b = static_cast<double>(X.view(j, c));
+            dot += a * b;
+            ni += a * a;
+            nj += b * b;
+            sq += (a - b) * (a - b);
+          }
+          const double expected = metric == distance_metric::euclidean ? std::sqrt(sq) : 1.0 - dot / std::sqrt(ni * nj);
+          // Gram-form rounding: relative to the norms, not to the (possibly small) distance.
+          const double scale = metric == distance_metric::euclidean ? std::sqrt(ni + nj) : 1.0;
+          REQUIRE(nb.distance(i, r) == Approx(expected).margin(icl_test::tolerance<TestType>() * scale));
+          if (r > 0) REQUIRE(nb.distance(i, r) >= nb.distance(i, r - 1));
+        }
+      }
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("task_decodability: vote ties go to the lowest label", "[decode][ties]", float, double) {
+  const icl_test::fixture_file f("decode_ties.txt");
+  const std::size_t n = f.shape("X")[0], d = f.shape("X")[1];
+  const std::vector<int> y = f.ints("y");
+  for (const auto& X : icl_test::all_layouts<TestType>(f.values("X"), n, d)) {
+    for (const distance_metric metric : {distance_metric::euclidean, distance_metric::cosine}) {
+      for (const std::size_t k : {2, 4, 10}) {
+        const std::string key = std::string(icl::decode::to_string(metric)) + "_k" + std::to_string(k);
+        INFO(key);
+        if (k < 10) REQUIRE(f.scalar("ties_" + key) > 0);  // the data exercises the rule
+        decode_params p;
+        p.k = k;
+        p.metric = metric;
+        p.block_size = 13;
+        const auto r = icl::decode::task_decodability(X.view, y, p);
+        REQUIRE(r.predictions == f.ints("pred_" + key));
+        REQUIRE(r.overall == Approx(f.scalar("td_" + key)).epsilon(1e-15));
+        icl_test::require_close<TestType>(r.per_class, f.values("per_class_" + key));
+        REQUIRE(r.classes == std::vector<int>{-1, 4});
+      }
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("task_decodability on four classes of unequal size", "[decode]", float, double) {
+  const icl_test::fixture_file f("decode_four.txt");
+  const std::size_t n = f.shape("X")[0], d = f.shape("X")[1];
+  const std::vector<int> y = f.ints("y");
+  for (const auto& X : icl_test::all_layouts<TestType>(f.values("X"), n, d)) {
+    for (const std::size_t k : {3, 10}) {
+      const auto r = icl::decode::task_decodability(X.view, y, k);
+      REQUIRE(r.predictions == f.ints("pred_k" + std::to_string(k)));
+      REQUIRE(r.overall == Approx(f.scalar("td_k" + std::to_string(k))).epsilon(1e-15));
+      icl_test::require_close<TestType>(r.per_class, f.values("per_class_k" + std::to_string(k)));
+      REQUIRE(r.classes == f.ints("classes"));
+    }
+  }
+}
+
+TEST_CASE("task_decodability reads f16 and bf16 as their float values", "[decode][half]") {
+  const icl_test::fixture_file f("decode_clustered.txt");
+  const std::size_t n = f.shape("X")[0], d = f.shape("X")[1];
+  const std::vector<int> y = f.ints("y");
+  const auto& x = f.values("X");
+  std::vector<icl::f16> h(x.begin(), x.end());
+  std::vector<icl::bf16> b(x.begin(), x.end());
+  std::vector<float> hf(h.begin(), h.end()), bf(b.begin(), b.end());
+  decode_params p;
+  p.k = 5;
+  p.block_size = 32;
+  const auto rh = icl::decode::task_decodability(icl::make_matrix_view(h.data(), n, d), y, p);
+  const auto rhf = icl::decode::task_decodability(icl::make_matrix_view(hf.data(), n, d), y, p);
+  REQUIRE(rh.predictions == rhf.predictions);
+  REQUIRE(rh.per_class == rhf.per_class);
+  const auto rb = icl::decode::task_decodability(icl::make_matrix_view(b.data(), n, d), y, p);
+  const auto rbf = icl::decode::task_decodability(icl::make_matrix_view(bf.data(), n, d), y, p);
+  REQUIRE(rb.predictions == rbf.predictions);
+  REQUIRE(rb.overall == rbf.overall);
+}
