@@ -1,0 +1,117 @@
+#ifndef ICL_GEOMETRY_ALIGNMENT_TYPES_HPP
+#define ICL_GEOMETRY_ALIGNMENT_TYPES_HPP
+
+/// Options and results of the separability / alignment measures (METRICS.md 4).
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "icl/layers.hpp"
+
+namespace icl::geometry {
+
+/// How variance_alignment is normalized.
+enum class variance_mode {
+  proportion,  ///< eᵀ(H̄ᵀH̄/n)e / tr(H̄ᵀH̄/n): the share of the total variance along e (default)
+  raw          ///< eᵀ(H̄ᵀH̄/n)e: the variance along e, in the units of H²
+};
+
+/// Options of separability_alignment and of the per-layer forms.
+struct alignment_params {
+  // ---- separability (logistic probe on a random stratified split) ----
+  /// Compute the separability score (a probe fit per label pair). Default: true. When false the
+  /// separability fields are NaN and alignment_result::has_separability is false.
+  bool separability = true;
+  /// Inverse L2 strength of the logistic probe (scikit-learn's C). Default: 1.
+  double C = 1.0;
+  /// Iteration cap of the probe's solver. Default: 100 (scikit-learn's default).
+  std::size_t max_iter = 100;
+  /// Convergence tolerance of the probe's solver. Default: 1e-4 (scikit-learn's default).
+  double tol = 1e-4;
+  /// Fraction of each pair's rows held out for the accuracy (stratified). Default: 0.5.
+  double test_fraction = 0.5;
+  /// Seed of the split; pair p (in the order of alignment_result::pairs) uses stream p.
+  std::uint64_t seed = 0;
+
+  // ---- logit lens (output_alignment, denoised_output_alignment) ----
+  /// Gain γ of the final RMSNorm (d values). Empty (default): no norm.
+  std::vector<double> norm_gain = {};
+  /// ε of the final RMSNorm: N(h) = γ ⊙ h / sqrt(mean(h²) + ε). Default: 1e-5 (Llama-2/3).
+  double norm_eps = 1e-5;
+  /// Apply the norm when norm_gain is given. Default: true.
+  bool apply_norm = true;
+  /// Empty (default): label_directions has one row per class (classes in increasing label
+  /// order) and the logit-lens argmax runs over those rows. Otherwise label_directions is a full
+  /// unembedding E (|V| x d), label_token_ids[c] is the row of class c's label token, and the
+  /// argmax runs over every row of E.
+  std::vector<std::size_t> label_token_ids = {};
+
+  // ---- spectral measures ----
+  /// Normalization of variance_alignment. Default: proportion.
+  variance_mode variance = variance_mode::proportion;
+  /// Number of leading right singular vectors of H̄ searched by singular_alignment. Default: 2.
+  std::size_t singular_vectors = 2;
+  /// Rank r of the reconstruction U_rΣ_rV_rᵀ + 1μᵀ behind denoised_output_alignment. Default: 2.
+  /// Must satisfy 1 <= r <= min(n_pair, d) for every label pair.
+  std::size_t denoise_rank = 2;
+};
+
+/// Every measure for one unordered label pair (A, B), A the class with the smaller label.
+struct pair_alignment {
+  std::size_t class_a = 0, class_b = 0;  ///< class indices (positions in alignment_result::classes)
+  int label_a = 0, label_b = 0;          ///< the original labels
+  std::size_t n_a = 0, n_b = 0;          ///< rows of each class
+
+  double separability = std::numeric_limits<double>::quiet_NaN();  ///< probe test accuracy
+  double directional_separability = 0.0;   ///< S(e)
+  double output_alignment = 0.0;           ///< logit-lens accuracy on the raw states
+  double singular_alignment = 0.0;         ///< max_r |cos(v_r, e)|
+  double variance_alignment = 0.0;         ///< eᵀΣe / tr Σ (or eᵀΣe under variance_mode::raw)
+  double mean_alignment = 0.0;             ///< eᵀ(μ_A − μ_B) / pooled sd of h·e
+  double composite_alignment = 0.0;        ///< variance_alignment × mean_alignment
+  double effective_dimension = 0.0;        ///< participation ratio of H̄'s singular values
+  double denoised_output_alignment = 0.0;  ///< logit-lens accuracy on the rank-r reconstruction
+};
+
+/// The measures of METRICS.md 4 for one layer, averaged over the label pairs.
+struct alignment_result {
+  std::vector<int> classes;  ///< distinct labels, increasing (class c has label classes[c])
+  bool has_separability = false;
+
+  double separability = std::numeric_limits<double>::quiet_NaN();
+  double directional_separability = 0.0;
+  double output_alignment = 0.0;
+  double singular_alignment = 0.0;
+  double variance_alignment = 0.0;
+  double mean_alignment = 0.0;
+  double composite_alignment = 0.0;
+  double effective_dimension = 0.0;
+  double denoised_output_alignment = 0.0;
+  /// Logit-lens accuracy over all n rows with the argmax over every class's direction (or over
+  /// the whole unembedding): the m-way form of output_alignment. Equal to it when m = 2.
+  double output_alignment_all_classes = 0.0;
+
+  /// The per-pair values, pairs (0,1), (0,2), ..., (1,2), ... in class order.
+  std::vector<pair_alignment> pairs;
+};
+
+/// One curve per measure over the layers of a [layers, n, d] tensor, and each layer's result.
+struct alignment_curves {
+  layer_curve separability;
+  layer_curve directional_separability;
+  layer_curve output_alignment;
+  layer_curve singular_alignment;
+  layer_curve variance_alignment;
+  layer_curve mean_alignment;
+  layer_curve composite_alignment;
+  layer_curve effective_dimension;
+  layer_curve denoised_output_alignment;
+  layer_curve output_alignment_all_classes;
+  std::vector<alignment_result> layers;
+};
+
+}  // namespace icl::geometry
+
+#endif  // ICL_GEOMETRY_ALIGNMENT_TYPES_HPP

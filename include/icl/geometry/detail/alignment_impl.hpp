@@ -1,0 +1,296 @@
+#ifndef ICL_GEOMETRY_DETAIL_ALIGNMENT_IMPL_HPP
+#define ICL_GEOMETRY_DETAIL_ALIGNMENT_IMPL_HPP
+
+/// The body of icl::geometry::separability_alignment: argument checks are done by the caller;
+/// this converts H once to the compute type, runs the logit lens over all rows once, and then
+/// computes every measure of METRICS.md 4 on each label pair.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "icl/core/error.hpp"
+#include "icl/core/labels.hpp"
+#include "icl/core/linalg.hpp"
+#include "icl/core/parallel.hpp"
+#include "icl/core/view.hpp"
+#include "icl/geometry/alignment_types.hpp"
+#include "icl/geometry/detail/pair_geometry.hpp"
+
+namespace icl::geometry::detail {
+
+/// The label directions, read once: one double row per class, and the candidate rows of the
+/// logit-lens argmax in the compute type (the class rows, or the whole unembedding).
+template <class C>
+struct direction_set {
+  std::size_t d = 0;
+  std::vector<double> class_rows;   ///< m x d: the direction of class c
+  bool vocabulary = false;          ///< argmax over all rows of the unembedding
+  std::vector<std::size_t> tokens;  ///< vocabulary: token row of class c
+  std::vector<C> candidate_buffer;
+  const C* candidates = nullptr;    ///< k x d (leading dimension ld)
+  std::size_t k = 0, ld = 0;
+
+  const double* row(std::size_t c) const { return class_rows.data() + c * d; }
+  /// The target candidate index of class c.
+  std::size_t target(std::size_t c) const { return vocabulary ? tokens[c] : c; }
+};
+
+template <class C, class U>
+direction_set<C> read_directions(matrix_view<const U> D, std::size_t m, const alignment_params& p) {
+  direction_set<C> out;
+  out.d = D.cols();
+  out.vocabulary = !p.label_token_ids.empty();
+  out.class_rows.resize(m * out.d);
+  for (std::size_t c = 0; c < m; ++c) {
+    const std::size_t r = out.vocabulary ? p.label_token_ids[c] : c;
+    for (std::size_t j = 0; j < out.d; ++j) out.class_rows[c * out.d + j] = icl::detail::to_double(D(r, j));
+  }
+  if (out.vocabulary) {
+    out.tokens = p.label_token_ids;
+    out.candidates = icl::detail::rows_as_compute<C>(D, 0, D.rows(), out.candidate_buffer, out.ld);
+    out.k = D.rows();
+  } else {
+    out.candidate_buffer.resize(m * out.d);
+    for (std::size_t t = 0; t < m * out.d; ++t) out.candidate_buffer[t] = static_cast<C>(out.class_rows[t]);
+    out.candidates = out.candidate_buffer.data();
+    out.k = m;
+    out.ld = out.d;
+  }
+  return out;
+}
+
+inline norm_setup make_norm(const alignment_params& p) {
+  norm_setup norm;
+  norm.apply = p.apply_norm && !p.norm_gain.empty();
+  norm.gain = p.norm_gain;
+  norm.eps = p.norm_eps;
+  return norm;
+}
+
+/// Logit-lens hits of `count` normalized rows g (count x d) of the classes in `codes`.
+/// Vocabulary mode: argmax over the whole unembedding; otherwise over the rows of classes a
+/// and b only (the pair's binary logit lens; a wins ties, as numpy.argmax).
+template <class C>
+std::size_t lens_hits(const std::vector<C>& g, std::size_t count, const std::vector<std::size_t>& codes,
+                      const direction_set<C>& dirs, std::size_t a, std::size_t b) {
+  const std::size_t d = dirs.d;
+  std::size_t hits = 0;
+  if (dirs.vocabulary) {
+    const auto best = argmax_logits<C>(g.data(), count, d, dirs.candidates, dirs.k, dirs.ld);
+    for (std::size_t i = 0; i < count; ++i) hits += best[i] == dirs.target(codes[i]) ? 1 : 0;
+  } else {
+    std::vector<C> two(2 * d);
+    for (std::size_t j = 0; j < d; ++j) {
+      two[j] = static_cast<C>(dirs.row(a)[j]);
+      two[d + j] = static_cast<C>(dirs.row(b)[j]);
+    }
+    const auto best = argmax_logits<C>(g.data(), count, d, two.data(), 2, d);
+    for (std::size_t i = 0; i < count; ++i) hits += (best[i] == 0 ? a : b) == codes[i] ? 1 : 0;
+  }
+  return hits;
+}
+
+/// Everything but separability for the pair (a, b), whose rows of Hc are idx (increasing).
+template <class C>
+pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const std::vector<std::size_t>& idx,
+                             const icl::detail::encoded_labels& enc, std::size_t a, std::size_t b,
+                             const direction_set<C>& dirs, const norm_setup& norm, const std::vector<C>& g_all,
+                             const std::vector<std::size_t>& best_all, const alignment_params& p) {
+  const std::size_t d = dirs.d, np = idx.size();
+  pair_alignment out;
+  out.class_a = a;
+  out.class_b = b;
+  out.label_a = enc.classes[a];
+  out.label_b = enc.classes[b];
+  out.n_a = enc.counts[a];
+  out.n_b = enc.counts[b];
+  const auto pair_name = [&] {
+    return icl::detail::concat("label pair (", out.label_a, ", ", out.label_b, ") with ", np, " rows");
+  };
+
+  // e = (E_A − E_B) / ‖E_A − E_B‖.
+  std::vector<double> e(d);
+  double norm_e = 0.0;
+  for (std::size_t j = 0; j < d; ++j) {
+    e[j] = dirs.row(a)[j] - dirs.row(b)[j];
+    norm_e += e[j] * e[j];
+  }
+  norm_e = std::sqrt(norm_e);
+  if (!(norm_e > 0.0)) {
+    icl::detail::throw_invalid(fn, "the label directions of labels ", out.label_a, " and ", out.label_b,
+                               " are identical (e = (E_A - E_B)/|E_A - E_B| undefined)");
+  }
+  for (double& v : e) v /= norm_e;
+
+  std::vector<std::size_t> codes(np);
+  for (std::size_t r = 0; r < np; ++r) codes[r] = enc.codes[idx[r]];
+  const auto in_a = [&](std::size_t r) { return codes[r] == a; };
+  const auto in_b = [&](std::size_t r) { return codes[r] == b; };
+
+  // Projections h·e of the raw states (double accumulation).
+  std::vector<double> proj(np);
+  icl::detail::parallel_for(0, np, [&](std::size_t r) {
+    const C* row = Hc + idx[r] * ldh;
+    double acc = 0.0;
+    for (std::size_t j = 0; j < d; ++j) acc += static_cast<double>(row[j]) * e[j];
+    proj[r] = acc;
+  });
+  std::size_t correct = 0;
+  for (std::size_t r = 0; r < np; ++r) correct += in_a(r) ? (proj[r] >= 0.0 ? 1 : 0) : (proj[r] < 0.0 ? 1 : 0);
+  out.directional_separability = static_cast<double>(correct) / static_cast<double>(np);
+
+  // Mean alignment: eᵀ(μ_A − μ_B) / sqrt(pooled population variance of h·e).
+  double mean_a = 0.0, var_a = 0.0, mean_b = 0.0, var_b = 0.0;
+  std::size_t count_a = 0, count_b = 0;
+  masked_moments(proj, in_a, mean_a, var_a, count_a);
+  masked_moments(proj, in_b, mean_b, var_b, count_b);
+  const double pooled = (static_cast<double>(count_a) * var_a + static_cast<double>(count_b) * var_b) /
+                        static_cast<double>(count_a + count_b);
+  if (!(pooled > 0.0)) {
+    icl::detail::throw_invalid(fn, pair_name(),
+                               ": the pooled within-class variance of h.e is 0 (mean_alignment undefined)");
+  }
+  out.mean_alignment = (mean_a - mean_b) / std::sqrt(pooled);
+
+  // Centered block of the pair's rows.
+  std::vector<double> mu;
+  const std::vector<C> xc = centered_rows<C>(Hc, ldh, d, idx.data(), np, mu);
+  double mu_e = 0.0;
+  for (std::size_t j = 0; j < d; ++j) mu_e += mu[j] * e[j];
+  double along_e = 0.0;  // Σ (h̄·e)² = n · eᵀΣe
+  for (std::size_t r = 0; r < np; ++r) along_e += (proj[r] - mu_e) * (proj[r] - mu_e);
+
+  if (p.denoise_rank == 0 || p.denoise_rank > std::min(np, d)) {
+    icl::detail::throw_invalid(fn, "denoise_rank r = ", p.denoise_rank, " must be in [1, min(n, d)] = [1, ",
+                               std::min(np, d), "] for the ", pair_name());
+  }
+  const std::size_t top = std::max(std::min(p.singular_vectors, std::min(np, d)), p.denoise_rank);
+  const spectrum sp = centered_spectrum<C>(xc, np, d, top);
+  if (!(sp.trace > 0.0) || !(sp.sigma.empty() ? false : sp.sigma[0] > 0.0)) {
+    icl::detail::throw_invalid(fn, pair_name(),
+                               ": the centered states are all zero (total variance 0: variance_alignment, "
+                               "singular_alignment and effective_dimension undefined)");
+  }
+  out.effective_dimension = sp.trace * sp.trace / sp.frobenius_sq;
+  out.variance_alignment =
+      p.variance == variance_mode::raw ? along_e / static_cast<double>(np) : along_e / sp.trace;
+  out.composite_alignment = out.variance_alignment * out.mean_alignment;
+
+  // Singular alignment over the leading right singular vectors with a nonzero singular value.
+  const double rank_floor = sp.sigma[0] * std::sqrt(static_cast<double>(std::max(np, d))) *
+                            static_cast<double>(std::numeric_limits<C>::epsilon());
+  double best = 0.0;
+  const std::size_t searched = std::min(p.singular_vectors, sp.sigma.size());
+  for (std::size_t k = 0; k < searched; ++k) {
+    if (k > 0 && !(sp.sigma[k] > rank_floor)) break;
+    const double* w = sp.scaled_right.data() + k * d;
+    double dot = 0.0, ww = 0.0;
+    for (std::size_t j = 0; j < d; ++j) {
+      dot += w[j] * e[j];
+      ww += w[j] * w[j];
+    }
+    best = std::max(best, std::abs(dot) / std::sqrt(ww));
+  }
+  out.singular_alignment = best;
+
+  // Logit lens on the raw rows (normalized once for all rows by the caller; in vocabulary mode
+  // the argmax over the whole unembedding does not depend on the pair and is reused).
+  if (dirs.vocabulary) {
+    std::size_t hits = 0;
+    for (std::size_t r = 0; r < np; ++r) hits += best_all[idx[r]] == dirs.target(codes[r]) ? 1 : 0;
+    out.output_alignment = static_cast<double>(hits) / static_cast<double>(np);
+  } else {
+    std::vector<C> g(np * d);
+    for (std::size_t r = 0; r < np; ++r) std::copy_n(g_all.data() + idx[r] * d, d, g.data() + r * d);
+    out.output_alignment = static_cast<double>(lens_hits(g, np, codes, dirs, a, b)) / static_cast<double>(np);
+  }
+
+  // Logit lens on the rank-r reconstruction U_rΣ_rV_rᵀ + 1μᵀ.
+  const std::size_t rank = p.denoise_rank;
+  const auto denoised = normalized_block<C>(np, d, norm, [&](std::size_t r, double* h) {
+    for (std::size_t j = 0; j < d; ++j) h[j] = mu[j];
+    for (std::size_t k = 0; k < rank; ++k) {
+      const double u = sp.left[r * sp.sigma.size() + k];
+      const double* w = sp.scaled_right.data() + k * d;
+      for (std::size_t j = 0; j < d; ++j) h[j] += u * w[j];
+    }
+  });
+  out.denoised_output_alignment =
+      static_cast<double>(lens_hits(denoised, np, codes, dirs, a, b)) / static_cast<double>(np);
+  return out;
+}
+
+/// Rows of H of classes a and b, increasing.
+inline std::vector<std::size_t> pair_rows(const icl::detail::encoded_labels& enc, std::size_t a, std::size_t b) {
+  std::vector<std::size_t> idx;
+  idx.reserve(enc.counts[a] + enc.counts[b]);
+  for (std::size_t i = 0; i < enc.codes.size(); ++i)
+    if (enc.codes[i] == a || enc.codes[i] == b) idx.push_back(i);
+  return idx;
+}
+
+/// Averages of the per-pair values into the result.
+inline void average_pairs(alignment_result& out) {
+  const double count = static_cast<double>(out.pairs.size());
+  double sep = 0, dir = 0, oa = 0, sa = 0, va = 0, ma = 0, ca = 0, ed = 0, da = 0;
+  for (const auto& q : out.pairs) {
+    sep += q.separability;
+    dir += q.directional_separability;
+    oa += q.output_alignment;
+    sa += q.singular_alignment;
+    va += q.variance_alignment;
+    ma += q.mean_alignment;
+    ca += q.composite_alignment;
+    ed += q.effective_dimension;
+    da += q.denoised_output_alignment;
+  }
+  out.separability = out.has_separability ? sep / count : std::numeric_limits<double>::quiet_NaN();
+  out.directional_separability = dir / count;
+  out.output_alignment = oa / count;
+  out.singular_alignment = sa / count;
+  out.variance_alignment = va / count;
+  out.mean_alignment = ma / count;
+  out.composite_alignment = ca / count;
+  out.effective_dimension = ed / count;
+  out.denoised_output_alignment = da / count;
+}
+
+/// Everything but separability (filled by the caller) for every label pair.
+template <class T, class U>
+alignment_result alignment_measures(const char* fn, matrix_view<const T> H, const icl::detail::encoded_labels& enc,
+                                    matrix_view<const U> D, const alignment_params& p) {
+  using C = icl::detail::compute_t<T>;
+  const std::size_t n = H.rows(), d = H.cols(), m = enc.n_classes();
+  std::vector<C> buffer;
+  std::size_t ldh = 0;
+  const C* Hc = icl::detail::rows_as_compute<C>(H, 0, n, buffer, ldh);
+  const direction_set<C> dirs = read_directions<C>(D, m, p);
+  const norm_setup norm = make_norm(p);
+
+  const std::vector<C> g_all = normalized_block<C>(n, d, norm, [&](std::size_t i, double* h) {
+    const C* row = Hc + i * ldh;
+    for (std::size_t j = 0; j < d; ++j) h[j] = static_cast<double>(row[j]);
+  });
+
+  alignment_result out;
+  out.classes = enc.classes;
+  const auto best = argmax_logits<C>(g_all.data(), n, d, dirs.candidates, dirs.k, dirs.ld);
+  std::size_t hits = 0;
+  for (std::size_t i = 0; i < n; ++i) hits += best[i] == dirs.target(enc.codes[i]) ? 1 : 0;
+  out.output_alignment_all_classes = static_cast<double>(hits) / static_cast<double>(n);
+  for (std::size_t a = 0; a < m; ++a) {
+    for (std::size_t b = a + 1; b < m; ++b) {
+      const auto idx = pair_rows(enc, a, b);
+      out.pairs.push_back(pair_measures<C>(fn, Hc, ldh, idx, enc, a, b, dirs, norm, g_all, best, p));
+    }
+  }
+  return out;
+}
+
+}  // namespace icl::geometry::detail
+
+#endif  // ICL_GEOMETRY_DETAIL_ALIGNMENT_IMPL_HPP

@@ -1,0 +1,191 @@
+#ifndef ICL_GEOMETRY_DETAIL_CKA_IMPL_HPP
+#define ICL_GEOMETRY_DETAIL_CKA_IMPL_HPP
+
+/// Kernels of linear CKA (Kornblith et al. 2019). With column-centered X̄ and Ȳ, K = X̄X̄ᵀ and
+/// L = ȲȲᵀ are already centered, and every term CKA needs is one of
+///   ⟨K, L⟩ = ‖ȲᵀX̄‖_F²,  diag(K)_i = ‖x̄_i‖²,  tr K = ‖X̄‖_F²,
+/// taken from the n x n Gram matrices (SYRK) when n < d_x + d_y and from the d x d products
+/// otherwise, whichever is less work.
+///
+/// Debiased CKA uses the unbiased HSIC estimator (Song et al. 2012) with U-centering, as
+/// Kornblith et al.'s reference notebook. For centered data its numerator reduces to
+///   ⟨K, L⟩ − n/(n−2) Σ_i K_ii L_ii + tr K · tr L / ((n−1)(n−2))
+/// (the common factor 1/(n(n−3)) cancels in the ratio).
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include "icl/core/error.hpp"
+#include "icl/core/linalg.hpp"
+#include "icl/core/parallel.hpp"
+#include "icl/geometry/detail/pair_geometry.hpp"
+
+namespace icl::geometry::detail {
+
+/// The centered Gram matrix of one representation, upper triangle in the compute type.
+template <class C>
+struct centered_gram {
+  std::size_t n = 0;
+  std::vector<C> upper;       ///< n x n, row-major; entries j >= i are set
+  std::vector<double> diag;   ///< K_ii
+  double trace = 0.0;
+};
+
+template <class C>
+centered_gram<C> make_centered_gram(const std::vector<C>& xc, std::size_t n, std::size_t d) {
+  centered_gram<C> g;
+  g.n = n;
+  g.upper.resize(n * n);
+  icl::detail::product_aat_upper<C>(xc.data(), n, d, d, g.upper.data(), n);
+  g.diag.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    g.diag[i] = static_cast<double>(g.upper[i * n + i]);
+    g.trace += g.diag[i];
+  }
+  return g;
+}
+
+/// ⟨K, L⟩ = Σ_ij K_ij L_ij from the upper triangles, accumulated in double.
+template <class C>
+double gram_inner(const centered_gram<C>& K, const centered_gram<C>& L) {
+  const std::size_t n = K.n;
+  return icl::detail::parallel_reduce<double>(n, 16, 0.0, [&](std::size_t first, std::size_t last) {
+    double acc = 0.0;
+    for (std::size_t i = first; i < last; ++i) {
+      const C* k = K.upper.data() + i * n;
+      const C* l = L.upper.data() + i * n;
+      double row = 0.0;
+      for (std::size_t j = i + 1; j < n; ++j) row += static_cast<double>(k[j]) * static_cast<double>(l[j]);
+      acc += 2.0 * row + static_cast<double>(k[i]) * static_cast<double>(l[i]);
+    }
+    return acc;
+  });
+}
+
+/// The terms of one CKA value.
+struct cka_terms {
+  std::size_t n = 0;
+  double kl = 0.0, kk = 0.0, ll = 0.0;   ///< ⟨K,L⟩, ⟨K,K⟩, ⟨L,L⟩
+  double dkl = 0.0, dkk = 0.0, dll = 0.0;  ///< Σ K_ii L_ii, Σ K_ii², Σ L_ii²
+  double tk = 0.0, tl = 0.0;             ///< tr K, tr L
+};
+
+inline double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double acc = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) acc += a[i] * b[i];
+  return acc;
+}
+
+template <class C>
+cka_terms terms_from_grams(const centered_gram<C>& K, const centered_gram<C>& L, bool same) {
+  cka_terms t;
+  t.n = K.n;
+  t.kk = gram_inner(K, K);
+  t.ll = same ? t.kk : gram_inner(L, L);
+  t.kl = same ? t.kk : gram_inner(K, L);
+  t.dkk = dot(K.diag, K.diag);
+  t.dll = dot(L.diag, L.diag);
+  t.dkl = dot(K.diag, L.diag);
+  t.tk = K.trace;
+  t.tl = L.trace;
+  return t;
+}
+
+/// Row-major transpose (d x n) of a row-major n x d block.
+template <class C>
+std::vector<C> transpose_block(const std::vector<C>& x, std::size_t n, std::size_t d) {
+  std::vector<C> t(d * n);
+  icl::detail::parallel_for(0, (d + column_chunk - 1) / column_chunk, [&](std::size_t c) {
+    const std::size_t j0 = c * column_chunk, j1 = std::min(d, j0 + column_chunk);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = j0; j < j1; ++j) t[j * n + i] = x[i * d + j];
+  });
+  return t;
+}
+
+/// Σ of squares of a symmetric matrix given by its upper triangle (s x s), in double.
+template <class C>
+double symmetric_sum_sq(const std::vector<C>& upper, std::size_t s) {
+  return icl::detail::parallel_reduce<double>(s, 16, 0.0, [&](std::size_t first, std::size_t last) {
+    double acc = 0.0;
+    for (std::size_t i = first; i < last; ++i) {
+      const C* r = upper.data() + i * s;
+      double row = 0.0;
+      for (std::size_t j = i + 1; j < s; ++j) row += static_cast<double>(r[j]) * static_cast<double>(r[j]);
+      acc += 2.0 * row + static_cast<double>(r[i]) * static_cast<double>(r[i]);
+    }
+    return acc;
+  });
+}
+
+template <class C>
+std::vector<double> row_norms_sq(const std::vector<C>& x, std::size_t n, std::size_t d) {
+  std::vector<double> out(n);
+  icl::detail::parallel_for(0, n, [&](std::size_t i) {
+    double acc = 0.0;
+    for (std::size_t j = 0; j < d; ++j) acc += static_cast<double>(x[i * d + j]) * static_cast<double>(x[i * d + j]);
+    out[i] = acc;
+  });
+  return out;
+}
+
+/// The terms from the feature-space products X̄ᵀX̄, ȲᵀȲ and ȲᵀX̄ (for n >= d_x + d_y).
+template <class C>
+cka_terms terms_from_features(const std::vector<C>& xc, std::size_t dx, const std::vector<C>& yc, std::size_t dy,
+                              std::size_t n) {
+  cka_terms t;
+  t.n = n;
+  const auto xt = transpose_block(xc, n, dx);
+  const auto yt = transpose_block(yc, n, dy);
+  std::vector<C> a(dx * dx), b(dy * dy), m(dy * dx);
+  icl::detail::product_aat_upper<C>(xt.data(), dx, n, n, a.data(), dx);
+  icl::detail::product_aat_upper<C>(yt.data(), dy, n, n, b.data(), dy);
+  icl::detail::product_abt<C>(yt.data(), dy, n, xt.data(), dx, n, n, m.data(), dx);
+  t.kk = symmetric_sum_sq(a, dx);
+  t.ll = symmetric_sum_sq(b, dy);
+  t.kl = icl::detail::parallel_reduce<double>(dy, 16, 0.0, [&](std::size_t first, std::size_t last) {
+    double acc = 0.0;
+    for (std::size_t i = first; i < last; ++i)
+      for (std::size_t j = 0; j < dx; ++j) acc += static_cast<double>(m[i * dx + j]) * static_cast<double>(m[i * dx + j]);
+    return acc;
+  });
+  const auto kd = row_norms_sq(xc, n, dx);
+  const auto ld = row_norms_sq(yc, n, dy);
+  t.dkk = dot(kd, kd);
+  t.dll = dot(ld, ld);
+  t.dkl = dot(kd, ld);
+  for (std::size_t i = 0; i < n; ++i) {
+    t.tk += kd[i];
+    t.tl += ld[i];
+  }
+  return t;
+}
+
+/// CKA from its terms; throws naming `fn` when a denominator is not positive.
+inline double cka_from_terms(const char* fn, const cka_terms& t, bool debiased) {
+  if (!debiased) {
+    if (!(t.kk > 0.0) || !(t.ll > 0.0)) {
+      icl::detail::throw_invalid(fn, !(t.kk > 0.0) ? "X" : "Y",
+                                 " has zero variance (every row equal): linear CKA is undefined");
+    }
+    return t.kl / std::sqrt(t.kk * t.ll);
+  }
+  const double n = static_cast<double>(t.n);
+  const auto hsic = [&](double inner, double diag, double ta, double tb) {
+    return inner - n / (n - 2.0) * diag + ta * tb / ((n - 1.0) * (n - 2.0));
+  };
+  const double xy = hsic(t.kl, t.dkl, t.tk, t.tl);
+  const double xx = hsic(t.kk, t.dkk, t.tk, t.tk);
+  const double yy = hsic(t.ll, t.dll, t.tl, t.tl);
+  if (!(xx > 0.0) || !(yy > 0.0)) {
+    icl::detail::throw_invalid(fn, "the unbiased HSIC estimate of ", !(xx > 0.0) ? "X" : "Y", " with itself is ",
+                               !(xx > 0.0) ? xx : yy, " (must be > 0): debiased linear CKA is undefined");
+  }
+  return xy / std::sqrt(xx * yy);
+}
+
+}  // namespace icl::geometry::detail
+
+#endif  // ICL_GEOMETRY_DETAIL_CKA_IMPL_HPP

@@ -1,0 +1,249 @@
+#ifndef ICL_GEOMETRY_DETAIL_PAIR_GEOMETRY_HPP
+#define ICL_GEOMETRY_DETAIL_PAIR_GEOMETRY_HPP
+
+/// Kernels behind icl/geometry/alignment.hpp: the measures of METRICS.md 4 on the rows of one
+/// label pair, the logit-lens argmax, and the spectrum of a centered matrix through the smaller
+/// of its n x n Gram matrix and its d x d covariance.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include <Eigen/Core>
+#include <Eigen/Eigenvalues>
+
+#include "icl/core/error.hpp"
+#include "icl/core/linalg.hpp"
+#include "icl/core/parallel.hpp"
+#include "icl/core/view.hpp"
+
+namespace icl::geometry::detail {
+
+/// Columns per chunk of the column-parallel reductions (deterministic at any thread count).
+inline constexpr std::size_t column_chunk = 256;
+
+/// Column means (double) of the rows idx[0..count) of a row-major block (leading dimension ld).
+template <class C>
+std::vector<double> column_means(const C* rows, std::size_t ld, std::size_t d, const std::size_t* idx,
+                                 std::size_t count) {
+  std::vector<double> mean(d, 0.0);
+  icl::detail::parallel_for(0, (d + column_chunk - 1) / column_chunk, [&](std::size_t c) {
+    const std::size_t j0 = c * column_chunk, j1 = std::min(d, j0 + column_chunk);
+    for (std::size_t r = 0; r < count; ++r) {
+      const C* row = rows + idx[r] * ld;
+      for (std::size_t j = j0; j < j1; ++j) mean[j] += static_cast<double>(row[j]);
+    }
+    for (std::size_t j = j0; j < j1; ++j) mean[j] /= static_cast<double>(count);
+  });
+  return mean;
+}
+
+/// The rows idx[0..count) of a row-major block with their column means (double) removed, as a
+/// dense count x d block of C; the means are returned in `mean`.
+template <class C>
+std::vector<C> centered_rows(const C* rows, std::size_t ld, std::size_t d, const std::size_t* idx, std::size_t count,
+                             std::vector<double>& mean) {
+  mean = column_means(rows, ld, d, idx, count);
+  std::vector<C> out(count * d);
+  icl::detail::parallel_for(0, count, [&](std::size_t r) {
+    const C* row = rows + idx[r] * ld;
+    C* o = out.data() + r * d;
+    for (std::size_t j = 0; j < d; ++j) o[j] = static_cast<C>(static_cast<double>(row[j]) - mean[j]);
+  });
+  return out;
+}
+
+/// All rows of X, column-centered, as a dense n x d block of the compute type.
+template <class C, class T>
+std::vector<C> centered_matrix(matrix_view<const T> X, std::vector<double>& mean) {
+  std::vector<C> buffer;
+  std::size_t ld = 0;
+  const C* rows = icl::detail::rows_as_compute<C>(X, 0, X.rows(), buffer, ld);
+  std::vector<std::size_t> idx(X.rows());
+  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  return centered_rows<C>(rows, ld, X.cols(), idx.data(), idx.size(), mean);
+}
+
+/// The top eigenpairs of the Gram matrix (n x n) or the covariance (d x d) of a centered block,
+/// whichever is smaller, as the right singular vectors and singular values of the block.
+struct spectrum {
+  double trace = 0.0;             ///< Σσ² (= ‖X̄‖_F²)
+  double frobenius_sq = 0.0;      ///< Σσ⁴ (= ‖X̄X̄ᵀ‖_F²)
+  std::vector<double> sigma;      ///< σ_1 ≥ σ_2 ≥ ... (the `top` largest)
+  /// Right singular vectors scaled by σ (k x d, row-major): row k = σ_k v_kᵀ = u_kᵀX̄.
+  std::vector<double> scaled_right;
+  /// Left singular vectors (n x k, row-major): column k = u_k = X̄v_k / σ_k.
+  std::vector<double> left;
+};
+
+/// Spectrum of a centered row-major block Xc (n x d, leading dimension d) with its `top` largest
+/// singular triplets. The Gram route (n <= d) forms X̄X̄ᵀ by SYRK; the covariance route forms
+/// X̄ᵀX̄ from the transposed block. Either way one symmetric eigensolver on the smaller matrix.
+template <class C>
+spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t d, std::size_t top) {
+  spectrum out;
+  const bool gram_route = n <= d;
+  const std::size_t s = gram_route ? n : d;
+  top = std::min(top, s);
+  std::vector<C> small(s * s);
+  std::vector<C> transposed;
+  if (gram_route) {
+    icl::detail::product_aat_upper<C>(Xc.data(), n, d, d, small.data(), s);
+  } else {
+    transposed.resize(d * n);
+    icl::detail::parallel_for(0, (d + column_chunk - 1) / column_chunk, [&](std::size_t c) {
+      const std::size_t j0 = c * column_chunk, j1 = std::min(d, j0 + column_chunk);
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = j0; j < j1; ++j) transposed[j * n + i] = Xc[i * d + j];
+    });
+    icl::detail::product_aat_upper<C>(transposed.data(), d, n, n, small.data(), s);
+  }
+  Eigen::MatrixXd S(static_cast<Eigen::Index>(s), static_cast<Eigen::Index>(s));
+  double trace = 0.0, fro = 0.0;
+  for (std::size_t i = 0; i < s; ++i) {
+    const double diag = static_cast<double>(small[i * s + i]);
+    S(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(i)) = diag;
+    trace += diag;
+    fro += diag * diag;
+    for (std::size_t j = i + 1; j < s; ++j) {
+      const double v = static_cast<double>(small[i * s + j]);
+      S(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = v;
+      S(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(i)) = v;
+      fro += 2.0 * v * v;
+    }
+  }
+  out.trace = trace;
+  out.frobenius_sq = fro;
+  if (top == 0 || !(trace > 0.0)) return out;
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(S, Eigen::ComputeEigenvectors);
+  if (solver.info() != Eigen::Success) {
+    icl::detail::throw_error("icl::geometry::detail::centered_spectrum", "the symmetric eigensolver did not converge (",
+                             s, " x ", s, ")");
+  }
+  const auto& values = solver.eigenvalues();  // ascending
+  const auto& vectors = solver.eigenvectors();
+  out.sigma.resize(top);
+  out.scaled_right.assign(top * d, 0.0);
+  out.left.assign(n * top, 0.0);
+  for (std::size_t k = 0; k < top; ++k) {
+    const auto col = static_cast<Eigen::Index>(s - 1 - k);
+    out.sigma[k] = std::sqrt(std::max(0.0, values(col)));
+  }
+  if (gram_route) {
+    // u_k: eigenvector of X̄X̄ᵀ; σ_k v_kᵀ = u_kᵀX̄ (d-vector, accumulated in double).
+    for (std::size_t k = 0; k < top; ++k) {
+      const auto col = static_cast<Eigen::Index>(s - 1 - k);
+      for (std::size_t i = 0; i < n; ++i) out.left[i * top + k] = vectors(static_cast<Eigen::Index>(i), col);
+    }
+    icl::detail::parallel_for(0, (d + column_chunk - 1) / column_chunk, [&](std::size_t c) {
+      const std::size_t j0 = c * column_chunk, j1 = std::min(d, j0 + column_chunk);
+      for (std::size_t i = 0; i < n; ++i) {
+        const C* row = Xc.data() + i * d;
+        for (std::size_t k = 0; k < top; ++k) {
+          const double u = out.left[i * top + k];
+          double* w = out.scaled_right.data() + k * d;
+          for (std::size_t j = j0; j < j1; ++j) w[j] += u * static_cast<double>(row[j]);
+        }
+      }
+    });
+  } else {
+    // v_k: eigenvector of X̄ᵀX̄; u_k = X̄v_k / σ_k (a zero σ leaves u_k = 0).
+    for (std::size_t k = 0; k < top; ++k) {
+      const auto col = static_cast<Eigen::Index>(s - 1 - k);
+      for (std::size_t j = 0; j < d; ++j)
+        out.scaled_right[k * d + j] = out.sigma[k] * vectors(static_cast<Eigen::Index>(j), col);
+    }
+    icl::detail::parallel_for(0, n, [&](std::size_t i) {
+      const C* row = Xc.data() + i * d;
+      for (std::size_t k = 0; k < top; ++k) {
+        if (!(out.sigma[k] > 0.0)) continue;
+        const auto col = static_cast<Eigen::Index>(s - 1 - k);
+        double acc = 0.0;
+        for (std::size_t j = 0; j < d; ++j) acc += static_cast<double>(row[j]) * vectors(static_cast<Eigen::Index>(j), col);
+        out.left[i * top + k] = acc / out.sigma[k];
+      }
+    });
+  }
+  return out;
+}
+
+/// The final norm of the logit lens: N(h) = γ ⊙ h / sqrt(mean(h²) + ε), or the identity.
+struct norm_setup {
+  bool apply = false;
+  std::vector<double> gain;  ///< γ (d values) when apply
+  double eps = 1e-5;
+
+  /// Writes N(h) (or h) as C values into out.
+  template <class C>
+  void operator()(const double* h, std::size_t d, C* out) const {
+    if (!apply) {
+      for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<C>(h[j]);
+      return;
+    }
+    double ms = 0.0;
+    for (std::size_t j = 0; j < d; ++j) ms += h[j] * h[j];
+    const double scale = 1.0 / std::sqrt(ms / static_cast<double>(d) + eps);
+    for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<C>(gain[j] * h[j] * scale);
+  }
+};
+
+/// For each of `count` rows g_i (row-major, leading dimension d) the index of the largest of
+/// the logits candidates·g_i (the first on ties, like numpy.argmax). The logits are formed by
+/// GEMM in blocks of rows so that at most about 2^22 of them are held at once.
+template <class C>
+std::vector<std::size_t> argmax_logits(const C* g, std::size_t count, std::size_t d, const C* candidates,
+                                       std::size_t k, std::size_t ldc) {
+  std::vector<std::size_t> best(count, 0);
+  if (count == 0) return best;
+  const std::size_t chunk = std::max<std::size_t>(1, std::min(count, (std::size_t{1} << 22) / std::max<std::size_t>(k, 1)));
+  std::vector<C> logits(chunk * k);
+  for (std::size_t first = 0; first < count; first += chunk) {
+    const std::size_t rows = std::min(chunk, count - first);
+    icl::detail::product_abt<C>(g + first * d, rows, d, candidates, k, ldc, d, logits.data(), k);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const C* l = logits.data() + r * k;
+      std::size_t arg = 0;
+      for (std::size_t v = 1; v < k; ++v)
+        if (l[v] > l[arg]) arg = v;
+      best[first + r] = arg;
+    }
+  }
+  return best;
+}
+
+/// Rows (double, produced by row(i, buffer)) passed through the norm into a C block.
+template <class C, class Row>
+std::vector<C> normalized_block(std::size_t count, std::size_t d, const norm_setup& norm, Row&& row) {
+  std::vector<C> out(count * d);
+  icl::detail::parallel_for(0, count, [&](std::size_t i) {
+    std::vector<double> h(d);
+    row(i, h.data());
+    norm(h.data(), d, out.data() + i * d);
+  });
+  return out;
+}
+
+/// Population mean and variance (two-pass) of values[i] over the i with mask(i).
+template <class Select>
+void masked_moments(const std::vector<double>& values, Select&& select, double& mean, double& variance,
+                    std::size_t& count) {
+  double sum = 0.0;
+  count = 0;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (select(i)) {
+      sum += values[i];
+      ++count;
+    }
+  mean = count ? sum / static_cast<double>(count) : 0.0;
+  double ss = 0.0;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (select(i)) ss += (values[i] - mean) * (values[i] - mean);
+  variance = count ? ss / static_cast<double>(count) : 0.0;
+}
+
+}  // namespace icl::geometry::detail
+
+#endif  // ICL_GEOMETRY_DETAIL_PAIR_GEOMETRY_HPP
