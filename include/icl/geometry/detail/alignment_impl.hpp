@@ -150,11 +150,6 @@ pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const
   masked_moments(proj, in_b, mean_b, var_b, count_b);
   const double pooled = (static_cast<double>(count_a) * var_a + static_cast<double>(count_b) * var_b) /
                         static_cast<double>(count_a + count_b);
-  if (!(pooled > 0.0)) {
-    icl::detail::throw_invalid(fn, pair_name(),
-                               ": the pooled within-class variance of h.e is 0 (mean_alignment undefined)");
-  }
-  out.mean_alignment = (mean_a - mean_b) / std::sqrt(pooled);
 
   // Centered block of the pair's rows.
   std::vector<double> mu;
@@ -175,6 +170,15 @@ pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const
                                ": the centered states are all zero (total variance 0: variance_alignment, "
                                "singular_alignment and effective_dimension undefined)");
   }
+  // Variance at the rounding level of the projections counts as zero.
+  double scale = 0.0;
+  for (double v : proj) scale = std::max(scale, std::abs(v));
+  const double noise = 16.0 * static_cast<double>(std::numeric_limits<C>::epsilon()) * scale;
+  if (!(pooled > noise * noise)) {
+    icl::detail::throw_invalid(fn, pair_name(),
+                               ": the pooled within-class variance of h.e is 0 (mean_alignment undefined)");
+  }
+  out.mean_alignment = (mean_a - mean_b) / std::sqrt(pooled);
   out.effective_dimension = sp.trace * sp.trace / sp.frobenius_sq;
   out.variance_alignment =
       p.variance == variance_mode::raw ? along_e / static_cast<double>(np) : along_e / sp.trace;
