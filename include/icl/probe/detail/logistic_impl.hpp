@@ -1,0 +1,107 @@
+#ifndef ICL_PROBE_DETAIL_LOGISTIC_IMPL_HPP
+#define ICL_PROBE_DETAIL_LOGISTIC_IMPL_HPP
+
+/// Logistic-probe kernels behind icl/probe/logistic.hpp: the dual fit from a Gram block, the
+/// primal fit from a row block, and the recovery of coef = A·X.
+
+#include <cmath>
+#include <cstddef>
+#include <type_traits>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "icl/core/linalg.hpp"
+#include "icl/probe/detail/lbfgs_logistic.hpp"
+#include "icl/probe/model.hpp"
+
+namespace icl::probe::detail {
+
+/// Result of a fit in representation form: V (m x cols), b (m), and the report.
+struct raw_fit {
+  std::vector<double> v, b;
+  fit_report report;
+};
+
+inline raw_fit split_solution(lbfgs_solution&& s, std::size_t m, std::size_t cols, fit_method method) {
+  raw_fit out;
+  out.v.assign(s.x.begin(), s.x.begin() + static_cast<std::ptrdiff_t>(m * cols));
+  out.b.assign(s.x.begin() + static_cast<std::ptrdiff_t>(m * cols), s.x.end());
+  out.report = std::move(s.report);
+  out.report.method = method;
+  if (m > 1) {  // softmax is invariant to a common shift of the intercepts: report the centered ones
+    double mean = 0.0;
+    for (double v : out.b) mean += v;
+    mean /= static_cast<double>(m);
+    for (double& v : out.b) v -= mean;
+  }
+  return out;
+}
+
+/// Initial (V, b) from warm-start vectors when their sizes fit, zero otherwise.
+inline std::vector<double> initial_point(const std::vector<double>& v0, const std::vector<double>& b0, std::size_t m,
+                                         std::size_t cols) {
+  std::vector<double> x(m * cols + m, 0.0);
+  if (v0.size() == m * cols) std::copy(v0.begin(), v0.end(), x.begin());
+  if (b0.size() == m) std::copy(b0.begin(), b0.end(), x.begin() + static_cast<std::ptrdiff_t>(m * cols));
+  return x;
+}
+
+/// Dual fit on the Gram block K (n x n, full symmetric, leading dimension ldk).
+template <class C>
+raw_fit fit_dual(const C* K, std::size_t n, std::size_t ldk, const std::vector<std::size_t>& codes, std::size_t k,
+                 const lbfgs_options& opt, const std::vector<double>& a0, const std::vector<double>& b0) {
+  dual_ops<C> ops;
+  ops.K = K;
+  ops.n = n;
+  ops.ldk = ldk;
+  const std::size_t m = k == 2 ? 1 : k;
+  return split_solution(solve_logistic(ops, codes, k, opt, initial_point(a0, b0, m, n)), m, n,
+                        fit_method::logistic_dual);
+}
+
+/// Primal fit on the rows X (n x d, row-major, leading dimension ld).
+template <class C>
+raw_fit fit_primal(const C* X, std::size_t n, std::size_t d, std::size_t ld, const std::vector<std::size_t>& codes,
+                   std::size_t k, const lbfgs_options& opt, const std::vector<double>& w0, const std::vector<double>& b0) {
+  primal_ops<C> ops;
+  ops.X = X;
+  ops.n = n;
+  ops.d = d;
+  ops.ld = ld;
+  const std::size_t m = k == 2 ? 1 : k;
+  return split_solution(solve_logistic(ops, codes, k, opt, initial_point(w0, b0, m, d)), m, d,
+                        fit_method::logistic_primal);
+}
+
+/// coef (m x d) = A (m x n) · X (n x d rows in C, leading dimension ld).
+template <class C>
+std::vector<double> coef_from_dual(const std::vector<double>& a, std::size_t m, const C* X, std::size_t n,
+                                   std::size_t d, std::size_t ld) {
+  std::vector<double> coef(m * d);
+  const cmap<C> Xm(X, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d),
+                   Eigen::OuterStride<>(static_cast<Eigen::Index>(ld)));
+  const Eigen::Map<const cmat<double>> A(a.data(), static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n));
+  Eigen::Map<cmat<double>> W(coef.data(), static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(d));
+  if constexpr (std::is_same_v<C, double>) {
+    W.noalias() = A * Xm;
+  } else {
+    const cmat<C> ac = A.template cast<C>();
+    W = (ac * Xm).template cast<double>();
+  }
+  return coef;
+}
+
+/// The full symmetric Gram matrix K = X·Xᵀ of rows (n x d, ld) in C (SYRK, then mirrored).
+template <class C>
+std::vector<C> full_gram(const C* rows, std::size_t n, std::size_t d, std::size_t ld) {
+  std::vector<C> K(n * n);
+  icl::detail::product_aat_upper<C>(rows, n, ld, d, K.data(), n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < i; ++j) K[i * n + j] = K[j * n + i];
+  return K;
+}
+
+}  // namespace icl::probe::detail
+
+#endif  // ICL_PROBE_DETAIL_LOGISTIC_IMPL_HPP
