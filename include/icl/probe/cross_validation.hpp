@@ -194,6 +194,9 @@ inline std::vector<int> control_labels(const std::vector<int>& labels, const std
                                        std::uint64_t seed) {
   constexpr const char* fn = "icl::probe::control_labels";
   if (labels.empty()) icl::detail::throw_invalid(fn, "labels is empty");
+  if (input_type.size() != labels.size()) {
+    icl::detail::throw_invalid(fn, "input_type has ", input_type.size(), " entries but labels has ", labels.size());
+  }
   const auto types = icl::detail::encode_labels(fn, input_type, labels.size(), 1, "labels");
   icl::counter_rng rng(seed, 0);
   std::vector<int> assigned(types.n_classes());
