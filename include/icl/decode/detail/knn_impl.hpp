@@ -87,14 +87,6 @@ struct row_terms {
   double c = 2.0;         ///< euclidean: 2; cosine: 1
 };
 
-/// The distance of (i, j) from the Gram entry g. Written once and used by both passes over a
-/// tile, so that both members of a pair see the same value.
-inline double pair_distance(const row_terms& t, std::size_t i, std::size_t j, double g) noexcept {
-  const double scale = (t.c * t.s[i]) * t.s[j];
-  const double product = scale * g;
-  return (t.a[i] + t.a[j]) - product;
-}
-
 /// Squared norms of the rows (double accumulation of the compute-type values), with the checks
 /// for NaN/Inf, float overflow and (cosine) zero rows. Errors name the first offending row.
 template <class C, class T>
@@ -140,6 +132,82 @@ row_terms compute_row_terms(const char* fn, matrix_view<const T> X, distance_kin
   return t;
 }
 
+/// Candidates per filter step: distances of a run of pairs are computed in a vectorizable loop
+/// together with "does any beat its list's bound", and only then offered one by one.
+constexpr std::size_t run = 32;
+
+/// Largest bound over the lists of `row` (a valid filter for every list of the row).
+inline double row_filter(const candidate_lists& lists, std::size_t row) noexcept {
+  const double* b = lists.bound.data() + row * lists.groups;
+  double m = b[0];
+  for (std::size_t g = 1; g < lists.groups; ++g) m = std::max(m, b[g]);
+  return m;
+}
+
+/// Offers the tile entries g[c], c in [first, end), to row i (columns j = j0 + c).
+template <class C>
+void feed_row(const row_terms& t, candidate_lists& lists, const std::vector<std::size_t>* group_of, std::size_t i,
+              std::size_t j0, const C* g, std::size_t first, std::size_t end) {
+  const double ai = t.a[i], si = t.c * t.s[i];
+  const double* aj = t.a.data() + j0;
+  const double* sj = t.s.data() + j0;
+  double dv[run];
+  for (std::size_t c0 = first; c0 < end; c0 += run) {
+    const std::size_t len = std::min(run, end - c0);
+    const double bound = group_of == nullptr ? lists.bound[i] : row_filter(lists, i);
+    int hit = 0;
+    for (std::size_t c = 0; c < len; ++c) {
+      const std::size_t cc = c0 + c;
+      dv[c] = (ai + aj[cc]) - (si * sj[cc]) * static_cast<double>(g[cc]);
+      hit |= dv[c] <= bound ? 1 : 0;
+    }
+    if (hit == 0) continue;
+    for (std::size_t c = 0; c < len; ++c) {
+      const std::size_t j = j0 + c0 + c;
+      const std::size_t list = group_of == nullptr ? i : i * lists.groups + (*group_of)[j];
+      if (dv[c] <= lists.bound[list]) lists.offer(list, dv[c], j);
+    }
+  }
+}
+
+/// Offers rows [0, r_end) of the tile (rows i = i0 + r) to the rows j = j0 + c, c in [c0, c1)
+/// (on a diagonal tile only the pairs r < c).
+template <class C>
+void feed_columns(const row_terms& t, candidate_lists& lists, const std::vector<std::size_t>* group_of, std::size_t i0,
+                  std::size_t r_end, std::size_t j0, const C* tile, std::size_t ld, std::size_t c0, std::size_t c1,
+                  bool diagonal) {
+  const double* aj = t.a.data() + j0;
+  const double* sj = t.s.data() + j0;
+  double filter[run], dv[run];
+  const bool grouped = group_of != nullptr;
+  // Filter bounds: the lists' own bounds (one list per row) or, with groups, the largest bound
+  // of each row's lists, read once per strip (bounds only shrink: a stale value filters less,
+  // never wrongly).
+  const double* bound = lists.bound.data() + j0 + c0;
+  if (grouped) {
+    for (std::size_t c = c0; c < c1; ++c) filter[c - c0] = row_filter(lists, j0 + c);
+    bound = filter;
+  }
+  for (std::size_t r = 0; r < r_end; ++r) {
+    const std::size_t i = i0 + r;
+    const double ai = t.a[i], si = t.c * t.s[i];
+    const C* g = tile + r * ld;
+    const std::size_t first = diagonal ? std::max(c0, r + 1) : c0;
+    if (first >= c1) continue;
+    int hit = 0;
+    for (std::size_t c = first; c < c1; ++c) {
+      dv[c - c0] = (ai + aj[c]) - (si * sj[c]) * static_cast<double>(g[c]);
+      hit |= dv[c - c0] <= bound[c - c0] ? 1 : 0;
+    }
+    if (hit == 0) continue;
+    for (std::size_t c = first; c < c1; ++c) {
+      const std::size_t j = j0 + c;
+      const std::size_t list = grouped ? j * lists.groups + (*group_of)[i] : j;
+      if (dv[c - c0] <= lists.bound[list]) lists.offer(list, dv[c - c0], i);
+    }
+  }
+}
+
 /// The default tile: 1024 rows for float, 724 for double (a tile of about 4 MiB).
 template <class C>
 constexpr std::size_t default_block() {
@@ -158,12 +226,9 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, di
   const row_terms terms = compute_row_terms<C>(fn, X, kind, b);
   const std::size_t groups = group_of != nullptr ? n_groups : 1;
   lists.reset(n, groups, k);
-  auto list_of = [&](std::size_t row, std::size_t other) {
-    return group_of != nullptr ? row * groups + (*group_of)[other] : row;
-  };
 
   std::vector<C> buffer_i, buffer_j, tile(b * b);
-  constexpr std::size_t strip = 16;  // columns per task of the column pass
+  constexpr std::size_t strip = run;  // columns per task of the column pass
   for (std::size_t i0 = 0; i0 < n; i0 += b) {
     const std::size_t bi = std::min(b, n - i0);
     std::size_t ldi = 0;
@@ -180,41 +245,13 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, di
       }
       // Row pass: row i = i0 + r takes the columns j of the tile (j > i on the diagonal tile).
       parallel_for(0, bi, [&](std::size_t r) {
-        const std::size_t i = i0 + r;
-        const C* g = tile.data() + r * bj;
         const std::size_t first = diagonal ? r + 1 : 0;
-        if (group_of == nullptr) {
-          double bound = lists.bound[i];
-          for (std::size_t c = first; c < bj; ++c) {
-            const double dv = pair_distance(terms, i, j0 + c, static_cast<double>(g[c]));
-            if (dv <= bound) {
-              lists.offer(i, dv, j0 + c);
-              bound = lists.bound[i];
-            }
-          }
-        } else {
-          for (std::size_t c = first; c < bj; ++c) {
-            const std::size_t j = j0 + c;
-            const double dv = pair_distance(terms, i, j, static_cast<double>(g[c]));
-            const std::size_t list = list_of(i, j);
-            if (dv <= lists.bound[list]) lists.offer(list, dv, j);
-          }
-        }
+        feed_row(terms, lists, group_of, i0 + r, j0, tile.data() + r * bj, first, bj);
       });
       // Column pass: row j = j0 + c takes the rows i of the tile (i < j on the diagonal tile).
       parallel_for(0, (bj + strip - 1) / strip, [&](std::size_t s) {
         const std::size_t c0 = s * strip, c1 = std::min(bj, c0 + strip);
-        const std::size_t r_end = diagonal ? c1 - 1 : bi;
-        for (std::size_t r = 0; r < r_end; ++r) {
-          const std::size_t i = i0 + r;
-          const C* g = tile.data() + r * bj;
-          for (std::size_t c = diagonal ? std::max(c0, r + 1) : c0; c < c1; ++c) {
-            const std::size_t j = j0 + c;
-            const double dv = pair_distance(terms, i, j, static_cast<double>(g[c]));
-            const std::size_t list = list_of(j, i);
-            if (dv <= lists.bound[list]) lists.offer(list, dv, i);
-          }
-        }
+        feed_columns(terms, lists, group_of, i0, diagonal ? c1 - 1 : bi, j0, tile.data(), bj, c0, c1, diagonal);
       });
     }
   }
