@@ -189,6 +189,38 @@ def effective_dimension(h):
     return np.sum(s ** 2) ** 2 / np.sum(s ** 4)
 
 
+def separability_case(w, name, rng, n_per, d, labels, spread):
+    """A fixed stratified half split; per label pair, LogisticRegression(C=1) fitted on the
+    pair's training rows (tol=1e-10, max_iter=10000: the optimum), accuracy on its test rows."""
+    y = np.repeat(np.asarray(labels), n_per)
+    rng.shuffle(y)
+    classes = np.unique(y)
+    codes = np.searchsorted(classes, y)
+    means = rng.standard_normal((len(classes), d)) * spread / np.sqrt(d)
+    H = rng.standard_normal((len(y), d)) + means[codes] + 0.5
+    test = np.zeros(len(y), dtype=bool)
+    for c in range(len(classes)):
+        members = np.flatnonzero(codes == c)
+        test[rng.permutation(members)[: len(members) // 2]] = True
+    accuracies = []
+    for a in range(len(classes)):
+        for b in range(a + 1, len(classes)):
+            pair = (codes == a) | (codes == b)
+            tr, te = pair & ~test, pair & test
+            model = LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(H[tr], y[tr])
+            margin = np.min(np.abs(model.decision_function(H[te])))
+            assert margin > 1e-3, (name, margin)
+            accuracies.append(model.score(H[te], y[te]))
+    accuracies = np.array(accuracies)
+    assert 0.5 < accuracies.min() and accuracies.max() < 1.0, (name, accuracies)
+    w.f8(name + "_H", H)
+    w.i8(name + "_y", y)
+    w.i8(name + "_train", np.flatnonzero(~test))
+    w.i8(name + "_test", np.flatnonzero(test))
+    w.f8(name + "_pairs", accuracies)
+    w.f8(name + "_mean", accuracies.mean())
+
+
 def main():
     rng = np.random.default_rng(20251123)
     w = FixtureWriter("geometry_alignment.txt",
@@ -220,6 +252,15 @@ def main():
         w.f8(name + "_debiased", cka_gram(x, y, True))
         w.f8(name + "_effdim_X", effective_dimension(x))
         w.f8(name + "_effdim_Y", effective_dimension(y))
+    w.write()
+
+    w = FixtureWriter("geometry_separability.txt",
+                      "Separability: scikit-learn LogisticRegression(C=1) test accuracy per label pair\n"
+                      "on a fixed stratified half split (train/test are row indices), and the mean.",
+                      "make_geometry_fixtures.py", VERSIONS)
+    separability_case(w, "bin_wide", rng, 20, 50, [7, 3], spread=3.0)     # n < d
+    separability_case(w, "bin_tall", rng, 40, 6, [0, 1], spread=2.0)      # n > d
+    separability_case(w, "tri", rng, 24, 10, [2, 4, 6], spread=2.5)
     w.write()
 
 

@@ -11,7 +11,7 @@
 
 namespace {
 
-constexpr std::size_t layers = 5, n = 200, d = 16;
+constexpr std::size_t layers = 5, n = 4000, d = 4;
 
 double normal(icl::counter_rng& rng) {
   const double u1 = rng.uniform01() + 1e-300, u2 = rng.uniform01();
@@ -28,8 +28,8 @@ struct planted {
 // with e, f the first two axes. The signal s_l grows (separability rises) while its component
 // along e, s_l cos θ_l, shrinks (variance and mean alignment fall).
 planted make_planted() {
-  const double strength[layers] = {2.0, 3.0, 4.0, 5.0, 6.0};
-  const double cosine[layers] = {1.0, 0.5, 0.25, 0.1, 0.0};
+  const double strength[layers] = {0.4, 0.7, 1.0, 1.3, 1.6};
+  const double cosine[layers] = {1.0, 0.45, 0.2, 0.08, 0.0};
   planted p;
   p.labels.resize(n);
   for (std::size_t i = 0; i < n; ++i) p.labels[i] = i % 2 == 0 ? 10 : 20;
@@ -70,22 +70,22 @@ TEMPLATE_TEST_CASE("planted layers: alignment falls as the class signal turns aw
   const auto b = icl::make_tensor_view<TestType, 3>(
       interleaved.data(), {layers, n, d}, {static_cast<std::ptrdiff_t>(d), static_cast<std::ptrdiff_t>(layers * d), 1});
   const auto D = icl::make_matrix_view(p.directions.data(), 2, d);
-  icl::geometry::alignment_params params;
-  params.separability = false;
+  const icl::geometry::alignment_params params;  // separability on the seeded random half
 
   const auto curves = icl::geometry::separability_alignment_curves(a, p.labels, D, params);
   REQUIRE(curves.layers.size() == layers);
   for (std::size_t l = 0; l + 1 < layers; ++l) {
     INFO("layer " << l);
+    REQUIRE(curves.separability[l + 1] > curves.separability[l]);
     REQUIRE(curves.variance_alignment[l + 1] < curves.variance_alignment[l]);
     REQUIRE(curves.mean_alignment[l + 1] < curves.mean_alignment[l]);
     REQUIRE(curves.composite_alignment[l + 1] < curves.composite_alignment[l]);
   }
   REQUIRE(curves.variance_alignment.peak_layer() == 0);
   REQUIRE(curves.mean_alignment.peak_layer() == 0);
-  // The class signal along e vanishes at the last layer, and the leading singular vector (the
-  // signal direction) turns away from e.
-  REQUIRE(curves.singular_alignment[0] > 0.9);
+  REQUIRE(curves.separability.peak_layer() == layers - 1);
+  // The class signal along e vanishes at the last layer, and the leading singular vectors (the
+  // signal direction) turn away from e.
   REQUIRE(curves.singular_alignment[layers - 1] < curves.singular_alignment[0]);
   REQUIRE(curves.directional_separability[layers - 1] < curves.directional_separability[0]);
 
@@ -102,6 +102,8 @@ TEMPLATE_TEST_CASE("planted layers: alignment falls as the class signal turns aw
     REQUIRE(strided.variance_alignment[l] == Approx(curves.variance_alignment[l]).epsilon(1e-12));
     REQUIRE(strided.effective_dimension[l] == Approx(curves.effective_dimension[l]).epsilon(1e-12));
     REQUIRE(strided.output_alignment[l] == curves.output_alignment[l]);
+    REQUIRE(strided.separability[l] == curves.separability[l]);
+    REQUIRE(tracker.curves().separability[l] == curves.separability[l]);
   }
   // The stand-alone effective dimension of a binary layer is the pair's.
   const auto ed = icl::geometry::effective_dimension_curve(b);

@@ -24,6 +24,7 @@
 #include "icl/geometry/detail/alignment_impl.hpp"
 #include "icl/geometry/detail/pair_geometry.hpp"
 #include "icl/layers.hpp"
+#include "icl/probe/cross_validation.hpp"
 
 namespace icl::geometry {
 
@@ -48,6 +49,59 @@ inline void check_params(const char* fn, const alignment_params& p, std::size_t 
   if (p.separability && !(p.test_fraction > 0.0 && p.test_fraction < 1.0)) {
     icl::detail::throw_invalid(fn, "test_fraction = ", p.test_fraction, " must be in (0, 1)");
   }
+  if (p.separability && !(p.probe.C > 0.0 && std::isfinite(p.probe.C))) {
+    icl::detail::throw_invalid(fn, "probe.C = ", p.probe.C, " must be finite and > 0");
+  }
+}
+
+/// Checks that every index of an explicit split is a row of H.
+inline void check_split(const char* fn, const icl::probe::split_indices& split, std::size_t n) {
+  for (const auto* part : {&split.train, &split.test}) {
+    const char* name = part == &split.train ? "split.train" : "split.test";
+    for (std::size_t k = 0; k < part->size(); ++k) {
+      if ((*part)[k] >= n) {
+        icl::detail::throw_invalid(fn, name, "[", k, "] = ", (*part)[k], " is out of range for H with ", n, " rows");
+      }
+    }
+  }
+}
+
+/// Separability alone: the probe per label pair, averaged.
+template <class T>
+alignment_result separability_only(const char* fn, matrix_view<const T> H, const std::vector<int>& labels,
+                                   const alignment_params& p, const icl::probe::split_indices* split) {
+  icl::detail::check_matrix(fn, "H", H);
+  if (H.empty()) icl::detail::throw_invalid(fn, "H is empty (", H.rows(), " x ", H.cols(), ")");
+  const auto enc = icl::detail::encode_labels(fn, labels, H.rows(), 2, "H");
+  alignment_params q = p;
+  q.separability = true;
+  check_params(fn, q, H.cols());
+  if (split != nullptr) check_split(fn, *split, H.rows());
+  icl::detail::require_finite(fn, "H", H);
+  using C = icl::detail::compute_t<T>;
+  std::vector<C> buffer;
+  std::size_t ldh = 0;
+  const C* Hc = icl::detail::rows_as_compute<C>(H, 0, H.rows(), buffer, ldh);
+  alignment_result out;
+  out.classes = enc.classes;
+  out.has_separability = true;
+  for (std::size_t a = 0; a < enc.n_classes(); ++a) {
+    for (std::size_t b = a + 1; b < enc.n_classes(); ++b) {
+      pair_alignment pair;
+      pair.class_a = a;
+      pair.class_b = b;
+      pair.label_a = enc.classes[a];
+      pair.label_b = enc.classes[b];
+      pair.n_a = enc.counts[a];
+      pair.n_b = enc.counts[b];
+      pair_separability<C>(fn, Hc, ldh, H.cols(), pair_rows(enc, a, b), enc, out.pairs.size(), split, q, pair);
+      out.pairs.push_back(pair);
+    }
+  }
+  double sum = 0.0;
+  for (const auto& pair : out.pairs) sum += pair.separability;
+  out.separability = sum / static_cast<double>(out.pairs.size());
+  return out;
 }
 
 /// Checks H, labels and label_directions; returns the encoded labels.
@@ -112,6 +166,8 @@ double effective_dimension(matrix_view<const T> H) {
 /// Every measure of METRICS.md 4 for one layer, averaged over label pairs, with the per-pair
 /// values (see alignment_result and docs/geometry.md).
 ///
+/// Separability is computed (a probe per pair, on a stratified random split) unless
+/// params.separability is false.
 /// Throws icl::invalid_argument naming icl::geometry::separability_alignment when labels has
 /// the wrong length or a single class, label_directions has the wrong width or number of rows,
 /// two label directions are identical, norm_gain has the wrong length, H or label_directions
@@ -122,11 +178,39 @@ alignment_result separability_alignment(matrix_view<const T> H, const std::vecto
                                         matrix_view<const U> label_directions, const alignment_params& params = {}) {
   const char* fn = "icl::geometry::separability_alignment";
   const auto enc = detail::check_alignment_input(fn, H, labels, label_directions, params);
-  alignment_params p = params;
-  p.separability = false;
-  alignment_result out = detail::alignment_measures(fn, H, enc, label_directions, p);
-  detail::average_pairs(out);
-  return out;
+  return detail::alignment_measures(fn, H, enc, label_directions, params);
+}
+
+/// separability_alignment with the probe fitted on an explicit split: for each pair, the rows of
+/// split.train and split.test that belong to the pair (indices are rows of H).
+template <class T, class U>
+alignment_result separability_alignment(matrix_view<const T> H, const std::vector<int>& labels,
+                                        matrix_view<const U> label_directions, const icl::probe::split_indices& split,
+                                        alignment_params params = {}) {
+  const char* fn = "icl::geometry::separability_alignment";
+  params.separability = true;
+  const auto enc = detail::check_alignment_input(fn, H, labels, label_directions, params);
+  detail::check_split(fn, split, H.rows());
+  return detail::alignment_measures(fn, H, enc, label_directions, params, &split);
+}
+
+/// Separability (METRICS.md 4) alone: per label pair, a logistic probe (params.probe: C = 1, at
+/// most 100 iterations) fitted on a stratified random split of the pair's rows
+/// (params.test_fraction = 0.5 held out, params.seed), its test accuracy averaged over pairs.
+/// The result holds the per-pair accuracies and the probes' convergence; the other measures are
+/// left at 0. Throws when a class has fewer than 2 rows, labels have the wrong length or a
+/// single class, or H holds NaN/Inf.
+template <class T>
+alignment_result separability(matrix_view<const T> H, const std::vector<int>& labels, const alignment_params& params = {}) {
+  return detail::separability_only("icl::geometry::separability", H, labels, params, nullptr);
+}
+
+/// Separability on an explicit split (indices are rows of H; each pair uses its own rows of
+/// both parts, which must hold both classes for training and at least one row for testing).
+template <class T>
+alignment_result separability(matrix_view<const T> H, const std::vector<int>& labels,
+                              const icl::probe::split_indices& split, const alignment_params& params = {}) {
+  return detail::separability_only("icl::geometry::separability", H, labels, params, &split);
 }
 
 /// The pair-averaged rank-r denoised output alignment alone (METRICS.md 4): the logit-lens
@@ -135,7 +219,7 @@ template <class T, class U>
 double denoised_output_alignment(matrix_view<const T> H, const std::vector<int>& labels,
                                  matrix_view<const U> label_directions, std::size_t r, alignment_params params = {}) {
   params.denoise_rank = r;
-  params.separability = false;
+  params.separability = false;  // not needed for this measure
   return separability_alignment(H, labels, label_directions, params).denoised_output_alignment;
 }
 

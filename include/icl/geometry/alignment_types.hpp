@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "icl/layers.hpp"
+#include "icl/probe/logistic.hpp"
 
 namespace icl::geometry {
 
@@ -24,15 +25,14 @@ struct alignment_params {
   /// Compute the separability score (a probe fit per label pair). Default: true. When false the
   /// separability fields are NaN and alignment_result::has_separability is false.
   bool separability = true;
-  /// Inverse L2 strength of the logistic probe (scikit-learn's C). Default: 1.
-  double C = 1.0;
-  /// Iteration cap of the probe's solver. Default: 100 (scikit-learn's default).
-  std::size_t max_iter = 100;
-  /// Convergence tolerance of the probe's solver. Default: 1e-4 (scikit-learn's default).
-  double tol = 1e-4;
+  /// The logistic probe: C = 1 and at most 100 L-BFGS iterations by default ([P2]), with the
+  /// probe module's stopping rule (see icl::probe::logistic_params).
+  icl::probe::logistic_params probe = {};
   /// Fraction of each pair's rows held out for the accuracy (stratified). Default: 0.5.
   double test_fraction = 0.5;
-  /// Seed of the split; pair p (in the order of alignment_result::pairs) uses stream p.
+  /// Seed of the split: pair p (in the order of alignment_result::pairs) is split by
+  /// icl::probe::stratified_split with seed + p · 0x9E3779B97F4A7C15 (pair 0 uses seed itself,
+  /// so a binary problem gets exactly stratified_split(labels, test_fraction, seed)). Default 0.
   std::uint64_t seed = 0;
 
   // ---- logit lens (output_alignment, denoised_output_alignment) ----
@@ -65,6 +65,8 @@ struct pair_alignment {
   std::size_t n_a = 0, n_b = 0;          ///< rows of each class
 
   double separability = std::numeric_limits<double>::quiet_NaN();  ///< probe test accuracy
+  std::size_t probe_iterations = 0;  ///< L-BFGS iterations of the pair's probe (0 without separability)
+  bool probe_converged = true;       ///< whether the probe met its stopping rule (non-convergence is not thrown)
   double directional_separability = 0.0;   ///< S(e)
   double output_alignment = 0.0;           ///< logit-lens accuracy on the raw states
   double singular_alignment = 0.0;         ///< max_r |cos(v_r, e)|

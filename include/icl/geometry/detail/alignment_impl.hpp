@@ -19,6 +19,8 @@
 #include "icl/core/view.hpp"
 #include "icl/geometry/alignment_types.hpp"
 #include "icl/geometry/detail/pair_geometry.hpp"
+#include "icl/geometry/detail/separability_impl.hpp"
+#include "icl/probe/cross_validation.hpp"
 
 namespace icl::geometry::detail {
 
@@ -263,10 +265,11 @@ inline void average_pairs(alignment_result& out) {
   out.denoised_output_alignment = da / count;
 }
 
-/// Everything but separability (filled by the caller) for every label pair.
+/// Every measure for every label pair (separability when p.separability, on `split` when given).
 template <class T, class U>
 alignment_result alignment_measures(const char* fn, matrix_view<const T> H, const icl::detail::encoded_labels& enc,
-                                    matrix_view<const U> D, const alignment_params& p) {
+                                    matrix_view<const U> D, const alignment_params& p,
+                                    const icl::probe::split_indices* split = nullptr) {
   using C = icl::detail::compute_t<T>;
   const std::size_t n = H.rows(), d = H.cols(), m = enc.n_classes();
   std::vector<C> buffer;
@@ -282,6 +285,7 @@ alignment_result alignment_measures(const char* fn, matrix_view<const T> H, cons
 
   alignment_result out;
   out.classes = enc.classes;
+  out.has_separability = p.separability;
   const auto best = argmax_logits<C>(g_all.data(), n, d, dirs.candidates, dirs.k, dirs.ld);
   std::size_t hits = 0;
   for (std::size_t i = 0; i < n; ++i) hits += best[i] == dirs.target(enc.codes[i]) ? 1 : 0;
@@ -290,8 +294,10 @@ alignment_result alignment_measures(const char* fn, matrix_view<const T> H, cons
     for (std::size_t b = a + 1; b < m; ++b) {
       const auto idx = pair_rows(enc, a, b);
       out.pairs.push_back(pair_measures<C>(fn, Hc, ldh, idx, enc, a, b, dirs, norm, g_all, best, p));
+      if (p.separability) pair_separability<C>(fn, Hc, ldh, d, idx, enc, out.pairs.size() - 1, split, p, out.pairs.back());
     }
   }
+  average_pairs(out);
   return out;
 }
 
