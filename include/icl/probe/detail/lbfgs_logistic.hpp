@@ -26,8 +26,19 @@
 
 #include <Eigen/Core>
 
+#include "icl/config.hpp"
 #include "icl/core/linalg.hpp"
+#include "icl/core/parallel.hpp"
 #include "icl/probe/model.hpp"
+
+#if ICL_HAS_BLAS
+extern "C" {
+void sgemv_(const char* trans, const int* m, const int* n, const float* alpha, const float* a, const int* lda,
+            const float* x, const int* incx, const float* beta, float* y, const int* incy);
+void dgemv_(const char* trans, const int* m, const int* n, const double* alpha, const double* a, const int* lda,
+            const double* x, const int* incx, const double* beta, double* y, const int* incy);
+}
+#endif
 
 namespace icl::probe::detail {
 
@@ -67,18 +78,50 @@ struct dual_ops {
 
   std::size_t cols() const noexcept { return n; }
 
-  /// out (m x n) = in (m x n) · K.
+  /// out (m x n) = in (m x n) · K, i.e. out[c] = K·in[c] (K symmetric). m is small (the number
+  /// of outputs), so this is m matrix-vector products sharing one pass over K: rows of K in
+  /// parallel chunks (deterministic), sums in double.
   void image(const double* in, std::size_t m, double* out) const {
-    const cmap<C> Km(K, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n),
-                     Eigen::OuterStride<>(static_cast<Eigen::Index>(ldk)));
-    const Eigen::Map<const cmat<double>> In(in, static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n));
-    Eigen::Map<cmat<double>> Out(out, static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n));
-    if constexpr (std::is_same_v<C, double>) {
-      Out.noalias() = In * Km;
-    } else {
-      const cmat<C> in_c = In.template cast<C>();
-      Out = (in_c * Km).template cast<double>();
+    std::vector<C> in_c(m * n);
+    for (std::size_t k = 0; k < m * n; ++k) in_c[k] = static_cast<C>(in[k]);
+#if ICL_HAS_BLAS
+    // out[c] = K·in[c] through ?GEMV, one call per output (GEMM would pack all of K each call).
+    std::vector<C> out_c(m * n);
+    const int nn = icl::detail::blas_int(n, "rows"), lk = icl::detail::blas_int(ldk, "ldk"), one_i = 1;
+    const C one = 1, zero = 0;
+    for (std::size_t c = 0; c < m; ++c) {
+      if constexpr (std::is_same_v<C, float>) {
+        sgemv_("T", &nn, &nn, &one, K, &lk, in_c.data() + c * n, &one_i, &zero, out_c.data() + c * n, &one_i);
+      } else {
+        dgemv_("T", &nn, &nn, &one, K, &lk, in_c.data() + c * n, &one_i, &zero, out_c.data() + c * n, &one_i);
+      }
     }
+    for (std::size_t k = 0; k < m * n; ++k) out[k] = static_cast<double>(out_c[k]);
+#else
+    // Threads only pay off above a few million multiply-adds (one short parallel region per
+    // L-BFGS iteration otherwise costs more than it saves).
+    const bool parallel = static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(m) >= 8.0e6;
+    const std::size_t chunk = parallel ? 64 : n;
+    icl::detail::parallel_for(0, (n + chunk - 1) / chunk, [&](std::size_t block) {
+      const std::size_t first = block * chunk, last = std::min(n, first + chunk);
+      for (std::size_t i = first; i < last; ++i) {
+        const C* row = K + i * ldk;
+        for (std::size_t c = 0; c < m; ++c) {
+          const C* v = in_c.data() + c * n;
+          double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+          std::size_t j = 0;
+          for (; j + 4 <= n; j += 4) {
+            s0 += static_cast<double>(row[j]) * static_cast<double>(v[j]);
+            s1 += static_cast<double>(row[j + 1]) * static_cast<double>(v[j + 1]);
+            s2 += static_cast<double>(row[j + 2]) * static_cast<double>(v[j + 2]);
+            s3 += static_cast<double>(row[j + 3]) * static_cast<double>(v[j + 3]);
+          }
+          for (; j < n; ++j) s0 += static_cast<double>(row[j]) * static_cast<double>(v[j]);
+          out[c * n + i] = (s0 + s1) + (s2 + s3);
+        }
+      }
+    });
+#endif
   }
 
   /// Z (n x m) = (M·V)ᵀ + b: the logits of the rows of X.
