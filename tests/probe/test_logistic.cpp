@@ -104,10 +104,10 @@ TEST_CASE("fit_logistic: classes, warm starts and the convergence report", "[pro
   REQUIRE(m3.report.gradient_norm > p.tol * m3.report.initial_gradient_norm);
 }
 
-TEST_CASE("fit_logistic on half-precision inputs", "[probe][logistic]") {
+TEMPLATE_TEST_CASE("fit_logistic on half-precision inputs", "[probe][logistic]", icl::bf16, icl::f16) {
   const icl_test::fixture_file f("probe_logistic.txt");
   const std::size_t n = f.shape("X_bin_tall")[0], d = f.shape("X_bin_tall")[1];
-  const auto X = icl_test::row_major<icl::bf16>(f.values("X_bin_tall"), n, d);
+  const auto X = icl_test::row_major<TestType>(f.values("X_bin_tall"), n, d);
   // The bf16 rows are the data: compare with the double fit of the same rounded values.
   std::vector<double> rounded(X.storage.size());
   for (std::size_t k = 0; k < rounded.size(); ++k) rounded[k] = static_cast<double>(static_cast<float>(X.storage[k]));
@@ -156,4 +156,52 @@ TEST_CASE("fit_logistic and predict_class reject bad input", "[probe][logistic][
                       Catch::Contains("icl::probe::score_accuracy: labels has 2 entries but X has 4 rows"));
   icl::probe::linear_model unfitted;
   REQUIRE_THROWS_WITH(icl::probe::predict_class(unfitted, X), Catch::Contains("the model is not fitted"));
+}
+
+TEST_CASE("primal and dual solvers take the same L-BFGS iterates", "[probe][logistic]") {
+  // W = A·X in the dual and the same line search: after any number of iterations the two
+  // solvers hold the same (W, b) up to rounding, converged or not.
+  const icl_test::fixture_file f("probe_logistic.txt");
+  for (const char* data : {"bin_wide", "multi_tall"}) {
+    INFO(data);
+    const std::string s = data;
+    const std::size_t n = f.shape("X_" + s)[0], d = f.shape("X_" + s)[1];
+    const auto X = icl_test::row_major<double>(f.values("X_" + s), n, d);
+    const auto y = f.ints("y_" + s);
+    for (const std::size_t iters : {std::size_t{1}, std::size_t{3}, std::size_t{6}}) {
+      icl::probe::logistic_params p;
+      p.max_iter = iters;
+      p.solver = icl::probe::logistic_solver::primal;
+      const auto primal = icl::probe::fit_logistic(X.view, y, p);
+      p.solver = icl::probe::logistic_solver::dual;
+      const auto dual = icl::probe::fit_logistic(X.view, y, p);
+      REQUIRE(primal.report.iterations == iters);
+      REQUIRE(dual.report.iterations == iters);
+      REQUIRE_FALSE(dual.report.converged);
+      double scale = 0.0;
+      for (double v : primal.coef) scale = std::max(scale, std::abs(v));
+      for (std::size_t k = 0; k < primal.coef.size(); ++k) REQUIRE(dual.coef[k] == Approx(primal.coef[k]).margin(1e-9 * scale));
+      for (std::size_t k = 0; k < primal.intercept.size(); ++k)
+        REQUIRE(dual.intercept[k] == Approx(primal.intercept[k]).margin(1e-9));
+      REQUIRE(dual.report.objective == Approx(primal.report.objective).epsilon(1e-12));
+    }
+  }
+}
+
+TEST_CASE("fit_logistic without intercept", "[probe][logistic]") {
+  const icl_test::fixture_file f("probe_logistic.txt");
+  const std::size_t n = f.shape("X_bin_tall")[0], d = f.shape("X_bin_tall")[1];
+  const auto X = icl_test::row_major<double>(f.values("X_bin_tall"), n, d);
+  icl::probe::logistic_params p;
+  p.fit_intercept = false;
+  const auto primal = icl::probe::fit_logistic(X.view, f.ints("y_bin_tall"), p);
+  p.solver = icl::probe::logistic_solver::dual;
+  const auto dual = icl::probe::fit_logistic(X.view, f.ints("y_bin_tall"), p);
+  REQUIRE(primal.intercept == std::vector<double>{0.0});
+  REQUIRE(dual.intercept == std::vector<double>{0.0});
+  REQUIRE(primal.report.converged);
+  require_coef_close(dual.coef, primal.coef);
+  // Not the model with an intercept (the data has a common offset).
+  const auto with = icl::probe::fit_logistic(X.view, f.ints("y_bin_tall"));
+  REQUIRE(std::abs(with.intercept[0]) > 1e-3);
 }
