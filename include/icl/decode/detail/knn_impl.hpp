@@ -14,8 +14,9 @@
 /// n x n matrix.
 ///
 /// Threads: the products are single BLAS calls (threaded by the BLAS); the candidate updates of
-/// a tile run in parallel with each thread owning whole rows (the row pass) or whole columns
-/// (the column pass) of the tile, so no list is touched by two threads. The k best under the
+/// a tile are one parallel loop over chunks of rows, each task writing only the lists of its own
+/// rows (taking the tile's rows for rows of I and its columns for rows of J), so no list is
+/// touched by two threads. One parallel region per tile keeps the cost of waking threads low. The k best under the
 /// strict order (distance, index) do not depend on the order candidates arrive in, so results are
 /// the same at any thread count.
 
@@ -93,18 +94,21 @@ template <class C, class T>
 row_terms compute_row_terms(const char* fn, matrix_view<const T> X, distance_kind kind, std::size_t block) {
   const std::size_t n = X.rows(), d = X.cols();
   std::vector<double> norm2(n, 0.0);
-  std::vector<C> buffer;
-  for (std::size_t first = 0; first < n; first += block) {
-    const std::size_t count = std::min(block, n - first);
+  // One parallel loop over chunks of rows, each converting its own rows when they are not
+  // contiguous in C (the buffer is then chunk x d).
+  const std::size_t chunk = std::max<std::size_t>(1, std::min<std::size_t>(block, 256));
+  parallel_for(0, (n + chunk - 1) / chunk, [&](std::size_t q) {
+    const std::size_t first = q * chunk, count = std::min(chunk, n - first);
+    std::vector<C> buffer;
     std::size_t ld = 0;
     const C* rows = icl::detail::rows_as_compute<C>(X, first, count, buffer, ld);
-    parallel_for(0, count, [&](std::size_t r) {
+    for (std::size_t r = 0; r < count; ++r) {
       const C* x = rows + r * ld;
       double sum = 0.0;
       for (std::size_t j = 0; j < d; ++j) sum += static_cast<double>(x[j]) * static_cast<double>(x[j]);
       norm2[first + r] = sum;
-    });
-  }
+    }
+  });
   // Half the largest finite value of C: above it a Gram entry or a distance can overflow.
   const double limit = static_cast<double>(std::numeric_limits<C>::max()) / 4.0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -228,7 +232,10 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, di
   lists.reset(n, groups, k);
 
   std::vector<C> buffer_i, buffer_j, tile(b * b);
-  constexpr std::size_t strip = run;  // columns per task of the column pass
+  // Rows per task of the candidate updates: a multiple of the run length, about four tasks per
+  // thread and tile side (results do not depend on it).
+  const auto threads = static_cast<std::size_t>(icl::max_threads());
+  const std::size_t chunk = std::max<std::size_t>(run, (b + 4 * threads * run - 1) / (4 * threads * run) * run);
   for (std::size_t i0 = 0; i0 < n; i0 += b) {
     const std::size_t bi = std::min(b, n - i0);
     std::size_t ldi = 0;
@@ -243,15 +250,30 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, di
         const C* rows_j = icl::detail::rows_as_compute<C>(X, j0, bj, buffer_j, ldj);
         icl::detail::product_abt<C>(rows_i, bi, ldi, rows_j, bj, ldj, d, tile.data(), bj);
       }
-      // Row pass: row i = i0 + r takes the columns j of the tile (j > i on the diagonal tile).
-      parallel_for(0, bi, [&](std::size_t r) {
-        const std::size_t first = diagonal ? r + 1 : 0;
-        feed_row(terms, lists, group_of, i0 + r, j0, tile.data() + r * bj, first, bj);
-      });
-      // Column pass: row j = j0 + c takes the rows i of the tile (i < j on the diagonal tile).
-      parallel_for(0, (bj + strip - 1) / strip, [&](std::size_t s) {
-        const std::size_t c0 = s * strip, c1 = std::min(bj, c0 + strip);
-        feed_columns(terms, lists, group_of, i0, diagonal ? c1 - 1 : bi, j0, tile.data(), bj, c0, c1, diagonal);
+      // One parallel loop per tile, over chunks of rows whose lists only that task writes.
+      // Off the diagonal: chunks of the rows I (row pass: row i takes the tile row) and chunks of
+      // the rows J (column pass: row j takes the tile column). On the diagonal tile a chunk
+      // [r0, r1) takes both roles for its own rows: the pairs (r, c > r) through the tile rows
+      // and the pairs (r < c, c) through the tile columns, so each of its rows sees b − 1 others.
+      const std::size_t chunks_i = (bi + chunk - 1) / chunk, chunks_j = diagonal ? 0 : (bj + chunk - 1) / chunk;
+      parallel_for(0, chunks_i + chunks_j, [&](std::size_t task) {
+        if (task < chunks_i) {
+          const std::size_t r0 = task * chunk, r1 = std::min(bi, r0 + chunk);
+          for (std::size_t r = r0; r < r1; ++r) {
+            feed_row(terms, lists, group_of, i0 + r, j0, tile.data() + r * bj, diagonal ? r + 1 : 0, bj);
+          }
+          if (!diagonal) return;
+          for (std::size_t c0 = r0; c0 < r1; c0 += run) {
+            const std::size_t c1 = std::min(r1, c0 + run);
+            feed_columns(terms, lists, group_of, i0, c1 - 1, j0, tile.data(), bj, c0, c1, true);
+          }
+          return;
+        }
+        const std::size_t q0 = (task - chunks_i) * chunk, q1 = std::min(bj, q0 + chunk);
+        for (std::size_t c0 = q0; c0 < q1; c0 += run) {
+          const std::size_t c1 = std::min(q1, c0 + run);
+          feed_columns(terms, lists, group_of, i0, bi, j0, tile.data(), bj, c0, c1, false);
+        }
       });
     }
   }
