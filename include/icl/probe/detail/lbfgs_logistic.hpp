@@ -151,6 +151,15 @@ struct primal_ops {
   void image(const double* in, std::size_t m, double* out) const { std::copy(in, in + m * d, out); }
 
   void logits(const double* v, const double* /*image_v*/, const double* b, std::size_t m, double* Z) const {
+#if ICL_HAS_BLAS
+    if (m > 1) {  // Z (n x m) = X·Vᵀ through ?GEMM (product_abt); one output stays on Eigen's GEMV
+      std::vector<C> vc(v, v + m * d), zc(n * m);
+      icl::detail::product_abt<C>(X, n, ld, vc.data(), m, d, d, zc.data(), m);
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t c = 0; c < m; ++c) Z[i * m + c] = static_cast<double>(zc[i * m + c]) + b[c];
+      return;
+    }
+#endif
     const cmap<C> Xm(X, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d),
                      Eigen::OuterStride<>(static_cast<Eigen::Index>(ld)));
     const Eigen::Map<const cmat<double>> V(v, static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(d));
@@ -167,6 +176,23 @@ struct primal_ops {
 
   /// g_W (m x d) = Rᵀ·X + W.
   void gradient(const double* R, const double* v, std::size_t m, double* g) const {
+#if ICL_HAS_BLAS
+    if (m > 1) {
+      // Row-major G (m x d) is the column-major d x m matrix Gᵀ = Xᵀ·R: X row-major is the
+      // column-major Xᵀ (d x n, ld), R row-major (n x m) is the column-major Rᵀ (m x n).
+      std::vector<C> rc(R, R + n * m), gc(m * d);
+      const int dd = icl::detail::blas_int(d, "cols"), mm = icl::detail::blas_int(m, "outputs");
+      const int nn = icl::detail::blas_int(n, "rows"), lx = icl::detail::blas_int(ld, "ld");
+      const C one = 1, zero = 0;
+      if constexpr (std::is_same_v<C, float>) {
+        sgemm_("N", "T", &dd, &mm, &nn, &one, X, &lx, rc.data(), &mm, &zero, gc.data(), &dd);
+      } else {
+        dgemm_("N", "T", &dd, &mm, &nn, &one, X, &lx, rc.data(), &mm, &zero, gc.data(), &dd);
+      }
+      for (std::size_t k = 0; k < m * d; ++k) g[k] = static_cast<double>(gc[k]) + v[k];
+      return;
+    }
+#endif
     const cmap<C> Xm(X, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d),
                      Eigen::OuterStride<>(static_cast<Eigen::Index>(ld)));
     const Eigen::Map<const cmat<double>> Rm(R, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m));
