@@ -28,4 +28,14 @@
 #include "icl/rsa/inference.hpp"
 #include "icl/rsa/rdm.hpp"
 
+#include "icl/probe/cross_validation.hpp"
+#include "icl/probe/logistic.hpp"
+#include "icl/probe/model.hpp"
+#include "icl/probe/ridge.hpp"
+
+#include "icl/decode/knn.hpp"
+
+#include "icl/geometry/alignment.hpp"
+#include "icl/geometry/cka.hpp"
+
 #endif  // ICL_ICL_HPP
