@@ -85,7 +85,8 @@ def write_logistic(rng):
                       "Logistic probe references: scikit-learn LogisticRegression(C, solver='lbfgs',\n"
                       "tol=1e-12, max_iter=10000). Case <name>: X_<name> (n x d), y_<name>, C_<name>,\n"
                       "coef_<name> (rows x d), intercept_<name>, pred_<name>, proba_<name>,\n"
-                      "objective_<name>; Xnew_<name> rows for prediction.",
+                      "objective_<name>; Xnew_<name> rows for prediction; coef_bin_tall_nointercept:\n"
+                      "C=1, fit_intercept=False.",
                       SCRIPT, VERSIONS)
     cases = [
         # name, n, d, labels, C values
@@ -113,6 +114,11 @@ def write_logistic(rng):
             w.f8("accuracy_" + case, model.score(X, y))
             w.f8("objective_" + case, logistic_objective(X, y, list(model.classes_), C, model.coef_,
                                                          model.intercept_))
+    # Without intercept (fit_intercept=False), on the binary tall data (which has a common offset).
+    X = np.asarray(w.records[[r[0] for r in w.records].index("X_bin_tall")][2])
+    y = np.asarray(w.records[[r[0] for r in w.records].index("y_bin_tall")][2])
+    model = LogisticRegression(C=1.0, solver="lbfgs", tol=1e-12, max_iter=10000, fit_intercept=False).fit(X, y)
+    w.f8("coef_bin_tall_nointercept", model.coef_)
     w.write()
 
 
@@ -120,7 +126,8 @@ def write_ridge(rng):
     w = FixtureWriter("probe_ridge.txt",
                       "Ridge probe references: scikit-learn Ridge(alpha) with intercept. Case <name>:\n"
                       "X_<name>, y_<name>, alpha_<name>, coef_<name>, intercept_<name>, pred_<name> on\n"
-                      "Xnew_<name>, r2_<name> and pearson_<name> of pred against ynew_<name>.",
+                      "Xnew_<name>, r2_<name> and pearson_<name> of pred against ynew_<name>;\n"
+                      "coef_<data>_nointercept: Ridge(alpha=1, fit_intercept=False).",
                       SCRIPT, VERSIONS)
     for name, n, d in [("wide", 30, 50), ("tall", 100, 8)]:
         X = rng.normal(size=(n, d)) + rng.normal(size=d)
@@ -142,6 +149,8 @@ def write_ridge(rng):
             w.f8("pred_" + case, pred)
             w.f8("r2_" + case, r2_score(ynew, pred))
             w.f8("pearson_" + case, pearsonr(ynew, pred)[0])
+        model = Ridge(alpha=1.0, fit_intercept=False).fit(X, y)
+        w.f8("coef_%s_nointercept" % name, model.coef_)
     w.write()
 
 

@@ -50,6 +50,28 @@ TEMPLATE_TEST_CASE("fit_ridge matches scikit-learn", "[probe][ridge]", float, do
   }
 }
 
+TEMPLATE_TEST_CASE("fit_ridge without intercept matches scikit-learn", "[probe][ridge]", float, double) {
+  const icl_test::fixture_file f("probe_ridge.txt");
+  for (const char* data : {"wide", "tall"}) {
+    const std::string s = data;
+    const std::size_t n = f.shape("X_" + s)[0], d = f.shape("X_" + s)[1];
+    const auto& expected = f.values("coef_" + s + "_nointercept");
+    double scale = 0.0;
+    for (double v : expected) scale = std::max(scale, std::abs(v));
+    for (const auto& X : icl_test::all_layouts<TestType>(f.values("X_" + s), n, d)) {
+      for (const auto solver : {icl::probe::ridge_solver::primal, icl::probe::ridge_solver::dual}) {
+        INFO(s << " solver " << static_cast<int>(solver));
+        icl::probe::ridge_params p;
+        p.fit_intercept = false;
+        p.solver = solver;
+        const auto m = icl::probe::fit_ridge(X.view, f.values("y_" + s), p);
+        icl_test::require_close<TestType>(m.coef, expected, scale);
+        REQUIRE(m.intercept == std::vector<double>{0.0});
+      }
+    }
+  }
+}
+
 TEST_CASE("r2_score and pearson_r", "[probe][ridge]") {
   const std::vector<double> a = {1.0, 2.0, 3.0, 4.0}, b = {2.0, 4.0, 6.0, 8.0};
   REQUIRE(icl::probe::pearson_r(a, b) == Approx(1.0).epsilon(1e-15));
