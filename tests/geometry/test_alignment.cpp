@@ -112,3 +112,23 @@ TEST_CASE("effective_dimension of an isotropic and a rank-one spread", "[geometr
   const std::vector<float> line = {1, 2, 3, 2, 4, 6, -1, -2, -3, 5, 10, 15};
   REQUIRE(icl::geometry::effective_dimension(icl::make_matrix_view(line.data(), 4, 3)) == Approx(1.0).epsilon(1e-6));
 }
+
+TEST_CASE("f16 states give the result of their float values", "[geometry][alignment]") {
+  const icl_test::fixture_file f("geometry_alignment.txt");
+  const auto& shape = f.shape("tri_wide_H");
+  const auto& h = f.values("tri_wide_H");
+  const auto& e_shape = f.shape("tri_wide_E");
+  std::vector<icl::f16> hh(h.size());
+  std::vector<float> hf(h.size());
+  for (std::size_t k = 0; k < h.size(); ++k) {
+    hh[k] = icl::f16(static_cast<float>(h[k]));
+    hf[k] = static_cast<float>(hh[k]);
+  }
+  const auto E = icl_test::row_major<double>(f.values("tri_wide_E"), e_shape[0], e_shape[1]);
+  const auto labels = f.ints("tri_wide_y");
+  const auto a = icl::geometry::separability_alignment(icl::make_matrix_view(hh.data(), shape[0], shape[1]), labels, E.view);
+  const auto b = icl::geometry::separability_alignment(icl::make_matrix_view(hf.data(), shape[0], shape[1]), labels, E.view);
+  REQUIRE(a.separability == b.separability);
+  for (std::size_t k = 0; k < a.pairs.size(); ++k) REQUIRE(pair_values(a.pairs[k]) == pair_values(b.pairs[k]));
+  REQUIRE(a.pairs.size() == 3);
+}

@@ -71,9 +71,42 @@ TEMPLATE_TEST_CASE("cka_curve and cka_matrix over layers", "[geometry][cka][laye
   std::copy(t.begin() + static_cast<std::ptrdiff_t>(2 * n * d), t.end(), s.begin());
   std::copy(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(n * d), s.begin() + static_cast<std::ptrdiff_t>(2 * n * d));
   const auto S3 = icl::make_tensor_view<TestType, 3>(s.data(), {3, n, d});
+  // Two different tensors: the columns of the matrix follow S3's layer order (2, 1, 0).
+  const auto cross = icl::geometry::cka_matrix(T3, S3);
+  REQUIRE(cross.rows() == 3);
+  for (std::size_t a = 0; a < 3; ++a)
+    for (std::size_t c = 0; c < 3; ++c) REQUIRE(cross(a, c) == Approx(m(a, 2 - c)).epsilon(1e-12));
   const auto curve = icl::geometry::cka_curve(T3, S3);
   icl_test::require_close<TestType>(curve.values, {b, 1.0, b});
   REQUIRE(curve.peak_layer() == 1);
   const auto ed = icl::geometry::effective_dimension_curve(T3);
   icl_test::require_close<TestType>({ed[0], ed[1]}, {f.scalar("wide_effdim_X"), f.scalar("wide_effdim_X")});
+}
+
+TEST_CASE("half-precision inputs are widened exactly", "[geometry][cka]") {
+  const icl_test::fixture_file f("geometry_cka.txt");
+  const auto& sx = f.shape("tall_X");
+  const auto& x = f.values("tall_X");
+  const auto& y = f.values("tall_Y");
+  const std::size_t ny = f.shape("tall_Y")[1];
+  // bf16 copies, and float copies of the same (rounded) values.
+  std::vector<icl::bf16> xb(x.size()), yb(y.size());
+  std::vector<float> xf(x.size()), yf(y.size());
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    xb[k] = icl::bf16(static_cast<float>(x[k]));
+    xf[k] = static_cast<float>(xb[k]);
+  }
+  for (std::size_t k = 0; k < y.size(); ++k) {
+    yb[k] = icl::bf16(static_cast<float>(y[k]));
+    yf[k] = static_cast<float>(yb[k]);
+  }
+  const auto Xb = icl::make_matrix_view(xb.data(), sx[0], sx[1]);
+  const auto Yb = icl::make_matrix_view(yb.data(), sx[0], ny);
+  const auto Xf = icl::make_matrix_view(xf.data(), sx[0], sx[1]);
+  const auto Yf = icl::make_matrix_view(yf.data(), sx[0], ny);
+  REQUIRE(icl::geometry::linear_cka(Xb, Yb) == icl::geometry::linear_cka(Xf, Yf));
+  REQUIRE(icl::geometry::linear_cka(Xb, Yb, true) == icl::geometry::linear_cka(Xf, Yf, true));
+  REQUIRE(icl::geometry::effective_dimension(Xb) == icl::geometry::effective_dimension(Xf));
+  // bf16 rounding moves CKA only slightly from the double reference.
+  REQUIRE(icl::geometry::linear_cka(Xb, Yb) == Approx(f.scalar("tall_biased")).epsilon(2e-2));
 }

@@ -124,13 +124,34 @@ dense_matrix<double> cka_matrix(tensor_view<const T, 3> X, tensor_view<const U, 
     }
     return out;
   };
+  const bool same = static_cast<const void*>(X.data()) == static_cast<const void*>(Y.data()) &&
+                    std::is_same_v<std::remove_cv_t<T>, std::remove_cv_t<U>> && X.extents() == Y.extents() &&
+                    X.strides() == Y.strides();
   const auto gx = grams(X, lx, "X");
-  const auto gy = grams(Y, ly, "Y");
+  const auto gy = same ? std::vector<detail::centered_gram<C>>() : grams(Y, ly, "Y");
+  const auto& ys = same ? gx : gy;
+  // ⟨K, K⟩ of each layer once; one inner product per pair of layers.
+  std::vector<double> self_x(lx), self_y(ly);
+  for (std::size_t a = 0; a < lx; ++a) self_x[a] = detail::gram_inner(gx[a], gx[a]);
+  for (std::size_t b = 0; b < ly; ++b) self_y[b] = same ? self_x[b] : detail::gram_inner(ys[b], ys[b]);
   dense_matrix<double> out(lx, ly);
   for (std::size_t a = 0; a < lx; ++a) {
     for (std::size_t b = 0; b < ly; ++b) {
-      const char* where = "icl::geometry::cka_matrix";
-      out(a, b) = detail::cka_from_terms(where, detail::terms_from_grams(gx[a], gy[b], false), debiased);
+      if (same && b < a) {
+        out(a, b) = out(b, a);
+        continue;
+      }
+      detail::cka_terms t;
+      t.n = n;
+      t.kk = self_x[a];
+      t.ll = self_y[b];
+      t.kl = detail::gram_inner(gx[a], ys[b]);
+      t.dkk = detail::dot(gx[a].diag, gx[a].diag);
+      t.dll = detail::dot(ys[b].diag, ys[b].diag);
+      t.dkl = detail::dot(gx[a].diag, ys[b].diag);
+      t.tk = gx[a].trace;
+      t.tl = ys[b].trace;
+      out(a, b) = detail::cka_from_terms(fn, t, debiased);
     }
   }
   return out;
