@@ -88,7 +88,7 @@ def pair_measures(H, codes, a, b, class_rows, lens, r, top=2):
     Hr = (U[:, :r] * S[:r]) @ Vt[:r] + mu
     den = lens.hits(Hr, cp, a, b, class_rows) / n
     values = [dirsep, out_al, singular, variance, mean_al, variance * mean_al, eff, den]
-    return np.array(values), variance_raw, margin
+    return np.array(values), variance_raw, abs(Vt[0] @ e), margin
 
 
 def alignment_case(w, name, rng, n_per, d, labels, r, gamma=False, vocab=0, spread=0.35, eps=1e-5):
@@ -109,12 +109,13 @@ def alignment_case(w, name, rng, n_per, d, labels, r, gamma=False, vocab=0, spre
     H = rng.standard_normal((len(y), d)) + spread * class_rows[codes] / np.sqrt(d) * 3.0 + offset
     g = rng.uniform(0.5, 1.5, d) if gamma else None
     lens = Lens(E, tokens, g, eps)
-    pairs, raw, margins = [], [], []
+    pairs, raw, first, margins = [], [], [], []
     for a in range(m):
         for b in range(a + 1, m):
-            v, vr, mg = pair_measures(H, codes, a, b, class_rows, lens, r)
+            v, vr, s1, mg = pair_measures(H, codes, a, b, class_rows, lens, r)
             pairs.append(v)
             raw.append(vr)
+            first.append(s1)
             margins.append(mg)
     pairs = np.array(pairs)
     all_al = lens.all_hits(H, codes, class_rows)
@@ -131,6 +132,7 @@ def alignment_case(w, name, rng, n_per, d, labels, r, gamma=False, vocab=0, spre
     w.f8(name + "_pairs", pairs)
     w.f8(name + "_mean", pairs.mean(axis=0))
     w.f8(name + "_variance_raw", np.array(raw))
+    w.f8(name + "_singular1", np.array(first))
     w.f8(name + "_all", all_al)
     return H, y
 

@@ -72,6 +72,25 @@ void check_case(const icl_test::fixture_file& f, const std::string& name) {
                                  {expected_raw[k], expected_raw[k] * expected_pairs[k * 8 + 4]});
     }
 
+    // singular_vectors = 1: |cos(v_1, e)| alone.
+    auto one = p;
+    one.singular_vectors = 1;
+    const auto r1 = icl::geometry::separability_alignment(H.view, labels, directions_double.view, one);
+    std::vector<double> first;
+    for (const auto& q : r1.pairs) first.push_back(q.singular_alignment);
+    icl_test::require_close<T>(first, f.values(name + "_singular1"));
+
+    // apply_norm = false ignores the gain: the same as no norm_gain.
+    if (!p.norm_gain.empty()) {
+      auto off = p, none = p;
+      off.apply_norm = false;
+      none.norm_gain.clear();
+      const auto a = icl::geometry::separability_alignment(H.view, labels, directions_double.view, off);
+      const auto b = icl::geometry::separability_alignment(H.view, labels, directions_double.view, none);
+      REQUIRE(a.output_alignment == b.output_alignment);
+      REQUIRE(a.denoised_output_alignment == b.denoised_output_alignment);
+    }
+
     // The stand-alone denoised alignment equals the field of the full result.
     REQUIRE(icl::geometry::denoised_output_alignment(H.view, labels, directions_double.view, p.denoise_rank, p) ==
             Approx(f.values(name + "_mean")[7]).margin(1e-12));
