@@ -109,7 +109,7 @@ row_terms compute_row_terms(const char* fn, matrix_view<const T> X, distance_kin
       norm2[first + r] = sum;
     }
   });
-  // Half the largest finite value of C: above it a Gram entry or a distance can overflow.
+  // A quarter of the largest finite value of C: above it a Gram entry or a distance can overflow.
   const double limit = static_cast<double>(std::numeric_limits<C>::max()) / 4.0;
   for (std::size_t i = 0; i < n; ++i) {
     if (std::isfinite(norm2[i]) && norm2[i] <= limit) continue;
