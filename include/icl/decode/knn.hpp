@@ -272,7 +272,8 @@ class decodability_tracker {
       : labels_(icl::detail::encode_labels("icl::decode::decodability_tracker", labels, labels.size(), 2, "H")),
         params_(params) {}
 
-  /// Adds the next layer's states (n x d; d the same for every layer) and returns its result.
+  /// Adds the next layer's states (n x d; d the same for every layer) and returns its result
+  /// (a reference into layers(), valid until the next add_layer).
   template <class T>
   const decodability_result& add_layer(matrix_view<const T> H) {
     const char* fn = "icl::decode::decodability_tracker::add_layer";
