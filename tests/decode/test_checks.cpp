@@ -95,7 +95,7 @@ TEST_CASE("task_decodability equals a direct leave-one-out kNN for every tile si
   const auto data = make_data(n, d, 7);
   const auto X = icl::make_matrix_view(data.x.data(), n, d);
   for (const distance_metric metric : {distance_metric::euclidean, distance_metric::cosine}) {
-    for (const std::size_t k : {1, 4, 7, 156}) {
+    for (const std::size_t k : {1, 4, 7, 129, 156}) {  // k > 128: heap-ordered candidate lists
       const auto expected = direct_predictions(data.x, n, d, data.y, k, metric);
       for (const std::size_t block : {1, 2, 5, 16, 100, 156, 157, 1000}) {
         INFO("metric " << icl::decode::to_string(metric) << " k " << k << " block " << block);
@@ -104,6 +104,36 @@ TEST_CASE("task_decodability equals a direct leave-one-out kNN for every tile si
         p.metric = metric;
         p.block_size = block;
         REQUIRE(icl::decode::task_decodability(X, data.y, p).predictions == expected);
+      }
+    }
+  }
+}
+
+TEST_CASE("pairwise_decodability equals a direct kNN on each pair's points", "[decode][pairwise][tiles]") {
+  const std::size_t n = 400, d = 6;
+  const auto data = make_data(n, d, 23);
+  const auto X = icl::make_matrix_view(data.x.data(), n, d);
+  for (const std::size_t k : {3, 130}) {  // sorted and heap-ordered candidate lists
+    decode_params p;
+    p.k = k;
+    p.block_size = 37;
+    const auto r = icl::decode::pairwise_decodability(X, data.y, p);
+    REQUIRE(r.classes == std::vector<int>{-2, 0, 5, 9});
+    for (std::size_t a = 0; a < 4; ++a) {
+      for (std::size_t b = a + 1; b < 4; ++b) {
+        std::vector<double> xs;
+        std::vector<int> ys;
+        for (std::size_t i = 0; i < n; ++i) {
+          if (data.y[i] != r.classes[a] && data.y[i] != r.classes[b]) continue;
+          ys.push_back(data.y[i]);
+          xs.insert(xs.end(), data.x.begin() + static_cast<std::ptrdiff_t>(i * d),
+                    data.x.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
+        }
+        const auto pred = direct_predictions(xs, ys.size(), d, ys, k, distance_metric::euclidean);
+        std::size_t right = 0;
+        for (std::size_t i = 0; i < ys.size(); ++i) right += pred[i] == ys[i] ? 1 : 0;
+        INFO("k " << k << " pair " << a << ", " << b);
+        REQUIRE(r(a, b) == Approx(static_cast<double>(right) / static_cast<double>(ys.size())).epsilon(1e-15));
       }
     }
   }

@@ -24,6 +24,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "icl/core/error.hpp"
@@ -41,24 +42,36 @@ using icl::detail::to_double;
 
 enum class distance_kind { euclidean, cosine };
 
-/// For each of n rows, `groups` lists of at most k (distance, index) candidates in increasing
-/// (distance, index) order. With one group a row's list holds its k nearest neighbours; with one
+/// For each of n rows, `groups` lists of at most k (distance, index) candidates under the strict
+/// order (distance, index). With one group a row's list holds its k nearest neighbours; with one
 /// group per class, list (i, c) holds the k nearest neighbours of i within class c.
+///
+/// For k <= sorted_limit a list is a sorted array (insertion by shifting: fastest for small k);
+/// above it a binary max-heap (O(log k) per insertion), sorted by finish(). After finish() every
+/// list is in increasing (distance, index) order.
 struct candidate_lists {
+  static constexpr std::size_t sorted_limit = 128;
+
   std::size_t n = 0, groups = 1, k = 0;
+  bool heap = false;
   std::vector<double> dist;         ///< [n][groups][k]
   std::vector<std::size_t> index;   ///< [n][groups][k]
   std::vector<std::size_t> count;   ///< [n][groups]: candidates held (≤ k)
-  std::vector<double> bound;        ///< [n][groups]: k-th distance held, +inf while not full
+  std::vector<double> bound;        ///< [n][groups]: largest distance held once full, +inf before
 
   void reset(std::size_t rows, std::size_t lists_per_row, std::size_t capacity) {
     n = rows;
     groups = lists_per_row;
     k = capacity;
+    heap = k > sorted_limit;
     dist.assign(n * groups * k, 0.0);
     index.assign(n * groups * k, 0);
     count.assign(n * groups, 0);
     bound.assign(n * groups, std::numeric_limits<double>::infinity());
+  }
+
+  static bool before(double da, std::size_t ia, double db, std::size_t ib) noexcept {
+    return da < db || (da == db && ia < ib);
   }
 
   /// Offers candidate (dv, j) to list `list`; the caller has checked dv <= bound[list].
@@ -66,17 +79,70 @@ struct candidate_lists {
     double* d = dist.data() + list * k;
     std::size_t* x = index.data() + list * k;
     std::size_t& c = count[list];
-    if (c == k && (dv > d[k - 1] || (dv == d[k - 1] && j > x[k - 1]))) return;
-    std::size_t pos = c < k ? c : k - 1;
-    while (pos > 0 && (dv < d[pos - 1] || (dv == d[pos - 1] && j < x[pos - 1]))) {
-      d[pos] = d[pos - 1];
-      x[pos] = x[pos - 1];
-      --pos;
+    if (heap) {
+      offer_heap(d, x, c, dv, j);
+    } else {
+      if (c == k && !before(dv, j, d[k - 1], x[k - 1])) return;
+      std::size_t pos = c < k ? c : k - 1;
+      while (pos > 0 && before(dv, j, d[pos - 1], x[pos - 1])) {
+        d[pos] = d[pos - 1];
+        x[pos] = x[pos - 1];
+        --pos;
+      }
+      d[pos] = dv;
+      x[pos] = j;
+      if (c < k) ++c;
+    }
+    if (c == k) bound[list] = heap ? d[0] : d[k - 1];
+  }
+
+  /// Sorts the heap-ordered lists (nothing to do for sorted arrays).
+  void finish() {
+    if (!heap) return;
+    std::vector<std::pair<double, std::size_t>> items;
+    for (std::size_t list = 0; list < n * groups; ++list) {
+      double* d = dist.data() + list * k;
+      std::size_t* x = index.data() + list * k;
+      items.resize(count[list]);
+      for (std::size_t r = 0; r < items.size(); ++r) items[r] = {d[r], x[r]};
+      std::sort(items.begin(), items.end());
+      for (std::size_t r = 0; r < items.size(); ++r) {
+        d[r] = items[r].first;
+        x[r] = items[r].second;
+      }
+    }
+  }
+
+ private:
+  /// Max-heap by (distance, index): the root is the candidate to drop first.
+  void offer_heap(double* d, std::size_t* x, std::size_t& c, double dv, std::size_t j) const noexcept {
+    if (c < k) {
+      std::size_t pos = c++;
+      while (pos > 0) {
+        const std::size_t parent = (pos - 1) / 2;
+        if (!before(d[parent], x[parent], dv, j)) break;
+        d[pos] = d[parent];
+        x[pos] = x[parent];
+        pos = parent;
+      }
+      d[pos] = dv;
+      x[pos] = j;
+      return;
+    }
+    if (!before(dv, j, d[0], x[0])) return;
+    std::size_t pos = 0;
+    for (;;) {
+      const std::size_t left = 2 * pos + 1;
+      if (left >= k) break;
+      std::size_t child = left;
+      if (left + 1 < k && before(d[left], x[left], d[left + 1], x[left + 1])) child = left + 1;
+      if (!before(dv, j, d[child], x[child])) break;
+      d[pos] = d[child];
+      x[pos] = x[child];
+      pos = child;
     }
     d[pos] = dv;
     x[pos] = j;
-    if (c < k) ++c;
-    if (c == k) bound[list] = d[k - 1];
   }
 };
 
@@ -277,6 +343,7 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, di
       });
     }
   }
+  lists.finish();
 }
 
 }  // namespace icl::decode::detail
