@@ -23,18 +23,14 @@
 
 #include <sys/resource.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <map>
 #include <random>
 #include <string>
 #include <tuple>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "icl/config.hpp"
 #include "icl/core/linalg.hpp"
@@ -42,7 +38,11 @@
 #include "icl/core/view.hpp"
 #include "icl/decode/knn.hpp"
 
+#include "support/syrk_reference.hpp"
+
 namespace {
+
+using icl_bench::work_gflop;
 
 constexpr std::size_t column_padding = 16;
 
@@ -81,44 +81,11 @@ std::vector<int> labels(std::size_t n) {
   return y;
 }
 
-/// The lower triangle of X·Xᵀ (column-major n x n) for row-major X: SSYRK, or Eigen's rank update.
-void syrk(const float* x, std::size_t n, std::size_t d, float* out) {
-#if ICL_HAS_BLAS
-  const int rows = static_cast<int>(n), depth = static_cast<int>(d);
-  const float one = 1, zero = 0;
-  ssyrk_("L", "T", &rows, &depth, &one, x, &depth, &zero, out, &rows);
-#else
-  using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  Eigen::Map<const row_major> a(x, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d));
-  Eigen::Map<Eigen::MatrixXf> c(out, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
-  c.triangularView<Eigen::Lower>().setZero();
-  c.selfadjointView<Eigen::Lower>().rankUpdate(a);
-#endif
-}
-
-double work_gflop(std::size_t n, std::size_t d) {
-  return static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(d) * 1e-9;
-}
-
 /// Median wall time of one SSYRK of the n x d matrix, measured once per shape in this process.
 double syrk_seconds(std::size_t n, std::size_t d) {
-  static std::map<std::pair<std::size_t, std::size_t>, double> cache;
-  const auto key = std::make_pair(n, d);
-  auto found = cache.find(key);
-  if (found != cache.end()) return found->second;
-  const std::vector<float>& x = input_matrix(n, d, false);
-  std::vector<float> out(n * n);
-  syrk(x.data(), n, d, out.data());
-  constexpr int repetitions = 7;
-  std::vector<double> seconds;
-  for (int r = 0; r < repetitions; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    syrk(x.data(), n, d, out.data());
-    benchmark::ClobberMemory();
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::nth_element(seconds.begin(), seconds.begin() + repetitions / 2, seconds.end());
-  return cache.emplace(key, seconds[repetitions / 2]).first->second;
+  return icl_bench::syrk_seconds<float>(n, d, [](std::size_t rows, std::size_t cols) -> const std::vector<float>& {
+    return input_matrix(rows, cols, false);
+  });
 }
 
 double peak_rss_mib() {
@@ -139,13 +106,7 @@ void set_counters(benchmark::State& state, std::size_t n, std::size_t d, double 
 
 void bm_syrk(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0)), d = static_cast<std::size_t>(state.range(1));
-  const std::vector<float>& x = input_matrix(n, d, false);
-  std::vector<float> out(n * n);
-  for (auto _ : state) {
-    syrk(x.data(), n, d, out.data());
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
+  icl_bench::run_syrk(state, input_matrix(n, d, false).data(), n, d);
   state.counters["GFLOP/s"] = benchmark::Counter(work_gflop(n, d), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = benchmark::Counter(static_cast<double>(icl::max_threads()));
 }
@@ -199,21 +160,13 @@ void register_all() {
       ->Iterations(1);
 }
 
-std::string environment(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? "(unset)" : value;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("icl_blas", ICL_HAS_BLAS ? "Fortran ?SYRK/?GEMM (ICL_USE_BLAS)" : "Eigen (no BLAS)");
-  benchmark::AddCustomContext("icl_openmp_threads", std::to_string(icl::max_threads()));
-  benchmark::AddCustomContext("OMP_NUM_THREADS", environment("OMP_NUM_THREADS"));
-  benchmark::AddCustomContext("OPENBLAS_NUM_THREADS", environment("OPENBLAS_NUM_THREADS"));
+  icl_bench::add_common_context();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

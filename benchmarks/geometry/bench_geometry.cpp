@@ -21,15 +21,13 @@
 
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <map>
 #include <random>
+#include <tuple>
 #include <utility>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "icl/config.hpp"
 #include "icl/core/linalg.hpp"
@@ -38,7 +36,11 @@
 #include "icl/geometry/alignment.hpp"
 #include "icl/geometry/cka.hpp"
 
+#include "support/syrk_reference.hpp"
+
 namespace {
+
+using icl_bench::work_gflop;
 
 constexpr unsigned long long data_seed = 20251123ULL;
 
@@ -55,42 +57,11 @@ const std::vector<float>& input(std::size_t n, std::size_t d, int which) {
   return cache.emplace(key, std::move(values)).first->second;
 }
 
-void syrk(const float* x, std::size_t n, std::size_t d, float* out) {
-#if ICL_HAS_BLAS
-  const int rows = static_cast<int>(n), depth = static_cast<int>(d);
-  const float one = 1, zero = 0;
-  ssyrk_("L", "T", &rows, &depth, &one, x, &depth, &zero, out, &rows);
-#else
-  using row_major = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  Eigen::Map<const row_major> a(x, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d));
-  Eigen::Map<Eigen::MatrixXf> c(out, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
-  c.triangularView<Eigen::Lower>().setZero();
-  c.selfadjointView<Eigen::Lower>().rankUpdate(a);
-#endif
-}
-
-double work_gflop(std::size_t n, std::size_t d) {
-  return static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(d) * 1e-9;
-}
-
 /// Median of seven timed SSYRKs of the n x d input after a warm-up, once per shape.
 double syrk_seconds(std::size_t n, std::size_t d) {
-  static std::map<std::pair<std::size_t, std::size_t>, double> cache;
-  const auto key = std::make_pair(n, d);
-  auto found = cache.find(key);
-  if (found != cache.end()) return found->second;
-  const auto& x = input(n, d, 0);
-  std::vector<float> out(n * n);
-  syrk(x.data(), n, d, out.data());
-  std::vector<double> seconds;
-  for (int r = 0; r < 7; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    syrk(x.data(), n, d, out.data());
-    benchmark::ClobberMemory();
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::nth_element(seconds.begin(), seconds.begin() + 3, seconds.end());
-  return cache.emplace(key, seconds[3]).first->second;
+  return icl_bench::syrk_seconds<float>(n, d, [](std::size_t rows, std::size_t cols) -> const std::vector<float>& {
+    return input(rows, cols, 0);
+  });
 }
 
 void set_counters(benchmark::State& state, std::size_t n, std::size_t d, double elapsed) {
@@ -103,15 +74,8 @@ void set_counters(benchmark::State& state, std::size_t n, std::size_t d, double 
 
 void bm_syrk(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0)), d = static_cast<std::size_t>(state.range(1));
-  const auto& x = input(n, d, 0);
-  std::vector<float> out(n * n);
-  const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) {
-    syrk(x.data(), n, d, out.data());
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, n, d, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  const double elapsed = icl_bench::run_syrk(state, input(n, d, 0).data(), n, d);
+  set_counters(state, n, d, elapsed);
 }
 
 /// States with a class signal along the first label direction, m classes dealt round-robin.

@@ -24,7 +24,6 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
@@ -40,6 +39,8 @@
 #include "icl/probe/cross_validation.hpp"
 #include "icl/probe/logistic.hpp"
 #include "icl/probe/ridge.hpp"
+
+#include "support/syrk_reference.hpp"
 
 namespace {
 
@@ -104,32 +105,14 @@ const task& get_task(std::size_t k) {
   return cache.emplace(k, std::move(t)).first->second;
 }
 
+/// One SSYRK of the binary task's n x d rows: a warm-up, then the median of seven calls.
 double syrk_seconds() {
-  static double cached = -1.0;
-  if (cached >= 0.0) return cached;
-  const task& t = get_task(2);
-  std::vector<float> out(n_rows * n_rows);
-  const auto once = [&] {
-    const auto start = std::chrono::steady_clock::now();
-    icl::detail::product_aat_upper<float>(t.X.data(), n_rows, n_features, n_features, out.data(), n_rows);
-    benchmark::DoNotOptimize(out.data());
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  };
-  once();
-  std::vector<double> times;
-  for (int r = 0; r < 7; ++r) times.push_back(once());
-  std::sort(times.begin(), times.end());
-  cached = times[3];
-  return cached;
+  static const double seconds = icl_bench::median_syrk_seconds(get_task(2).X.data(), n_rows, n_features);
+  return seconds;
 }
 
 void BM_ssyrk(benchmark::State& state) {
-  const task& t = get_task(2);
-  std::vector<float> out(n_rows * n_rows);
-  for (auto _ : state) {
-    icl::detail::product_aat_upper<float>(t.X.data(), n_rows, n_features, n_features, out.data(), n_rows);
-    benchmark::DoNotOptimize(out.data());
-  }
+  icl_bench::run_syrk(state, get_task(2).X.data(), n_rows, n_features);
   state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(n_rows) * n_rows * n_features,
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }

@@ -24,11 +24,9 @@
 
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <map>
 #include <random>
 #include <string>
@@ -36,16 +34,17 @@
 #include <type_traits>
 #include <vector>
 
-#include <Eigen/Core>
-
 #include "icl/config.hpp"
 #include "icl/core/linalg.hpp"
 #include "icl/core/parallel.hpp"
 #include "icl/core/view.hpp"
 #include "icl/rsa/rdm.hpp"
 
+#include "support/syrk_reference.hpp"
+
 namespace {
 
+using icl_bench::work_gflop;
 using icl::rsa::dissimilarity;
 
 enum class layout { row_major, column_major };
@@ -101,56 +100,13 @@ icl::matrix_view<const T> input_view(std::size_t n, std::size_t d, layout storag
   return icl::make_matrix_view(values.data(), n, d, 1, static_cast<std::ptrdiff_t>(n + column_padding));
 }
 
-/// The lower triangle of out = X·Xᵀ (column-major n x n) for a row-major n x d matrix X: the
-/// machine's ?SYRK through the Fortran interface, or Eigen's rank update in a build without
-/// BLAS.
-template <class C>
-void syrk(const C* x, std::size_t n, std::size_t d, C* out) {
-#if ICL_HAS_BLAS
-  // Row-major X is the column-major d x n matrix Xᵀ (leading dimension d); Xᵀᵀ·Xᵀ = X·Xᵀ.
-  const int rows = static_cast<int>(n), depth = static_cast<int>(d);
-  const C one = 1, zero = 0;
-  if constexpr (std::is_same_v<C, float>) {
-    ssyrk_("L", "T", &rows, &depth, &one, x, &depth, &zero, out, &rows);
-  } else {
-    dsyrk_("L", "T", &rows, &depth, &one, x, &depth, &zero, out, &rows);
-  }
-#else
-  using row_major = Eigen::Matrix<C, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  Eigen::Map<const row_major> a(x, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d));
-  Eigen::Map<Eigen::Matrix<C, Eigen::Dynamic, Eigen::Dynamic>> c(out, static_cast<Eigen::Index>(n),
-                                                                  static_cast<Eigen::Index>(n));
-  c.template triangularView<Eigen::Lower>().setZero();
-  c.template selfadjointView<Eigen::Lower>().rankUpdate(a);
-#endif
-}
-
-double work_gflop(std::size_t n, std::size_t d) {
-  return static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(d) * 1e-9;
-}
-
-/// Median wall time (seconds) of one SYRK of the n x d benchmark matrix in compute type C,
-/// measured once per shape in this process.
+/// Median wall time (seconds) of one SYRK of the row-major n x d benchmark matrix in compute
+/// type C, measured once per shape in this process.
 template <class C>
 double syrk_seconds(std::size_t n, std::size_t d) {
-  static std::map<std::pair<std::size_t, std::size_t>, double> cache;
-  const auto key = std::make_pair(n, d);
-  auto found = cache.find(key);
-  if (found != cache.end()) return found->second;
-
-  const std::vector<C>& x = input_matrix<C>(n, d, layout::row_major);
-  std::vector<C> out(n * n);
-  syrk<C>(x.data(), n, d, out.data());  // warm-up: threads started, pages touched
-  constexpr int repetitions = 7;
-  std::vector<double> seconds;
-  for (int r = 0; r < repetitions; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    syrk<C>(x.data(), n, d, out.data());
-    benchmark::ClobberMemory();
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::nth_element(seconds.begin(), seconds.begin() + repetitions / 2, seconds.end());
-  return cache.emplace(key, seconds[repetitions / 2]).first->second;
+  return icl_bench::syrk_seconds<C>(n, d, [](std::size_t rows, std::size_t cols) -> const std::vector<C>& {
+    return input_matrix<C>(rows, cols, layout::row_major);
+  });
 }
 
 void set_common_counters(benchmark::State& state, std::size_t n, std::size_t d) {
@@ -163,13 +119,7 @@ template <class C>
 void bm_syrk(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const auto d = static_cast<std::size_t>(state.range(1));
-  const std::vector<C>& x = input_matrix<C>(n, d, layout::row_major);
-  std::vector<C> out(n * n);
-  for (auto _ : state) {
-    syrk<C>(x.data(), n, d, out.data());
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
+  icl_bench::run_syrk<C>(state, input_matrix<C>(n, d, layout::row_major).data(), n, d);
   set_common_counters(state, n, d);
 }
 
@@ -238,22 +188,14 @@ void register_all() {
   for (const dissimilarity m : metrics) register_rdm<float>(m, layout::column_major, target);
 }
 
-std::string environment(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? "(unset)" : value;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("icl_blas", ICL_HAS_BLAS ? "Fortran ?SYRK/?GEMM (ICL_USE_BLAS)" : "Eigen (no BLAS)");
-  benchmark::AddCustomContext("icl_openmp_threads", std::to_string(icl::max_threads()));
-  benchmark::AddCustomContext("OMP_NUM_THREADS", environment("OMP_NUM_THREADS"));
-  benchmark::AddCustomContext("OPENBLAS_NUM_THREADS", environment("OPENBLAS_NUM_THREADS"));
-  benchmark::AddCustomContext("OPENBLAS_CORETYPE", environment("OPENBLAS_CORETYPE"));
+  icl_bench::add_common_context();
+  benchmark::AddCustomContext("OPENBLAS_CORETYPE", icl_bench::environment("OPENBLAS_CORETYPE"));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
