@@ -102,7 +102,7 @@ def case_decodability(args, rng, tmp, n, d, k=10):
 
 
 def case_logistic(args, rng, tmp, n, d, classes):
-    x, y = planted_classes(rng, n, d, classes=classes, signal=1.5)
+    x, y = planted_classes(rng, n, d, classes=classes, signal=3.0)
     folds = stratified_folds(rng, y, 5)
     xf, yf, ff = (os.path.join(tmp, name) for name in ("x.f32", "y.i32", "folds.i32"))
     x.tofile(xf)
