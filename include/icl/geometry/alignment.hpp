@@ -87,13 +87,7 @@ alignment_result separability_only(const char* fn, matrix_view<const T> H, const
   out.has_separability = true;
   for (std::size_t a = 0; a < enc.n_classes(); ++a) {
     for (std::size_t b = a + 1; b < enc.n_classes(); ++b) {
-      pair_alignment pair;
-      pair.class_a = a;
-      pair.class_b = b;
-      pair.label_a = enc.classes[a];
-      pair.label_b = enc.classes[b];
-      pair.n_a = enc.counts[a];
-      pair.n_b = enc.counts[b];
+      pair_alignment pair = pair_header(enc, a, b);
       pair_separability<C>(fn, Hc, ldh, H.cols(), pair_rows(enc, a, b), enc, out.pairs.size(), split, q, pair);
       out.pairs.push_back(pair);
     }

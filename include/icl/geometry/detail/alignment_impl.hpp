@@ -97,12 +97,8 @@ std::size_t lens_hits(const std::vector<C>& g, std::size_t count, const std::vec
 }
 
 /// Everything but separability for the pair (a, b), whose rows of Hc are idx (increasing).
-template <class C>
-pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const std::vector<std::size_t>& idx,
-                             const icl::detail::encoded_labels& enc, std::size_t a, std::size_t b,
-                             const direction_set<C>& dirs, const norm_setup& norm, const std::vector<C>& g_all,
-                             const std::vector<std::size_t>& best_all, const alignment_params& p) {
-  const std::size_t d = dirs.d, np = idx.size();
+/// A pair's result with its classes, labels and sizes filled in and no measure yet.
+inline pair_alignment pair_header(const icl::detail::encoded_labels& enc, std::size_t a, std::size_t b) {
   pair_alignment out;
   out.class_a = a;
   out.class_b = b;
@@ -110,6 +106,16 @@ pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const
   out.label_b = enc.classes[b];
   out.n_a = enc.counts[a];
   out.n_b = enc.counts[b];
+  return out;
+}
+
+template <class C>
+pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const std::vector<std::size_t>& idx,
+                             const icl::detail::encoded_labels& enc, std::size_t a, std::size_t b,
+                             const direction_set<C>& dirs, const norm_setup& norm, const std::vector<C>& g_all,
+                             const std::vector<std::size_t>& best_all, const alignment_params& p) {
+  const std::size_t d = dirs.d, np = idx.size();
+  pair_alignment out = pair_header(enc, a, b);
   const auto pair_name = [&] {
     return icl::detail::concat("label pair (", out.label_a, ", ", out.label_b, ") with ", np, " rows");
   };
