@@ -1,0 +1,246 @@
+#ifndef ICL_ATTENTION_DETAIL_ATTENTION_IMPL_HPP
+#define ICL_ATTENTION_DETAIL_ATTENTION_IMPL_HPP
+
+/// Kernels shared by the attention metrics: the result type, argument checks and row readers.
+/// Every reader walks the caller's [layers, heads, T, T] tensor through its strides and widens
+/// the elements it needs to double one at a time: no copy of the tensor is ever made.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include "icl/core/error.hpp"
+#include "icl/core/view.hpp"
+
+namespace icl::attention {
+
+/// One value per (layer, head), row-major [layers, heads].
+///
+/// attention_ratio also fills zero_denominator (one flag per value, 1 where the irrelevant-key
+/// mass was exactly zero and the value was set to +inf) and zero_denominator_count; the other
+/// metrics leave zero_denominator empty.
+struct head_map {
+  std::size_t layers = 0;
+  std::size_t heads = 0;
+  std::vector<double> values;                    ///< values[layer * heads + head]
+  std::vector<unsigned char> zero_denominator;   ///< ratio only: 1 where the denominator was zero
+  std::size_t zero_denominator_count = 0;        ///< ratio only: number of flags set
+
+  double operator()(std::size_t layer, std::size_t head) const { return values[layer * heads + head]; }
+  /// True when the value at (layer, head) is +inf because its denominator was zero.
+  bool undefined(std::size_t layer, std::size_t head) const {
+    return !zero_denominator.empty() && zero_denominator[layer * heads + head] != 0;
+  }
+};
+
+/// Options shared by the attention metrics.
+struct attention_params {
+  /// When true, every full row that is read (ratio: the source rows; induction and label
+  /// attention: row T-1) must sum to 1 within row_sum_tolerance. Off by default (attention
+  /// exported after head masking or with sink tokens need not sum to one).
+  bool check_row_sums = false;
+  double row_sum_tolerance = 1e-3;
+};
+
+namespace detail {
+
+using icl::detail::checked_mul;
+using icl::detail::static_check_element;
+using icl::detail::throw_invalid;
+using icl::detail::to_double;
+
+/// The shape of one prompt's attention with its strides, and element access as double.
+template <class T>
+struct attention_shape {
+  const T* data;
+  std::size_t layers, heads, tokens;
+  std::ptrdiff_t s_layer, s_head, s_query, s_key;
+
+  const T* row(std::size_t l, std::size_t h, std::size_t q) const noexcept {
+    return data + static_cast<std::ptrdiff_t>(l) * s_layer + static_cast<std::ptrdiff_t>(h) * s_head +
+           static_cast<std::ptrdiff_t>(q) * s_query;
+  }
+  double at(const T* row_ptr, std::size_t k) const noexcept {
+    return to_double(row_ptr[static_cast<std::ptrdiff_t>(k) * s_key]);
+  }
+};
+
+/// Checks the tensor (non-empty, square T x T maps, non-null data) and returns its shape.
+template <class T>
+attention_shape<T> check_attention(const char* function, const tensor_view<const T, 4>& A, std::size_t min_tokens = 1) {
+  static_check_element<T>();
+  const std::size_t L = A.extent(0), H = A.extent(1), Tq = A.extent(2), Tk = A.extent(3);
+  if (Tq != Tk) throw_invalid(function, "attention maps must be square (T x T), got ", Tq, " x ", Tk);
+  if (L == 0 || H == 0) throw_invalid(function, "attention has ", L, " layer(s) and ", H, " head(s); need at least one of each");
+  if (Tq < min_tokens) throw_invalid(function, "attention has T = ", Tq, " positions, need at least ", min_tokens);
+  checked_mul(function, checked_mul(function, L, H, "layers x heads"), checked_mul(function, Tq, Tk, "T x T"), "attention size");
+  if (A.data() == nullptr) throw_invalid(function, "attention has a null data pointer");
+  return attention_shape<T>{A.data(), L, H, Tq, A.stride(0), A.stride(1), A.stride(2), A.stride(3)};
+}
+
+/// One layer [heads, T, T] seen as [1, heads, T, T].
+template <class T>
+tensor_view<const T, 4> as_one_layer(const tensor_view<const T, 3>& A) noexcept {
+  return tensor_view<const T, 4>(A.data(), {1, A.extent(0), A.extent(1), A.extent(2)},
+                                 {0, A.stride(0), A.stride(1), A.stride(2)});
+}
+
+/// Checks a set of positions: non-empty, each < T, no repeats.
+inline void check_positions(const char* function, const char* name, const std::vector<std::size_t>& positions,
+                            std::size_t tokens) {
+  if (positions.empty()) throw_invalid(function, name, " is empty");
+  for (std::size_t i = 0; i < positions.size(); ++i) {
+    if (positions[i] >= tokens) {
+      throw_invalid(function, name, "[", i, "] = ", positions[i], " must be < T = ", tokens);
+    }
+  }
+  std::vector<std::size_t> sorted(positions);
+  std::sort(sorted.begin(), sorted.end());
+  const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+  if (dup != sorted.end()) throw_invalid(function, name, " holds position ", *dup, " more than once");
+}
+
+template <class T>
+[[noreturn]] void throw_non_finite(const char* function, const attention_shape<T>& s, std::size_t l, std::size_t h,
+                                   std::size_t q, std::size_t k, double v) {
+  throw_invalid(function, "attention (layer ", l, ", head ", h, ", query ", q, ", key ", k, ") is ", v,
+                " (NaN/Inf not allowed)");
+  (void)s;
+}
+
+/// Reads the full row q of head (l, h) once: checks it is finite, not all zero and (optionally)
+/// sums to one. Returns nothing; the callers then read the columns they need.
+template <class T>
+void check_full_row(const char* function, const attention_shape<T>& s, std::size_t l, std::size_t h, std::size_t q,
+                    const attention_params& params) {
+  const T* r = s.row(l, h, q);
+  double sum = 0.0;
+  bool any_nonzero = false;
+  for (std::size_t k = 0; k < s.tokens; ++k) {
+    const double v = s.at(r, k);
+    if (!(v - v == 0.0)) throw_non_finite(function, s, l, h, q, k, v);
+    if (v != 0.0) any_nonzero = true;
+    sum += v;
+  }
+  if (!any_nonzero) {
+    throw_invalid(function, "attention row of layer ", l, ", head ", h, ", query position ", q, " is all zero");
+  }
+  if (params.check_row_sums && !(std::abs(sum - 1.0) <= params.row_sum_tolerance)) {
+    throw_invalid(function, "attention row of layer ", l, ", head ", h, ", query position ", q, " sums to ", sum,
+                  ", not 1 within ", params.row_sum_tolerance);
+  }
+}
+
+/// Sum over q in sources and k in keys of A[l, h, q, k].
+template <class T>
+double mass(const attention_shape<T>& s, std::size_t l, std::size_t h, const std::vector<std::size_t>& sources,
+            const std::vector<std::size_t>& keys) {
+  double total = 0.0;
+  for (std::size_t q : sources) {
+    const T* r = s.row(l, h, q);
+    for (std::size_t k : keys) total += s.at(r, k);
+  }
+  return total;
+}
+
+template <class T>
+head_map attention_ratio_impl(const char* function, const tensor_view<const T, 4>& A,
+                              const std::vector<std::size_t>& sources, const std::vector<std::size_t>& relevant,
+                              const std::vector<std::size_t>& irrelevant, bool normalize,
+                              const attention_params& params) {
+  const auto s = check_attention(function, A);
+  check_positions(function, "sources", sources, s.tokens);
+  check_positions(function, "relevant", relevant, s.tokens);
+  check_positions(function, "irrelevant", irrelevant, s.tokens);
+  head_map out;
+  out.layers = s.layers;
+  out.heads = s.heads;
+  out.values.assign(s.layers * s.heads, 0.0);
+  out.zero_denominator.assign(s.layers * s.heads, 0);
+  const double nr = normalize ? static_cast<double>(relevant.size()) : 1.0;
+  const double ni = normalize ? static_cast<double>(irrelevant.size()) : 1.0;
+  for (std::size_t l = 0; l < s.layers; ++l) {
+    for (std::size_t h = 0; h < s.heads; ++h) {
+      for (std::size_t q : sources) check_full_row(function, s, l, h, q, params);
+      const double num = mass(s, l, h, sources, relevant) / nr;
+      const double den = mass(s, l, h, sources, irrelevant) / ni;
+      const std::size_t idx = l * s.heads + h;
+      if (den == 0.0) {
+        out.values[idx] = std::numeric_limits<double>::infinity();
+        out.zero_denominator[idx] = 1;
+        ++out.zero_denominator_count;
+      } else {
+        out.values[idx] = num / den;
+      }
+    }
+  }
+  return out;
+}
+
+template <class T>
+head_map previous_token_impl(const char* function, const tensor_view<const T, 4>& A) {
+  const auto s = check_attention(function, A, 2);
+  head_map out;
+  out.layers = s.layers;
+  out.heads = s.heads;
+  out.values.assign(s.layers * s.heads, 0.0);
+  for (std::size_t l = 0; l < s.layers; ++l) {
+    for (std::size_t h = 0; h < s.heads; ++h) {
+      double total = 0.0;
+      for (std::size_t k = 1; k < s.tokens; ++k) {
+        const double v = s.at(s.row(l, h, k), k - 1);
+        if (!(v - v == 0.0)) throw_non_finite(function, s, l, h, k, k - 1, v);
+        total += v;
+      }
+      out.values[l * s.heads + h] = total;
+    }
+  }
+  return out;
+}
+
+template <class T>
+head_map induction_impl(const char* function, const tensor_view<const T, 4>& A,
+                        const std::vector<std::size_t>& label_positions, const attention_params& params) {
+  const auto s = check_attention(function, A);
+  check_positions(function, "label_positions", label_positions, s.tokens);
+  const std::vector<std::size_t> last{s.tokens - 1};
+  head_map out;
+  out.layers = s.layers;
+  out.heads = s.heads;
+  out.values.assign(s.layers * s.heads, 0.0);
+  for (std::size_t l = 0; l < s.layers; ++l) {
+    for (std::size_t h = 0; h < s.heads; ++h) {
+      check_full_row(function, s, l, h, s.tokens - 1, params);
+      out.values[l * s.heads + h] = mass(s, l, h, last, label_positions);
+    }
+  }
+  return out;
+}
+
+/// Adds b into a (same shape), or throws naming `function`.
+inline void add_into(const char* function, head_map& a, const head_map& b) {
+  if (a.values.empty()) {
+    a = b;
+    return;
+  }
+  if (a.layers != b.layers || a.heads != b.heads) {
+    throw_invalid(function, "shape ", b.layers, " layers x ", b.heads, " heads does not match the accumulated ",
+                  a.layers, " x ", a.heads);
+  }
+  for (std::size_t i = 0; i < a.values.size(); ++i) a.values[i] += b.values[i];
+  if (!b.zero_denominator.empty()) {
+    if (a.zero_denominator.empty()) a.zero_denominator.assign(a.values.size(), 0);
+    for (std::size_t i = 0; i < a.values.size(); ++i) {
+      a.zero_denominator[i] = static_cast<unsigned char>(a.zero_denominator[i] | b.zero_denominator[i]);
+    }
+  }
+  a.zero_denominator_count = static_cast<std::size_t>(
+      std::count(a.zero_denominator.begin(), a.zero_denominator.end(), static_cast<unsigned char>(1)));
+}
+
+}  // namespace detail
+}  // namespace icl::attention
+
+#endif  // ICL_ATTENTION_DETAIL_ATTENTION_IMPL_HPP

@@ -1,0 +1,230 @@
+// Attention ratio and its accumulator (tests/data/attention_heads.txt: numpy values).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "icl/attention/ratio.hpp"
+#include "support/fixture.hpp"
+#include "support/views.hpp"
+
+namespace {
+
+std::vector<std::size_t> positions(const icl_test::fixture_file& f, const std::string& name) {
+  std::vector<std::size_t> out;
+  for (int v : f.ints(name)) out.push_back(static_cast<std::size_t>(v));
+  return out;
+}
+
+/// One prompt's attention converted to T, stored C order or permuted and padded: element
+/// (l, h, q, k) at q * (L * T * (H + 1)) + l * (T * (H + 1)) + k * (H + 1) + h, so that no
+/// dimension is contiguous and the padding holds garbage that must not be read.
+template <class T>
+struct typed_attention {
+  std::vector<T> storage;
+  icl::tensor_view<const T, 4> view;
+};
+
+template <class T>
+typed_attention<T> make_attention(const std::vector<double>& a, std::size_t L, std::size_t H, std::size_t n,
+                                  bool permuted) {
+  typed_attention<T> out;
+  if (!permuted) {
+    out.storage.resize(a.size());
+    for (std::size_t i = 0; i < a.size(); ++i) out.storage[i] = static_cast<T>(a[i]);
+    out.view = icl::make_tensor_view<T, 4>(out.storage.data(), {L, H, n, n});
+    return out;
+  }
+  const std::size_t hp = H + 1;
+  out.storage.assign(n * L * n * hp, static_cast<T>(-7.0));
+  for (std::size_t l = 0; l < L; ++l)
+    for (std::size_t h = 0; h < H; ++h)
+      for (std::size_t q = 0; q < n; ++q)
+        for (std::size_t k = 0; k < n; ++k)
+          out.storage[q * (L * n * hp) + l * (n * hp) + k * hp + h] = static_cast<T>(a[((l * H + h) * n + q) * n + k]);
+  const auto s = [](std::size_t v) { return static_cast<std::ptrdiff_t>(v); };
+  out.view = icl::make_tensor_view<T, 4>(out.storage.data(), {L, H, n, n}, {s(n * hp), 1, s(L * n * hp), s(hp)});
+  return out;
+}
+
+struct prompt {
+  std::vector<double> a;
+  std::size_t L, H, n;
+  std::vector<std::size_t> sources, relevant, irrelevant;
+};
+
+prompt load(const icl_test::fixture_file& f, int p) {
+  const std::string name = "p" + std::to_string(p) + "_";
+  const auto& shape = f.shape(name + "A");
+  return prompt{f.values(name + "A"), shape[0], shape[1], shape[2], positions(f, name + "sources"),
+                positions(f, name + "relevant"), positions(f, name + "irrelevant")};
+}
+
+void require_rel(const std::vector<double>& actual, const std::vector<double>& expected, double rel) {
+  REQUIRE(actual.size() == expected.size());
+  for (std::size_t k = 0; k < actual.size(); ++k) {
+    INFO("index " << k);
+    REQUIRE(actual[k] == Approx(expected[k]).epsilon(rel));
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("attention_ratio matches numpy (contiguous and permuted layouts)", "[attention][ratio]", float,
+                   double) {
+  const icl_test::fixture_file f("attention_heads.txt");
+  for (int p = 0; p < 3; ++p) {
+    const prompt P = load(f, p);
+    const std::string name = "p" + std::to_string(p) + "_";
+    for (bool permuted : {false, true}) {
+      INFO("prompt " << p << " permuted " << permuted);
+      const auto A = make_attention<TestType>(P.a, P.L, P.H, P.n, permuted);
+      const auto r = icl::attention::attention_ratio(A.view, P.sources, P.relevant, P.irrelevant);
+      REQUIRE(r.layers == P.L);
+      REQUIRE(r.heads == P.H);
+      REQUIRE(r.zero_denominator_count == 0);
+      icl_test::require_close<TestType>(r.values, f.values(name + "ratio"));
+      REQUIRE(r(1, 2) == r.values[1 * P.H + 2]);
+      const auto raw = icl::attention::attention_ratio(A.view, P.sources, P.relevant, P.irrelevant, false);
+      icl_test::require_close<TestType>(raw.values, f.values(name + "ratio_raw"));
+      // One layer [heads, T, T] (a strided slice of the 4-D buffer) gives that layer's row.
+      for (std::size_t l = 0; l < P.L; ++l) {
+        const auto one = icl::attention::attention_ratio(A.view[l], P.sources, P.relevant, P.irrelevant);
+        REQUIRE(one.layers == 1);
+        for (std::size_t h = 0; h < P.H; ++h) REQUIRE(one(0, h) == r(l, h));
+      }
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("attention_ratio on half precision is within its rounding", "[attention][ratio]", icl::f16,
+                   icl::bf16) {
+  const icl_test::fixture_file f("attention_heads.txt");
+  // Sums of positive terms each rounded once: the ratio is within about 2 units of roundoff.
+  const double rel = std::is_same_v<TestType, icl::f16> ? 1.5e-3 : 1e-2;
+  for (int p = 0; p < 3; ++p) {
+    const prompt P = load(f, p);
+    for (bool permuted : {false, true}) {
+      const auto A = make_attention<TestType>(P.a, P.L, P.H, P.n, permuted);
+      const auto r = icl::attention::attention_ratio(A.view, P.sources, P.relevant, P.irrelevant);
+      require_rel(r.values, f.values("p" + std::to_string(p) + "_ratio"), rel);
+    }
+  }
+}
+
+TEST_CASE("attention_ratio reports a zero denominator as +inf with a flag", "[attention][ratio]") {
+  // 1 layer, 2 heads, T = 3; head 0 gives the irrelevant key 0 nothing from position 2.
+  const std::vector<double> a = {1, 0, 0, 0.5, 0.5, 0, 0, 0.25, 0.75,   // head 0
+                                 1, 0, 0, 0.5, 0.5, 0, 0.5, 0.25, 0.25};  // head 1
+  const auto A = icl::make_tensor_view<double, 4>(a.data(), {1, 2, 3, 3});
+  const auto r = icl::attention::attention_ratio(A, {2}, {1, 2}, {0});
+  REQUIRE(std::isinf(r(0, 0)));
+  REQUIRE(r(0, 0) > 0);
+  REQUIRE(r.undefined(0, 0));
+  REQUIRE(!r.undefined(0, 1));
+  REQUIRE(r.zero_denominator_count == 1);
+  REQUIRE(r.zero_denominator == std::vector<unsigned char>{1, 0});
+  REQUIRE(r(0, 1) == Approx((0.25 + 0.25) / 2 / 0.5));
+  // Zero numerator and denominator is flagged the same way.
+  const auto both = icl::attention::attention_ratio(A, {1}, {2}, {2});
+  REQUIRE(both.zero_denominator_count == 2);
+  REQUIRE(std::isinf(both(0, 1)));
+}
+
+TEST_CASE("ratio_accumulator averages ragged prompts and merges", "[attention][ratio][accumulator]") {
+  const icl_test::fixture_file f("attention_heads.txt");
+  std::vector<prompt> prompts;
+  std::vector<typed_attention<float>> tensors;
+  for (int p = 0; p < 3; ++p) {
+    prompts.push_back(load(f, p));
+    tensors.push_back(make_attention<float>(prompts.back().a, prompts.back().L, prompts.back().H, prompts.back().n, p == 1));
+  }
+  icl::attention::ratio_accumulator all;
+  for (std::size_t p = 0; p < 3; ++p) all.add(tensors[p].view, prompts[p].sources, prompts[p].relevant, prompts[p].irrelevant);
+  REQUIRE(all.prompts() == 3);
+  icl_test::require_close<float>(all.result().values, f.values("mean_ratio"));
+
+  icl::attention::ratio_accumulator a, b, empty;
+  a.add(tensors[0].view, prompts[0].sources, prompts[0].relevant, prompts[0].irrelevant);
+  b.add(tensors[1].view, prompts[1].sources, prompts[1].relevant, prompts[1].irrelevant);
+  b.add(tensors[2].view, prompts[2].sources, prompts[2].relevant, prompts[2].irrelevant);
+  a.merge(b);
+  a.merge(empty);
+  REQUIRE(a.prompts() == 3);
+  const auto merged = a.result().values, direct = all.result().values;
+  for (std::size_t i = 0; i < direct.size(); ++i) REQUIRE(merged[i] == Approx(direct[i]).epsilon(1e-14));
+  empty.merge(a);
+  REQUIRE(empty.result().values == a.result().values);
+
+  // A zero denominator in one prompt makes the mean +inf and flags it.
+  const std::vector<double> z = {1, 0, 0, 0.5, 0.5, 0, 0, 0.25, 0.75};
+  const std::vector<double> nz = {1, 0, 0, 0.5, 0.5, 0, 0.5, 0.25, 0.25};
+  icl::attention::ratio_accumulator zacc;
+  zacc.add(icl::make_tensor_view<double, 4>(nz.data(), {1, 1, 3, 3}), {2}, {1}, {0});
+  zacc.add(icl::make_tensor_view<double, 4>(z.data(), {1, 1, 3, 3}), {2}, {1}, {0});
+  REQUIRE(std::isinf(zacc.result()(0, 0)));
+  REQUIRE(zacc.result().undefined(0, 0));
+  REQUIRE(zacc.result().zero_denominator_count == 1);
+}
+
+TEST_CASE("attention_ratio rejects bad arguments", "[attention][ratio][errors]") {
+  std::vector<double> a = {1, 0, 0, 0.5, 0.5, 0, 0.2, 0.3, 0.5};
+  const auto A = icl::make_tensor_view<double, 4>(a.data(), {1, 1, 3, 3});
+  using icl::attention::attention_ratio;
+  using Catch::Contains;
+  REQUIRE_THROWS_AS(attention_ratio(A, {}, {1}, {0}), icl::invalid_argument);
+  REQUIRE_THROWS_WITH(attention_ratio(A, {}, {1}, {0}), Contains("icl::attention::attention_ratio: sources is empty"));
+  REQUIRE_THROWS_WITH(attention_ratio(A, {2}, {}, {0}), Contains("relevant is empty"));
+  REQUIRE_THROWS_WITH(attention_ratio(A, {2}, {1}, {}), Contains("irrelevant is empty"));
+  REQUIRE_THROWS_WITH(attention_ratio(A, {3}, {1}, {0}), Contains("sources[0] = 3 must be < T = 3"));
+  REQUIRE_THROWS_WITH(attention_ratio(A, {2}, {1, 5}, {0}), Contains("relevant[1] = 5 must be < T = 3"));
+  REQUIRE_THROWS_WITH(attention_ratio(A, {2}, {1}, {0, 0}), Contains("irrelevant holds position 0 more than once"));
+  const auto rect = icl::make_tensor_view<double, 4>(a.data(), {1, 1, 3, 2});
+  REQUIRE_THROWS_AS(attention_ratio(rect, {1}, {1}, {0}), icl::invalid_argument);
+  REQUIRE_THROWS_WITH(attention_ratio(rect, {1}, {1}, {0}), Contains("must be square (T x T), got 3 x 2"));
+  const auto no_heads = icl::make_tensor_view<double, 4>(a.data(), {1, 0, 3, 3});
+  REQUIRE_THROWS_WITH(attention_ratio(no_heads, {1}, {1}, {0}), Contains("1 layer(s) and 0 head(s)"));
+  const auto null_view = icl::make_tensor_view<double, 4>(nullptr, {1, 1, 3, 3});
+  REQUIRE_THROWS_WITH(attention_ratio(null_view, {1}, {1}, {0}), Contains("null data pointer"));
+
+  std::vector<double> bad = a;
+  bad[7] = std::numeric_limits<double>::quiet_NaN();
+  const auto B = icl::make_tensor_view<double, 4>(bad.data(), {1, 1, 3, 3});
+  REQUIRE_THROWS_AS(attention_ratio(B, {2}, {1}, {0}), icl::invalid_argument);
+  REQUIRE_THROWS_WITH(attention_ratio(B, {2}, {1}, {0}),
+                      Contains("attention (layer 0, head 0, query 2, key 1) is nan (NaN/Inf not allowed)"));
+  // Only the source rows are read: a NaN in row 2 is not seen when the source is position 1.
+  REQUIRE_NOTHROW(attention_ratio(B, {1}, {1}, {0}));
+  bad[7] = std::numeric_limits<double>::infinity();
+  REQUIRE_THROWS_WITH(attention_ratio(B, {2}, {1}, {0}), Contains("is inf"));
+
+  std::vector<double> zero = a;
+  zero[6] = zero[7] = zero[8] = 0.0;
+  const auto Z = icl::make_tensor_view<double, 4>(zero.data(), {1, 1, 3, 3});
+  REQUIRE_THROWS_WITH(attention_ratio(Z, {1, 2}, {1}, {0}),
+                      Contains("attention row of layer 0, head 0, query position 2 is all zero"));
+
+  std::vector<double> off = a;
+  off[8] = 0.6;  // row 2 sums to 1.1
+  const auto O = icl::make_tensor_view<double, 4>(off.data(), {1, 1, 3, 3});
+  REQUIRE_NOTHROW(attention_ratio(O, {2}, {1}, {0}));
+  icl::attention::attention_params check;
+  check.check_row_sums = true;
+  REQUIRE_NOTHROW(attention_ratio(A, {2}, {1}, {0}, true, check));
+  REQUIRE_THROWS_WITH(attention_ratio(O, {2}, {1}, {0}, true, check),
+                      Contains("query position 2 sums to 1.1") && Contains("not 1 within 0.001"));
+
+  icl::attention::ratio_accumulator acc, raw(false);
+  REQUIRE_THROWS_WITH(acc.result(), Contains("icl::attention::ratio_accumulator::result: no prompt was added"));
+  REQUIRE_THROWS_WITH(acc.add(B, {2}, {1}, {0}), Contains("icl::attention::ratio_accumulator::add: attention (layer 0"));
+  acc.add(A, {2}, {1}, {0});
+  raw.add(A, {2}, {1}, {0});
+  REQUIRE_THROWS_WITH(acc.merge(raw), Contains("icl::attention::ratio_accumulator::merge: accumulators differ in normalize"));
+  const std::vector<double> two(18, 0.5);
+  REQUIRE_THROWS_WITH(acc.add(icl::make_tensor_view<double, 4>(two.data(), {2, 1, 3, 3}), {2}, {1}, {0}),
+                      Contains("shape 2 layers x 1 heads does not match the accumulated 1 x 1"));
+  REQUIRE(acc.prompts() == 1);
+}
