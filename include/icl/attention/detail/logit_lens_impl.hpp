@@ -1,0 +1,125 @@
+#ifndef ICL_ATTENTION_DETAIL_LOGIT_LENS_IMPL_HPP
+#define ICL_ATTENTION_DETAIL_LOGIT_LENS_IMPL_HPP
+
+/// Kernels of the logit-lens projections (METRICS.md 5, logit_minus and logprob_increase).
+///
+/// logit_minus: the direction w = (E_a − E_b) ⊙ γ / sqrt(σ²_f + ε) is formed once in double and
+/// every row of U is projected on it by one GEMV (product_abt with one row of B) per block of
+/// rows; rows are read in place when contiguous in the compute type, converted block-wise
+/// otherwise.
+///
+/// logprob_increase: the rows z_0 = x, z_p = x + o_p are RMS-normalized (statistics in double)
+/// into a compute-type block Z. The unembedding is streamed in blocks of vocabulary rows; each
+/// block gives the logits Z·E_blockᵀ through one GEMM and updates a running (max, sum) per row
+/// (online log-sum-exp in double), so neither the full |V| x (P+1) logit matrix nor a converted
+/// copy of the whole unembedding is ever held.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include "icl/core/error.hpp"
+#include "icl/core/linalg.hpp"
+#include "icl/core/parallel.hpp"
+#include "icl/core/view.hpp"
+
+namespace icl::attention::detail {
+
+using namespace icl::detail;  // NOLINT(google-build-using-namespace): core helpers
+
+/// Rows per block so that one block of `width` compute values stays near `target` elements.
+inline std::size_t rows_per_block(std::size_t width, std::size_t total, std::size_t target = std::size_t{1} << 22) {
+  const std::size_t rows = std::max<std::size_t>(1, target / std::max<std::size_t>(1, width));
+  return std::max<std::size_t>(1, std::min(rows, total));
+}
+
+/// out[i] = U_i · w for every row of U, blocked GEMV in the compute type of T.
+template <class T>
+std::vector<double> project_rows(matrix_view<const T> U, const std::vector<double>& w, std::size_t block_rows) {
+  using C = compute_t<T>;
+  const std::size_t n = U.rows(), d = U.cols();
+  std::vector<C> wc(d);
+  for (std::size_t j = 0; j < d; ++j) wc[j] = static_cast<C>(w[j]);
+  const std::size_t b = block_rows == 0 ? rows_per_block(d, n) : std::min(block_rows, n);
+  std::vector<C> buffer, product(b);
+  std::vector<double> out(n);
+  for (std::size_t first = 0; first < n; first += b) {
+    const std::size_t count = std::min(b, n - first);
+    std::size_t ld = d;
+    const C* rows = rows_as_compute<C>(U, first, count, buffer, ld);
+    product_abt<C>(rows, count, ld, wc.data(), 1, d, d, product.data(), 1);
+    for (std::size_t r = 0; r < count; ++r) out[first + r] = static_cast<double>(product[r]);
+  }
+  return out;
+}
+
+/// log p(b | z) − log p(b | x) for z = x + o_p, under softmax(E·N(z)), N the RMSNorm with
+/// weight γ (empty: ones) and ε. E is |V| x d, O is P x d, x and γ have d entries.
+template <class TE, class TO>
+std::vector<double> logprob_increase(const char* function, matrix_view<const TE> E, std::size_t token,
+                                     matrix_view<const TO> O, const std::vector<double>& x,
+                                     const std::vector<double>& gamma, double epsilon, std::size_t vocab_block) {
+  using C = compute_t<TE>;
+  const std::size_t V = E.rows(), d = E.cols(), P = O.rows(), m = P + 1;
+  // Z: row 0 is N(x), row p + 1 is N(x + o_p).
+  std::vector<C> Z(m * d);
+  std::vector<unsigned char> bad(m, 0);
+  parallel_for(0, m, [&](std::size_t r) {
+    std::vector<double> v(x);
+    if (r > 0) {
+      for (std::size_t j = 0; j < d; ++j) v[j] += to_double(O(r - 1, j));
+    }
+    double ss = 0.0;
+    for (std::size_t j = 0; j < d; ++j) ss += v[j] * v[j];
+    const double denom = std::sqrt(ss / static_cast<double>(d) + epsilon);
+    if (!(denom > 0.0) || !std::isfinite(denom)) {
+      bad[r] = 1;
+      return;
+    }
+    C* out = Z.data() + r * d;
+    for (std::size_t j = 0; j < d; ++j) {
+      const double g = gamma.empty() ? 1.0 : gamma[j];
+      out[j] = static_cast<C>(g * v[j] / denom);
+    }
+  });
+  for (std::size_t r = 0; r < m; ++r) {
+    if (bad[r]) {
+      if (r == 0) throw_error(function, "the RMS norm of x is 0 (mean(x^2) + epsilon = 0); set epsilon > 0");
+      throw_error(function, "the RMS norm of x + o_", r - 1, " is 0 (mean(v^2) + epsilon = 0); set epsilon > 0");
+    }
+  }
+  const std::size_t vb = vocab_block == 0 ? rows_per_block(std::max(d, m), V) : std::min(vocab_block, V);
+  std::vector<C> buffer, logits(m * vb);
+  std::vector<double> run_max(m, -std::numeric_limits<double>::infinity()), run_sum(m, 0.0), target(m, 0.0);
+  for (std::size_t first = 0; first < V; first += vb) {
+    const std::size_t count = std::min(vb, V - first);
+    std::size_t ld = d;
+    const C* rows = rows_as_compute<C>(E, first, count, buffer, ld);
+    product_abt<C>(Z.data(), m, d, rows, count, ld, d, logits.data(), vb);
+    parallel_for(0, m, [&](std::size_t r) {
+      const C* l = logits.data() + r * vb;
+      double block_max = -std::numeric_limits<double>::infinity();
+      for (std::size_t k = 0; k < count; ++k) block_max = std::max(block_max, static_cast<double>(l[k]));
+      double mx = run_max[r], s = run_sum[r];
+      if (block_max > mx) {
+        s *= std::exp(mx - block_max);
+        mx = block_max;
+      }
+      for (std::size_t k = 0; k < count; ++k) s += std::exp(static_cast<double>(l[k]) - mx);
+      run_max[r] = mx;
+      run_sum[r] = s;
+      if (token >= first && token < first + count) target[r] = static_cast<double>(l[token - first]);
+    });
+  }
+  std::vector<double> logprob(m);
+  for (std::size_t r = 0; r < m; ++r) logprob[r] = target[r] - (run_max[r] + std::log(run_sum[r]));
+  std::vector<double> out(P);
+  for (std::size_t p = 0; p < P; ++p) out[p] = logprob[p + 1] - logprob[0];
+  return out;
+}
+
+}  // namespace icl::attention::detail
+
+#endif  // ICL_ATTENTION_DETAIL_LOGIT_LENS_IMPL_HPP
