@@ -1,0 +1,100 @@
+// Attention metrics on a generated prompt: 4 layers x 4 heads of causal attention over a prompt
+// of 4 demonstrations "x y ;" followed by a query "x", where layer 1 head 2 is planted as a
+// previous-token head and layer 2 head 1 as an induction head (its last position attends to the
+// label tokens). Prints the ratio, PTH and IH maps, the top heads, the label attention per class,
+// and the accumulated scores over prompts of different lengths.
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include <icl/attention/heads.hpp>
+#include <icl/attention/ratio.hpp>
+#include <icl/core/random.hpp>
+
+namespace {
+
+constexpr std::size_t kLayers = 4, kHeads = 4;
+
+/// Causal softmax attention [layers, heads, T, T] with random logits and the two planted heads.
+std::vector<float> make_prompt(std::size_t T, const std::vector<std::size_t>& label_positions, icl::counter_rng& rng) {
+  std::vector<float> a(kLayers * kHeads * T * T, 0.0f);
+  for (std::size_t l = 0; l < kLayers; ++l) {
+    for (std::size_t h = 0; h < kHeads; ++h) {
+      for (std::size_t q = 0; q < T; ++q) {
+        std::vector<double> logit(q + 1);
+        for (std::size_t k = 0; k <= q; ++k) logit[k] = rng.uniform01();
+        if (l == 1 && h == 2 && q > 0) logit[q - 1] += 6.0;  // previous-token head
+        if (l == 2 && h == 1 && q == T - 1) {
+          for (std::size_t p : label_positions) logit[p] += 4.0;  // induction head
+        }
+        double total = 0.0;
+        for (double& v : logit) total += (v = std::exp(v));
+        for (std::size_t k = 0; k <= q; ++k) a[((l * kHeads + h) * T + q) * T + k] = static_cast<float>(logit[k] / total);
+      }
+    }
+  }
+  return a;
+}
+
+void print_map(const char* title, const icl::attention::head_map& m) {
+  std::printf("%s\n", title);
+  for (std::size_t l = 0; l < m.layers; ++l) {
+    std::printf("  layer %zu:", l);
+    for (std::size_t h = 0; h < m.heads; ++h) std::printf(" %8.3f", m(l, h));
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+int main() {
+  icl::counter_rng rng(7);
+  // 4 demonstrations "x y ;" (positions 3i, 3i+1, 3i+2) and the query x at position 12.
+  const std::size_t T = 13;
+  const std::vector<std::size_t> labels = {1, 4, 7, 10};
+  const std::vector<int> label_class = {0, 1, 1, 0};
+  std::vector<std::size_t> others;
+  for (std::size_t k = 0; k < T; ++k) {
+    if (k % 3 != 1) others.push_back(k);
+  }
+  const auto a = make_prompt(T, labels, rng);
+  const auto A = icl::make_tensor_view<float, 4>(a.data(), {kLayers, kHeads, T, T});
+
+  const auto ratio = icl::attention::attention_ratio(A, {T - 1}, labels, others);
+  print_map("attention ratio, last token -> label tokens vs the rest (per-token means):", ratio);
+  std::printf("  zero denominators: %zu\n", ratio.zero_denominator_count);
+
+  const auto pth = icl::attention::previous_token_score(A);
+  const auto ih = icl::attention::induction_score(A, labels);
+  print_map("previous-token score (sum of the subdiagonal):", pth);
+  print_map("induction score (last token -> label tokens):", ih);
+  for (const auto& [l, h] : icl::attention::top_heads(pth, 0.1)) std::printf("top 10%% PTH head: layer %zu head %zu\n", l, h);
+  for (const auto& [l, h] : icl::attention::top_heads(ih, 0.1)) std::printf("top 10%% IH head: layer %zu head %zu\n", l, h);
+
+  const auto la = icl::attention::label_attention(A, labels, label_class);
+  std::printf("label attention of layer 2 head 1: class %d %.3f, class %d %.3f\n", la.classes[0], la(2, 1, 0),
+              la.classes[1], la(2, 1, 1));
+
+  // Prompts with 2..5 demonstrations, accumulated on two "workers" and merged.
+  icl::attention::previous_token_accumulator pth_a, pth_b;
+  icl::attention::induction_accumulator ih_a, ih_b;
+  for (std::size_t demos = 2; demos <= 5; ++demos) {
+    const std::size_t n = 3 * demos + 1;
+    std::vector<std::size_t> lab;
+    for (std::size_t i = 0; i < demos; ++i) lab.push_back(3 * i + 1);
+    const auto p = make_prompt(n, lab, rng);
+    const auto P = icl::make_tensor_view<float, 4>(p.data(), {kLayers, kHeads, n, n});
+    (demos % 2 == 0 ? pth_a : pth_b).add(P);
+    (demos % 2 == 0 ? ih_a : ih_b).add(P, lab);
+  }
+  pth_a.merge(pth_b);
+  ih_a.merge(ih_b);
+  const auto top_pth = icl::attention::top_heads(pth_a.result(), 0.1);
+  const auto top_ih = icl::attention::top_heads(ih_a.result(), 0.1);
+  std::printf("over %zu prompts: top PTH head layer %zu head %zu (%.2f), top IH head layer %zu head %zu (%.2f)\n",
+              pth_a.prompts(), top_pth[0].first, top_pth[0].second, pth_a.result()(top_pth[0].first, top_pth[0].second),
+              top_ih[0].first, top_ih[0].second, ih_a.result()(top_ih[0].first, top_ih[0].second));
+  const bool ok = top_pth[0] == std::make_pair(std::size_t{1}, std::size_t{2}) &&
+                  top_ih[0] == std::make_pair(std::size_t{2}, std::size_t{1});
+  return ok ? 0 : 1;
+}
