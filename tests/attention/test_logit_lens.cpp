@@ -107,6 +107,10 @@ TEMPLATE_TEST_CASE("logprob_increase matches numpy", "[attention][logit_lens]", 
         params.gamma = f.values("gamma");
         icl_test::require_close<TestType>(icl::attention::logprob_increase(E.view, b, f.values("x"), O.view, params),
                                           f.values("inc_gamma"));
+        const auto change = icl::attention::logprob_change(E.view, b, f.values("x"), O.view, params);
+        icl_test::require_close<TestType>({change.base}, f.values("base_gamma"));
+        icl_test::require_close<TestType>(change.logprob, f.values("logprob_gamma"));
+        icl_test::require_close<TestType>(change.increase, f.values("inc_gamma"));
       }
     }
   }
@@ -258,5 +262,11 @@ TEST_CASE("logit_lens errors", "[attention][logit_lens]") {
     for (std::size_t j = 0; j < d; ++j) Ominus[d + j] = -x[j];
     REQUIRE_THROWS_WITH(logprob_increase(E, 0, x, icl::make_matrix_view(Ominus.data(), 2, d), no_eps),
                         Contains("icl::attention::logprob_increase: the RMS norm of x + o_1 is 0"));
+    // logprob_change shares the checks and names itself.
+    REQUIRE_THROWS_AS(icl::attention::logprob_change(E, 9, x, U), icl::invalid_argument);
+    REQUIRE_THROWS_WITH(icl::attention::logprob_change(E, 9, x, U),
+                        Contains("icl::attention::logprob_change: token_b = 9 must be < |V| = 5"));
+    REQUIRE_THROWS_WITH(icl::attention::logprob_change(E, 0, x, U3),
+                        Contains("icl::attention::logprob_change: O has 3 columns but E has d = 4"));
   }
 }

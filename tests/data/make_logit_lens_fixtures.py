@@ -12,6 +12,7 @@ tests/data/logit_lens_projections.txt:
     minus_gamma      logit_minus with gamma:  ((E_a - E_b) * gamma / sqrt(mean(h^2) + eps)) . u_p
     minus_ones       the same with gamma = ones
     x (d), O (P x d) residual vector and outputs;  inc_gamma, inc_ones: logprob_increase
+    base_gamma, logprob_gamma   log p(b | x), log p(b | x + o_p) with gamma (logprob_change)
     inc_big          logprob_increase with x and O scaled by 40 and gamma * 80 (logits beyond
                      exp(709): a naive exp overflows, the log-sum-exp must not)
 """
@@ -37,9 +38,14 @@ def logit_minus(U, E, a, b, h, gamma, eps=EPS):
     return (gamma * U / scale) @ (E[a] - E[b])
 
 
-def logprob_increase(E, b, x, O, gamma, eps=EPS):
+def logprob_change(E, b, x, O, gamma, eps=EPS):
     base = log_softmax_at(E @ rms_norm(x, gamma, eps), b)
     with_o = log_softmax_at(rms_norm(x[None, :] + O, gamma, eps) @ E.T, b)
+    return base, with_o
+
+
+def logprob_increase(E, b, x, O, gamma, eps=EPS):
+    base, with_o = logprob_change(E, b, x, O, gamma, eps)
     return with_o - base
 
 
@@ -69,6 +75,9 @@ def main():
     w.f8("O", O)
     w.f8("inc_gamma", logprob_increase(E, b, x, O, gamma))
     w.f8("inc_ones", logprob_increase(E, b, x, O, ones))
+    base, with_o = logprob_change(E, b, x, O, gamma)
+    w.f8("base_gamma", base)
+    w.f8("logprob_gamma", with_o)
     w.f8("inc_big", logprob_increase(E, b, 40.0 * x, 40.0 * O, 80.0 * gamma))
     w.write()
 

@@ -25,6 +25,13 @@ struct logit_lens_params {
   std::size_t block_rows = 0;
 };
 
+/// The log-probabilities behind logprob_increase.
+struct logprob_result {
+  double base = 0.0;             ///< log p(b | x)
+  std::vector<double> logprob;   ///< log p(b | x + o_p), one per row of O
+  std::vector<double> increase;  ///< logprob[p] − base
+};
+
 namespace detail {
 
 inline void check_vector(const char* function, const char* name, const std::vector<double>& v, std::size_t d) {
@@ -105,17 +112,17 @@ std::vector<double> logit_minus(matrix_view<const T> U, matrix_view<const TE> E,
   return logit_minus(U, a, b, final_hidden, params);
 }
 
-/// logprob_increase [P4]: for each row o_p of O (P x d), log p(b | x + o_p) − log p(b | x) under
-/// softmax(E·N(·)) with N the RMSNorm of the vector itself, N(v) = γ ⊙ v / sqrt(mean(v²) + ε).
-/// E is the full unembedding (|V| x d); the P + 1 normalized vectors are multiplied with E in
-/// vocabulary blocks, one GEMM per block (float for float/f16/bf16 E, double for double E), with
-/// a streaming log-sum-exp in double. Returns P values.
+/// logprob_change [P4]: log p(b | x) and, for each row o_p of O (P x d), log p(b | x + o_p) and
+/// the increase log p(b | x + o_p) − log p(b | x), under softmax(E·N(·)) with N the RMSNorm of
+/// the vector itself, N(v) = γ ⊙ v / sqrt(mean(v²) + ε). E is the full unembedding (|V| x d);
+/// the P + 1 normalized vectors are multiplied with E in vocabulary blocks, one GEMM per block
+/// (float for float/f16/bf16 E, double for double E), with a streaming log-sum-exp in double.
 /// Throws icl::invalid_argument for empty E or O, widths that differ from x.size(), token b >= |V|,
 /// NaN/Inf anywhere, a negative or non-finite epsilon; icl::error when an RMS norm is 0.
 template <class TE, class TO>
-std::vector<double> logprob_increase(matrix_view<const TE> E, std::size_t token_b, const std::vector<double>& x,
-                                     matrix_view<const TO> O, const logit_lens_params& params = {}) {
-  constexpr const char* function = "icl::attention::logprob_increase";
+logprob_result logprob_change(matrix_view<const TE> E, std::size_t token_b, const std::vector<double>& x,
+                              matrix_view<const TO> O, const logit_lens_params& params = {},
+                              const char* function = "icl::attention::logprob_change") {
   icl::detail::check_matrix(function, "E", E);
   icl::detail::check_matrix(function, "O", O);
   if (E.empty()) icl::detail::throw_invalid(function, "E is empty (", E.rows(), " x ", E.cols(), ")");
@@ -127,7 +134,22 @@ std::vector<double> logprob_increase(matrix_view<const TE> E, std::size_t token_
   if (token_b >= E.rows()) icl::detail::throw_invalid(function, "token_b = ", token_b, " must be < |V| = ", E.rows());
   icl::detail::require_finite(function, "E", E);
   icl::detail::require_finite(function, "O", O);
-  return detail::logprob_increase(function, E, token_b, O, x, params.gamma, params.epsilon, params.block_rows);
+  std::vector<double> all =
+      detail::log_probabilities(function, E, token_b, O, x, params.gamma, params.epsilon, params.block_rows);
+  logprob_result out;
+  out.base = all[0];
+  out.logprob.assign(all.begin() + 1, all.end());
+  out.increase.resize(out.logprob.size());
+  for (std::size_t p = 0; p < out.logprob.size(); ++p) out.increase[p] = out.logprob[p] - out.base;
+  return out;
+}
+
+/// logprob_increase [P4]: log p(b | x + o_p) − log p(b | x) for each row o_p of O (P x d); see
+/// logprob_change for the definition, the computation and the errors. Returns P values.
+template <class TE, class TO>
+std::vector<double> logprob_increase(matrix_view<const TE> E, std::size_t token_b, const std::vector<double>& x,
+                                     matrix_view<const TO> O, const logit_lens_params& params = {}) {
+  return logprob_change(E, token_b, x, O, params, "icl::attention::logprob_increase").increase;
 }
 
 }  // namespace icl::attention

@@ -56,10 +56,11 @@ std::vector<double> project_rows(matrix_view<const T> U, const std::vector<doubl
   return out;
 }
 
-/// log p(b | z) − log p(b | x) for z = x + o_p, under softmax(E·N(z)), N the RMSNorm with
-/// weight γ (empty: ones) and ε. E is |V| x d, O is P x d, x and γ have d entries.
+/// log p(b | x) and log p(b | x + o_p) under softmax(E·N(·)), N the RMSNorm with weight γ
+/// (empty: ones) and ε. E is |V| x d, O is P x d, x and γ have d entries. Returns P + 1 values,
+/// the first for x alone.
 template <class TE, class TO>
-std::vector<double> logprob_increase(const char* function, matrix_view<const TE> E, std::size_t token,
+std::vector<double> log_probabilities(const char* function, matrix_view<const TE> E, std::size_t token,
                                      matrix_view<const TO> O, const std::vector<double>& x,
                                      const std::vector<double>& gamma, double epsilon, std::size_t vocab_block) {
   using C = compute_t<TE>;
@@ -126,9 +127,7 @@ std::vector<double> logprob_increase(const char* function, matrix_view<const TE>
   }
   std::vector<double> logprob(m);
   for (std::size_t r = 0; r < m; ++r) logprob[r] = target[r] - (run_max[r] + std::log(run_sum[r]));
-  std::vector<double> out(P);
-  for (std::size_t p = 0; p < P; ++p) out[p] = logprob[p + 1] - logprob[0];
-  return out;
+  return logprob;
 }
 
 }  // namespace icl::attention::detail
