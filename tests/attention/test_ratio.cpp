@@ -88,6 +88,7 @@ TEMPLATE_TEST_CASE("attention_ratio matches numpy (contiguous and permuted layou
       REQUIRE(r.zero_denominator_count == 0);
       icl_test::require_close<TestType>(r.values, f.values(name + "ratio"));
       REQUIRE(r(1, 2) == r.values[1 * P.H + 2]);
+      icl_test::require_close<TestType>(icl::attention::mean_over_heads(r).values, f.values(name + "ratio_mean_heads"));
       const auto raw = icl::attention::attention_ratio(A.view, P.sources, P.relevant, P.irrelevant, false);
       icl_test::require_close<TestType>(raw.values, f.values(name + "ratio_raw"));
       // One layer [heads, T, T] (a strided slice of the 4-D buffer) gives that layer's row.
@@ -128,6 +129,7 @@ TEST_CASE("attention_ratio reports a zero denominator as +inf with a flag", "[at
   REQUIRE(r.zero_denominator_count == 1);
   REQUIRE(r.zero_denominator == std::vector<unsigned char>{1, 0});
   REQUIRE(r(0, 1) == Approx((0.25 + 0.25) / 2 / 0.5));
+  REQUIRE(std::isinf(icl::attention::mean_over_heads(r)[0]));
   // Zero numerator and denominator is flagged the same way.
   const auto both = icl::attention::attention_ratio(A, {1}, {2}, {2});
   REQUIRE(both.zero_denominator_count == 2);
@@ -216,6 +218,15 @@ TEST_CASE("attention_ratio rejects bad arguments", "[attention][ratio][errors]")
   REQUIRE_NOTHROW(attention_ratio(A, {2}, {1}, {0}, true, check));
   REQUIRE_THROWS_WITH(attention_ratio(O, {2}, {1}, {0}, true, check),
                       Contains("query position 2 sums to 1.1") && Contains("not 1 within 0.001"));
+
+  icl::attention::head_map m;
+  REQUIRE_THROWS_WITH(icl::attention::mean_over_heads(m), Contains("icl::attention::mean_over_heads: the head map is empty"));
+  m.layers = 1;
+  m.heads = 2;
+  m.values = {1.0};
+  REQUIRE_THROWS_WITH(icl::attention::mean_over_heads(m), Contains("values has 1 entries, expected layers x heads = 2"));
+  m.values = {1.0, std::numeric_limits<double>::quiet_NaN()};
+  REQUIRE_THROWS_WITH(icl::attention::mean_over_heads(m), Contains("value of layer 0, head 1 is NaN"));
 
   icl::attention::ratio_accumulator acc, raw(false);
   REQUIRE_THROWS_WITH(acc.result(), Contains("icl::attention::ratio_accumulator::result: no prompt was added"));

@@ -58,6 +58,7 @@ def main():
         w.i8(name + "labels", labels)
         r = ratio(A, src, rel, irr, True)
         w.f8(name + "ratio", r)
+        w.f8(name + "ratio_mean_heads", r.mean(axis=1))
         w.f8(name + "ratio_raw", ratio(A, src, rel, irr, False))
         pth = np.array([[np.trace(A[l, h], offset=-1) for h in range(heads)] for l in range(layers)])
         w.f8(name + "pth", pth)

@@ -10,10 +10,12 @@
 /// source positions are read. A zero denominator gives +inf and sets the value's flag in
 /// head_map::zero_denominator (never an exception, never NaN).
 
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
 #include "icl/attention/detail/attention_impl.hpp"
+#include "icl/layers.hpp"
 
 namespace icl::attention {
 
@@ -37,6 +39,30 @@ head_map attention_ratio(tensor_view<const T, 3> A, const std::vector<std::size_
                          bool normalize = true, const attention_params& params = {}) {
   return detail::attention_ratio_impl("icl::attention::attention_ratio", detail::as_one_layer(A), sources, relevant,
                                       irrelevant, normalize, params);
+}
+
+/// Mean over the heads of each layer, as a layer curve (peak_layer() etc.). A layer with a +inf
+/// value (a flagged zero denominator) has a +inf mean. Errors: an empty map, values.size() !=
+/// layers * heads, a NaN value.
+inline layer_curve mean_over_heads(const head_map& s) {
+  constexpr const char* fn = "icl::attention::mean_over_heads";
+  const std::size_t n = s.layers * s.heads;
+  if (n == 0) detail::throw_invalid(fn, "the head map is empty (", s.layers, " layers x ", s.heads, " heads)");
+  if (s.values.size() != n) {
+    detail::throw_invalid(fn, "values has ", s.values.size(), " entries, expected layers x heads = ", n);
+  }
+  layer_curve out;
+  out.values.assign(s.layers, 0.0);
+  for (std::size_t l = 0; l < s.layers; ++l) {
+    double total = 0.0;
+    for (std::size_t h = 0; h < s.heads; ++h) {
+      const double v = s.values[l * s.heads + h];
+      if (std::isnan(v)) detail::throw_invalid(fn, "value of layer ", l, ", head ", h, " is NaN");
+      total += v;
+    }
+    out.values[l] = total / static_cast<double>(s.heads);
+  }
+  return out;
 }
 
 /// Mean over prompts of the per-prompt attention ratio, one prompt at a time (prompts may have
