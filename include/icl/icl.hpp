@@ -38,4 +38,8 @@
 #include "icl/geometry/alignment.hpp"
 #include "icl/geometry/cka.hpp"
 
+#include "icl/attention/heads.hpp"
+#include "icl/attention/logit_lens.hpp"
+#include "icl/attention/ratio.hpp"
+
 #endif  // ICL_ICL_HPP
