@@ -136,3 +136,25 @@ TEST_CASE("API.md: RSA", "[api][rsa]") {
   REQUIRE(icl::rsa::parameter_rdm({1.0, 2.0, 4.0})(0, 2) == 3.0);
   REQUIRE(icl::rsa::rdm_from_condensed({1.0, 2.0, 3.0}).n() == 3);
 }
+
+TEST_CASE("API.md: attention", "[api][attention]") {
+  // One prompt, 1 layer x 2 heads, T = 3: causal rows. Head 0 attends to the previous token,
+  // head 1 to the first token.
+  const std::vector<double> a = {1, 0, 0, 1, 0, 0, 0, 1, 0,     // layer 0, head 0
+                                 1, 0, 0, 1, 0, 0, 1, 0, 0};    // layer 0, head 1
+  const icl::tensor_view<const double, 4> A = icl::make_tensor_view<double, 4>(a.data(), {1, 2, 3, 3});
+  const icl::attention::head_map ratio = icl::attention::attention_ratio(A, {2}, {1}, {0});
+  static_assert(std::is_same_v<decltype(icl::attention::head_map::values), std::vector<double>>);
+  REQUIRE(ratio.layers == 1);
+  REQUIRE(ratio.heads == 2);
+  REQUIRE(ratio(0, 1) == 0.0);  // all of position 2's attention goes to the irrelevant key 0
+  REQUIRE(std::isinf(ratio(0, 0)));  // nothing on the irrelevant key: +inf (flagged)
+  REQUIRE(icl::attention::attention_ratio(A, {2}, {1}, {0}, false)(0, 1) == 0.0);
+  const icl::attention::head_map pth = icl::attention::previous_token_score(A);
+  REQUIRE(pth(0, 0) == 2.0);
+  REQUIRE(pth(0, 1) == 1.0);
+  const icl::attention::head_map ih = icl::attention::induction_score(A, {1});
+  REQUIRE(ih(0, 0) == 1.0);
+  const std::vector<std::pair<std::size_t, std::size_t>> top = icl::attention::top_heads(pth, 0.5);
+  REQUIRE(top == std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}});
+}
