@@ -10,55 +10,22 @@
 #include <vector>
 
 #include "icl/attention/heads.hpp"
+#include "support/attention.hpp"
 #include "support/fixture.hpp"
 #include "support/views.hpp"
 
 namespace {
 
 using head = std::pair<std::size_t, std::size_t>;
+using icl_test::positions;
+using icl_test::require_rel;
+using icl_test::typed_attention;
 
-std::vector<std::size_t> positions(const icl_test::fixture_file& f, const std::string& name) {
-  std::vector<std::size_t> out;
-  for (int v : f.ints(name)) out.push_back(static_cast<std::size_t>(v));
-  return out;
-}
-
-/// One prompt's attention converted to T, C order or permuted and padded (element (l, h, q, k)
-/// at q * (L * T * (H + 1)) + l * (T * (H + 1)) + k * (H + 1) + h; the padding holds garbage).
+/// make_attention from a fixture record's values and its [L, H, T, T] shape.
 template <class T>
-struct typed_attention {
-  std::vector<T> storage;
-  icl::tensor_view<const T, 4> view;
-};
-
-template <class T>
-typed_attention<T> make_attention(const std::vector<double>& a, const std::vector<std::size_t>& shape, bool permuted) {
-  const std::size_t L = shape[0], H = shape[1], n = shape[2];
-  typed_attention<T> out;
-  if (!permuted) {
-    out.storage.resize(a.size());
-    for (std::size_t i = 0; i < a.size(); ++i) out.storage[i] = static_cast<T>(a[i]);
-    out.view = icl::make_tensor_view<T, 4>(out.storage.data(), {L, H, n, n});
-    return out;
-  }
-  const std::size_t hp = H + 1;
-  out.storage.assign(n * L * n * hp, static_cast<T>(-7.0));
-  for (std::size_t l = 0; l < L; ++l)
-    for (std::size_t h = 0; h < H; ++h)
-      for (std::size_t q = 0; q < n; ++q)
-        for (std::size_t k = 0; k < n; ++k)
-          out.storage[q * (L * n * hp) + l * (n * hp) + k * hp + h] = static_cast<T>(a[((l * H + h) * n + q) * n + k]);
-  const auto s = [](std::size_t v) { return static_cast<std::ptrdiff_t>(v); };
-  out.view = icl::make_tensor_view<T, 4>(out.storage.data(), {L, H, n, n}, {s(n * hp), 1, s(L * n * hp), s(hp)});
-  return out;
-}
-
-void require_rel(const std::vector<double>& actual, const std::vector<double>& expected, double rel) {
-  REQUIRE(actual.size() == expected.size());
-  for (std::size_t k = 0; k < actual.size(); ++k) {
-    INFO("index " << k);
-    REQUIRE(actual[k] == Approx(expected[k]).epsilon(rel));
-  }
+icl_test::typed_attention<T> make_attention(const std::vector<double>& a, const std::vector<std::size_t>& shape,
+                                            bool permuted) {
+  return icl_test::make_attention<T>(a, shape[0], shape[1], shape[2], permuted);
 }
 
 std::string prefix(int p) { return "p" + std::to_string(p) + "_"; }

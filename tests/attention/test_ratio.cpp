@@ -8,47 +8,16 @@
 #include <vector>
 
 #include "icl/attention/ratio.hpp"
+#include "support/attention.hpp"
 #include "support/fixture.hpp"
 #include "support/views.hpp"
 
 namespace {
 
-std::vector<std::size_t> positions(const icl_test::fixture_file& f, const std::string& name) {
-  std::vector<std::size_t> out;
-  for (int v : f.ints(name)) out.push_back(static_cast<std::size_t>(v));
-  return out;
-}
-
-/// One prompt's attention converted to T, stored C order or permuted and padded: element
-/// (l, h, q, k) at q * (L * T * (H + 1)) + l * (T * (H + 1)) + k * (H + 1) + h, so that no
-/// dimension is contiguous and the padding holds garbage that must not be read.
-template <class T>
-struct typed_attention {
-  std::vector<T> storage;
-  icl::tensor_view<const T, 4> view;
-};
-
-template <class T>
-typed_attention<T> make_attention(const std::vector<double>& a, std::size_t L, std::size_t H, std::size_t n,
-                                  bool permuted) {
-  typed_attention<T> out;
-  if (!permuted) {
-    out.storage.resize(a.size());
-    for (std::size_t i = 0; i < a.size(); ++i) out.storage[i] = static_cast<T>(a[i]);
-    out.view = icl::make_tensor_view<T, 4>(out.storage.data(), {L, H, n, n});
-    return out;
-  }
-  const std::size_t hp = H + 1;
-  out.storage.assign(n * L * n * hp, static_cast<T>(-7.0));
-  for (std::size_t l = 0; l < L; ++l)
-    for (std::size_t h = 0; h < H; ++h)
-      for (std::size_t q = 0; q < n; ++q)
-        for (std::size_t k = 0; k < n; ++k)
-          out.storage[q * (L * n * hp) + l * (n * hp) + k * hp + h] = static_cast<T>(a[((l * H + h) * n + q) * n + k]);
-  const auto s = [](std::size_t v) { return static_cast<std::ptrdiff_t>(v); };
-  out.view = icl::make_tensor_view<T, 4>(out.storage.data(), {L, H, n, n}, {s(n * hp), 1, s(L * n * hp), s(hp)});
-  return out;
-}
+using icl_test::make_attention;
+using icl_test::positions;
+using icl_test::require_rel;
+using icl_test::typed_attention;
 
 struct prompt {
   std::vector<double> a;
@@ -61,14 +30,6 @@ prompt load(const icl_test::fixture_file& f, int p) {
   const auto& shape = f.shape(name + "A");
   return prompt{f.values(name + "A"), shape[0], shape[1], shape[2], positions(f, name + "sources"),
                 positions(f, name + "relevant"), positions(f, name + "irrelevant")};
-}
-
-void require_rel(const std::vector<double>& actual, const std::vector<double>& expected, double rel) {
-  REQUIRE(actual.size() == expected.size());
-  for (std::size_t k = 0; k < actual.size(); ++k) {
-    INFO("index " << k);
-    REQUIRE(actual[k] == Approx(expected[k]).epsilon(rel));
-  }
 }
 
 }  // namespace

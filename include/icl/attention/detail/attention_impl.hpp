@@ -145,6 +145,16 @@ double mass(const attention_shape<T>& s, std::size_t l, std::size_t h, const std
   return total;
 }
 
+/// A head map of the shape of `s` with every value 0.
+template <class Shape>
+head_map zero_head_map(const Shape& s) {
+  head_map out;
+  out.layers = s.layers;
+  out.heads = s.heads;
+  out.values.assign(s.layers * s.heads, 0.0);
+  return out;
+}
+
 template <class T>
 head_map attention_ratio_impl(const char* function, const tensor_view<const T, 4>& A,
                               const std::vector<std::size_t>& sources, const std::vector<std::size_t>& relevant,
@@ -154,10 +164,7 @@ head_map attention_ratio_impl(const char* function, const tensor_view<const T, 4
   check_positions(function, "sources", sources, s.tokens);
   check_positions(function, "relevant", relevant, s.tokens);
   check_positions(function, "irrelevant", irrelevant, s.tokens);
-  head_map out;
-  out.layers = s.layers;
-  out.heads = s.heads;
-  out.values.assign(s.layers * s.heads, 0.0);
+  head_map out = zero_head_map(s);
   out.zero_denominator.assign(s.layers * s.heads, 0);
   const double nr = normalize ? static_cast<double>(relevant.size()) : 1.0;
   const double ni = normalize ? static_cast<double>(irrelevant.size()) : 1.0;
@@ -182,10 +189,7 @@ head_map attention_ratio_impl(const char* function, const tensor_view<const T, 4
 template <class T>
 head_map previous_token_impl(const char* function, const tensor_view<const T, 4>& A) {
   const auto s = check_attention(function, A, 2);
-  head_map out;
-  out.layers = s.layers;
-  out.heads = s.heads;
-  out.values.assign(s.layers * s.heads, 0.0);
+  head_map out = zero_head_map(s);
   for (std::size_t l = 0; l < s.layers; ++l) {
     for (std::size_t h = 0; h < s.heads; ++h) {
       double total = 0.0;
@@ -206,10 +210,7 @@ head_map induction_impl(const char* function, const tensor_view<const T, 4>& A,
   const auto s = check_attention(function, A);
   check_positions(function, "label_positions", label_positions, s.tokens);
   const std::vector<std::size_t> last{s.tokens - 1};
-  head_map out;
-  out.layers = s.layers;
-  out.heads = s.heads;
-  out.values.assign(s.layers * s.heads, 0.0);
+  head_map out = zero_head_map(s);
   for (std::size_t l = 0; l < s.layers; ++l) {
     for (std::size_t h = 0; h < s.heads; ++h) {
       check_full_row(function, s, l, h, s.tokens - 1, params);
