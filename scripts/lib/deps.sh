@@ -20,11 +20,29 @@ icl_missing_packages() {
   icl_deb_installed libopenblas-dev || echo libopenblas-dev
   icl_deb_installed xtensor-dev || icl_deb_installed libxtensor-dev || echo xtensor-dev
   icl_deb_installed libbenchmark-dev || echo libbenchmark-dev
+  # The file readers (include/icl/io) and the command-line program (tools/icl-metrics).
+  icl_deb_installed zlib1g-dev || echo zlib1g-dev
+  icl_deb_installed nlohmann-json3-dev || echo nlohmann-json3-dev
+  icl_deb_installed libcli11-dev || echo libcli11-dev
 }
 
+# Prints the Debian packages the fuzz targets of the readers still need (clang and libFuzzer).
+icl_missing_fuzz_packages() {
+  command -v clang++ >/dev/null 2>&1 || echo clang
+  icl_deb_installed libclang-rt-14-dev || ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
+    >/dev/null 2>&1 || echo libclang-rt-14-dev
+}
+
+# Prints what the toy ICL transformer (examples/toy_icl) still needs: a CPU torch for
+# /usr/bin/python3 (Debian's python3-torch).
+icl_missing_torch_packages() {
+  /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || echo python3-torch
+}
+
+# icl_ensure_dependencies [LISTER]: LISTER (default icl_missing_packages) prints what is missing.
 icl_ensure_dependencies() {
-  local missing
-  missing=$(icl_missing_packages | tr '\n' ' ')
+  local lister=${1:-icl_missing_packages} missing
+  missing=$("$lister" | tr '\n' ' ')
   missing=${missing% }
   [[ -z $missing ]] && return 0
 
@@ -45,7 +63,7 @@ icl_ensure_dependencies() {
   # shellcheck disable=SC2086  # word splitting of the package list is intended
   apt-get update && apt-get install -y --no-install-recommends $missing
 
-  missing=$(icl_missing_packages | tr '\n' ' ')
+  missing=$("$lister" | tr '\n' ' ')
   if [[ -n ${missing% } ]]; then
     echo "Still missing after apt-get install: $missing" >&2
     return 1
