@@ -38,6 +38,7 @@
 #include "icl/geometry/alignment.hpp"
 #include "icl/geometry/cka.hpp"
 
+#include "icl/attention/bias.hpp"
 #include "icl/attention/heads.hpp"
 #include "icl/attention/logit_lens.hpp"
 #include "icl/attention/ratio.hpp"

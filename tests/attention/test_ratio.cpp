@@ -200,3 +200,34 @@ TEST_CASE("attention_ratio rejects bad arguments", "[attention][ratio][errors]")
                       Contains("shape 2 layers x 1 heads does not match the accumulated 1 x 1"));
   REQUIRE(acc.prompts() == 1);
 }
+
+TEMPLATE_TEST_CASE("attention_ratio names the first bad head and row at any thread count", "[attention][ratio][errors]",
+                   float, icl::f16) {
+  using Catch::Contains;
+  // 4 layers x 8 heads, T = 40 (the contiguous, widened path): uniform causal rows.
+  const std::size_t L = 4, H = 8, T = 40;
+  std::vector<TestType> a(L * H * T * T, static_cast<TestType>(0.0f));
+  for (std::size_t u = 0; u < L * H; ++u)
+    for (std::size_t q = 0; q < T; ++q)
+      for (std::size_t k = 0; k <= q; ++k) a[(u * T + q) * T + k] = static_cast<TestType>(1.0f / static_cast<float>(q + 1));
+  std::vector<std::size_t> all(T), relevant{3, 7, 11}, irrelevant{0, 1, 2};
+  for (std::size_t q = 0; q < T; ++q) all[q] = q;
+  const auto view = icl::make_tensor_view<TestType, 4>(a.data(), {L, H, T, T});
+  const auto ok = icl::attention::attention_ratio(view, std::vector<std::size_t>(all.begin() + 11, all.end()), relevant,
+                                                  irrelevant);
+  REQUIRE(ok(2, 5) == Approx(1.0).epsilon(1e-6));  // every row is uniform over its keys
+  // Bad values in three heads; the error names the smallest (layer, head), then its first row.
+  const auto at = [&](std::size_t l, std::size_t h, std::size_t q, std::size_t k) -> TestType& {
+    return a[((l * H + h) * T + q) * T + k];
+  };
+  at(3, 6, 20, 4) = static_cast<TestType>(std::numeric_limits<float>::infinity());
+  at(1, 2, 30, 5) = static_cast<TestType>(std::numeric_limits<float>::quiet_NaN());
+  for (std::size_t k = 0; k < T; ++k) at(1, 2, 25, k) = static_cast<TestType>(0.0f);
+  REQUIRE_THROWS_WITH(icl::attention::attention_ratio(view, all, relevant, irrelevant),
+                      Contains("attention row of layer 1, head 2, query position 25 is all zero"));
+  at(1, 2, 25, 0) = static_cast<TestType>(1.0f);
+  REQUIRE_THROWS_WITH(icl::attention::attention_ratio(view, all, relevant, irrelevant),
+                      Contains("attention (layer 1, head 2, query 30, key 5) is nan"));
+  // Rows that are not sources are never read.
+  REQUIRE_NOTHROW(icl::attention::attention_ratio(view, {T - 1}, relevant, irrelevant));
+}

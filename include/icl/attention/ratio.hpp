@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <initializer_list>
 #include <vector>
 
 #include "icl/attention/detail/attention_impl.hpp"
@@ -61,6 +62,45 @@ inline layer_curve mean_over_heads(const head_map& s) {
       total += v;
     }
     out.values[l] = total / static_cast<double>(s.heads);
+  }
+  return out;
+}
+
+/// The ICL-minus-no-ICL change of a head map (METRICS.md section 5): with_icl - without_icl for
+/// every (layer, head) — e.g. the mean attention ratio (or induction score) of prompts with
+/// demonstrations minus that of the same queries without them. A value flagged undefined in
+/// either input (a +inf ratio from a zero denominator) stays flagged in the result, whose value
+/// is then the IEEE difference (+inf, -inf, or NaN for inf - inf) — check undefined(l, h).
+/// Errors (icl::invalid_argument): an empty map, values.size() != layers * heads, maps of
+/// different shapes.
+inline head_map icl_change(const head_map& with_icl, const head_map& without_icl) {
+  constexpr const char* fn = "icl::attention::icl_change";
+  for (const head_map* m : {&with_icl, &without_icl}) {
+    const char* name = m == &with_icl ? "with_icl" : "without_icl";
+    if (m->layers * m->heads == 0) detail::throw_invalid(fn, name, " is empty (", m->layers, " layers x ", m->heads, " heads)");
+    if (m->values.size() != m->layers * m->heads) {
+      detail::throw_invalid(fn, name, " has ", m->values.size(), " values, expected layers x heads = ", m->layers * m->heads);
+    }
+  }
+  if (with_icl.layers != without_icl.layers || with_icl.heads != without_icl.heads) {
+    detail::throw_invalid(fn, "with_icl is ", with_icl.layers, " x ", with_icl.heads, " and without_icl is ",
+                          without_icl.layers, " x ", without_icl.heads, " (layers x heads)");
+  }
+  head_map out;
+  out.layers = with_icl.layers;
+  out.heads = with_icl.heads;
+  out.values.resize(with_icl.values.size());
+  for (std::size_t i = 0; i < out.values.size(); ++i) out.values[i] = with_icl.values[i] - without_icl.values[i];
+  if (!with_icl.zero_denominator.empty() || !without_icl.zero_denominator.empty()) {
+    out.zero_denominator.assign(out.values.size(), 0);
+    for (std::size_t i = 0; i < out.values.size(); ++i) {
+      const bool flagged = (!with_icl.zero_denominator.empty() && with_icl.zero_denominator[i] != 0) ||
+                           (!without_icl.zero_denominator.empty() && without_icl.zero_denominator[i] != 0);
+      if (flagged) {
+        out.zero_denominator[i] = 1;
+        ++out.zero_denominator_count;
+      }
+    }
   }
   return out;
 }

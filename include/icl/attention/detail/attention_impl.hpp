@@ -8,11 +8,18 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
 #include <limits>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "icl/core/error.hpp"
+#include "icl/core/parallel.hpp"
 #include "icl/core/view.hpp"
+#include "icl/core/widen.hpp"
 
 namespace icl::attention {
 
@@ -155,6 +162,87 @@ head_map zero_head_map(const Shape& s) {
   return out;
 }
 
+/// Row q of head (l, h) in the compute type C (float for float/f16/bf16, double for double):
+/// the row itself when its keys are contiguous in C, else widened into `buffer` (T values).
+template <class C, class T>
+const C* row_as_compute(const attention_shape<T>& s, std::size_t l, std::size_t h, std::size_t q,
+                        std::vector<C>& buffer) {
+  const T* r = s.row(l, h, q);
+  if (s.s_key == 1) {
+    if constexpr (std::is_same_v<std::remove_cv_t<T>, C>) {
+      return r;
+    } else {
+      icl::detail::widen_to_float(r, s.tokens, buffer.data());
+      return buffer.data();
+    }
+  }
+  for (std::size_t k = 0; k < s.tokens; ++k) buffer[k] = static_cast<C>(s.at(r, k));
+  return buffer.data();
+}
+
+/// True when every value of row[0, count) is ±0. Works on the bit patterns (sign cleared,
+/// OR-reduced), which compilers vectorize; a floating-point max would need -ffast-math.
+template <class C>
+bool all_zero(const C* row, std::size_t count) noexcept {
+  using bits_t = std::conditional_t<sizeof(C) == 4, std::uint32_t, std::uint64_t>;
+  constexpr bits_t magnitude = static_cast<bits_t>(~bits_t{0}) >> 1;
+  bits_t any = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    bits_t b;
+    std::memcpy(&b, row + k, sizeof b);
+    any |= b & magnitude;
+  }
+  return any == 0;
+}
+
+/// The numerator and denominator masses of one head: sum over q in sources and j in the key set
+/// of A[l, h, q, j]. Each source row is read once, as a whole (the checks need every value), and
+/// added into key_mass[0, T) in double; the key sets are then summed from key_mass. Checks:
+/// an all-zero row is found while reading; NaN/Inf shows up as a non-finite key_mass; either
+/// (and check_row_sums) re-reads the rows with check_full_row, which throws the same error,
+/// naming the same first offending row and element, as a plain scan in source order.
+template <class T>
+std::pair<double, double> head_masses(const char* function, const attention_shape<T>& s, std::size_t l, std::size_t h,
+                                      const std::vector<std::size_t>& sources, const std::vector<std::size_t>& relevant,
+                                      const std::vector<std::size_t>& irrelevant, const attention_params& params) {
+  using C = icl::detail::compute_t<T>;
+  std::vector<C> buffer(s.tokens);
+  std::vector<double> key_mass(s.tokens, 0.0);
+  bool suspect = params.check_row_sums;
+  for (std::size_t q : sources) {
+    const C* row = row_as_compute<C>(s, l, h, q, buffer);
+    if (all_zero(row, s.tokens)) suspect = true;
+    for (std::size_t k = 0; k < s.tokens; ++k) key_mass[k] += static_cast<double>(row[k]);
+  }
+  for (double m : key_mass) {
+    if (!(m - m == 0.0)) suspect = true;
+  }
+  if (suspect) {
+    for (std::size_t q : sources) check_full_row(function, s, l, h, q, params);
+  }
+  double numerator = 0.0, denominator = 0.0;
+  for (std::size_t j : relevant) numerator += key_mass[j];
+  for (std::size_t j : irrelevant) denominator += key_mass[j];
+  return {numerator, denominator};
+}
+
+/// Runs body(unit) for unit in [0, units) in parallel; when calls throw, rethrows the exception
+/// of the smallest unit, so that the error named does not depend on the thread count.
+template <class Body>
+void for_each_head(std::size_t units, Body&& body) {
+  std::vector<std::exception_ptr> failures(units);
+  icl::detail::parallel_for(0, units, [&](std::size_t unit) {
+    try {
+      body(unit);
+    } catch (...) {
+      failures[unit] = std::current_exception();
+    }
+  });
+  for (const auto& failure : failures) {
+    if (failure) std::rethrow_exception(failure);
+  }
+}
+
 template <class T>
 head_map attention_ratio_impl(const char* function, const tensor_view<const T, 4>& A,
                               const std::vector<std::size_t>& sources, const std::vector<std::size_t>& relevant,
@@ -168,21 +256,20 @@ head_map attention_ratio_impl(const char* function, const tensor_view<const T, 4
   out.zero_denominator.assign(s.layers * s.heads, 0);
   const double nr = normalize ? static_cast<double>(relevant.size()) : 1.0;
   const double ni = normalize ? static_cast<double>(irrelevant.size()) : 1.0;
-  for (std::size_t l = 0; l < s.layers; ++l) {
-    for (std::size_t h = 0; h < s.heads; ++h) {
-      for (std::size_t q : sources) check_full_row(function, s, l, h, q, params);
-      const double num = mass(s, l, h, sources, relevant) / nr;
-      const double den = mass(s, l, h, sources, irrelevant) / ni;
-      const std::size_t idx = l * s.heads + h;
-      if (den == 0.0) {
-        out.values[idx] = std::numeric_limits<double>::infinity();
-        out.zero_denominator[idx] = 1;
-        ++out.zero_denominator_count;
-      } else {
-        out.values[idx] = num / den;
-      }
+  // One unit per (layer, head): the work of a unit is |sources| rows of T values.
+  for_each_head(s.layers * s.heads, [&](std::size_t unit) {
+    const std::size_t l = unit / s.heads, h = unit % s.heads;
+    const auto [relevant_mass, irrelevant_mass] = head_masses(function, s, l, h, sources, relevant, irrelevant, params);
+    const double den = irrelevant_mass / ni;
+    if (den == 0.0) {
+      out.values[unit] = std::numeric_limits<double>::infinity();
+      out.zero_denominator[unit] = 1;
+    } else {
+      out.values[unit] = (relevant_mass / nr) / den;
     }
-  }
+  });
+  out.zero_denominator_count = static_cast<std::size_t>(
+      std::count(out.zero_denominator.begin(), out.zero_denominator.end(), static_cast<unsigned char>(1)));
   return out;
 }
 
