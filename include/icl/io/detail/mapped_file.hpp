@@ -1,0 +1,106 @@
+#ifndef ICL_IO_DETAIL_MAPPED_FILE_HPP
+#define ICL_IO_DETAIL_MAPPED_FILE_HPP
+
+/// A whole file mapped read-only into memory (POSIX mmap), or read into an owned buffer where
+/// mmap is not available. Shared ownership: every array handed out holds a shared_ptr to it.
+
+#include <cerrno>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "icl/io/array.hpp"
+
+#if defined(__unix__) || defined(__APPLE__)
+#define ICL_IO_HAVE_MMAP 1
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#else
+#include <fstream>
+#endif
+
+namespace icl::io::detail {
+
+class mapped_file {
+ public:
+  /// Maps `path`; file_error naming the path when it cannot be opened, is not a regular file or
+  /// cannot be mapped.
+  explicit mapped_file(const std::string& path) {
+#ifdef ICL_IO_HAVE_MMAP
+    int fd = -1;
+    do {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) system_fail(path, "cannot open", errno);
+    struct ::stat st {};
+    if (::fstat(fd, &st) != 0) {
+      const int e = errno;
+      ::close(fd);
+      system_fail(path, "cannot inspect", e);
+    }
+    if (!S_ISREG(st.st_mode)) {
+      ::close(fd);
+      throw file_error(path + ": not a regular file");
+    }
+    size_ = static_cast<std::size_t>(st.st_size);
+    if (size_ > 0) {
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        const int e = errno;
+        ::close(fd);
+        system_fail(path, "cannot map", e);
+      }
+      data_ = static_cast<const unsigned char*>(p);
+    }
+    ::close(fd);
+#else
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) throw file_error(path + ": cannot open");
+    const std::streamoff end = in.tellg();
+    if (end < 0) throw file_error(path + ": cannot inspect");
+    size_ = static_cast<std::size_t>(end);
+    buffer_ = allocate_aligned(size_);
+    in.seekg(0);
+    if (size_ > 0 && !in.read(reinterpret_cast<char*>(buffer_.get()), static_cast<std::streamsize>(size_))) {
+      throw file_error(path + ": cannot read");
+    }
+    data_ = buffer_.get();
+#endif
+  }
+
+  mapped_file(const mapped_file&) = delete;
+  mapped_file& operator=(const mapped_file&) = delete;
+
+  ~mapped_file() {
+#ifdef ICL_IO_HAVE_MMAP
+    if (data_ != nullptr) ::munmap(const_cast<unsigned char*>(data_), size_);
+#endif
+  }
+
+  /// The file's bytes (nullptr for an empty file).
+  const unsigned char* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+
+ private:
+  [[noreturn]] static void system_fail(const std::string& path, const char* what, int error_number) {
+    throw file_error(path + ": " + what + ": " + std::generic_category().message(error_number));
+  }
+
+  const unsigned char* data_ = nullptr;
+  std::size_t size_ = 0;
+#ifndef ICL_IO_HAVE_MMAP
+  std::shared_ptr<unsigned char> buffer_;
+#endif
+};
+
+/// Maps a file with shared ownership.
+inline std::shared_ptr<const mapped_file> map_file(const std::string& path) {
+  return std::make_shared<const mapped_file>(path);
+}
+
+}  // namespace icl::io::detail
+
+#endif  // ICL_IO_DETAIL_MAPPED_FILE_HPP
