@@ -54,6 +54,7 @@ struct attention_params {
 namespace detail {
 
 using icl::detail::checked_mul;
+using icl::f16;
 using icl::detail::static_check_element;
 using icl::detail::throw_invalid;
 using icl::detail::to_double;
@@ -180,64 +181,215 @@ const C* row_as_compute(const attention_shape<T>& s, std::size_t l, std::size_t 
   return buffer.data();
 }
 
-/// True when every value of row[0, count) is ±0. Works on the bit patterns (sign cleared,
-/// OR-reduced), which compilers vectorize; a floating-point max would need -ffast-math.
+/// The key sets of attention_ratio as 0/1 weights over the T keys, in the compute type C.
 template <class C>
-bool all_zero(const C* row, std::size_t count) noexcept {
+struct key_masks {
+  std::vector<C> relevant, irrelevant;
+  key_masks(std::size_t tokens, const std::vector<std::size_t>& relevant_keys,
+            const std::vector<std::size_t>& irrelevant_keys)
+      : relevant(tokens, C(0)), irrelevant(tokens, C(0)) {
+    for (std::size_t k : relevant_keys) relevant[k] = C(1);
+    for (std::size_t k : irrelevant_keys) irrelevant[k] = C(1);
+  }
+};
+
+/// One row's masses on the two key sets, and whether any value is nonzero.
+template <class C>
+struct row_masses {
+  C relevant = 0, irrelevant = 0;
+  bool any_nonzero = false;
+};
+
+#if defined(__GNUC__) || defined(__clang__)
+/// 16-byte vectors of C and of its bit pattern (GCC/Clang vector extensions; 16 bytes is what
+/// every x86-64 and AArch64 target has, so the compiler never splits them into scalars).
+template <class C>
+struct simd_of;
+template <>
+struct simd_of<float> {
+  typedef float values __attribute__((vector_size(16)));
+  typedef std::uint32_t bits __attribute__((vector_size(16)));
+};
+template <>
+struct simd_of<double> {
+  typedef double values __attribute__((vector_size(16)));
+  typedef std::uint64_t bits __attribute__((vector_size(16)));
+};
+#endif
+
+/// Sums row[k] · mask[k] for both masks and ORs the magnitude bits of every value, in one pass
+/// over the row. A NaN or Inf anywhere in the row makes a sum non-finite (x · 0 is NaN for them),
+/// which is how the caller notices one without a separate check. The sums are taken in vector
+/// lanes (a reassociation that compilers may not do on their own without -ffast-math):
+/// benchmarks/attention measures this loop against the streaming-read limit.
+template <class C>
+row_masses<C> masked_row_sums(const C* row, const key_masks<C>& masks, std::size_t count) noexcept {
   using bits_t = std::conditional_t<sizeof(C) == 4, std::uint32_t, std::uint64_t>;
   constexpr bits_t magnitude = static_cast<bits_t>(~bits_t{0}) >> 1;
-  bits_t any = 0;
-  for (std::size_t k = 0; k < count; ++k) {
-    bits_t b;
-    std::memcpy(&b, row + k, sizeof b);
-    any |= b & magnitude;
+  const C* rel = masks.relevant.data();
+  const C* irr = masks.irrelevant.data();
+  row_masses<C> out;
+  bits_t any_bits = 0;
+  std::size_t k = 0;
+#if defined(__GNUC__) || defined(__clang__)
+  using V = typename simd_of<C>::values;
+  using B = typename simd_of<C>::bits;
+  constexpr std::size_t width = sizeof(V) / sizeof(C);
+  // Four independent partial sums (named, so that they stay in registers at -O2): the adds of
+  // one block do not wait on each other.
+  V sum_r0{}, sum_r1{}, sum_r2{}, sum_r3{}, sum_i0{}, sum_i1{}, sum_i2{}, sum_i3{};
+  B any0{}, any1{}, any2{}, any3{};
+  const auto step = [&](std::size_t at, V& sum_r, V& sum_i, B& any) {
+    V v, r, i;
+    std::memcpy(&v, row + at, sizeof v);
+    std::memcpy(&r, rel + at, sizeof r);
+    std::memcpy(&i, irr + at, sizeof i);
+    sum_r += v * r;
+    sum_i += v * i;
+    B bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    any |= bits;
+  };
+  for (; k + 4 * width <= count; k += 4 * width) {
+    step(k, sum_r0, sum_i0, any0);
+    step(k + width, sum_r1, sum_i1, any1);
+    step(k + 2 * width, sum_r2, sum_i2, any2);
+    step(k + 3 * width, sum_r3, sum_i3, any3);
   }
-  return any == 0;
+  const V sum_r = (sum_r0 + sum_r1) + (sum_r2 + sum_r3), sum_i = (sum_i0 + sum_i1) + (sum_i2 + sum_i3);
+  const B any = (any0 | any1) | (any2 | any3);
+  for (std::size_t j = 0; j < width; ++j) {
+    out.relevant += sum_r[j];
+    out.irrelevant += sum_i[j];
+    any_bits |= static_cast<bits_t>(any[j]);
+  }
+#endif
+  const C* row_rest = row + k;
+  const C* rel_rest = rel + k;
+  const C* irr_rest = irr + k;
+  for (std::size_t j = 0; j < count - k; ++j) {
+    const C v = row_rest[j];
+    out.relevant += v * rel_rest[j];
+    out.irrelevant += v * irr_rest[j];
+    bits_t b;
+    std::memcpy(&b, &v, sizeof b);
+    any_bits |= b;
+  }
+  out.any_nonzero = (any_bits & magnitude) != 0;
+  return out;
+}
+
+#if ICL_HAS_F16C_DISPATCH
+/// masked_row_sums straight from a contiguous f16 row, widened in registers (VCVTPH2PS) rather
+/// than through a buffer: one pass over the row instead of two. Call only when has_f16c().
+__attribute__((target("avx,f16c"))) inline row_masses<float> masked_row_sums_f16c(const f16* row,
+                                                                                  const key_masks<float>& masks,
+                                                                                  std::size_t count) noexcept {
+  const float* rel = masks.relevant.data();
+  const float* irr = masks.irrelevant.data();
+  __m256 sum_r0 = _mm256_setzero_ps(), sum_r1 = _mm256_setzero_ps();
+  __m256 sum_i0 = _mm256_setzero_ps(), sum_i1 = _mm256_setzero_ps();
+  __m256 any = _mm256_setzero_ps();
+  std::size_t k = 0;
+  for (; k + 16 <= count; k += 16) {
+    const __m256 v0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + k)));
+    const __m256 v1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + k + 8)));
+    sum_r0 = _mm256_add_ps(sum_r0, _mm256_mul_ps(v0, _mm256_loadu_ps(rel + k)));
+    sum_r1 = _mm256_add_ps(sum_r1, _mm256_mul_ps(v1, _mm256_loadu_ps(rel + k + 8)));
+    sum_i0 = _mm256_add_ps(sum_i0, _mm256_mul_ps(v0, _mm256_loadu_ps(irr + k)));
+    sum_i1 = _mm256_add_ps(sum_i1, _mm256_mul_ps(v1, _mm256_loadu_ps(irr + k + 8)));
+    any = _mm256_or_ps(any, _mm256_or_ps(v0, v1));
+  }
+  alignas(32) float lanes_r[8], lanes_i[8], lanes_any[8];
+  _mm256_store_ps(lanes_r, _mm256_add_ps(sum_r0, sum_r1));
+  _mm256_store_ps(lanes_i, _mm256_add_ps(sum_i0, sum_i1));
+  _mm256_store_ps(lanes_any, any);
+  row_masses<float> out;
+  std::uint32_t any_bits = 0;
+  for (std::size_t j = 0; j < 8; ++j) {
+    out.relevant += lanes_r[j];
+    out.irrelevant += lanes_i[j];
+    std::uint32_t b;
+    std::memcpy(&b, lanes_any + j, sizeof b);
+    any_bits |= b;
+  }
+  for (; k < count; ++k) {
+    const float v = static_cast<float>(row[k]);
+    out.relevant += v * rel[k];
+    out.irrelevant += v * irr[k];
+    std::uint32_t b;
+    std::memcpy(&b, &v, sizeof b);
+    any_bits |= b;
+  }
+  out.any_nonzero = (any_bits & 0x7fffffffu) != 0;
+  return out;
+}
+#endif
+
+/// The masses of row q of head (l, h): straight from f16 with F16C when the keys are
+/// contiguous, otherwise through row_as_compute and masked_row_sums.
+template <class C, class T>
+row_masses<C> source_row_masses(const attention_shape<T>& s, std::size_t l, std::size_t h, std::size_t q,
+                                const key_masks<C>& masks, std::vector<C>& buffer) {
+#if ICL_HAS_F16C_DISPATCH
+  if constexpr (std::is_same_v<std::remove_cv_t<T>, f16>) {
+    if (s.s_key == 1 && icl::detail::has_f16c()) return masked_row_sums_f16c(s.row(l, h, q), masks, s.tokens);
+  }
+#endif
+  return masked_row_sums(row_as_compute<C>(s, l, h, q, buffer), masks, s.tokens);
 }
 
 /// The numerator and denominator masses of one head: sum over q in sources and j in the key set
-/// of A[l, h, q, j]. Each source row is read once, as a whole (the checks need every value), and
-/// added into key_mass[0, T) in double; the key sets are then summed from key_mass. Checks:
-/// an all-zero row is found while reading; NaN/Inf shows up as a non-finite key_mass; either
-/// (and check_row_sums) re-reads the rows with check_full_row, which throws the same error,
-/// naming the same first offending row and element, as a plain scan in source order.
-template <class T>
+/// of A[l, h, q, j]. Each source row is read once, as a whole (the checks need every value),
+/// widened to the compute type when needed, and reduced against both key masks in one pass
+/// (row sums in C, summed over rows in double). An all-zero row, a non-finite sum (NaN/Inf in
+/// the row) or check_row_sums send the head to the exact path: check_full_row on every source
+/// row in order — which throws the same error, naming the same first offending row and element,
+/// as a plain scan — and, when all rows pass, masses summed element by element in double.
+template <class T, class C>
 std::pair<double, double> head_masses(const char* function, const attention_shape<T>& s, std::size_t l, std::size_t h,
                                       const std::vector<std::size_t>& sources, const std::vector<std::size_t>& relevant,
-                                      const std::vector<std::size_t>& irrelevant, const attention_params& params) {
-  using C = icl::detail::compute_t<T>;
-  std::vector<C> buffer(s.tokens);
-  std::vector<double> key_mass(s.tokens, 0.0);
+                                      const std::vector<std::size_t>& irrelevant, const key_masks<C>& masks,
+                                      std::vector<C>& buffer, const attention_params& params) {
+  double numerator = 0.0, denominator = 0.0;
   bool suspect = params.check_row_sums;
   for (std::size_t q : sources) {
-    const C* row = row_as_compute<C>(s, l, h, q, buffer);
-    if (all_zero(row, s.tokens)) suspect = true;
-    for (std::size_t k = 0; k < s.tokens; ++k) key_mass[k] += static_cast<double>(row[k]);
-  }
-  for (double m : key_mass) {
-    if (!(m - m == 0.0)) suspect = true;
+    const row_masses<C> r = source_row_masses(s, l, h, q, masks, buffer);
+    if (!r.any_nonzero || !(r.relevant - r.relevant == C(0)) || !(r.irrelevant - r.irrelevant == C(0))) suspect = true;
+    numerator += static_cast<double>(r.relevant);
+    denominator += static_cast<double>(r.irrelevant);
   }
   if (suspect) {
     for (std::size_t q : sources) check_full_row(function, s, l, h, q, params);
+    return {mass(s, l, h, sources, relevant), mass(s, l, h, sources, irrelevant)};
   }
-  double numerator = 0.0, denominator = 0.0;
-  for (std::size_t j : relevant) numerator += key_mass[j];
-  for (std::size_t j : irrelevant) denominator += key_mass[j];
   return {numerator, denominator};
 }
 
-/// Runs body(unit) for unit in [0, units) in parallel; when calls throw, rethrows the exception
-/// of the smallest unit, so that the error named does not depend on the thread count.
+/// Elements a call must read before its heads are spread over threads.
+inline constexpr std::size_t parallel_attention_work = std::size_t{1} << 22;
+
+/// Runs body(unit) for unit in [0, units), in parallel when `parallel`; when calls throw,
+/// rethrows the exception of the smallest unit, so that the error named does not depend on the
+/// thread count.
 template <class Body>
-void for_each_head(std::size_t units, Body&& body) {
+void for_each_head(std::size_t units, bool parallel, Body&& body) {
   std::vector<std::exception_ptr> failures(units);
-  icl::detail::parallel_for(0, units, [&](std::size_t unit) {
+  const auto guarded = [&](std::size_t unit) {
     try {
       body(unit);
     } catch (...) {
       failures[unit] = std::current_exception();
     }
-  });
+  };
+  if (parallel) {
+    icl::detail::parallel_for(0, units, guarded);
+  } else {
+    for (std::size_t unit = 0; unit < units; ++unit) {
+      guarded(unit);
+      if (failures[unit]) break;  // later units cannot name an earlier head
+    }
+  }
   for (const auto& failure : failures) {
     if (failure) std::rethrow_exception(failure);
   }
@@ -256,10 +408,18 @@ head_map attention_ratio_impl(const char* function, const tensor_view<const T, 4
   out.zero_denominator.assign(s.layers * s.heads, 0);
   const double nr = normalize ? static_cast<double>(relevant.size()) : 1.0;
   const double ni = normalize ? static_cast<double>(irrelevant.size()) : 1.0;
-  // One unit per (layer, head): the work of a unit is |sources| rows of T values.
-  for_each_head(s.layers * s.heads, [&](std::size_t unit) {
+  using C = icl::detail::compute_t<T>;
+  const key_masks<C> masks(s.tokens, relevant, irrelevant);
+  // One unit per (layer, head): |sources| rows of T values. Small totals (the last-token ratio
+  // reads one row per head) run on the calling thread: there, starting threads costs more than
+  // the reading.
+  const std::size_t work = sources.size() * s.tokens * s.layers * s.heads;
+  for_each_head(s.layers * s.heads, work >= parallel_attention_work, [&](std::size_t unit) {
     const std::size_t l = unit / s.heads, h = unit % s.heads;
-    const auto [relevant_mass, irrelevant_mass] = head_masses(function, s, l, h, sources, relevant, irrelevant, params);
+    thread_local std::vector<C> buffer;
+    buffer.resize(s.tokens);
+    const auto [relevant_mass, irrelevant_mass] =
+        head_masses(function, s, l, h, sources, relevant, irrelevant, masks, buffer, params);
     const double den = irrelevant_mass / ni;
     if (den == 0.0) {
       out.values[unit] = std::numeric_limits<double>::infinity();
