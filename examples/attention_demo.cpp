@@ -2,11 +2,15 @@
 // of 4 demonstrations "x y ;" followed by a query "x", where layer 1 head 2 is planted as a
 // previous-token head and layer 2 head 1 as an induction head (its last position attends to the
 // label tokens). Prints the ratio, PTH and IH maps, the top heads, the label attention per class,
-// and the accumulated scores over prompts of different lengths.
+// its shift under reversed labels, the bias statistics, the ICL-minus-no-ICL change of the ratio
+// (against the same prompt with the induction head not planted), and the accumulated scores over
+// prompts of different lengths.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <vector>
 
+#include <icl/attention/bias.hpp>
 #include <icl/attention/heads.hpp>
 #include <icl/attention/ratio.hpp>
 #include <icl/core/random.hpp>
@@ -75,6 +79,34 @@ int main() {
   std::printf("label attention of layer 2 head 1: class %d %.3f, class %d %.3f\n", la.classes[0], la(2, 1, 0),
               la.classes[1], la(2, 1, 1));
 
+  // Reversing the labels moves layer 2 head 1's label attention from one class to the other.
+  const std::vector<int> reversed_class = {1, 0, 0, 1};
+  const auto shift = icl::attention::label_attention_shift(la, icl::attention::label_attention(A, labels, reversed_class));
+  std::printf("label attention shift under reversed labels, layer 2 head 1: class %d %+.3f, class %d %+.3f\n",
+              shift.classes[0], shift(2, 1, 0), shift.classes[1], shift(2, 1, 1));
+
+  // Bias statistics: classes 0, 1, 1 and 1 (class 1 is the majority); the planted head spreads its
+  // label attention evenly, so its majority and recency excesses are near 0.
+  const auto bias = icl::attention::label_bias_statistics(A, labels, {0, 1, 1, 1});
+  std::printf("layer 2 head 1: majority excess %+.3f, recency excess %+.3f, shares nearest first:", bias.majority(2, 1),
+              bias.recency(2, 1));
+  for (std::size_t j = 0; j < bias.max_demonstrations; ++j) std::printf(" %.3f", bias.profile(2, 1, j));
+  std::printf("\n");
+
+  // ICL minus no-ICL: the same prompt where the induction head does not find the labels.
+  icl::counter_rng rng_no_icl(7);
+  const auto a_no_icl = make_prompt(T, {}, rng_no_icl);
+  const auto ratio_no_icl = icl::attention::attention_ratio(icl::make_tensor_view<float, 4>(a_no_icl.data(), {kLayers, kHeads, T, T}),
+                                                            {T - 1}, labels, others);
+  const auto change = icl::attention::icl_change(ratio, ratio_no_icl);
+  std::printf("ratio change (ICL - no ICL) of layer 2 head 1: %+.3f; largest elsewhere: %.3f\n", change(2, 1), [&] {
+    double largest = 0.0;
+    for (std::size_t u = 0; u < change.values.size(); ++u) {
+      if (u != 2 * kHeads + 1) largest = std::max(largest, std::abs(change.values[u]));
+    }
+    return largest;
+  }());
+
   // Prompts with 2..5 demonstrations, accumulated on two "workers" and merged.
   icl::attention::previous_token_accumulator pth_a, pth_b;
   icl::attention::induction_accumulator ih_a, ih_b;
@@ -95,6 +127,7 @@ int main() {
               pth_a.prompts(), top_pth[0].first, top_pth[0].second, pth_a.result()(top_pth[0].first, top_pth[0].second),
               top_ih[0].first, top_ih[0].second, ih_a.result()(top_ih[0].first, top_ih[0].second));
   const bool ok = top_pth[0] == std::make_pair(std::size_t{1}, std::size_t{2}) &&
-                  top_ih[0] == std::make_pair(std::size_t{2}, std::size_t{1});
+                  top_ih[0] == std::make_pair(std::size_t{2}, std::size_t{1}) && change(2, 1) > 1.0 &&
+                  std::abs(bias.majority(2, 1)) < 0.1;
   return ok ? 0 : 1;
 }
