@@ -136,8 +136,18 @@ inline safetensors_header parse_safetensors_header(const unsigned char* bytes, s
       fail(source, "tensor '", name, "' has data_offsets [", begin, ", ", end, "] past the end of the data (",
            data_size, " bytes)");
     }
-    const std::string tensor_source = source + ":" + name;
-    const std::size_t count = checked_element_count(tensor_source, e.shape);
+    std::size_t count = 1;
+    if (std::find(e.shape.begin(), e.shape.end(), std::size_t{0}) != e.shape.end()) {
+      count = 0;
+    } else {
+      for (std::size_t extent : e.shape) {
+        if (count > std::numeric_limits<std::size_t>::max() / extent) {
+          fail(source, "tensor '", name, "' has shape ", shape_string(e.shape),
+               " with more elements than size_t can count");
+        }
+        count *= extent;
+      }
+    }
     const std::size_t item = dtype_size(e.type);
     if (count > std::numeric_limits<std::size_t>::max() / item || count * item != end - begin) {
       fail(source, "tensor '", name, "' has shape ", shape_string(e.shape), " of ", dtype_name(e.type),
