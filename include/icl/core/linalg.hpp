@@ -21,6 +21,7 @@
 #include "icl/core/matrix.hpp"
 #include "icl/core/parallel.hpp"
 #include "icl/core/view.hpp"
+#include "icl/core/widen.hpp"
 
 #if ICL_HAS_BLAS
 extern "C" {
@@ -160,8 +161,16 @@ const C* rows_as_compute(matrix_view<const T> X, std::size_t first, std::size_t 
       return X.row_data(first);
     }
   }
-  convert_rows<C>(X, first, count, buffer, [](std::size_t, T value) { return to_compute<C>(value); });
   leading_dimension = d;
+  if constexpr (std::is_same_v<C, float> && !std::is_same_v<std::remove_cv_t<T>, double>) {
+    // Half-precision rows: widen_to_float (F16C where the processor has it), row by row.
+    if (X.rows_contiguous()) {
+      buffer.resize(count * d);
+      parallel_for(0, count, [&](std::size_t r) { widen_to_float(X.row_data(first + r), d, buffer.data() + r * d); });
+      return buffer.data();
+    }
+  }
+  convert_rows<C>(X, first, count, buffer, [](std::size_t, T value) { return to_compute<C>(value); });
   return buffer.data();
 }
 
