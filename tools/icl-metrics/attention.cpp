@@ -1,0 +1,219 @@
+// Attention measures per (layer, head), one prompt at a time: attention ratio (mean over
+// prompts), previous-token and induction scores (sums over prompts), label attention per class
+// (sums over prompts), and the top heads by each score.
+#include <map>
+
+#include "families.hpp"
+#include "icl/attention/bias.hpp"
+#include "icl/attention/heads.hpp"
+#include "icl/attention/ratio.hpp"
+
+namespace icl_tool {
+
+std::size_t attention_set::prompts() const {
+  if (batched) return arrays.empty() ? 0 : arrays[0].array.shape()[0];
+  return arrays.size();
+}
+
+namespace {
+
+json head_grid(const icl::attention::head_map& m, double scale = 1.0) {
+  json grid = json::array();
+  for (std::size_t l = 0; l < m.layers; ++l) {
+    json row = json::array();
+    for (std::size_t h = 0; h < m.heads; ++h) row.push_back(number(m(l, h) * scale));
+    grid.push_back(row);
+  }
+  return grid;
+}
+
+json top_list(const icl::attention::head_map& m, double fraction) {
+  json out = json::array();
+  for (const auto& [layer, head] : icl::attention::top_heads(m, fraction)) {
+    json entry;
+    entry["layer"] = layer;
+    entry["head"] = head;
+    entry["score"] = number(m(layer, head));
+    out.push_back(entry);
+  }
+  return out;
+}
+
+struct accumulators {
+  icl::attention::ratio_accumulator ratio;
+  icl::attention::previous_token_accumulator previous;
+  icl::attention::induction_accumulator induction;
+  icl::attention::label_bias_accumulator bias;
+  std::map<int, std::vector<double>> label_mass;  ///< class -> [layers * heads] summed over prompts
+  std::map<int, std::size_t> label_count;         ///< class -> number of label positions over prompts
+  std::size_t layers = 0, heads = 0, label_prompts = 0, no_label_prompts = 0;
+  explicit accumulators(bool normalize) : ratio(normalize) {}
+};
+
+void check_count(const position_lists& p, std::size_t prompts, const std::string& what) {
+  if (!p.shared && p.lists.size() != prompts) {
+    throw input_error(what + ": has " + std::to_string(p.lists.size()) + " rows but the attention holds " +
+                      std::to_string(prompts) + " prompts");
+  }
+}
+
+template <class T>
+void add_prompt(icl::tensor_view<const T, 4> A, std::size_t p, const attention_inputs& in, accumulators& acc,
+                const std::string& name) {
+  const std::string context = name + " (prompt " + std::to_string(p) + ")";
+  with_context(context, [&] {
+    const std::size_t tokens = A.extent(2);
+    acc.layers = A.extent(0);
+    acc.heads = A.extent(1);
+    acc.previous.add(A);
+    if (in.relevant && in.irrelevant) {
+      std::vector<std::size_t> sources;
+      if (in.sources) {
+        sources = (*in.sources)[p];
+      } else if (tokens > 0) {
+        sources.push_back(tokens - 1);
+      }
+      acc.ratio.add(A, sources, (*in.relevant)[p], (*in.irrelevant)[p]);
+    }
+    if (in.label_positions) {
+      const auto& positions = (*in.label_positions)[p];
+      if (positions.empty()) {
+        ++acc.no_label_prompts;  // a prompt without demonstrations has no label to attend to
+        return 0;
+      }
+      acc.induction.add(A, positions);
+      if (in.label_classes) {
+        const auto& row = (*in.label_classes)[in.label_classes->size() == 1 ? 0 : p];
+        std::vector<int> classes;
+        for (const int c : row) {
+          if (c >= 0) classes.push_back(c);
+        }
+        if (classes.size() != positions.size()) {
+          throw input_error("label_classes has " + std::to_string(classes.size()) + " entries for prompt " +
+                            std::to_string(p) + " but label_positions has " + std::to_string(positions.size()));
+        }
+        const auto la = icl::attention::label_attention(A, positions, classes);
+        for (std::size_t c = 0; c < la.classes.size(); ++c) {
+          auto& mass = acc.label_mass[la.classes[c]];
+          mass.resize(la.layers * la.heads, 0.0);
+          for (std::size_t l = 0; l < la.layers; ++l) {
+            for (std::size_t h = 0; h < la.heads; ++h) mass[l * la.heads + h] += la(l, h, c);
+          }
+        }
+        acc.bias.add(A, positions, classes);
+        for (const int c : classes) ++acc.label_count[c];
+        ++acc.label_prompts;
+      }
+    }
+    return 0;
+  });
+}
+
+}  // namespace
+
+json attention(const attention_set& maps, const attention_inputs& in, progress& prog) {
+  const std::size_t prompts = maps.prompts();
+  if (prompts == 0) throw input_error("the attention maps hold no prompt");
+  if (maps.batched) {
+    require_float(maps.arrays[0].array, 5, "attention maps [prompts, layers, heads, T, T]");
+  } else {
+    for (const auto& a : maps.arrays) require_float(a.array, 4, "attention maps [layers, heads, T, T]");
+  }
+  if (in.sources) check_count(*in.sources, prompts, "attention sources");
+  if (in.relevant) check_count(*in.relevant, prompts, "attention relevant positions");
+  if (in.irrelevant) check_count(*in.irrelevant, prompts, "attention irrelevant positions");
+  if (in.label_positions) check_count(*in.label_positions, prompts, "attention label positions");
+  if (in.label_classes && in.label_classes->size() != 1 && in.label_classes->size() != prompts) {
+    throw input_error("attention label classes: has " + std::to_string(in.label_classes->size()) +
+                      " rows but the attention holds " + std::to_string(prompts) + " prompts");
+  }
+  if (in.label_classes && !in.label_positions) throw input_error("attention label classes need label positions");
+
+  accumulators acc(in.normalize);
+  prog.begin("attention", "prompt", prompts);
+  for (std::size_t p = 0; p < prompts; ++p) {
+    const named_array& source = maps.batched ? maps.arrays[0] : maps.arrays[p];
+    visit_float(source.array, [&](auto tag) {
+      using T = decltype(tag);
+      if (maps.batched) {
+        add_prompt<T>(source.array.template view<T, 5>()[p], p, in, acc, source.name);
+      } else {
+        add_prompt<T>(source.array.template view<T, 4>(), p, in, acc, source.name);
+      }
+      return 0;
+    });
+    prog.step(p + 1);
+  }
+
+  json out;
+  out["prompts"] = prompts;
+  out["layers"] = acc.layers;
+  out["heads"] = acc.heads;
+  out["top_fraction"] = in.top_fraction;
+  const std::string context = maps.arrays[0].name;
+  with_context(context, [&] {
+    const auto previous = acc.previous.result();
+    out["previous_token"] = head_grid(previous);
+    out["top_previous_token"] = top_list(previous, in.top_fraction);
+    if (in.relevant && in.irrelevant) {
+      const auto ratio = acc.ratio.result();
+      out["ratio_normalize"] = in.normalize;
+      out["ratio"] = head_grid(ratio);
+      json undefined = json::array();
+      for (std::size_t l = 0; l < ratio.layers; ++l) {
+        json row = json::array();
+        for (std::size_t h = 0; h < ratio.heads; ++h) row.push_back(ratio.undefined(l, h));
+        undefined.push_back(row);
+      }
+      out["ratio_undefined"] = undefined;
+      out["ratio_layer_mean"] = numbers(icl::attention::mean_over_heads(ratio).values);
+    }
+    if (in.label_positions) out["prompts_without_labels"] = acc.no_label_prompts;
+    if (in.label_positions && acc.induction.prompts() > 0) {
+      const auto induction = acc.induction.result();
+      out["induction"] = head_grid(induction);
+      out["top_induction"] = top_list(induction, in.top_fraction);
+    }
+    if (in.label_classes && acc.label_prompts > 0) {
+      const auto bias = acc.bias.result();
+      json majority = json::array(), recency = json::array(), profile = json::array();
+      for (std::size_t l = 0; l < bias.layers; ++l) {
+        json mrow = json::array(), rrow = json::array(), prow = json::array();
+        for (std::size_t h = 0; h < bias.heads; ++h) {
+          mrow.push_back(number(bias.majority(l, h)));
+          rrow.push_back(number(bias.recency(l, h)));
+          json shares = json::array();
+          for (std::size_t j = 0; j < bias.max_demonstrations; ++j) shares.push_back(number(bias.profile(l, h, j)));
+          prow.push_back(shares);
+        }
+        majority.push_back(mrow);
+        recency.push_back(rrow);
+        profile.push_back(prow);
+      }
+      out["bias"] = json{{"prompts", bias.prompts},
+                         {"majority_prompts", bias.majority_prompts},
+                         {"majority_excess", majority},
+                         {"recency_excess", recency},
+                         {"recency_profile", profile},
+                         {"profile_prompts", bias.profile_prompts}};
+      json la = json::object();
+      json counts = json::object();
+      for (const auto& [label, mass] : acc.label_mass) {
+        json grid = json::array();
+        for (std::size_t l = 0; l < acc.layers; ++l) {
+          json row = json::array();
+          for (std::size_t h = 0; h < acc.heads; ++h) row.push_back(number(mass[l * acc.heads + h]));
+          grid.push_back(row);
+        }
+        la[std::to_string(label)] = grid;
+        counts[std::to_string(label)] = acc.label_count[label];
+      }
+      out["label_attention"] = la;
+      out["label_counts"] = counts;
+    }
+    return 0;
+  });
+  return out;
+}
+
+}  // namespace icl_tool

@@ -1,0 +1,137 @@
+// Hidden-state geometry per layer: separability, the alignment measures with the label
+// directions, and the effective dimension.
+#include <map>
+
+#include "families.hpp"
+#include "icl/geometry/alignment.hpp"
+
+namespace icl_tool {
+
+namespace {
+
+const std::vector<std::string>& alignment_keys() {
+  static const std::vector<std::string> keys = {
+      "directional_separability", "output_alignment",    "output_alignment_all_classes", "singular_alignment",
+      "variance_alignment",       "mean_alignment",      "composite_alignment",          "denoised_output_alignment"};
+  return keys;
+}
+
+double measure(const icl::geometry::alignment_result& r, const std::string& key) {
+  if (key == "directional_separability") return r.directional_separability;
+  if (key == "output_alignment") return r.output_alignment;
+  if (key == "output_alignment_all_classes") return r.output_alignment_all_classes;
+  if (key == "singular_alignment") return r.singular_alignment;
+  if (key == "variance_alignment") return r.variance_alignment;
+  if (key == "mean_alignment") return r.mean_alignment;
+  if (key == "composite_alignment") return r.composite_alignment;
+  return r.denoised_output_alignment;
+}
+
+icl::geometry::alignment_params make_params(const geometry_options& o) {
+  icl::geometry::alignment_params p;
+  p.separability = o.separability;
+  p.probe.C = o.C;
+  p.test_fraction = o.test_fraction;
+  p.seed = o.seed;
+  p.norm_gain = o.norm_gain;
+  p.norm_eps = o.norm_eps;
+  p.label_token_ids = o.label_token_ids;
+  p.denoise_rank = o.denoise_rank;
+  return p;
+}
+
+/// Label directions in float or double: f16/bf16 rows are converted to float once (they are a
+/// few rows, or one unembedding read once), f32/f64 are viewed in place.
+struct directions_view {
+  std::vector<float> converted;
+  icl::matrix_view<const float> f;
+  icl::matrix_view<const double> d;
+  bool is_double = false;
+};
+
+void view_directions(const named_array& a, directions_view& out) {
+  require_float(a.array, 2, "label directions [classes, d]");
+  const std::size_t rows = a.array.shape()[0], cols = a.array.shape()[1];
+  switch (a.array.type()) {
+    case icl::io::dtype::f64:
+      out.is_double = true;
+      out.d = a.array.matrix<double>();
+      return;
+    case icl::io::dtype::f32: out.f = a.array.matrix<float>(); return;
+    default: {
+      const std::vector<double> values = a.array.doubles();
+      out.converted.assign(values.begin(), values.end());
+      out.f = icl::make_matrix_view(static_cast<const float*>(out.converted.data()), rows, cols);
+      return;
+    }
+  }
+}
+
+template <class T>
+json geometry_typed(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
+                    const named_array* directions, const geometry_options& options, progress& prog) {
+  const auto H = hidden.array.view<T, 3>();
+  const std::size_t layers = H.extent(0);
+  const auto params = make_params(options);
+  directions_view dv;
+  std::string context = hidden.name + " with " + labels_name;
+  if (directions != nullptr) {
+    view_directions(*directions, dv);
+    context += " and " + directions->name;
+  }
+  std::map<std::string, std::vector<double>> curves;
+  std::vector<int> classes;
+  prog.begin("geometry", "layer", layers);
+  for (std::size_t l = 0; l < layers; ++l) {
+    const auto layer = H.matrix(l);
+    with_context(context + " (layer " + std::to_string(l) + ")", [&] {
+      if (directions != nullptr) {
+        const auto r = dv.is_double ? icl::geometry::separability_alignment(layer, labels, dv.d, params)
+                                    : icl::geometry::separability_alignment(layer, labels, dv.f, params);
+        classes = r.classes;
+        if (options.separability) curves["separability"].push_back(r.separability);
+        for (const auto& key : alignment_keys()) curves[key].push_back(measure(r, key));
+      } else if (options.separability) {
+        const auto r = icl::geometry::separability(layer, labels, params);
+        classes = r.classes;
+        curves["separability"].push_back(r.separability);
+      }
+      curves["effective_dimension"].push_back(icl::geometry::effective_dimension(layer));
+      return 0;
+    });
+    prog.step(l + 1);
+  }
+  json out;
+  out["classes"] = classes;
+  out["label_directions"] = directions != nullptr ? json(directions->name) : json(nullptr);
+  if (options.separability) {
+    out["probe_C"] = options.C;
+    out["test_fraction"] = options.test_fraction;
+    out["seed"] = options.seed;
+    out["separability"] = numbers(curves["separability"]);
+  }
+  if (directions != nullptr) {
+    out["final_norm"] = !options.norm_gain.empty();
+    out["denoise_rank"] = options.denoise_rank;
+    for (const auto& key : alignment_keys()) out[key] = numbers(curves[key]);
+  }
+  out["effective_dimension"] = numbers(curves["effective_dimension"]);
+  return out;
+}
+
+}  // namespace
+
+json geometry(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
+              const named_array* directions, const geometry_options& options, progress& prog) {
+  require_float(hidden.array, 3, "hidden states [layers, n, d]");
+  if (hidden.array.shape()[1] != labels.size()) {
+    throw input_error(labels_name + ": has " + std::to_string(labels.size()) + " entries but " + hidden.name +
+                      " (shape " + shape_string(hidden.array.shape()) + ") holds n = " +
+                      std::to_string(hidden.array.shape()[1]) + " prompts");
+  }
+  return visit_float(hidden.array, [&](auto tag) {
+    return geometry_typed<decltype(tag)>(hidden, labels, labels_name, directions, options, prog);
+  });
+}
+
+}  // namespace icl_tool
