@@ -277,3 +277,17 @@ TEST_CASE("parse_npy: shapes whose element or byte count overflows size_t", "[io
   const bytes py2 = make_npy("{'descr': '<f8', 'fortran_order': True, 'shape': (1L, 2L), }", zeros(16));
   REQUIRE(icl::io::parse_npy(py2.data(), py2.size(), "buf.npy").shape() == std::vector<std::size_t>{1, 2});
 }
+
+TEST_CASE("parse_npy: empty arrays keep representable strides", "[io][npy]") {
+  const bytes c = make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4, 3), }", {});
+  REQUIRE(icl::io::parse_npy(c.data(), c.size(), "c").strides() == std::vector<std::ptrdiff_t>{12, 3, 1});
+  const bytes f = make_npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 0, 3), }", {});
+  REQUIRE(icl::io::parse_npy(f.data(), f.size(), "f").strides() == std::vector<std::ptrdiff_t>{1, 2, 2});
+  // Extents whose product overflows ptrdiff_t (found by the fuzzer): strides of 1, no overflow.
+  const bytes huge =
+      make_npy("{'descr': '<f4', 'fortran_order': True, 'shape': (0, 3, 2999999999, 446744037092, 3), }", {});
+  const auto a = icl::io::parse_npy(huge.data(), huge.size(), "huge");
+  REQUIRE(a.size() == 0);
+  REQUIRE(a.strides() == std::vector<std::ptrdiff_t>{1, 1, 1, 1, 1});
+  REQUIRE(a.doubles().empty());
+}

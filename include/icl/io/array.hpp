@@ -8,6 +8,7 @@
 ///
 /// Part of the optional io component (link icl_metrics::io); not included by icl/icl.hpp.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -136,20 +137,24 @@ inline std::size_t checked_element_count(const std::string& source, const std::v
   return n;
 }
 
-/// Row-major (C order) or column-major (Fortran order) strides in elements.
+/// Row-major (C order) or column-major (Fortran order) strides in elements. An extent of 0
+/// counts as 1. Only an empty array can have extents whose product overflows ptrdiff_t (a
+/// non-empty one fits in the file); its strides are then all 1 (it has no element to address).
 inline std::vector<std::ptrdiff_t> contiguous_strides(const std::vector<std::size_t>& shape, bool fortran_order) {
-  std::vector<std::ptrdiff_t> strides(shape.size(), 1);
-  std::ptrdiff_t step = 1;
-  if (fortran_order) {
-    for (std::size_t k = 0; k < shape.size(); ++k) {
-      strides[k] = step;
-      step *= static_cast<std::ptrdiff_t>(shape[k] == 0 ? 1 : shape[k]);
+  const std::size_t rank = shape.size();
+  std::vector<std::ptrdiff_t> strides(rank, 1);
+  const auto limit = static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
+  std::size_t step = 1;
+  for (std::size_t n = 0; n < rank; ++n) {
+    const std::size_t k = fortran_order ? n : rank - 1 - n;
+    strides[k] = static_cast<std::ptrdiff_t>(step);
+    const std::size_t extent = shape[k] == 0 ? 1 : shape[k];
+    if (n + 1 == rank) break;
+    if (step > limit / extent) {
+      std::fill(strides.begin(), strides.end(), std::ptrdiff_t{1});
+      return strides;
     }
-  } else {
-    for (std::size_t k = shape.size(); k-- > 0;) {
-      strides[k] = step;
-      step *= static_cast<std::ptrdiff_t>(shape[k] == 0 ? 1 : shape[k]);
-    }
+    step *= extent;
   }
   return strides;
 }
