@@ -1,94 +1,83 @@
-/// The library side of benchmarks/compare_peers.py: reads the data set that the script wrote
-/// (raw little-endian float32 rows and int32 labels), runs one metric once as a warm-up and then
-/// `repeats` times, and prints one JSON line: {"seconds": median time of one call, "score": ...}.
+/// The library side of benchmarks/compare_peers.py, benchmarks/memory_peak.py and
+/// benchmarks/scaling.py: reads the data set that the script wrote (raw little-endian float32,
+/// float16, float64 or int32 values) or makes a synthetic one, runs one metric once as a warm-up
+/// and then `repeats` times, and prints one JSON line: {"seconds": median time of one call,
+/// "score": ..., ...}. Only the metric call is timed: reading the files is not.
 ///
-///   icl_peer_driver decodability X.f32 y.i32 n d k repeats      writes predictions to X.f32.pred
+///   icl_peer_driver decodability X.f32 y.i32 n d k repeats         predictions to X.f32.pred
 ///   icl_peer_driver logistic_cv  X.f32 y.i32 n d folds.i32 repeats
+///   icl_peer_driver rdm          X n d dissimilarity f32|f16 repeats OUT.f64|-
+///   icl_peer_driver compare      A.f64 B.f64 m comparison|sort_both repeats
+///   icl_peer_driver permutation  A.f64 B.f64 m comparison permutations seed repeats
+///   icl_peer_driver cka          X.f32 Y.f32 n dx dy repeats
+///   icl_peer_driver syrk         X.f32 n d repeats
+///   icl_peer_driver memory_rdm   n d dissimilarity                 (synthetic input, one call)
+///   icl_peer_driver memory_decodability n d k classes             (synthetic input, one call)
 ///
-/// Only the metric call is timed: reading the files is not.
+/// X (rdm, syrk) and A (compare, permutation; B is then ignored) may be "synthetic": the data
+/// are made in the process from a fixed seed. dissimilarity: euclidean, sqeuclidean,
+/// sqeuclidean_per_feature, correlation, cosine. comparison: pearson, spearman, kendall_tau_a,
+/// kendall_tau_b, rho_a, cosine, whitened_cosine. The memory tasks print the resident set size
+/// before the input was made and the peak after the call (getrusage), with the sizes of the
+/// input and of the output.
 
-#include <algorithm>
-#include <chrono>
 #include <cstddef>
-#include <cstdint>
-#include <cstdio>
-#include <fstream>
+#include <exception>
+#include <functional>
 #include <iostream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "icl/decode/knn.hpp"
-#include "icl/probe/cross_validation.hpp"
+#include "driver_geometry.hpp"
+#include "driver_learn.hpp"
+#include "driver_rsa.hpp"
+#include "driver_support.hpp"
 
 namespace {
 
-template <class T>
-std::vector<T> read_raw(const std::string& path, std::size_t count) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  std::vector<T> values(count);
-  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(count * sizeof(T)));
-  if (static_cast<std::size_t>(in.gcount()) != count * sizeof(T)) {
-    throw std::runtime_error(path + " holds fewer than " + std::to_string(count) + " values");
-  }
-  return values;
-}
+struct task {
+  const char* name;
+  std::size_t arguments;
+  const char* usage;
+  std::function<int(const std::vector<std::string>&)> run;
+};
 
-std::size_t parse_size(const char* text) { return static_cast<std::size_t>(std::stoull(text)); }
-
-/// Median wall time of `repeats` calls of fn after one warm-up call.
-template <class Fn>
-double median_seconds(std::size_t repeats, Fn&& fn) {
-  fn();
-  std::vector<double> times;
-  for (std::size_t r = 0; r < std::max<std::size_t>(repeats, 1); ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
+const std::vector<task>& tasks() {
+  static const std::vector<task> all = {
+      {"decodability", 6, "X.f32 y.i32 n d k repeats", icl_peers::task_decodability},
+      {"logistic_cv", 6, "X.f32 y.i32 n d folds.i32 repeats", icl_peers::task_logistic_cv},
+      {"rdm", 7, "X n d dissimilarity f32|f16 repeats OUT.f64|-", icl_peers::task_rdm},
+      {"compare", 5, "A.f64 B.f64 m comparison|sort_both repeats", icl_peers::task_compare},
+      {"permutation", 7, "A.f64 B.f64 m comparison permutations seed repeats", icl_peers::task_permutation},
+      {"cka", 6, "X.f32 Y.f32 n dx dy repeats", icl_peers::task_cka},
+      {"syrk", 4, "X.f32 n d repeats", icl_peers::task_syrk},
+      {"memory_rdm", 3, "n d dissimilarity", icl_peers::task_memory_rdm},
+      {"memory_decodability", 4, "n d k classes", icl_peers::task_memory_decodability},
+  };
+  return all;
 }
 
 int usage() {
-  std::cerr << "usage: icl_peer_driver decodability X.f32 y.i32 n d k repeats\n"
-               "       icl_peer_driver logistic_cv X.f32 y.i32 n d folds.i32 repeats\n";
+  std::cerr << "usage:\n";
+  for (const task& t : tasks()) std::cerr << "  icl_peer_driver " << t.name << " " << t.usage << "\n";
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 8) return usage();
-  const std::string task = argv[1], x_path = argv[2], y_path = argv[3];
-  const std::size_t n = parse_size(argv[4]), d = parse_size(argv[5]), repeats = parse_size(argv[7]);
-  const auto x = read_raw<float>(x_path, n * d);
-  const auto y32 = read_raw<std::int32_t>(y_path, n);
-  const std::vector<int> labels(y32.begin(), y32.end());
-  const auto X = icl::make_matrix_view(x.data(), n, d);
-
-  if (task == "decodability") {
-    icl::decode::decode_params params;
-    params.k = parse_size(argv[6]);
-    icl::decode::decodability_result result;
-    const double seconds = median_seconds(repeats, [&] { result = icl::decode::task_decodability(X, labels, params); });
-    const std::string pred_path = x_path + ".pred";
-    std::vector<std::int32_t> pred(result.predictions.begin(), result.predictions.end());
-    std::ofstream(pred_path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(pred.data()), static_cast<std::streamsize>(pred.size() * sizeof(std::int32_t)));
-    std::printf("{\"seconds\": %.6g, \"score\": %.17g, \"predictions_file\": \"%s\"}\n", seconds, result.overall,
-                pred_path.c_str());
-    return 0;
-  }
-  if (task == "logistic_cv") {
-    const auto folds32 = read_raw<std::int32_t>(argv[6], n);
-    const std::vector<std::size_t> folds(folds32.begin(), folds32.end());
-    icl::probe::cv_result result;
-    const double seconds =
-        median_seconds(repeats, [&] { result = icl::probe::cross_validate_logistic(X, labels, {}, folds); });
-    std::printf("{\"seconds\": %.6g, \"score\": %.17g}\n", seconds, result.mean);
-    return 0;
+  if (argc < 2) return usage();
+  const std::string name = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  for (const task& t : tasks()) {
+    if (name != t.name) continue;
+    if (args.size() != t.arguments) return usage();
+    try {
+      return t.run(args);
+    } catch (const std::exception& e) {
+      std::cerr << "icl_peer_driver " << name << ": " << e.what() << "\n";
+      return 1;
+    }
   }
   return usage();
 }
