@@ -321,8 +321,10 @@ def numpy_cka_features(x, y):
 
 def case_cka(ctx, n, d):
     args = ctx.args
-    x = latent_rows(ctx.rng, n, d, 32, 1.0).astype(np.float32)
-    y = (0.5 * x + ctx.rng.standard_normal((n, d))).astype(np.float32)
+    # Two views that share half of their latent factors (CKA well inside (0, 1)).
+    z = ctx.rng.standard_normal((n, 32))
+    x = (z @ ctx.rng.standard_normal((32, d)) + 4.0 * ctx.rng.standard_normal((n, d))).astype(np.float32)
+    y = (z[:, :16] @ ctx.rng.standard_normal((16, d)) + 4.0 * ctx.rng.standard_normal((n, d))).astype(np.float32)
     xf, yf = ctx.write("cx.f32", x), ctx.write("cy.f32", y)
     limit = ctx.syrk_seconds(xf, n, d) + ctx.syrk_seconds(yf, n, d)
     ours = ctx.driver("cka", xf, yf, n, d, d, args.repeats)
