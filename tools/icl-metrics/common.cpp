@@ -226,11 +226,20 @@ void progress::begin(std::string what, std::string unit, std::size_t total) {
   unit_ = std::move(unit);
   total_ = total;
   start_ = std::chrono::steady_clock::now();
+  last_ = start_;
+  printed_ = false;
 }
 
 void progress::step(std::size_t done) {
   if (quiet_) return;
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  // Short runs stay silent: a line at most every half second, and the last step only when the
+  // computation took that long.
+  const double since_last = std::chrono::duration<double>(now - last_).count();
+  if (elapsed < 0.5 || (done < total_ && printed_ && since_last < 0.5)) return;
+  printed_ = true;
+  last_ = now;
   char buffer[256];
   if (done < total_ && done > 0) {
     const double left = elapsed / static_cast<double>(done) * static_cast<double>(total_ - done);
@@ -316,6 +325,10 @@ void write_result(const json& result, const output_options& opts) {
   } else {
     write_file(opts.path, text);
   }
+}
+
+void progress::note(const std::string& line) const {
+  if (!quiet_) std::cerr << "icl-metrics: " << line << '\n';
 }
 
 }  // namespace icl_tool

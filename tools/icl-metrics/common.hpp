@@ -104,19 +104,23 @@ decltype(auto) visit_float(const icl::io::array& a, F&& f) {
 std::string shape_string(const std::vector<std::size_t>& shape);
 
 /// Progress of a long computation on stderr: "icl-metrics: <what>: layer k of L, elapsed 1.2 s,
-/// about 3.4 s left". Silent when quiet.
+/// about 3.4 s left", at most every half second and only once a step has taken that long.
+/// Silent when quiet.
 class progress {
  public:
   explicit progress(bool quiet) : quiet_(quiet) {}
   void begin(std::string what, std::string unit, std::size_t total);
   void step(std::size_t done);
+  /// A line of its own ("icl-metrics: <line>"), unless quiet.
+  void note(const std::string& line) const;
   bool quiet() const noexcept { return quiet_; }
 
  private:
   bool quiet_;
   std::string what_, unit_;
   std::size_t total_ = 0;
-  std::chrono::steady_clock::time_point start_{};
+  std::chrono::steady_clock::time_point start_{}, last_{};
+  bool printed_ = false;
 };
 
 /// A JSON number, or null for NaN / infinity (JSON has neither).

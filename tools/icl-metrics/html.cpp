@@ -95,7 +95,23 @@ struct line_chart {
 };
 
 std::string render(const line_chart& c) {
-  const double W = 600, H = 330, left = 62, right = 20, top = 44, bottom = 52;
+  const double W = 600, left = 62, right = 20, bottom = 52;
+  // Legend: rows of items under the title, wrapped to the plot width.
+  struct legend_item {
+    double x, y;
+  };
+  std::vector<legend_item> items;
+  double lx = left, ly = 40;
+  for (const auto& s : c.lines) {
+    const double width = 26 + 6.7 * static_cast<double>(s.name.size());
+    if (lx > left && lx + width > W - right) {
+      lx = left;
+      ly += 18;
+    }
+    items.push_back({lx, ly});
+    lx += width + 14;
+  }
+  const double top = (c.lines.empty() ? 30 : ly + 14), H = top + 236 + bottom;
   const double pw = W - left - right, ph = H - top - bottom;
   std::size_t n = 0;
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
@@ -183,20 +199,14 @@ std::string render(const line_chart& c) {
         << "</title></circle>";
     }
   }
-  // legend (top right, above the plot)
-  double lx = left + pw;
-  std::vector<std::string> parts;
-  for (std::size_t s = c.lines.size(); s-- > 0;) {
-    const double width = 26 + 6.6 * static_cast<double>(c.lines[s].name.size());
-    lx -= width + 10;
-    std::ostringstream item;
-    const char* color = palette[s % 10];
-    item << "<line x1=\"" << px(lx) << "\" x2=\"" << px(lx + 18) << "\" y1=\"36\" y2=\"36\" stroke=\"" << color
-         << "\" stroke-width=\"2.6\"" << (c.lines[s].dashed ? " stroke-dasharray=\"5 3\"" : "") << "/>";
-    item << "<text x=\"" << px(lx + 23) << "\" y=\"40\" class=\"legend\">" << escape(c.lines[s].name) << "</text>";
-    parts.push_back(item.str());
+  for (std::size_t k = 0; k < c.lines.size(); ++k) {
+    const char* color = palette[k % 10];
+    o << "<line x1=\"" << px(items[k].x) << "\" x2=\"" << px(items[k].x + 18) << "\" y1=\"" << px(items[k].y - 4)
+      << "\" y2=\"" << px(items[k].y - 4) << "\" stroke=\"" << color << "\" stroke-width=\"2.6\""
+      << (c.lines[k].dashed ? " stroke-dasharray=\"5 3\"" : "") << "/>";
+    o << "<text x=\"" << px(items[k].x + 23) << "\" y=\"" << px(items[k].y) << "\" class=\"legend\">"
+      << escape(c.lines[k].name) << "</text>";
   }
-  for (const auto& p : parts) o << p;
   o << "</svg>";
   return o.str();
 }
@@ -236,6 +246,7 @@ struct heatmap {
   std::string title, value_label;
   std::vector<std::vector<double>> values;  ///< [layers][heads]; NaN: undefined, +inf: drawn as ∞
   bool centered = false;                    ///< diverging scale around 0
+  bool log2_scale = false;                  ///< colour by log2(value), centered at 1 (ratios)
 };
 
 std::string render(const heatmap& h) {
@@ -245,12 +256,17 @@ std::string render(const heatmap& h) {
   const double left = 70, top = 44, bar_gap = 24, bar_w = 14, right = 70, bottom = 46;
   const double pw = cell * static_cast<double>(Hn), ph = cellh * static_cast<double>(L);
   const double W = std::max(360.0, left + pw + bar_gap + bar_w + right), Ht = top + ph + bottom;
+  // Colour coordinate of a value: the value, or its log2 on a log scale.
+  auto cv = [&](double v) {
+    if (!h.log2_scale) return v;
+    return v > 0 ? std::log2(v) : -std::numeric_limits<double>::infinity();
+  };
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const auto& row : h.values) {
     for (const double v : row) {
-      if (std::isfinite(v)) {
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
+      if (std::isfinite(cv(v))) {
+        lo = std::min(lo, cv(v));
+        hi = std::max(hi, cv(v));
       }
     }
   }
@@ -258,14 +274,15 @@ std::string render(const heatmap& h) {
     lo = 0;
     hi = 1;
   }
-  if (h.centered) {
+  if (h.centered || h.log2_scale) {
     const double m = std::max(std::abs(lo), std::abs(hi));
     lo = -m;
     hi = m;
   }
   if (!(hi > lo)) hi = lo + 1.0;
-  const auto& stops = h.centered ? diverging() : sequential();
-  auto t_of = [&](double v) { return (v - lo) / (hi - lo); };
+  const bool two_sided = h.centered || h.log2_scale;
+  const auto& stops = two_sided ? diverging() : sequential();
+  auto t_of = [&](double v) { return (cv(v) - lo) / (hi - lo); };
 
   std::ostringstream o;
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << px(W) << ' ' << px(Ht)
@@ -278,13 +295,13 @@ std::string render(const heatmap& h) {
       const double v = h.values[l][k];
       const double x = left + cell * static_cast<double>(k), y = top + cellh * static_cast<double>(l);
       std::string fill = "#d9d9d9";
-      if (std::isfinite(v)) fill = css(ramp(stops, t_of(v)));
+      if (std::isfinite(v) && std::isfinite(cv(v))) fill = css(ramp(stops, t_of(v)));
       if (std::isinf(v)) fill = v > 0 ? css(stops.back()) : css(stops.front());
       o << "<rect x=\"" << px(x) << "\" y=\"" << px(y) << "\" width=\"" << px(cell - 1) << "\" height=\"" << px(cellh - 1)
         << "\" fill=\"" << fill << "\"><title>layer " << l << ", head " << k << ": " << num(v, 4) << "</title></rect>";
       if (annotate || std::isinf(v)) {
-        const double t = std::isfinite(v) ? t_of(v) : 1.0;
-        const bool dark_text = h.centered ? std::abs(t - 0.5) < 0.3 : t > 0.55;
+        const double t = std::isfinite(v) && std::isfinite(cv(v)) ? t_of(v) : 1.0;
+        const bool dark_text = two_sided ? std::abs(t - 0.5) < 0.3 : t > 0.55;
         o << "<text x=\"" << px(x + cell / 2 - 0.5) << "\" y=\"" << px(y + cellh / 2 + 3.5) << "\" class=\"cell\" fill=\""
           << (dark_text ? "#222" : "#fff") << "\" text-anchor=\"middle\">"
           << (std::isinf(v) ? std::string("∞") : num(v, std::abs(v) >= 100 ? 0 : (std::abs(v) >= 10 ? 1 : 2))) << "</text>";
@@ -314,16 +331,33 @@ std::string render(const heatmap& h) {
   }
   o << "<rect x=\"" << px(bx) << "\" y=\"" << px(top) << "\" width=\"" << px(bar_w) << "\" height=\"" << px(ph)
     << "\" fill=\"none\" class=\"axis\"/>";
-  double tlo = lo, thi = hi;
-  const std::vector<double> ticks = nice_ticks(tlo, thi, 4);
-  const double tstep = ticks.size() > 1 ? ticks[1] - ticks[0] : 1.0;
-  for (const double t : ticks) {
-    if (t < lo - 1e-12 || t > hi + 1e-12) continue;
-    const double y = top + ph * (1.0 - t_of(t));
+  // ticks in colour coordinates, labelled with values
+  std::vector<double> ticks;
+  std::vector<std::string> labels;
+  if (h.log2_scale) {
+    const double first = std::ceil(lo - 1e-9), last = std::floor(hi + 1e-9);
+    const double step = std::max(1.0, std::ceil((last - first) / 6.0));
+    for (double k = first; k <= last + 1e-9; k += step) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%g", std::exp2(k));
+      ticks.push_back(k);
+      labels.emplace_back(buffer);
+    }
+  } else {
+    double tlo = lo, thi = hi;
+    const std::vector<double> nice = nice_ticks(tlo, thi, 4);
+    const double tstep = nice.size() > 1 ? nice[1] - nice[0] : 1.0;
+    for (const double t : nice) {
+      ticks.push_back(t);
+      labels.push_back(tick_label(t, tstep));
+    }
+  }
+  for (std::size_t i = 0; i < ticks.size(); ++i) {
+    if (ticks[i] < lo - 1e-12 || ticks[i] > hi + 1e-12) continue;
+    const double y = top + ph * (1.0 - (ticks[i] - lo) / (hi - lo));
     o << "<line x1=\"" << px(bx + bar_w) << "\" x2=\"" << px(bx + bar_w + 4) << "\" y1=\"" << px(y) << "\" y2=\"" << px(y)
       << "\" class=\"axis\"/>";
-    o << "<text x=\"" << px(bx + bar_w + 7) << "\" y=\"" << px(y + 4) << "\" class=\"tick\">" << tick_label(t, tstep)
-      << "</text>";
+    o << "<text x=\"" << px(bx + bar_w + 7) << "\" y=\"" << px(y + 4) << "\" class=\"tick\">" << labels[i] << "</text>";
   }
   o << "<text transform=\"translate(" << px(bx + bar_w + 58) << "," << px(top + ph / 2)
     << ") rotate(90)\" class=\"alabel\" text-anchor=\"middle\">" << escape(h.value_label) << "</text>";
@@ -522,8 +556,9 @@ std::string task_section(const json& task, std::size_t index) {
       h.title = "Attention ratio per head";
       h.value_label = "ratio (relevant / irrelevant)";
       h.values = to_grid((*att)["ratio"], 1.0, &(*att)["ratio_undefined"]);
+      h.log2_scale = true;
       o << figure(render(h), "Attention from the source positions to the relevant keys over the irrelevant keys "
-                             "(per-token means), averaged over prompts; ∞ marks a zero denominator.");
+                             "(per-token means), averaged over prompts. Logarithmic colour scale centered at 1: red heads prefer the relevant keys, blue heads the irrelevant ones; ∞ marks a zero denominator.");
       line_chart c;
       c.title = "Attention ratio per layer";
       c.y_label = "mean ratio over heads";

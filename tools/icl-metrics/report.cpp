@@ -326,6 +326,11 @@ json run_manifest(const json& manifest, const std::string& base_dir, const repor
   json tasks = json::array();
   std::set<std::string> names;
   for (std::size_t i = 0; i < manifest["tasks"].size(); ++i) {
+    const json& task = manifest["tasks"][i];
+    prog.note("task " + std::to_string(i + 1) + " of " + std::to_string(manifest["tasks"].size()) +
+              (task.is_object() && task.contains("name") && task["name"].is_string()
+                   ? " ('" + task["name"].get<std::string>() + "')"
+                   : std::string()));
     tasks.push_back(run_task(manifest["tasks"][i], i, base_dir, options, prog, names));
   }
   results["tasks"] = tasks;

@@ -1,0 +1,404 @@
+// Runs the icl-metrics program on tests/data/cli and checks its output against the reference
+// values of tests/data/make_cli_fixtures.py (scikit-learn, scipy, numpy), its exit codes and
+// messages, CSV output and every subcommand's --help.
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/fixture.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+const std::string program = ICL_CLI_PROGRAM;
+const std::string data = std::string(ICL_TEST_DATA_DIR) + "cli/";
+
+struct run_result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path work_dir() {
+  const fs::path dir = fs::path(ICL_CLI_WORK_DIR);
+  fs::create_directories(dir);
+  return dir;
+}
+
+/// Runs the program with `args` (a shell fragment) from the data directory.
+run_result run(const std::string& args) {
+  static int counter = 0;
+  const fs::path dir = work_dir();
+  const std::string stem = "run" + std::to_string(++counter);
+  const fs::path out = dir / (stem + ".out"), err = dir / (stem + ".err");
+  const std::string command =
+      "cd '" + data + "' && '" + program + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
+  const int status = std::system(command.c_str());
+  run_result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_text(out);
+  r.err = read_text(err);
+  return r;
+}
+
+json parse(const std::string& text) {
+  INFO(text);
+  return json::parse(text);
+}
+
+void check_close(const json& got, const std::vector<double>& expected, double rel, double abs_tol = 0.0) {
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    INFO("entry " << i);
+    REQUIRE(got[i].is_number());
+    CHECK(got[i].get<double>() == Approx(expected[i]).epsilon(rel).margin(abs_tol));
+  }
+}
+
+/// A [layers][heads] JSON grid against a row-major reference.
+void check_grid(const json& got, const std::vector<double>& expected, double rel) {
+  std::vector<double> flat;
+  for (const auto& row : got) {
+    for (const auto& v : row) flat.push_back(v.is_number() ? v.get<double>() : std::nan(""));
+  }
+  REQUIRE(flat.size() == expected.size());
+  for (std::size_t i = 0; i < flat.size(); ++i) {
+    INFO("entry " << i);
+    CHECK(flat[i] == Approx(expected[i]).epsilon(rel));
+  }
+}
+
+std::size_t line_count(const std::string& s) {
+  std::size_t n = 0;
+  for (const char c : s) n += c == '\n';
+  return n;
+}
+
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> lines;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> cells;
+  std::string cell;
+  std::istringstream in(line);
+  while (std::getline(in, cell, ',')) cells.push_back(cell);
+  if (!line.empty() && line.back() == ',') cells.emplace_back();
+  return cells;
+}
+
+}  // namespace
+
+TEST_CASE("report reproduces the scikit-learn, scipy and numpy references", "[cli][report]") {
+  const icl_test::fixture_file ref("cli/reference.txt");
+  const fs::path out = work_dir() / "report";
+  fs::remove_all(out);
+  const run_result r = run("report . --quiet --out '" + out.string() + "'");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.err.empty());  // --quiet
+  CHECK(r.out.find("Task 'regression'") != std::string::npos);
+  CHECK(r.out.find("report.html") != std::string::npos);
+
+  const json results = parse(read_text(out / "results.json"));
+  CHECK(results["format"] == "icl-metrics-results");
+  REQUIRE(results["tasks"].size() == 2);
+  const json& reg = results["tasks"][0];
+  CHECK(reg["name"] == "regression");
+  CHECK(reg["layers"] == 4);
+  CHECK(reg["n"] == 48);
+  CHECK(reg["dtype"] == "f32");
+
+  SECTION("task decodability (KNeighborsClassifier, leave one out)") {
+    check_close(reg["decodability"]["overall"], ref.values("regression_td"), 0.0, 1e-12);
+    CHECK(reg["decodability"]["peak_layer"] == 3);
+    const json& groups = reg["decodability"]["by_demonstrations"];
+    REQUIRE(groups.size() == 2);
+    CHECK(groups[0]["demonstrations"] == 0);
+    CHECK(groups[0]["n"] == 24);
+    check_close(groups[0]["overall"], ref.values("regression_td_demos_0"), 0.0, 1e-12);
+    CHECK(groups[1]["demonstrations"] == 4);
+    check_close(groups[1]["overall"], ref.values("regression_td_demos_4"), 0.0, 1e-12);
+    check_close(results["tasks"][1]["decodability"]["overall"], ref.values("classification_td"), 0.0, 1e-12);
+  }
+  SECTION("RSA alignment (scipy pdist correlation, spearmanr), with and without ICL") {
+    // f32 and f16 inputs: the RDMs are computed in float.
+    check_close(reg["rsa"]["with_icl"], ref.values("regression_rsa_icl"), 0.0, 1e-4);
+    check_close(reg["rsa"]["without_icl"], ref.values("regression_rsa_no_icl"), 0.0, 1e-4);
+    const auto& w = ref.values("regression_rsa_icl");
+    const auto& wo = ref.values("regression_rsa_no_icl");
+    for (std::size_t l = 0; l < 4; ++l) CHECK(reg["rsa"]["delta"][l].get<double>() == Approx(w[l] - wo[l]).margin(2e-4));
+    check_close(results["tasks"][1]["rsa"]["with_icl"], ref.values("classification_rsa_icl"), 1e-10);
+    CHECK_FALSE(results["tasks"][1]["rsa"].contains("without_icl"));
+  }
+  SECTION("geometry: output alignment through the RMSNorm, effective dimension") {
+    check_close(reg["geometry"]["output_alignment"], ref.values("regression_output_alignment"), 0.0, 1e-12);
+    check_close(reg["geometry"]["effective_dimension"], ref.values("regression_effective_dimension"), 1e-4);
+    check_close(results["tasks"][1]["geometry"]["effective_dimension"],
+                ref.values("classification_effective_dimension"), 1e-9);
+    for (const auto& v : reg["geometry"]["separability"]) {
+      CHECK(v.get<double>() >= 0.0);
+      CHECK(v.get<double>() <= 1.0);
+    }
+  }
+  SECTION("probe: 5-fold logistic accuracy per layer") {
+    REQUIRE(reg["probe"]["mean"].size() == 4);
+    for (const auto& folds : reg["probe"]["fold_scores"]) CHECK(folds.size() == 5);
+    // The planted concept signal grows with the layer: the last layer beats the first.
+    CHECK(reg["probe"]["mean"][3].get<double>() > reg["probe"]["mean"][0].get<double>());
+  }
+  SECTION("attention (numpy): ratio, previous-token and induction scores, top heads") {
+    const json& att = reg["attention"];
+    CHECK(att["prompts"] == 6);
+    check_grid(att["ratio"], ref.values("regression_attention_ratio"), 1e-5);
+    check_grid(att["previous_token"], ref.values("regression_previous_token"), 1e-5);
+    check_grid(att["induction"], ref.values("regression_induction"), 1e-5);
+    CHECK(att["top_previous_token"][0]["layer"] == 1);
+    CHECK(att["top_previous_token"][0]["head"] == 2);
+    CHECK(att["top_induction"][0]["layer"] == 2);
+    CHECK(att["top_induction"][0]["head"] == 0);
+    REQUIRE(att.contains("label_attention"));
+    REQUIRE(att.contains("bias"));
+    CHECK(att["bias"]["prompts"] == 6);
+    const json& cls = results["tasks"][1]["attention"];
+    CHECK(cls["prompts"] == 3);
+    check_grid(cls["previous_token"], ref.values("classification_previous_token"), 1e-9);
+    check_grid(cls["induction"], ref.values("classification_induction"), 1e-9);
+    CHECK(cls["top_previous_token"][0]["layer"] == 0);
+    CHECK(cls["top_previous_token"][0]["head"] == 1);
+  }
+  SECTION("report.html is self-contained, with plots for every family") {
+    const std::string html = read_text(out / "report.html");
+    CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
+    CHECK(html.find("<script") == std::string::npos);
+    CHECK(html.find("src=") == std::string::npos);
+    CHECK(html.find("href=\"http") == std::string::npos);
+    CHECK(html.find("<link") == std::string::npos);
+    for (const char* title : {"Task decodability per layer", "RSA alignment with the concept RDM",
+                              "Logistic probe of the concept", "Separability and alignment",
+                              "Attention ratio per head", "Previous-token score per head", "Induction score per head",
+                              "Top induction heads", "regression", "classification"}) {
+      INFO(title);
+      CHECK(html.find(title) != std::string::npos);
+    }
+    std::size_t svgs = 0;
+    for (std::size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1)) ++svgs;
+    CHECK(svgs >= 12);
+    CHECK(html.find("</html>") != std::string::npos);
+  }
+}
+
+TEST_CASE("subcommands match the references, as JSON and CSV", "[cli]") {
+  const icl_test::fixture_file ref("cli/reference.txt");
+  SECTION("decode") {
+    const run_result r = run("decode acts.safetensors:hidden_icl --labels concepts.npy -q");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const json j = parse(r.out);
+    CHECK(j["command"] == "decode");
+    CHECK(j["params"]["k"] == 10);
+    const auto& td = ref.values("regression_td");
+    REQUIRE(j["rows"].size() == 4);
+    for (std::size_t l = 0; l < 4; ++l) {
+      CHECK(j["rows"][l]["layer"] == l);
+      CHECK(j["rows"][l]["td"].get<double>() == Approx(td[l]).margin(1e-12));
+    }
+    const run_result csv = run("decode acts.safetensors:hidden_icl --labels concepts.npy -q --format csv");
+    REQUIRE(csv.code == 0);
+    const auto lines = split_lines(csv.out);
+    REQUIRE(lines.size() == 5);
+    CHECK(lines[0] == "layer,td,td_class_0,td_class_1,td_class_2,td_class_3");
+    for (std::size_t l = 0; l < 4; ++l) {
+      const auto cells = split_csv(lines[l + 1]);
+      REQUIRE(cells.size() == 6);
+      CHECK(cells[0] == std::to_string(l));
+      CHECK(std::stod(cells[1]) == Approx(td[l]).margin(1e-12));
+    }
+  }
+  SECTION("decode per number of demonstrations, written with -o") {
+    const fs::path file = work_dir() / "decode_demos.json";
+    const run_result r = run("decode acts.safetensors:hidden_icl --labels concepts.npy --demonstrations "
+                             "demonstrations.npy -q -o '" + file.string() + "'");
+    REQUIRE(r.code == 0);
+    CHECK(r.out.empty());
+    const json j = parse(read_text(file));
+    REQUIRE(j["rows"].size() == 8);
+    CHECK(j["rows"][4]["demonstrations"] == 4);
+    CHECK(j["rows"][4]["layer"] == 0);
+    CHECK(j["rows"][4]["td"].get<double>() == Approx(ref.values("regression_td_demos_4")[0]).margin(1e-12));
+  }
+  SECTION("rsa with and without ICL") {
+    const run_result r = run("rsa acts.safetensors:hidden_icl --no-icl acts.safetensors:hidden_no_icl "
+                             "--concepts concepts.npy -q --format csv");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto lines = split_lines(r.out);
+    REQUIRE(lines.size() == 5);
+    CHECK(lines[0] == "layer,with_icl,without_icl,delta");
+    for (std::size_t l = 0; l < 4; ++l) {
+      const auto cells = split_csv(lines[l + 1]);
+      CHECK(std::stod(cells[1]) == Approx(ref.values("regression_rsa_icl")[l]).margin(1e-4));
+      CHECK(std::stod(cells[2]) == Approx(ref.values("regression_rsa_no_icl")[l]).margin(1e-4));
+    }
+    // Options reach the library: a permutation test adds p-values in (0, 1].
+    const run_result p = run("rsa acts.safetensors:hidden_icl --labels concepts.npy --permutations 99 -q");
+    REQUIRE(p.code == 0);
+    const json j = parse(p.out);
+    CHECK(j["params"]["permutations"] == 99);
+    for (const auto& row : j["rows"]) {
+      CHECK(row["p_value_with_icl"].get<double>() > 0.0);
+      CHECK(row["p_value_with_icl"].get<double>() <= 1.0);
+    }
+    CHECK(j["rows"][3]["p_value_with_icl"].get<double>() == Approx(0.01));  // strongest layer: no permutation beats it
+  }
+  SECTION("attention") {
+    const run_result r = run("attention acts.safetensors:attention --relevant relevant.npy --irrelevant irrelevant.npy "
+                             "--label-positions label_positions.npy --label-classes label_classes.npy -q");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const json j = parse(r.out);
+    REQUIRE(j["rows"].size() == 16);
+    const auto& ratio = ref.values("regression_attention_ratio");
+    const auto& induction = ref.values("regression_induction");
+    for (std::size_t i = 0; i < 16; ++i) {
+      CHECK(j["rows"][i]["layer"] == i / 4);
+      CHECK(j["rows"][i]["head"] == i % 4);
+      CHECK(j["rows"][i]["ratio"].get<double>() == Approx(ratio[i]).epsilon(1e-5));
+      CHECK(j["rows"][i]["induction"].get<double>() == Approx(induction[i]).epsilon(1e-5));
+      CHECK(j["rows"][i].contains("label_attention_0"));
+    }
+    // Ragged per-prompt maps (f16 .npy) with inline JSON label positions.
+    const run_result g = run("attention attention_0.npy attention_1.npy attention_2.npy "
+                             "--label-positions '[[1,3,5],[1,3,5,7],[1,3,5,7,9]]' -q --format csv");
+    INFO(g.err);
+    REQUIRE(g.code == 0);
+    const auto lines = split_lines(g.out);
+    REQUIRE(lines.size() == 7);
+    CHECK(lines[0] == "layer,head,previous_token,induction");
+    const auto& prev = ref.values("classification_previous_token");
+    for (std::size_t i = 0; i < 6; ++i) CHECK(std::stod(split_csv(lines[i + 1])[2]) == Approx(prev[i]).epsilon(1e-9));
+  }
+  SECTION("geometry with label directions and the final norm") {
+    const run_result r = run("geometry acts.safetensors:hidden_icl --labels labels.npy --label-directions "
+                             "label_directions.npy --norm-gain norm_gain.npy -q");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const json j = parse(r.out);
+    const auto& oa = ref.values("regression_output_alignment");
+    const auto& ed = ref.values("regression_effective_dimension");
+    for (std::size_t l = 0; l < 4; ++l) {
+      CHECK(j["rows"][l]["output_alignment"].get<double>() == Approx(oa[l]).margin(1e-12));
+      CHECK(j["rows"][l]["effective_dimension"].get<double>() == Approx(ed[l]).epsilon(1e-4));
+      CHECK(j["rows"][l].contains("separability"));
+      CHECK(j["rows"][l].contains("mean_alignment"));
+    }
+    const run_result u = run("geometry hidden.npz:hidden_icl --labels '[" + std::string("0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,"
+                             "0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1") + "]' --unembedding unembedding.npy "
+                             "--label-token-ids '[2,5]' --no-separability -q --format csv");
+    INFO(u.err);
+    REQUIRE(u.code == 0);
+    const auto lines = split_lines(u.out);
+    REQUIRE(lines.size() == 4);
+    const auto header = split_csv(lines[0]);
+    CHECK(std::find(header.begin(), header.end(), "separability") == header.end());
+    CHECK(std::find(header.begin(), header.end(), "output_alignment") != header.end());
+  }
+  SECTION("probe: logistic with selectivity, ridge") {
+    const run_result r = run("probe acts.safetensors:hidden_icl --labels concepts.npy --folds 4 --selectivity -q");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const json j = parse(r.out);
+    REQUIRE(j["rows"].size() == 4);
+    for (const auto& row : j["rows"]) {
+      CHECK(row.contains("fold_3"));
+      CHECK_FALSE(row.contains("fold_4"));
+      CHECK(row["selectivity"].get<double>() == Approx(row["mean"].get<double>() - row["control_mean"].get<double>()));
+    }
+    const run_result ridge = run("probe acts.safetensors:hidden_icl --targets demonstrations.npy -q --format csv");
+    INFO(ridge.err);
+    REQUIRE(ridge.code == 0);
+    CHECK(split_lines(ridge.out)[0] == "layer,mean,std,fold_0,fold_1,fold_2,fold_3,fold_4");
+  }
+}
+
+TEST_CASE("usage errors exit with 2", "[cli][errors]") {
+  for (const char* args : {"", "frobnicate", "decode acts.safetensors:hidden_icl", "decode --labels concepts.npy",
+                           "decode acts.safetensors:hidden_icl --labels concepts.npy -k 0",
+                           "decode acts.safetensors:hidden_icl --labels concepts.npy --metric manhattan",
+                           "rsa acts.safetensors:hidden_icl --labels concepts.npy --parameter labels.npy",
+                           "rsa acts.safetensors:hidden_icl", "report", "decode x --no-such-option"}) {
+    INFO(args);
+    const run_result r = run(args);
+    CHECK(r.code == 2);
+    CHECK_FALSE(r.err.empty());
+    CHECK(r.out.empty());
+  }
+  const run_result r = run("decode acts.safetensors:hidden_icl");
+  CHECK(r.err.find("--labels") != std::string::npos);
+}
+
+TEST_CASE("bad input files exit with 3 and one line naming the file", "[cli][errors]") {
+  struct bad_case {
+    const char* args;
+    const char* names;  ///< must appear in the message
+  };
+  for (const bad_case& c : std::vector<bad_case>{
+           {"decode truncated.npy --labels concepts.npy", "truncated.npy"},
+           {"decode missing.npy --labels concepts.npy", "missing.npy"},
+           {"decode acts.safetensors:no_such --labels concepts.npy", "no_such"},
+           {"decode acts.safetensors:hidden_icl --labels '[0,1,2]'", "[0,1,2]"},
+           {"decode acts.safetensors:hidden_icl --labels concepts.npy -k 48", "acts.safetensors:hidden_icl"},
+           {"decode concepts.npy --labels concepts.npy", "concepts.npy"},
+           {"geometry acts.safetensors:hidden_icl --labels labels.npy --label-directions norm_gain.npy", "norm_gain.npy"},
+           {"attention acts.safetensors:hidden_icl", "acts.safetensors:hidden_icl"},
+           {"report bad_sizes", "labels"},
+           {"report bad_member", "no_such_tensor"},
+           {"report no_such_dir", "manifest.json"}}) {
+    INFO(c.args);
+    const run_result r = run(std::string(c.args) + " -q");
+    INFO(r.err);
+    CHECK(r.code == 3);
+    CHECK(line_count(r.err) == 1);
+    CHECK(r.err.rfind("icl-metrics: error: ", 0) == 0);
+    CHECK(r.err.find(c.names) != std::string::npos);
+  }
+  const run_result r = run("report bad_sizes -q");
+  CHECK(r.err.find("tasks[0]") != std::string::npos);
+}
+
+TEST_CASE("every subcommand has --help", "[cli][help]") {
+  const run_result top = run("--help");
+  CHECK(top.code == 0);
+  for (const char* sub : {"rsa", "decode", "probe", "geometry", "attention", "report"}) {
+    INFO(sub);
+    CHECK(top.out.find(sub) != std::string::npos);
+    const run_result r = run(std::string(sub) + " --help");
+    CHECK(r.code == 0);
+    CHECK(r.out.find("Usage") != std::string::npos);
+    CHECK((r.out.find("--format") != std::string::npos || std::string(sub) == "report"));
+  }
+  const run_result version = run("--version");
+  CHECK(version.code == 0);
+  CHECK(version.out.find('.') != std::string::npos);
+}
