@@ -183,7 +183,8 @@ class LlamaModel:
         lpos = [np.asarray(logit_positions[i]) if logit_positions is not None else last(i)
                 for i in range(n)]
         want_att = [bool(attention[i]) if attention is not None else False for i in range(n)]
-        vpos = [np.asarray(value_positions[i]) if value_positions is not None else None
+        vpos = [np.asarray(value_positions[i])
+                if value_positions is not None and value_positions[i] is not None else None
                 for i in range(n)]
         results = [None] * n
         start = 0
