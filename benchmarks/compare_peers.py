@@ -47,11 +47,8 @@ status is 1 when a check of agreement failed.
 """
 
 import argparse
-import json
-import os
 import platform
-import statistics
-import subprocess
+import os
 import sys
 import tempfile
 import time
@@ -65,22 +62,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import PredefinedSplit, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
+from peer_support import machine_line, median_time, numpy_blas, run_driver, write_table
+
 CASES = ("rdm", "ranks", "rsatoolbox", "permutation", "cka", "decodability", "logistic")
-
-
-def median_time(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def run_driver(driver, args):
-    out = subprocess.run([driver] + [str(a) for a in args], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def row(case, size, ours, peer_name, peer, agreement, ok=True, limit=None, limit_name=None):
@@ -100,12 +84,15 @@ class Context:
         self.tmp = tmp
         self.rng = np.random.default_rng(20261123)
         self.failures = []
+        self.threads = None
 
     def path(self, name):
         return os.path.join(self.tmp, name)
 
     def driver(self, *args):
-        return run_driver(self.args.driver, list(args))
+        result = run_driver(self.args.driver, list(args))
+        self.threads = result.get("threads")
+        return result
 
     def write(self, name, array):
         path = self.path(name)
@@ -447,7 +434,7 @@ def package_version(name):
         return "not installed"
 
 
-def table(rows, args):
+def table(rows, args, threads):
     lines = ["| metric | size | ours (s) | limit / ours | peer | peer (s) | peer / ours | agreement |",
              "|---|---|---:|---:|---|---:|---:|---|"]
     for r in rows:
@@ -456,12 +443,11 @@ def table(rows, args):
             r["case"], r["size"], r["ours"], limit, r["peer_name"], r["peer"], r["peer"] / r["ours"],
             r["agreement"], "" if r["ok"] else " **MISMATCH**"))
     lines.append("")
-    lines.append("Machine: %s, %d cores; Python %s, numpy %s, scipy %s, scikit-learn %s, rsatoolbox %s; "
-                 "OMP_NUM_THREADS=%s, OPENBLAS_NUM_THREADS=%s; median of %d timed calls after one warm-up%s." % (
-                     platform.processor() or platform.machine(), os.cpu_count(), platform.python_version(),
-                     np.__version__, scipy.__version__, sklearn.__version__, package_version("rsatoolbox"),
-                     os.environ.get("OMP_NUM_THREADS", "unset"), os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
-                     args.repeats, "; --quick sizes" if args.quick else ""))
+    lines.append("%s; numpy BLAS: %s. Python %s, numpy %s, scipy %s, scikit-learn %s, rsatoolbox %s. Median of %d "
+                 "timed calls after one warm-up%s." % (
+                     machine_line(threads), numpy_blas(), platform.python_version(), np.__version__,
+                     scipy.__version__, sklearn.__version__, package_version("rsatoolbox"), args.repeats,
+                     "; --quick sizes" if args.quick else ""))
     return "\n".join(lines)
 
 
@@ -485,12 +471,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         ctx = Context(args, tmp)
         rows = run_cases(ctx, selected)
-    text = table(rows, args)
-    print(text)
-    if args.output:
-        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        with open(args.output, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
+    write_table(table(rows, args, ctx.threads), args.output)
     for failure in ctx.failures:
         print("agreement check failed: " + failure, file=sys.stderr)
     return 1 if ctx.failures else 0

@@ -23,14 +23,15 @@ buffers, one block of rows — weigh more than the data, and the verdicts are on
 
 import argparse
 import json
-import os
-import platform
 import re
 import shutil
 import subprocess
 import sys
 
+from peer_support import machine_line, write_table
+
 MIB = 1024.0 * 1024.0
+THREADS = {}  # the library's thread count, as the driver reports it
 
 
 def run(driver, args):
@@ -41,6 +42,7 @@ def run(driver, args):
         command = [gnu_time, "-v"] + command
     out = subprocess.run(command, check=True, capture_output=True, text=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
+    THREADS["library"] = result.get("threads")
     peak = None
     if gnu_time:
         found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr)
@@ -93,17 +95,9 @@ def main():
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     lines += [line for _, line in results]
     lines.append("")
-    lines.append("data: input + condensed output for the RDM, the input for decodability. Machine: %s, %d cores; "
-                 "OMP_NUM_THREADS=%s, OPENBLAS_NUM_THREADS=%s%s." % (
-                     platform.processor() or platform.machine(), os.cpu_count(),
-                     os.environ.get("OMP_NUM_THREADS", "unset"), os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
-                     "; --quick sizes" if args.quick else ""))
-    text = "\n".join(lines)
-    print(text)
-    if args.output:
-        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        with open(args.output, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
+    lines.append("data: input + condensed output for the RDM, the input for decodability. %s%s." % (
+        machine_line(THREADS.get("library")), "; --quick sizes" if args.quick else ""))
+    write_table("\n".join(lines), args.output)
     return 0 if args.quick or all(met for met, _ in results) else 1
 
 

@@ -19,18 +19,19 @@ Prints Markdown tables (and writes them to --output, if given).
 """
 
 import argparse
-import json
 import math
-import os
-import platform
 import statistics
-import subprocess
 import sys
+
+from peer_support import machine_line, run_driver, write_table
+
+THREADS = {}  # the library's thread count, as the driver reports it
 
 
 def run(driver, args):
-    out = subprocess.run([driver] + [str(a) for a in args], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = run_driver(driver, args)
+    THREADS["library"] = result.get("threads")
+    return result
 
 
 def rdm_table(args, points):
@@ -88,17 +89,9 @@ def main():
     lines += ["", "### spearman and kendall_tau_b of two vectors of m doubles: time against m", ""]
     lines += rank_table(args, sizes)
     lines.append("")
-    lines.append("Machine: %s, %d cores; OMP_NUM_THREADS=%s, OPENBLAS_NUM_THREADS=%s; synthetic inputs; median of %d "
-                 "timed calls after one warm-up%s." % (
-                     platform.processor() or platform.machine(), os.cpu_count(),
-                     os.environ.get("OMP_NUM_THREADS", "unset"), os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
-                     args.repeats, "; --quick sizes" if args.quick else ""))
-    text = "\n".join(lines)
-    print(text)
-    if args.output:
-        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        with open(args.output, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
+    lines.append("%s; synthetic inputs; median of %d timed calls after one warm-up%s." % (
+        machine_line(THREADS.get("library")), args.repeats, "; --quick sizes" if args.quick else ""))
+    write_table("\n".join(lines), args.output)
     return 0
 
 

@@ -19,6 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "icl/config.hpp"
+#include "icl/core/parallel.hpp"
+
 namespace icl_peers {
 
 /// `count` values of T read from the raw little-endian file at `path`.
@@ -126,9 +129,14 @@ inline double current_rss_bytes() {
   return pages_resident * 4096.0;
 }
 
-/// One JSON object on one line: add fields, then print().
+/// One JSON object on one line: add fields, then print(). Every line also says how many threads
+/// the library's parallel loops may use and whether products go to BLAS.
 class json_line {
  public:
+  json_line() {
+    number("threads", static_cast<double>(icl::max_threads()));
+    number("blas", ICL_HAS_BLAS ? 1.0 : 0.0);
+  }
   json_line& number(const std::string& key, double value) {
     std::ostringstream text;
     text.precision(17);
