@@ -77,58 +77,66 @@ inline std::vector<std::pair<std::size_t, std::size_t>> top_heads(const head_map
   return out;
 }
 
-/// Sum of previous_token_score over prompts (prompts may have different T).
+/// Sum of previous_token_score over prompts (prompts may have different T), fed a whole prompt
+/// (add) or one layer of a prompt at a time (add_layer, as an inference engine computes them).
 class previous_token_accumulator {
  public:
   template <class T>
   void add(tensor_view<const T, 4> A) {
     constexpr const char* fn = "icl::attention::previous_token_accumulator::add";
-    detail::add_into(fn, sum_, detail::previous_token_impl(fn, A));
-    ++prompts_;
+    sum_.add(fn, detail::previous_token_impl(fn, A));
+  }
+  /// Adds layer `layer` of one prompt, [heads, T, T]; every layer must be fed before result().
+  template <class T>
+  void add_layer(std::size_t layer, tensor_view<const T, 3> A) {
+    constexpr const char* fn = "icl::attention::previous_token_accumulator::add_layer";
+    sum_.add_layer(fn, layer, detail::previous_token_impl(fn, detail::as_one_layer(A)));
   }
   void merge(const previous_token_accumulator& other) {
-    if (other.prompts_ == 0) return;
-    detail::add_into("icl::attention::previous_token_accumulator::merge", sum_, other.sum_);
-    prompts_ += other.prompts_;
+    sum_.merge("icl::attention::previous_token_accumulator::merge", other.sum_);
   }
-  std::size_t prompts() const noexcept { return prompts_; }
-  /// The sum over the prompts added; icl::invalid_argument when none was added.
-  head_map result() const {
-    if (prompts_ == 0) detail::throw_invalid("icl::attention::previous_token_accumulator::result", "no prompt was added");
-    return sum_;
-  }
+  /// Prompts added (with add_layer: the most any layer received).
+  std::size_t prompts() const noexcept { return sum_.prompts(); }
+  /// Prompts received by each layer.
+  const std::vector<std::size_t>& layer_prompts() const noexcept { return sum_.layer_prompts(); }
+  /// The sum over the prompts added; icl::invalid_argument when none was added or a layer
+  /// received none.
+  head_map result() const { return sum_.total("icl::attention::previous_token_accumulator::result"); }
 
  private:
-  head_map sum_;
-  std::size_t prompts_ = 0;
+  detail::layered_sum sum_;
 };
 
-/// Sum of induction_score over prompts (each prompt with its own T and label positions).
+/// Sum of induction_score over prompts (each prompt with its own T and label positions), fed a
+/// whole prompt (add) or one layer at a time (add_layer).
 class induction_accumulator {
  public:
   explicit induction_accumulator(attention_params params = {}) : params_(params) {}
   template <class T>
   void add(tensor_view<const T, 4> A, const std::vector<std::size_t>& label_positions) {
     constexpr const char* fn = "icl::attention::induction_accumulator::add";
-    detail::add_into(fn, sum_, detail::induction_impl(fn, A, label_positions, params_));
-    ++prompts_;
+    sum_.add(fn, detail::induction_impl(fn, A, label_positions, params_));
+  }
+  /// Adds layer `layer` of one prompt, [heads, T, T]; every layer must be fed before result().
+  template <class T>
+  void add_layer(std::size_t layer, tensor_view<const T, 3> A, const std::vector<std::size_t>& label_positions) {
+    constexpr const char* fn = "icl::attention::induction_accumulator::add_layer";
+    sum_.add_layer(fn, layer, detail::induction_impl(fn, detail::as_one_layer(A), label_positions, params_));
   }
   void merge(const induction_accumulator& other) {
-    if (other.prompts_ == 0) return;
-    detail::add_into("icl::attention::induction_accumulator::merge", sum_, other.sum_);
-    prompts_ += other.prompts_;
+    sum_.merge("icl::attention::induction_accumulator::merge", other.sum_);
   }
-  std::size_t prompts() const noexcept { return prompts_; }
-  /// The sum over the prompts added; icl::invalid_argument when none was added.
-  head_map result() const {
-    if (prompts_ == 0) detail::throw_invalid("icl::attention::induction_accumulator::result", "no prompt was added");
-    return sum_;
-  }
+  /// Prompts added (with add_layer: the most any layer received).
+  std::size_t prompts() const noexcept { return sum_.prompts(); }
+  /// Prompts received by each layer.
+  const std::vector<std::size_t>& layer_prompts() const noexcept { return sum_.layer_prompts(); }
+  /// The sum over the prompts added; icl::invalid_argument when none was added or a layer
+  /// received none.
+  head_map result() const { return sum_.total("icl::attention::induction_accumulator::result"); }
 
  private:
   attention_params params_;
-  head_map sum_;
-  std::size_t prompts_ = 0;
+  detail::layered_sum sum_;
 };
 
 /// Attention from the last position to the label positions, summed per label class.

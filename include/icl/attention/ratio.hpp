@@ -106,40 +106,47 @@ inline head_map icl_change(const head_map& with_icl, const head_map& without_icl
 }
 
 /// Mean over prompts of the per-prompt attention ratio, one prompt at a time (prompts may have
-/// different T and positions). merge() combines accumulators filled on different workers; the
-/// result equals adding every prompt to one accumulator (up to the rounding of the sums).
-/// A (layer, head) whose denominator was zero in any prompt is +inf in result() and flagged.
+/// different T and positions) — or one layer of a prompt at a time with add_layer, as an
+/// inference engine computes them. merge() combines accumulators filled on different workers; the
+/// result equals adding every prompt to one accumulator (up to the rounding of the sums). A
+/// (layer, head) whose denominator was zero in any prompt is +inf in result() and flagged.
 class ratio_accumulator {
  public:
   explicit ratio_accumulator(bool normalize = true, attention_params params = {})
       : normalize_(normalize), params_(params) {}
 
+  /// Adds one prompt's attention [layers, heads, T, T].
   template <class T>
   void add(tensor_view<const T, 4> A, const std::vector<std::size_t>& sources, const std::vector<std::size_t>& relevant,
            const std::vector<std::size_t>& irrelevant) {
     constexpr const char* fn = "icl::attention::ratio_accumulator::add";
-    head_map one = detail::attention_ratio_impl(fn, A, sources, relevant, irrelevant, normalize_, params_);
-    detail::add_into(fn, sum_, one);
-    ++prompts_;
+    sum_.add(fn, detail::attention_ratio_impl(fn, A, sources, relevant, irrelevant, normalize_, params_));
+  }
+
+  /// Adds layer `layer` of one prompt, [heads, T, T]; every layer must be fed before result().
+  template <class T>
+  void add_layer(std::size_t layer, tensor_view<const T, 3> A, const std::vector<std::size_t>& sources,
+                 const std::vector<std::size_t>& relevant, const std::vector<std::size_t>& irrelevant) {
+    constexpr const char* fn = "icl::attention::ratio_accumulator::add_layer";
+    sum_.add_layer(fn, layer,
+                   detail::attention_ratio_impl(fn, detail::as_one_layer(A), sources, relevant, irrelevant, normalize_,
+                                                params_));
   }
 
   void merge(const ratio_accumulator& other) {
     constexpr const char* fn = "icl::attention::ratio_accumulator::merge";
     if (other.normalize_ != normalize_) throw_invalid_merge(fn);
-    if (other.prompts_ == 0) return;
-    detail::add_into(fn, sum_, other.sum_);
-    prompts_ += other.prompts_;
+    sum_.merge(fn, other.sum_);
   }
 
-  std::size_t prompts() const noexcept { return prompts_; }
+  /// Prompts added (with add_layer: the most any layer received).
+  std::size_t prompts() const noexcept { return sum_.prompts(); }
+  /// Prompts received by each layer.
+  const std::vector<std::size_t>& layer_prompts() const noexcept { return sum_.layer_prompts(); }
 
-  /// Mean over the prompts added; icl::invalid_argument when none was added.
-  head_map result() const {
-    if (prompts_ == 0) detail::throw_invalid("icl::attention::ratio_accumulator::result", "no prompt was added");
-    head_map out = sum_;
-    for (double& v : out.values) v /= static_cast<double>(prompts_);
-    return out;
-  }
+  /// Mean over the prompts added, per layer; icl::invalid_argument when none was added or a
+  /// layer received none.
+  head_map result() const { return sum_.mean("icl::attention::ratio_accumulator::result"); }
 
  private:
   [[noreturn]] static void throw_invalid_merge(const char* fn) {
@@ -147,8 +154,7 @@ class ratio_accumulator {
   }
   bool normalize_;
   attention_params params_;
-  head_map sum_;
-  std::size_t prompts_ = 0;
+  detail::layered_sum sum_;
 };
 
 }  // namespace icl::attention

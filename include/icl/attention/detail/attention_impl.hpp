@@ -467,26 +467,111 @@ head_map induction_impl(const char* function, const tensor_view<const T, 4>& A,
   return out;
 }
 
-/// Adds b into a (same shape), or throws naming `function`.
-inline void add_into(const char* function, head_map& a, const head_map& b) {
-  if (a.values.empty()) {
-    a = b;
-    return;
+/// The state of the summing accumulators: per-(layer, head) sums over prompts, fed a whole
+/// prompt at a time (add) or one layer of a prompt at a time (add_layer: an inference engine's
+/// per-layer callback), with the number of prompts each layer received.
+///
+/// Rules: the first add or add_layer fixes the number of heads; a whole prompt must have the
+/// accumulated number of layers (once known); add_layer may name any layer, growing the layer
+/// count. merge adds another state of the same shape. Flags (zero_denominator) are OR-ed.
+class layered_sum {
+ public:
+  bool empty() const noexcept { return counts_.empty(); }
+
+  /// Adds a whole prompt's map.
+  void add(const char* function, const head_map& prompt) {
+    if (!empty() && (prompt.layers != sum_.layers || prompt.heads != sum_.heads)) throw_shape(function, prompt);
+    add_rows(function, prompt, 0);
   }
-  if (a.layers != b.layers || a.heads != b.heads) {
+
+  /// Adds a one-layer map as layer `layer`.
+  void add_layer(const char* function, std::size_t layer, const head_map& one_layer) {
+    if (!empty() && one_layer.heads != sum_.heads) {
+      throw_invalid(function, "layer ", layer, " has ", one_layer.heads, " heads, the accumulated layers have ",
+                    sum_.heads);
+    }
+    add_rows(function, one_layer, layer);
+  }
+
+  void merge(const char* function, const layered_sum& other) {
+    if (other.empty()) return;
+    if (empty()) {
+      *this = other;
+      return;
+    }
+    if (other.sum_.layers != sum_.layers || other.sum_.heads != sum_.heads) throw_shape(function, other.sum_);
+    add_rows(function, other.sum_, 0);  // counts one prompt per layer; replace it by other's counts
+    for (std::size_t l = 0; l < counts_.size(); ++l) counts_[l] = counts_[l] - 1 + other.counts_[l];
+  }
+
+  /// Prompts received by each layer.
+  const std::vector<std::size_t>& layer_prompts() const noexcept { return counts_; }
+
+  /// The number of prompts: the most any layer received (all layers agree when whole prompts
+  /// are added).
+  std::size_t prompts() const noexcept {
+    return counts_.empty() ? 0 : *std::max_element(counts_.begin(), counts_.end());
+  }
+
+  /// The sums; icl::invalid_argument when nothing was added or a layer received nothing.
+  const head_map& total(const char* function) const {
+    check_complete(function);
+    return sum_;
+  }
+
+  /// The sums divided by each layer's prompt count.
+  head_map mean(const char* function) const {
+    check_complete(function);
+    head_map out = sum_;
+    for (std::size_t l = 0; l < out.layers; ++l) {
+      for (std::size_t h = 0; h < out.heads; ++h) out.values[l * out.heads + h] /= static_cast<double>(counts_[l]);
+    }
+    return out;
+  }
+
+ private:
+  [[noreturn]] void throw_shape(const char* function, const head_map& b) const {
     throw_invalid(function, "shape ", b.layers, " layers x ", b.heads, " heads does not match the accumulated ",
-                  a.layers, " x ", a.heads);
+                  sum_.layers, " x ", sum_.heads);
   }
-  for (std::size_t i = 0; i < a.values.size(); ++i) a.values[i] += b.values[i];
-  if (!b.zero_denominator.empty()) {
-    if (a.zero_denominator.empty()) a.zero_denominator.assign(a.values.size(), 0);
-    for (std::size_t i = 0; i < a.values.size(); ++i) {
-      a.zero_denominator[i] = static_cast<unsigned char>(a.zero_denominator[i] | b.zero_denominator[i]);
+
+  void check_complete(const char* function) const {
+    if (empty()) throw_invalid(function, "no prompt was added");
+    for (std::size_t l = 0; l < counts_.size(); ++l) {
+      if (counts_[l] == 0) {
+        throw_invalid(function, "layer ", l, " received no attention (", counts_.size(),
+                      " layers known; add_layer must feed every layer)");
+      }
     }
   }
-  a.zero_denominator_count = static_cast<std::size_t>(
-      std::count(a.zero_denominator.begin(), a.zero_denominator.end(), static_cast<unsigned char>(1)));
-}
+
+  /// Adds the rows of `part` into layers [first, first + part.layers), growing as needed.
+  void add_rows(const char* function, const head_map& part, std::size_t first) {
+    (void)function;
+    const std::size_t H = part.heads, end = first + part.layers;
+    if (empty()) sum_.heads = H;
+    if (end > sum_.layers) {
+      sum_.values.resize(end * H, 0.0);
+      if (!sum_.zero_denominator.empty()) sum_.zero_denominator.resize(end * H, 0);
+      sum_.layers = end;
+      counts_.resize(end, 0);
+    }
+    for (std::size_t i = 0; i < part.layers * H; ++i) sum_.values[first * H + i] += part.values[i];
+    if (!part.zero_denominator.empty()) {
+      if (sum_.zero_denominator.empty()) sum_.zero_denominator.assign(sum_.values.size(), 0);
+      for (std::size_t i = 0; i < part.layers * H; ++i) {
+        sum_.zero_denominator[first * H + i] =
+            static_cast<unsigned char>(sum_.zero_denominator[first * H + i] | part.zero_denominator[i]);
+      }
+    }
+    sum_.zero_denominator_count = static_cast<std::size_t>(
+        std::count(sum_.zero_denominator.begin(), sum_.zero_denominator.end(), static_cast<unsigned char>(1)));
+    for (std::size_t l = first; l < end; ++l) ++counts_[l];
+  }
+
+  head_map sum_;
+  std::vector<std::size_t> counts_;
+};
 
 }  // namespace detail
 }  // namespace icl::attention
