@@ -195,7 +195,7 @@ def main(argv=None):
     p.add_argument("--weights", required=True, help="folder with <task>.pt and <task>.json")
     p.add_argument("--out", required=True)
     p.add_argument("--tasks", default="function,classify")
-    p.add_argument("--per-k", type=int, default=150, help="prompts per number of demonstrations")
+    p.add_argument("--per-k", type=int, default=250, help="prompts per number of demonstrations")
     p.add_argument("--attention", type=int, default=64, help="prompts with attention maps")
     p.add_argument("--seed", type=int, default=1234)
     args = p.parse_args(argv)

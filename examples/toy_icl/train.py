@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import toy_model  # noqa: E402
 import dump  # noqa: E402
 
-DEFAULT_STEPS = {"function": 2500, "classify": 2500, "regression": 3000}
+DEFAULT_STEPS = {"function": 5000, "classify": 5000, "regression": 20000}
 
 
 def parse_args(argv):
@@ -48,7 +48,7 @@ def parse_args(argv):
     p.add_argument("--eval-per-k", type=int, default=500, help="prompts per k in the final evaluation")
     p.add_argument("--log-every", type=int, default=250)
     p.add_argument("--no-dump", action="store_true", help="train only")
-    p.add_argument("--dump-per-k", type=int, default=150, help="prompts per k in the dump")
+    p.add_argument("--dump-per-k", type=int, default=250, help="prompts per k in the dump")
     p.add_argument("--dump-attention", type=int, default=64, help="prompts with attention maps")
     return p.parse_args(argv)
 
