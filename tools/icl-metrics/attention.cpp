@@ -46,7 +46,7 @@ struct accumulators {
   icl::attention::label_bias_accumulator bias;
   std::map<int, std::vector<double>> label_mass;  ///< class -> [layers * heads] summed over prompts
   std::map<int, std::size_t> label_count;         ///< class -> number of label positions over prompts
-  std::size_t layers = 0, heads = 0, label_prompts = 0, no_label_prompts = 0;
+  std::size_t layers = 0, heads = 0, label_prompts = 0, no_label_prompts = 0, bias_skipped = 0;
   explicit accumulators(bool normalize) : ratio(normalize) {}
 };
 
@@ -100,7 +100,20 @@ void add_prompt(icl::tensor_view<const T, 4> A, std::size_t p, const attention_i
             for (std::size_t h = 0; h < la.heads; ++h) mass[l * la.heads + h] += la(l, h, c);
           }
         }
-        acc.bias.add(A, positions, classes);
+        // The bias shares are undefined for a head that pays no attention at all to the label
+        // positions (possible after f16 underflow or with hard attention): such a prompt is left
+        // out of the bias statistics and counted.
+        bool defined = true;
+        for (std::size_t u = 0; u < la.layers * la.heads && defined; ++u) {
+          double total = 0.0;
+          for (std::size_t c = 0; c < la.classes.size(); ++c) total += la.values[u * la.classes.size() + c];
+          defined = total > 0.0;
+        }
+        if (defined) {
+          acc.bias.add(A, positions, classes);
+        } else {
+          ++acc.bias_skipped;
+        }
         for (const int c : classes) ++acc.label_count[c];
         ++acc.label_prompts;
       }
@@ -174,7 +187,7 @@ json attention(const attention_set& maps, const attention_inputs& in, progress& 
       out["induction"] = head_grid(induction);
       out["top_induction"] = top_list(induction, in.top_fraction);
     }
-    if (in.label_classes && acc.label_prompts > 0) {
+    if (in.label_classes && acc.bias.prompts() > 0) {
       const auto bias = acc.bias.result();
       json majority = json::array(), recency = json::array(), profile = json::array();
       for (std::size_t l = 0; l < bias.layers; ++l) {
@@ -195,7 +208,10 @@ json attention(const attention_set& maps, const attention_inputs& in, progress& 
                          {"majority_excess", majority},
                          {"recency_excess", recency},
                          {"recency_profile", profile},
-                         {"profile_prompts", bias.profile_prompts}};
+                         {"profile_prompts", bias.profile_prompts},
+                         {"skipped_prompts", acc.bias_skipped}};
+    }
+    if (in.label_classes && acc.label_prompts > 0) {
       json la = json::object();
       json counts = json::object();
       for (const auto& [label, mass] : acc.label_mass) {
