@@ -9,8 +9,9 @@ Reads manifest.json and, per task and layer, prints
 - for tasks with labels: a logistic probe of the answer (fit on a random half, scored on the
   other) and the logit-lens accuracy argmax_c label_directions[c] . RMSNorm(h) (the last layer's
   value is the model's own accuracy restricted to the label tokens);
-- the attention ratio per layer (mean over heads and prompts of the per-token mean attention of
-  the last position to the relevant positions over that to the irrelevant ones).
+- the attention ratio per layer and head: the per-token mean attention of the last position to
+  the relevant positions over that to the irrelevant ones, averaged over prompts (nan when some
+  prompt gives 0/0), and the ratio of the two means over prompts.
 Reads .npy with numpy and .safetensors with the small reader below (no other package).
 """
 
@@ -113,15 +114,25 @@ def main(root):
             rel = load(root, att["relevant"])
             irr = load(root, att["irrelevant"])
             ratios = np.zeros(maps.shape[1:3])
+            num = np.zeros(maps.shape[1:3])
+            den = np.zeros(maps.shape[1:3])
+            zero = np.zeros(maps.shape[1:3], dtype=int)
             for p in range(maps.shape[0]):
                 r = rel[p][rel[p] >= 0]
                 i = irr[p][irr[p] >= 0]
                 last = maps[p, :, :, -1, :]
-                ratios += last[:, :, r].mean(-1) / last[:, :, i].mean(-1)
+                a, b = last[:, :, r].mean(-1), last[:, :, i].mean(-1)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratios += a / b
+                num += a
+                den += b
+                zero += b == 0
             ratios /= maps.shape[0]
-            print(f"  attention ratio (mean over prompts) per layer x head:")
+            print("  attention ratio per layer x head, mean over prompts of the per-prompt ratio"
+                  " | ratio of the prompt means | prompts with a zero denominator:")
             for l in range(ratios.shape[0]):
-                print(f"    layer {l}: {fmt(ratios[l])}")
+                print(f"    layer {l}: {fmt(ratios[l])} | {fmt(num[l] / den[l])} | "
+                      f"{' '.join(str(z) for z in zero[l])}")
 
 
 if __name__ == "__main__":
