@@ -100,8 +100,15 @@ def common_manifest_model(model):
 def write_task(out, name, title, description, model, tensors, arrays, attention, entry_extra):
     tdir = os.path.join(out, name)
     os.makedirs(tdir, exist_ok=True)
+    # Every query ends with the same token, so the embedding output (layer 0) is one vector for
+    # all prompts: no metric is defined on it. The manifest holds the block outputs 1..L.
+    tensors = dict(tensors)
+    for key in ("hidden_icl", "hidden_no_icl"):
+        if key in tensors:
+            tensors[key] = tensors[key][1:]
+    description += EMBEDDING_NOTE
     write_safetensors(os.path.join(tdir, "activations.safetensors"), tensors,
-                      {"layers": "embedding output, then the output of each block"})
+                      {"layers": "the output of each block, 1..L"})
     for k, v in arrays.items():
         np.save(os.path.join(tdir, f"{k}.npy"), v.astype(np.int64))
     entry = {"name": name, "description": description,
@@ -120,6 +127,11 @@ def write_task(out, name, title, description, model, tensors, arrays, attention,
     with open(os.path.join(tdir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
     return tdir
+
+
+EMBEDDING_NOTE = (" Hidden states: the outputs of blocks 1..L, so layer i of the report is the "
+                  "output of block i + 1 (the embedding output is the same vector for every "
+                  "prompt, the query's last token being fixed).")
 
 
 def readout_entry(model):
