@@ -263,13 +263,21 @@ def head_scores(maps, label_pos, label_cls, qlabels, fraction=0.1):
     by_index = np.array(by_index).mean(0)
     idx = np.arange(1, len(by_index) + 1)
     sa, sd = np.array(share_att), np.array(share_demo)
+    # Majority-label bias: the majority class's share of the label attention minus its share of
+    # the demonstrations (0 when attention is spread evenly over the label tokens), over the
+    # prompts with a unique majority; and the slope of the attention share on the demonstration
+    # share (1 = proportional, > 1 = the majority is amplified).
+    unique = sd != 0.5
+    maj_att = np.where(sd > 0.5, sa, 1 - sa)[unique]
+    maj_demo = np.where(sd > 0.5, sd, 1 - sd)[unique]
     return {
         "pth": pth, "ih": ih,
         "top_pth": [list(divmod(int(i), H)) for i in top_pth],
         "top_ih": [list(divmod(int(i), H)) for i in top_ih],
         "top_ih_layers_histogram": np.bincount([l for l, _ in heads], minlength=L),
         "top_pth_layers_histogram": np.bincount([int(i) // H for i in top_pth], minlength=L),
-        "majority_corr": pearson(sa, sd),
+        "majority_excess": float(np.mean(maj_att - maj_demo)) if unique.any() else None,
+        "majority_prompts": int(unique.sum()),
         "majority_slope": float(np.polyfit(sd, sa, 1)[0]) if sd.std() > 0 else None,
         "label_mass_by_demo_index": by_index,
         "recency_corr": pearson(idx.astype(float), by_index),

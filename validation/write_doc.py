@@ -240,10 +240,13 @@ def main():
                      "(unrelated labels)", verdict(pth_mean + 2 < ih_mean, pth_mean < ih_mean)])
         for name, s in (("natural", sn), ("unrelated", su)):
             h = s["heads"]
-            rows.append(["P4", f"majority-label bias ({name})",
-                         f"correlation of the top IH heads' label-attention share of class 0 "
-                         f"with its share of the demonstrations: r = {f3(h['majority_corr'])}",
-                         verdict((h["majority_corr"] or 0) > 0.3, (h["majority_corr"] or 0) > 0.1)])
+            ex = h["majority_excess"] or 0.0
+            rows.append(["P4", f"majority-label bias in label attention ({name})",
+                         f"top induction heads: the majority class gets {ex:+.3f} more of the "
+                         f"label attention than its share of the demonstrations "
+                         f"({h['majority_prompts']} prompts); slope of attention share on "
+                         f"demonstration share {f2(h['majority_slope'])} (1 = proportional)",
+                         verdict(ex > 0.03, ex > 0.0)])
             rows.append(["P4", f"recency bias ({name})",
                          f"correlation of label attention with the demonstration's index (1 = "
                          f"first): r = {f3(h['recency_corr'])}",
