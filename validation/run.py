@@ -344,11 +344,25 @@ def run_regression(model, out, per, k_icl, acc_ks, acc_per, n_att, rng):
     return ck
 
 
+SANITY_PROMPTS = ["The capital of France is", "1, 2, 3, 4, 5,"]
+
+
+def run_sanity(model):
+    """Greedy completions of a few plain prompts: a quick look that the model is the model."""
+    out = []
+    for text in SANITY_PROMPTS:
+        ids = model.tokenizer.encode(text)
+        full = model.generate(ids, 8)
+        out.append({"prompt": text, "completion": model.tokenizer.decode(full[len(ids):])})
+        log(f"sanity: {text!r} -> {out[-1]['completion']!r}")
+    return out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--model", required=True, help="GGUF file")
     p.add_argument("--out", required=True, help="run directory (one subdirectory per task)")
-    p.add_argument("--tasks", default="bitwise,sentiment,regression")
+    p.add_argument("--tasks", default="sanity,bitwise,sentiment,regression")
     p.add_argument("--scale", type=float, default=1.0, help="multiplies the prompt counts")
     p.add_argument("--seed", type=int, default=20240)
     a = p.parse_args(argv)
@@ -367,7 +381,9 @@ def main(argv=None):
     for name in wanted:
         t1 = time.time()
         rng = np.random.default_rng(a.seed + sum(map(ord, name)))
-        if name == "bitwise":
+        if name == "sanity":
+            checks["sanity"] = run_sanity(model)
+        elif name == "bitwise":
             checks["bitwise"] = run_bitwise(model, a.out, s(8), 8, 12, 4, rng)
         elif name == "sentiment":
             checks.update(run_sentiment(model, a.out, s(16), 8, s(64), 16, rng))

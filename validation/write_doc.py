@@ -165,9 +165,10 @@ def main():
                   f"{e['correlation']:.5f}"] for e in t]))
     else:
         w("- Against llama.cpp: not run here, llama-cpp-python is not installed (see "
-          "[The engine](#the-engine-llamacpp)). Sanity instead: greedy completion of "
-          "\"The capital of France is\" gives \" Paris.\" "
-          "(`python validation/model.py <gguf>`).")
+          "[The engine](#the-engine-llamacpp)). Sanity instead, greedy completions by the "
+          "numpy forward pass: " + "; ".join(
+              f"`{e['prompt']}` → `{e['completion']}`".replace("\n", "\\n")
+              for e in ck.get("sanity", [])) + ".")
     w("")
     w("Layers: in the tables, layer l is the output of block l (layer 0 = the embedding "
       "output). The manifests leave the embedding output out (every query ends with the same "
