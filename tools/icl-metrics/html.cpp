@@ -253,7 +253,7 @@ std::string render(const heatmap& h) {
   const std::size_t L = h.values.size(), Hn = L ? h.values[0].size() : 0;
   const double cell = std::max(18.0, std::min(44.0, 420.0 / static_cast<double>(std::max<std::size_t>(Hn, 1))));
   const double cellh = std::max(14.0, std::min(32.0, 360.0 / static_cast<double>(std::max<std::size_t>(L, 1))));
-  const double left = 70, top = 44, bar_gap = 24, bar_w = 14, right = 70, bottom = 46;
+  const double left = 70, top = 54, bar_gap = 24, bar_w = 14, right = 60, bottom = 46;
   const double pw = cell * static_cast<double>(Hn), ph = cellh * static_cast<double>(L);
   const double W = std::max(360.0, left + pw + bar_gap + bar_w + right), Ht = top + ph + bottom;
   // Colour coordinate of a value: the value, or its log2 on a log scale.
@@ -289,6 +289,7 @@ std::string render(const heatmap& h) {
     << "\" class=\"chart heat\" role=\"img\" style=\"max-width:" << px(W * 1.25) << "px\">";
   o << "<title>" << escape(h.title) << "</title>";
   o << "<text x=\"" << px(left) << "\" y=\"20\" class=\"ctitle\">" << escape(h.title) << "</text>";
+  o << "<text x=\"" << px(left) << "\" y=\"38\" class=\"legend\">colour: " << escape(h.value_label) << "</text>";
   const bool annotate = cell >= 34 && cellh >= 18;
   for (std::size_t l = 0; l < L; ++l) {
     for (std::size_t k = 0; k < Hn; ++k) {
@@ -339,7 +340,11 @@ std::string render(const heatmap& h) {
     const double step = std::max(1.0, std::ceil((last - first) / 6.0));
     for (double k = first; k <= last + 1e-9; k += step) {
       char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%g", std::exp2(k));
+      if (k < 0) {
+        std::snprintf(buffer, sizeof buffer, "1/%.0f", std::exp2(-k));
+      } else {
+        std::snprintf(buffer, sizeof buffer, "%.0f", std::exp2(k));
+      }
       ticks.push_back(k);
       labels.emplace_back(buffer);
     }
@@ -359,8 +364,6 @@ std::string render(const heatmap& h) {
       << "\" class=\"axis\"/>";
     o << "<text x=\"" << px(bx + bar_w + 7) << "\" y=\"" << px(y + 4) << "\" class=\"tick\">" << labels[i] << "</text>";
   }
-  o << "<text transform=\"translate(" << px(bx + bar_w + 58) << "," << px(top + ph / 2)
-    << ") rotate(90)\" class=\"alabel\" text-anchor=\"middle\">" << escape(h.value_label) << "</text>";
   o << "</svg>";
   return o.str();
 }
@@ -444,7 +447,6 @@ std::string task_section(const json& task, std::size_t index) {
   if (geo && geo->contains("output_alignment")) cols.push_back({"output align.", to_values((*geo)["output_alignment"])});
   if (geo && geo->contains("composite_alignment")) cols.push_back({"composite align.", to_values((*geo)["composite_alignment"])});
   if (geo) cols.push_back({"eff. dim.", to_values((*geo)["effective_dimension"])});
-  if (att && att->contains("ratio_layer_mean")) cols.push_back({"attn. ratio", to_values((*att)["ratio_layer_mean"])});
   if (!cols.empty()) {
     o << "<h3>Per layer</h3><div class=\"scroll\"><table><thead><tr><th>layer</th>";
     for (const auto& c : cols) o << "<th>" << escape(c.name) << "</th>";
@@ -561,6 +563,7 @@ std::string task_section(const json& task, std::size_t index) {
                              "(per-token means), averaged over prompts. Logarithmic colour scale centered at 1: red heads prefer the relevant keys, blue heads the irrelevant ones; ∞ marks a zero denominator.");
       line_chart c;
       c.title = "Attention ratio per layer";
+      c.x_label = "attention layer";
       c.y_label = "mean ratio over heads";
       c.lines.push_back({"mean over heads", to_values((*att)["ratio_layer_mean"])});
       c.reference = 1.0;

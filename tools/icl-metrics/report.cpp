@@ -345,8 +345,8 @@ std::string summary_table(const json& results) {
                   task["name"].get<std::string>().c_str(), task["n"].get<std::size_t>(),
                   task["layers"].get<std::size_t>(), task["d"].get<std::size_t>(), task["dtype"].get<std::string>().c_str());
     out += line;
-    std::snprintf(line, sizeof line, "%5s  %8s  %8s  %8s  %8s  %8s  %8s  %8s\n", "layer", "TD", "RSA", "RSA-0",
-                  "probe", "separ.", "out.al.", "ratio");
+    std::snprintf(line, sizeof line, "%5s  %8s  %8s  %8s  %8s  %8s  %8s\n", "layer", "TD", "RSA", "RSA-0", "probe",
+                  "separ.", "out.al.");
     out += line;
     const std::size_t layers = task["layers"].get<std::size_t>();
     for (std::size_t l = 0; l < layers; ++l) {
@@ -354,17 +354,26 @@ std::string summary_table(const json& results) {
         const json* v = at_path(task, path);
         return v != nullptr && v->is_array() && l < v->size() ? fmt((*v)[l]) : std::string("-");
       };
-      std::snprintf(line, sizeof line, "%5zu  %8s  %8s  %8s  %8s  %8s  %8s  %8s\n", l,
+      std::snprintf(line, sizeof line, "%5zu  %8s  %8s  %8s  %8s  %8s  %8s\n", l,
                     cell({"decodability", "overall"}).c_str(), cell({"rsa", "with_icl"}).c_str(),
                     cell({"rsa", "without_icl"}).c_str(), cell({"probe", "mean"}).c_str(),
-                    cell({"geometry", "separability"}).c_str(), cell({"geometry", "output_alignment"}).c_str(),
-                    cell({"attention", "ratio_layer_mean"}).c_str());
+                    cell({"geometry", "separability"}).c_str(), cell({"geometry", "output_alignment"}).c_str());
       out += line;
     }
     if (const json* peak = at_path(task, {"decodability", "peak_layer"})) {
       std::snprintf(line, sizeof line, "peak TD at layer %zu (%s)\n", peak->get<std::size_t>(),
                     fmt(task["decodability"]["peak_value"]).c_str());
       out += line;
+    }
+    if (const json* ratio = at_path(task, {"attention", "ratio_layer_mean"})) {
+      // Attention layers are numbered in the order of the attention tensor (blocks), which need
+      // not match the hidden-state layers (often the embedding output comes first there).
+      std::string values;
+      for (std::size_t l = 0; l < ratio->size(); ++l) {
+        values += (l ? ", " : "") + std::string("L") + std::to_string(l) + " " +
+                  ((*ratio)[l].is_number() ? fmt((*ratio)[l], "%.2f") : std::string("inf"));
+      }
+      out += "attention ratio per attention layer (mean over heads): " + values + "\n";
     }
     for (const char* which : {"top_previous_token", "top_induction"}) {
       const json* top = at_path(task, {"attention", which});
