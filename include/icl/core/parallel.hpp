@@ -59,6 +59,22 @@ void parallel_for(std::size_t begin, std::size_t end, Body&& body) {
   for (std::size_t i = begin; i < end; ++i) body(i);
 }
 
+/// Elements of work below which sized loops run on the calling thread. Starting a parallel
+/// region costs microseconds on an idle machine, and up to a scheduler time slice (milliseconds)
+/// when the cores are busy with other processes — far more than a loop over a small matrix.
+inline constexpr std::size_t min_parallel_work = std::size_t{1} << 16;
+
+/// parallel_for for a loop that touches about `work` elements in all: parallel when work is at
+/// least min_parallel_work, a plain loop on the calling thread otherwise.
+template <class Body>
+void parallel_for_sized(std::size_t begin, std::size_t end, std::size_t work, Body&& body) {
+  if (work >= min_parallel_work) {
+    parallel_for(begin, end, body);
+  } else {
+    for (std::size_t i = begin; i < end; ++i) body(i);
+  }
+}
+
 /// Sums chunk_value(first, last) over the chunks [first, last) of [0, count), each at most
 /// chunk_size long, in chunk order: the same floating-point result at any thread count.
 template <class Value, class ChunkValue>
