@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import toy_model  # noqa: E402
 import dump  # noqa: E402
 
-DEFAULT_STEPS = {"function": 5000, "classify": 5000, "regression": 20000}
+DEFAULT_STEPS = {"function": 5000, "classify": 5000, "regression": 12000}
 
 
 def parse_args(argv):
