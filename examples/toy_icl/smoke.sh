@@ -8,7 +8,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 # Debian's python3-torch for /usr/bin/python3 (installed when missing and running as root).
-# shellcheck source=../../scripts/lib/deps.sh
+# shellcheck source=scripts/lib/deps.sh
 source "$root/scripts/lib/deps.sh"
 icl_ensure_dependencies icl_missing_torch_packages
 
