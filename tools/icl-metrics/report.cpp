@@ -375,7 +375,8 @@ std::string summary_table(const json& results) {
       }
       out += "attention ratio per attention layer (mean over heads): " + values + "\n";
     }
-    for (const char* which : {"top_previous_token", "top_induction"}) {
+    for (const auto& [which, title] : {std::pair<const char*, const char*>{"top_previous_token", "top previous-token heads: "},
+                                       std::pair<const char*, const char*>{"top_induction", "top induction heads: "}}) {
       const json* top = at_path(task, {"attention", which});
       if (top == nullptr) continue;
       std::string heads;
@@ -383,13 +384,12 @@ std::string summary_table(const json& results) {
         heads += (heads.empty() ? "" : ", ") + std::string("L") + std::to_string(h["layer"].get<std::size_t>()) + "H" +
                  std::to_string(h["head"].get<std::size_t>());
       }
-      out += std::string(which[4] == 'p' ? "top previous-token heads: " : "top induction heads: ") + heads + "\n";
+      out += title + heads + "\n";
     }
   }
   out +=
       "\nTD: leave-one-out kNN task decodability; RSA / RSA-0: alignment with the concept RDM with / without "
-      "demonstrations;\nprobe: 5-fold logistic probe accuracy; separ.: separability; out.al.: output alignment; "
-      "ratio: attention ratio (mean over heads).\n";
+      "demonstrations;\nprobe: 5-fold logistic probe accuracy; separ.: separability; out.al.: output alignment.\n";
   return out;
 }
 
