@@ -236,6 +236,15 @@ TEST_CASE("subcommands match the references, as JSON and CSV", "[cli]") {
       CHECK(std::stod(cells[1]) == Approx(td[l]).margin(1e-12));
     }
   }
+  SECTION("decode on bf16 states (read in place, converted while reading)") {
+    const run_result r = run("decode acts.safetensors:hidden_bf16 --labels concepts.npy -q --format csv");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto lines = split_lines(r.out);
+    REQUIRE(lines.size() == 5);
+    const auto& td = ref.values("regression_td_bf16");
+    for (std::size_t l = 0; l < 4; ++l) CHECK(std::stod(split_csv(lines[l + 1])[1]) == Approx(td[l]).margin(1e-12));
+  }
   SECTION("decode per number of demonstrations, written with -o") {
     const fs::path file = work_dir() / "decode_demos.json";
     const run_result r = run("decode acts.safetensors:hidden_icl --labels concepts.npy --demonstrations "

@@ -4,8 +4,8 @@ and the reference values the tests compare the program's output with (tests/data
 Two tasks, in the manifest format of docs/manifest.md:
 
 - "regression": hidden states [4 layers, 48 prompts, 16] in a .safetensors file written here
-  by hand (8-byte little-endian header length, JSON header, raw data), with ICL (f32) and
-  without (f16); 4 concepts whose class means grow with the layer, so that decodability rises;
+  by hand (8-byte little-endian header length, JSON header, raw data), with ICL (f32, and
+  the same rounded to bf16) and without (f16); 4 concepts whose class means grow with the layer, so that decodability rises;
   binary labels with label directions (f64 .npy) and a final RMSNorm gain; attention maps
   [6 prompts, 4 layers, 4 heads, 12, 12] (f32) with a planted previous-token head (layer 1,
   head 2) and a planted induction head (layer 2, head 0).
@@ -47,7 +47,8 @@ def path(*parts):
 
 def write_safetensors(file_name, tensors, metadata):
     """tensors: list of (name, array). Little-endian, C order, offsets in the given order."""
-    dtypes = {np.dtype("<f4"): "F32", np.dtype("<f2"): "F16", np.dtype("<f8"): "F64", np.dtype("<i8"): "I64"}
+    dtypes = {np.dtype("<f4"): "F32", np.dtype("<f2"): "F16", np.dtype("<f8"): "F64", np.dtype("<i8"): "I64",
+              np.dtype("<u2"): "BF16"}  # uint16 arrays here hold bfloat16 bit patterns
     header = {}
     blobs = []
     offset = 0
@@ -66,6 +67,17 @@ def write_safetensors(file_name, tensors, metadata):
         out.write(text)
         for raw in blobs:
             out.write(raw)
+
+
+def to_bf16_bits(x):
+    """float32 -> bfloat16 bit patterns (uint16), rounding to nearest even."""
+    bits = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    return rounded.astype(np.uint16)
+
+
+def from_bf16_bits(b):
+    return (b.astype(np.uint32) << 16).view(np.float32)
 
 
 def npy_bytes(array):
@@ -215,8 +227,10 @@ def main():
                                    induction_head=(2, 0)))
     maps_f32 = np.stack(maps).astype(np.float32)
 
+    hidden_bf16 = to_bf16_bits(hidden_icl)
     write_safetensors("acts.safetensors",
-                      [("hidden_icl", hidden_icl), ("hidden_no_icl", hidden_no), ("attention", maps_f32)],
+                      [("hidden_icl", hidden_icl), ("hidden_no_icl", hidden_no), ("hidden_bf16", hidden_bf16),
+                       ("attention", maps_f32)],
                       {"made_by": "tests/data/make_cli_fixtures.py"})
     save_npy("concepts.npy", concepts)
     save_npy("demonstrations.npy", demonstrations)
@@ -234,6 +248,8 @@ def main():
     for count in (0, 4):
         rows = demonstrations == count
         ref.f8("regression_td_demos_%d" % count, [td_loo(h64[l][rows], concepts[rows]) for l in range(layers)])
+    hb = from_bf16_bits(hidden_bf16).astype(np.float64)
+    ref.f8("regression_td_bf16", [td_loo(hb[l], concepts) for l in range(layers)])
     ref.f8("regression_rsa_icl", [rsa_alignment(h64[l], concepts) for l in range(layers)])
     ref.f8("regression_rsa_no_icl", [rsa_alignment(h0[l], concepts) for l in range(layers)])
     ref.f8("regression_effective_dimension", [effective_dimension(h64[l]) for l in range(layers)])
