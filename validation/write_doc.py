@@ -291,6 +291,35 @@ def main():
     w("*holds here?*: **yes** / partly / **no** by fixed thresholds in validation/write_doc.py "
       "(they are a reading aid; the numbers are the result).")
     w("")
+    w("Reading the table:")
+    if b:
+        w(f"- The representation side of the claims shows up on this model: demonstrations make "
+          f"the latent task decodable (bitwise TD up to {f3(max(max(t) for t in b['td_by_k']))} "
+          "against a chance of 0.143)"
+          + (f", align the regression prompts with the same-slope hypothesis (ρ "
+             f"{f3(max(v for v in rg['rsa_icl'] if v is not None))} against ≈ 0 without) and "
+             f"make the slope decodable (R² {f3(max(rg['ridge_r2_icl']))})" if rg else "")
+          + ".")
+    if b and rg and max(b["digit_accuracy_by_k"]) < b["digit_accuracy_by_k"][0] + 0.1 and \
+            max(rg["accuracy_by_demonstrations"].values()) < 0.3:
+        w("- The behaviour side mostly does not: the 135M model does not solve bitwise "
+          "arithmetic or the text regression in context (accuracy near guessing at every number "
+          "of demonstrations), so the relations the papers draw between representation and "
+          "accuracy (P3's R² between TD and accuracy) have nothing to hold on to here.")
+    if sn and su:
+        w(f"- In classification, demonstrations teach the *format* — with foo/bar the label "
+          f"token becomes the top-1 token ({f3(su['label_token_top1_by_k'][0])} → "
+          f"{f3(su['label_token_top1_by_k'][-1])}) — but not the *mapping* (2-way accuracy "
+          f"{f3(su['accuracy_by_k'][-1])} with {su['ks'][-1]} demonstrations), and with natural "
+          f"labels they lower accuracy from the zero-shot {f3(sn['accuracy_by_k'][0])}. The "
+          "attention statistics are consistent with that: the induction heads spread their label attention "
+          f"over both classes ({sn['heads']['mass_on_query_class']:.0%} on the query's class "
+          f"for a {sn['heads']['query_class_share_of_demos']:.0%} share) and favour the latest "
+          f"demonstrations (recency r = {f3(sn['heads']['recency_corr'])}), while heads that "
+          "write the label identity at the label positions (logit-minus) exist, in blocks "
+          + ", ".join(sorted({str(t[0] + 1) for t in su["logit_minus"]["top_heads"][:5]},
+                             key=int)) + " for foo/bar.")
+    w("")
 
     # ----------------------------------------------------------------- P3
     if b:
