@@ -155,14 +155,23 @@ def main():
       "second reference with the permutation left in place must disagree.")
     if engine:
         t = engine["texts"]
-        w(f"- Against llama.cpp (llama-cpp-python {engine.get('llama_cpp_python')}), same GGUF "
-          "file, every position of the prompts below:")
+        w(f"- Against llama.cpp (llama-cpp-python {engine.get('llama_cpp_python')}, CPU), same "
+          "GGUF file, every position of the prompts below: token ids from validation/tokenizer.py "
+          "against llama.cpp's tokenizer, and the logits. llama.cpp quantizes the activations "
+          "to 8 bits for its Q4_1 / Q8_0 dot products while the numpy path multiplies f32 "
+          "activations by the dequantized weights, so the logits differ by that quantization "
+          "noise:")
         w("")
-        w(table(["prompt", "tokens", "token ids equal", "top-1 agreement", "max abs Δlogit",
-                 "logit std", "r"],
-                [[repr(e["text"][:40]).replace("|", "\\|"), e["positions"], e["tokens_equal"],
-                  f3(e["top1_agreement"]), f3(e["max_abs_logit_diff"]), f2(e["logit_std"]),
-                  f"{e['correlation']:.5f}"] for e in t]))
+        w(table(["prompt", "tokens", "token ids equal", "top-1 agreement", "mean abs Δlogit",
+                 "max abs Δlogit", "logit std", "r"],
+                [["`" + repr(e["text"][:40])[1:-1].replace("|", "\\|") + "`", e["positions"],
+                  e["tokens_equal"], f3(e["top1_agreement"]), f3(e["mean_abs_logit_diff"]),
+                  f3(e["max_abs_logit_diff"]), f2(e["logit_std"]), f"{e['correlation']:.5f}"]
+                 for e in t]))
+        w("")
+        w("Greedy completions by the numpy path: " + "; ".join(
+            f"`{e['prompt']}` → `{e['completion']}`".replace("\n", "\\n")
+            for e in ck.get("sanity", [])) + ".")
     else:
         w("- Against llama.cpp: not run here, llama-cpp-python is not installed (see "
           "[The engine](#the-engine-llamacpp)). Sanity instead, greedy completions by the "
@@ -511,10 +520,26 @@ def main():
     # ----------------------------------------------------------------- engine
     w("## The engine (llama.cpp)")
     w("")
+    w(ENGINE_DESCRIPTION)
+    w("")
     if hook:
-        w("examples/llama_cpp_hook ran on the same GGUF:")
+        w("Its output on the same GGUF file (llama.cpp through llama-cpp-python "
+          + (engine.get("llama_cpp_python", "?") if engine else "?") + ", CPU backend):")
         w("")
         w("```\n" + hook.strip() + "\n```")
+        w("")
+        m_ = re.search(r"top induction heads \(block, head\): (.*)", hook)
+        if m_ and su:
+            theirs = re.findall(r"L(\d+)H(\d+)", m_.group(1))
+            ours = [(str(l + 1), str(h)) for l, h in su["heads"]["top_ih"][:len(theirs)]]
+            common = len(set(theirs) & set(ours))
+            w(f"The engine's top-{len(theirs)} induction heads (its own 32 prompts with 4 "
+              "demonstrations, attention taken from llama.cpp's `kq_soft_max`) share "
+              f"{common} of {len(theirs)} heads with the top-{len(theirs)} of the numpy path "
+              f"on the foo/bar task above ({', '.join('L' + l + 'H' + h for l, h in ours)}). "
+              "The attention ratio column is the library's mean over prompts of per-prompt "
+              "ratios, which heads that give one prompt's irrelevant labels almost no "
+              "attention inflate; the numpy tables above use a ratio of sums.")
     else:
         w(ENGINE_NOTE)
     w("")
@@ -537,6 +562,21 @@ def main():
         f.write("\n".join(L))
 
 
+ENGINE_DESCRIPTION = (
+    "examples/llama_cpp_hook is a C++ program built against the llama.cpp library and headers "
+    "that llama-cpp-python installs (a separate CMake project, configured only where they are "
+    "found). It loads the GGUF with `llama_model_load_from_file`, creates a context with flash "
+    "attention off, one micro-batch per prompt and `cb_eval` set, and runs 32 sentiment "
+    "prompts with unrelated labels (foo/bar, 4 demonstrations). For every `l_out-{il}` tensor "
+    "(f32, CPU backend, `[d, rows]`) it keeps the last position's d-vector; every "
+    "`kq_soft_max-{il}` tensor (`[n_kv, T, heads]`) is wrapped as an "
+    "`icl::tensor_view<const float, 4>` of shape `[1, heads, T, T]` over ggml's buffer (byte "
+    "strides turned into element strides, no copy) and added to per-block "
+    "`previous_token_accumulator`, `induction_accumulator` and `ratio_accumulator` (last "
+    "position to the labels of the query's class versus the other labels). At the end it "
+    "prints per block the separability (`icl::geometry::separability`) and 5-NN decodability "
+    "(`icl::decode::task_decodability`) of the query's class, the mean previous-token and "
+    "induction scores per prompt and head, the attention ratio and the top induction heads.")
 ENGINE_NOTE = os.environ.get("ICL_VALIDATION_ENGINE_NOTE", "")
 
 if __name__ == "__main__":
