@@ -35,7 +35,9 @@ std::string num(double v, int digits = 3) {
   if (std::isinf(v)) return v > 0 ? "∞" : "−∞";
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.*f", digits, v);
-  return buffer;
+  std::string out = buffer;
+  if (out[0] == '-' && out.find_first_not_of("-0.") == std::string::npos) out.erase(0, 1);  // "-0.000" -> "0.000"
+  return out;
 }
 
 /// Coordinates in SVG (one decimal).

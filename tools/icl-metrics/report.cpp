@@ -281,7 +281,9 @@ std::string fmt(const json& v, const char* format = "%.3f") {
   if (!v.is_number()) return "-";
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, format, v.get<double>());
-  return buffer;
+  std::string out = buffer;
+  if (out[0] == '-' && out.find_first_not_of("-0.") == std::string::npos) out.erase(0, 1);  // "-0.000" -> "0.000"
+  return out;
 }
 
 const json* at_path(const json& j, std::initializer_list<const char*> path) {
