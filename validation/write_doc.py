@@ -556,7 +556,11 @@ def main():
       "(one manifest directory per task; the forward passes took "
       + ", ".join(f"{k} {v:.0f} s" for k, v in secs.items())
       + " on this run's machine, one BLAS thread), then `icl-metrics report` on each directory "
-      "(results.json, report.html), then this page. `--scale X` multiplies the prompt counts.")
+      "(results.json, report.html), then this page. `--scale X` multiplies the prompt counts. "
+      "The engine steps (validation/engine_check.py and examples/llama_cpp_hook) run when "
+      "llama-cpp-python is installed in the environment: "
+      "`.venv-validation/bin/pip install llama-cpp-python==0.3.36` (it compiles llama.cpp; "
+      "the script does not install it, to keep the run short).")
     w("")
     with open(a.doc, "w") as f:
         f.write("\n".join(L))
