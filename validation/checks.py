@@ -319,3 +319,26 @@ def logit_minus(model, results, maps, label_pos, label_cls, h_last, directions):
                                          / max(1e-12, np.clip(diff.ravel(), 0, None).sum())),
         "fraction_heads_positive": float(np.mean(diff > 0)),
     }
+
+
+def prediction_bias(demo_classes, labels, pred):
+    """Majority-label and recency bias of the predictions (P4), over prompts with at least one
+    demonstration: how often the prediction is the demonstrations' majority class (prompts with
+    a unique majority) or the last demonstration's class, against how often the right answer
+    is (the rate an unbiased perfect classifier would show)."""
+    maj_pred, maj_true, last_pred, last_true = [], [], [], []
+    for d, y, p in zip(demo_classes, labels, pred):
+        if not d:
+            continue
+        counts = np.bincount(d, minlength=2)
+        if counts[0] != counts[1]:
+            m = int(np.argmax(counts))
+            maj_pred.append(p == m)
+            maj_true.append(y == m)
+        last_pred.append(p == d[-1])
+        last_true.append(y == d[-1])
+    return {"majority_prompts": len(maj_pred),
+            "prediction_is_majority": float(np.mean(maj_pred)),
+            "answer_is_majority": float(np.mean(maj_true)),
+            "prediction_is_last": float(np.mean(last_pred)),
+            "answer_is_last": float(np.mean(last_true))}

@@ -286,6 +286,8 @@ def run_sentiment(model, out, per, max_k, n_icl, n_att, rng):
         ck["logit_minus"] = C.logit_minus(model, [res[i] for i in top], maps_top,
                                           [label_pos[i] for i in top], [label_cls[i] for i in top],
                                           hidden_all[-1, top], directions)
+        ck["prediction_bias"] = C.prediction_bias([[c for c, _ in d["demos"]] for d in draws],
+                                                  labels, pred2)
         ck["examples"] = [prompts[int(top[0])].text]
         for r in res:
             r.pop("attention", None)

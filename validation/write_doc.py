@@ -257,7 +257,21 @@ def main():
                          f"({h['majority_prompts']} prompts); slope of attention share on "
                          f"demonstration share {f2(h['majority_slope'])} (1 = proportional)",
                          verdict(ex > 0.03, ex > 0.0)])
-            rows.append(["P4", f"recency bias ({name})",
+            pb = s.get("prediction_bias")
+            if pb:
+                rows.append(["P4", f"majority-label bias in predictions ({name})",
+                             f"the prediction is the demonstrations' majority label in "
+                             f"{pb['prediction_is_majority']:.0%} of {pb['majority_prompts']} "
+                             f"prompts (the right answer is in {pb['answer_is_majority']:.0%})",
+                             verdict(pb["prediction_is_majority"] > pb["answer_is_majority"] + 0.1,
+                                     pb["prediction_is_majority"] > pb["answer_is_majority"] + 0.03)])
+                rows.append(["P4", f"recency bias in predictions ({name})",
+                             f"the prediction is the last demonstration's label in "
+                             f"{pb['prediction_is_last']:.0%} of prompts (the right answer in "
+                             f"{pb['answer_is_last']:.0%})",
+                             verdict(pb["prediction_is_last"] > pb["answer_is_last"] + 0.1,
+                                     pb["prediction_is_last"] > pb["answer_is_last"] + 0.03)])
+            rows.append(["P4", f"recency bias in label attention ({name})",
                          f"correlation of label attention with the demonstration's index (1 = "
                          f"first): r = {f3(h['recency_corr'])}",
                          verdict((h["recency_corr"] or 0) > 0.5, (h["recency_corr"] or 0) > 0.2)])
