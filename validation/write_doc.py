@@ -338,7 +338,11 @@ def main():
           "attention statistics are consistent with that: the induction heads spread their label attention "
           f"over both classes ({sn['heads']['mass_on_query_class']:.0%} on the query's class "
           f"for a {sn['heads']['query_class_share_of_demos']:.0%} share) and favour the latest "
-          f"demonstrations (recency r = {f3(sn['heads']['recency_corr'])}), while heads that "
+          f"demonstrations (recency r = {f3(sn['heads']['recency_corr'])}), and the "
+          "predictions copy the last demonstration's label more often than the answers would "
+          f"({get(sn, 'prediction_bias', 'prediction_is_last') or 0:.0%} natural, "
+          f"{get(su, 'prediction_bias', 'prediction_is_last') or 0:.0%} foo/bar, against "
+          f"{get(sn, 'prediction_bias', 'answer_is_last') or 0:.0%}); heads that "
           "write the label identity at the label positions (logit-minus) exist, in blocks "
           + ", ".join(sorted({str(t[0] + 1) for t in su["logit_minus"]["top_heads"][:5]},
                              key=int)) + " for foo/bar.")
