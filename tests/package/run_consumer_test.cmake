@@ -19,6 +19,9 @@ endif()
 if(NOT DEFINED ICL_CONSUMER_WITH_BLAS)
   set(ICL_CONSUMER_WITH_BLAS ON)
 endif()
+if(NOT DEFINED ICL_CONSUMER_WITH_IO)
+  set(ICL_CONSUMER_WITH_IO OFF)
+endif()
 
 function(icl_step what)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE result COMMAND_ECHO STDOUT)
@@ -33,6 +36,7 @@ set(configure_args
   "-DCMAKE_BUILD_TYPE=${ICL_CONFIG}"
   "-DCMAKE_CXX_COMPILER=${ICL_CXX_COMPILER}"
   "-DICL_CONSUMER_WITH_BLAS=${ICL_CONSUMER_WITH_BLAS}"
+  "-DICL_CONSUMER_WITH_IO=${ICL_CONSUMER_WITH_IO}"
   # Only the package under test: nothing from the user package registry.
   -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 if(ICL_MAKE_PROGRAM)
@@ -73,3 +77,6 @@ endif()
 
 icl_step("build" "${CMAKE_COMMAND}" --build "${consumer_build}" --config "${ICL_CONFIG}")
 icl_step("run" "${consumer_build}/bin/icl_metrics_consumer")
+if(ICL_CONSUMER_WITH_IO)
+  icl_step("run (io)" "${consumer_build}/bin/icl_metrics_io_consumer" "${consumer_build}/consumer.npy")
+endif()

@@ -570,7 +570,9 @@ std::string task_section(const json& task, std::size_t index) {
       c.lines.push_back({"mean over heads", to_values((*att)["ratio_layer_mean"])});
       c.reference = 1.0;
       c.reference_label = "no preference";
-      o << figure(render(c), "Mean over the heads of each layer.");
+      o << figure(render(c), "Mean over the heads of each layer whose ratio is defined; heads with a zero "
+                             "denominator (∞ in the heatmap) are left out and counted in results.json "
+                             "(attention.ratio_layer_undefined_heads).");
     }
     {
       heatmap h;

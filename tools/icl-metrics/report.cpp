@@ -370,12 +370,17 @@ std::string summary_table(const json& results) {
     if (const json* ratio = at_path(task, {"attention", "ratio_layer_mean"})) {
       // Attention layers are numbered in the order of the attention tensor (blocks), which need
       // not match the hidden-state layers (often the embedding output comes first there).
-      std::string values;
+      const json* undefined = at_path(task, {"attention", "ratio_layer_undefined_heads"});
+      std::string values, notes;
       for (std::size_t l = 0; l < ratio->size(); ++l) {
         values += (l ? ", " : "") + std::string("L") + std::to_string(l) + " " +
-                  ((*ratio)[l].is_number() ? fmt((*ratio)[l], "%.2f") : std::string("inf"));
+                  ((*ratio)[l].is_number() ? fmt((*ratio)[l], "%.2f") : std::string("undefined"));
+        const std::size_t skipped = undefined != nullptr ? (*undefined)[l].get<std::size_t>() : 0;
+        if (skipped > 0) notes += (notes.empty() ? "" : ", ") + std::string("L") + std::to_string(l) + ": " +
+                                  std::to_string(skipped);
       }
-      out += "attention ratio per attention layer (mean over heads): " + values + "\n";
+      out += "attention ratio per attention layer (mean over heads with a defined ratio): " + values + "\n";
+      if (!notes.empty()) out += "  heads left out (zero denominator, ratio +inf): " + notes + "\n";
     }
     for (const auto& [which, title] : {std::pair<const char*, const char*>{"top_previous_token", "top previous-token heads: "},
                                        std::pair<const char*, const char*>{"top_induction", "top induction heads: "}}) {
