@@ -411,3 +411,56 @@ TEST_CASE("every subcommand has --help", "[cli][help]") {
   CHECK(version.code == 0);
   CHECK(version.out.find('.') != std::string::npos);
 }
+
+namespace {
+
+/// Writes a C-order little-endian f64 .npy file (format version 1.0).
+void write_npy_f64(const fs::path& path, const std::vector<std::size_t>& shape, const std::vector<double>& values) {
+  std::string dims;
+  for (std::size_t k = 0; k < shape.size(); ++k) dims += std::to_string(shape[k]) + (shape.size() == 1 || k + 1 < shape.size() ? ", " : "");
+  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + dims + "), }";
+  const std::size_t total = (10 + header.size() + 1 + 63) / 64 * 64;
+  header.append(total - 10 - header.size() - 1, ' ');
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  const char length[2] = {static_cast<char>(header.size() & 0xff), static_cast<char>(header.size() >> 8)};
+  out.write(length, 2);
+  out << header;
+  out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(double)));
+}
+
+}  // namespace
+
+TEST_CASE("geometry: a layer with zero variance is null with a note, the others are computed", "[cli][geometry]") {
+  // 2 layers x 16 prompts x 3 features: layer 0 holds the same row for every prompt (as the
+  // embedding output of prompts that end in the same token), layer 1 two separated classes.
+  const std::size_t n = 16, d = 3;
+  std::vector<double> hidden(2 * n * d, 0.5);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double sign = i % 2 == 0 ? 1.0 : -1.0;
+    for (std::size_t j = 0; j < d; ++j) hidden[n * d + i * d + j] = sign * (1.0 + 0.1 * static_cast<double>(j)) + 0.01 * static_cast<double>(i);
+  }
+  const fs::path file = work_dir() / "zero_variance_layer.npy";
+  write_npy_f64(file, {2, n, d}, hidden);
+  const run_result r = run("geometry '" + file.string() + "' --labels '[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]'");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const json j = parse(r.out)["result"];
+  REQUIRE(j["undefined_layers"].size() == 1);
+  CHECK(j["undefined_layers"][0]["layer"] == 0);
+  CHECK(j["undefined_layers"][0]["reason"].get<std::string>().find("zero variance") != std::string::npos);
+  REQUIRE(j["effective_dimension"][0].is_null());
+  REQUIRE(j["separability"][0].is_null());
+  CHECK(j["separability"][1].get<double>() == Approx(1.0));
+  CHECK(j["effective_dimension"][1].get<double>() >= 1.0);
+
+  // Every layer undefined: an input error naming the file.
+  std::vector<double> flat(2 * n * d, 0.5);
+  write_npy_f64(file, {2, n, d}, flat);
+  const run_result bad = run("geometry '" + file.string() + "' --labels '[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]'");
+  REQUIRE(bad.code == 3);
+  CHECK(bad.err.find("zero_variance_layer.npy") != std::string::npos);
+  CHECK(bad.err.find("every prompt has the same state in every layer") != std::string::npos);
+  CHECK(line_count(bad.err) == 1);
+}

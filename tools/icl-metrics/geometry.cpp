@@ -1,5 +1,6 @@
 // Hidden-state geometry per layer: separability, the alignment measures with the label
 // directions, and the effective dimension.
+#include <limits>
 #include <map>
 
 #include "families.hpp"
@@ -67,6 +68,18 @@ void view_directions(const named_array& a, directions_view& out) {
   }
 }
 
+/// True when every row of X equals row 0 (NaN never equals, so NaN rows reach the library's
+/// own check and its error).
+template <class T>
+bool rows_all_equal(icl::matrix_view<const T> X) {
+  for (std::size_t i = 1; i < X.rows(); ++i) {
+    for (std::size_t j = 0; j < X.cols(); ++j) {
+      if (!(static_cast<float>(X(i, j)) == static_cast<float>(X(0, j)))) return false;
+    }
+  }
+  return true;
+}
+
 template <class T>
 json geometry_typed(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
                     const named_array* directions, const geometry_options& options, progress& prog) {
@@ -81,25 +94,49 @@ json geometry_typed(const named_array& hidden, const std::vector<int>& labels, c
   }
   std::map<std::string, std::vector<double>> curves;
   std::vector<int> classes;
+  // A layer where every prompt has the same state is null, with a note; the other layers go on.
+  json undefined_layers = json::array();
   prog.begin("geometry", "layer", layers);
   for (std::size_t l = 0; l < layers; ++l) {
     const auto layer = H.matrix(l);
-    with_context(context + " (layer " + std::to_string(l) + ")", [&] {
-      if (directions != nullptr) {
-        const auto r = dv.is_double ? icl::geometry::separability_alignment(layer, labels, dv.d, params)
-                                    : icl::geometry::separability_alignment(layer, labels, dv.f, params);
-        classes = r.classes;
-        if (options.separability) curves["separability"].push_back(r.separability);
-        for (const auto& key : alignment_keys()) curves[key].push_back(measure(r, key));
-      } else if (options.separability) {
-        const auto r = icl::geometry::separability(layer, labels, params);
-        classes = r.classes;
-        curves["separability"].push_back(r.separability);
-      }
-      curves["effective_dimension"].push_back(icl::geometry::effective_dimension(layer));
-      return 0;
-    });
+    const std::string layer_context = context + " (layer " + std::to_string(l) + ")";
+    std::map<std::string, double> values;
+    if (rows_all_equal(layer)) {
+      // Every prompt has the same state here (e.g. the embedding output of prompts that all end
+      // in the same token): the geometry is undefined, not an error of the input.
+      json note;
+      note["layer"] = l;
+      note["reason"] = "every prompt has the same state in this layer (zero variance): the measures are undefined";
+      undefined_layers.push_back(note);
+    } else {
+      with_context(layer_context, [&] {
+        if (directions != nullptr) {
+          const auto r = dv.is_double ? icl::geometry::separability_alignment(layer, labels, dv.d, params)
+                                      : icl::geometry::separability_alignment(layer, labels, dv.f, params);
+          classes = r.classes;
+          if (options.separability) values["separability"] = r.separability;
+          for (const auto& key : alignment_keys()) values[key] = measure(r, key);
+        } else if (options.separability) {
+          const auto r = icl::geometry::separability(layer, labels, params);
+          classes = r.classes;
+          values["separability"] = r.separability;
+        }
+        values["effective_dimension"] = icl::geometry::effective_dimension(layer);
+        return 0;
+      });
+    }
+    const double undefined = std::numeric_limits<double>::quiet_NaN();
+    if (options.separability) curves["separability"].push_back(values.count("separability") ? values["separability"] : undefined);
+    if (directions != nullptr) {
+      for (const auto& key : alignment_keys()) curves[key].push_back(values.count(key) ? values[key] : undefined);
+    }
+    curves["effective_dimension"].push_back(values.count("effective_dimension") ? values["effective_dimension"]
+                                                                                : undefined);
     prog.step(l + 1);
+  }
+  if (undefined_layers.size() == layers) {
+    throw input_error(context + ": every prompt has the same state in every layer (zero variance): the measures are "
+                      "undefined");
   }
   json out;
   out["classes"] = classes;
@@ -116,6 +153,7 @@ json geometry_typed(const named_array& hidden, const std::vector<int>& labels, c
     for (const auto& key : alignment_keys()) out[key] = numbers(curves[key]);
   }
   out["effective_dimension"] = numbers(curves["effective_dimension"]);
+  if (!undefined_layers.empty()) out["undefined_layers"] = undefined_layers;
   return out;
 }
 
