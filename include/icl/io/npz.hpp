@@ -38,15 +38,7 @@ npz_archive parse_npz(const unsigned char* bytes, std::size_t size, const std::s
 class npz_archive {
  public:
   /// Maps the archive at `path` and reads its directory.
-  explicit npz_archive(const std::string& path) {
-    auto file = detail::map_file(path);
-    bytes_ = file->data();
-    size_ = file->size();
-    owner_ = std::move(file);
-    source_ = path;
-    where_ = storage::mapped;
-    read_directory();
-  }
+  explicit npz_archive(const std::string& path) : image_(detail::mapped_image(path)) { read_directory(); }
 
   /// Member names without ".npy", in archive order.
   std::vector<std::string> names() const { return order_; }
@@ -58,17 +50,18 @@ class npz_archive {
   /// its bytes live and for the errors.
   array get(const std::string& name) const {
     const detail::zip_entry* e = find(name);
-    if (e == nullptr) detail::fail(source_, "no member '", name, "' (members: ", joined_names(), ")");
-    const std::string member_source = source_ + ":" + strip_npy(e->name);
+    if (e == nullptr) detail::fail(source(), "no member '", name, "' (members: ", detail::joined_names(order_), ")");
+    const std::string member_source = source() + ":" + strip_npy(e->name);
     if (e->flags & 0x1u) detail::fail(member_source, "the member is encrypted");
-    const std::uint64_t offset = detail::zip_data_offset(bytes_, size_, *e, member_source);
-    const unsigned char* data = bytes_ + offset;
+    const std::uint64_t offset = detail::zip_data_offset(image_.bytes, image_.size, *e, member_source);
+    const unsigned char* data = image_.bytes + offset;
     if (e->method == 0) {
       if (e->compressed_size != e->uncompressed_size) {
         detail::fail(member_source, "stored member declares ", e->compressed_size, " compressed but ",
                      e->uncompressed_size, " uncompressed bytes");
       }
-      return detail::parse_npy_image(data, static_cast<std::size_t>(e->compressed_size), member_source, owner_, where_);
+      return detail::parse_npy_image(data, static_cast<std::size_t>(e->compressed_size), member_source, image_.owner,
+                                     image_.where);
     }
     if (e->method == 8) {
       std::shared_ptr<unsigned char> buffer =
@@ -81,11 +74,11 @@ class npz_archive {
   }
 
   /// The path (or the source name given to parse_npz).
-  const std::string& source() const noexcept { return source_; }
+  const std::string& source() const noexcept { return image_.source; }
 
  private:
   friend npz_archive parse_npz(const unsigned char* bytes, std::size_t size, const std::string& source);
-  npz_archive() = default;
+  explicit npz_archive(detail::byte_image image) : image_(std::move(image)) { read_directory(); }
 
   static std::string strip_npy(const std::string& name) {
     if (name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0) return name.substr(0, name.size() - 4);
@@ -93,12 +86,11 @@ class npz_archive {
   }
 
   void read_directory() {
-    if (bytes_ == nullptr && size_ != 0) detail::fail(source_, "null buffer of ", size_, " bytes");
-    std::vector<detail::zip_entry> entries = detail::read_zip_directory(bytes_, size_, source_);
+    std::vector<detail::zip_entry> entries = detail::read_zip_directory(image_.bytes, image_.size, source());
     for (auto& e : entries) {
       if (!e.name.empty() && e.name.back() == '/') continue;  // a directory entry
       std::string key = strip_npy(e.name);
-      if (members_.count(key) != 0) detail::fail(source_, "duplicate member name '", key, "'");
+      if (members_.count(key) != 0) detail::fail(source(), "duplicate member name '", key, "'");
       order_.push_back(key);
       members_.emplace(std::move(key), std::move(e));
     }
@@ -110,17 +102,7 @@ class npz_archive {
     return it == members_.end() ? nullptr : &it->second;
   }
 
-  std::string joined_names() const {
-    std::string out;
-    for (const auto& n : order_) out += (out.empty() ? "" : ", ") + n;
-    return out.empty() ? "none" : out;
-  }
-
-  const unsigned char* bytes_ = nullptr;
-  std::size_t size_ = 0;
-  std::shared_ptr<const void> owner_;
-  std::string source_;
-  io::storage where_ = storage::external;
+  detail::byte_image image_;
   std::map<std::string, detail::zip_entry> members_;
   std::vector<std::string> order_;
 };
@@ -128,13 +110,7 @@ class npz_archive {
 /// Reads the directory of an .npz image held in memory. Arrays of stored members view `bytes`
 /// (storage::external): the caller keeps them alive while the archive and its arrays are used.
 inline npz_archive parse_npz(const unsigned char* bytes, std::size_t size, const std::string& source) {
-  npz_archive a;
-  a.bytes_ = bytes;
-  a.size_ = size;
-  a.source_ = source;
-  a.where_ = storage::external;
-  a.read_directory();
-  return a;
+  return npz_archive(detail::external_image(bytes, size, source));
 }
 
 }  // namespace icl::io

@@ -36,15 +36,7 @@ safetensors_file parse_safetensors(const unsigned char* bytes, std::size_t size,
 class safetensors_file {
  public:
   /// Maps the file at `path` and checks its header.
-  explicit safetensors_file(const std::string& path) {
-    auto file = detail::map_file(path);
-    bytes_ = file->data();
-    size_ = file->size();
-    owner_ = std::move(file);
-    source_ = path;
-    where_ = storage::mapped;
-    header_ = detail::parse_safetensors_header(bytes_, size_, source_);
-  }
+  explicit safetensors_file(const std::string& path) : safetensors_file(detail::mapped_image(path)) {}
 
   /// Tensor names, sorted.
   std::vector<std::string> names() const {
@@ -60,43 +52,31 @@ class safetensors_file {
   array get(const std::string& name) const {
     const auto it = header_.tensors.find(name);
     if (it == header_.tensors.end()) {
-      std::string all;
-      for (const auto& entry : header_.tensors) all += (all.empty() ? "" : ", ") + entry.first;
-      detail::fail(source_, "no tensor '", name, "' (tensors: ", all.empty() ? "none" : all, ")");
+      detail::fail(source(), "no tensor '", name, "' (tensors: ", detail::joined_names(names()), ")");
     }
     const detail::safetensors_entry& e = it->second;
-    return detail::make_array(e.type, e.shape, false, bytes_ + e.begin, static_cast<std::size_t>(e.length), owner_,
-                              source_ + ":" + name, where_);
+    return detail::make_array(e.type, e.shape, false, image_.bytes + e.begin, static_cast<std::size_t>(e.length),
+                              image_.owner, source() + ":" + name, image_.where);
   }
 
   /// The "__metadata__" map (empty when the file has none).
   const std::map<std::string, std::string>& metadata() const noexcept { return header_.metadata; }
   /// The path (or the source name given to parse_safetensors).
-  const std::string& source() const noexcept { return source_; }
+  const std::string& source() const noexcept { return image_.source; }
 
  private:
   friend safetensors_file parse_safetensors(const unsigned char* bytes, std::size_t size, const std::string& source);
-  safetensors_file() = default;
+  explicit safetensors_file(detail::byte_image image)
+      : image_(std::move(image)), header_(detail::parse_safetensors_header(image_.bytes, image_.size, image_.source)) {}
 
-  const unsigned char* bytes_ = nullptr;
-  std::size_t size_ = 0;
-  std::shared_ptr<const void> owner_;
-  std::string source_;
-  io::storage where_ = storage::external;
+  detail::byte_image image_;
   detail::safetensors_header header_;
 };
 
 /// Parses a .safetensors image held in memory; its arrays view `bytes` (storage::external), which
 /// the caller keeps alive while they are used.
 inline safetensors_file parse_safetensors(const unsigned char* bytes, std::size_t size, const std::string& source) {
-  if (bytes == nullptr && size != 0) detail::fail(source, "null buffer of ", size, " bytes");
-  safetensors_file f;
-  f.bytes_ = bytes;
-  f.size_ = size;
-  f.source_ = source;
-  f.where_ = storage::external;
-  f.header_ = detail::parse_safetensors_header(bytes, size, source);
-  return f;
+  return safetensors_file(detail::external_image(bytes, size, source));
 }
 
 }  // namespace icl::io

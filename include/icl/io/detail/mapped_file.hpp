@@ -101,6 +101,46 @@ inline std::shared_ptr<const mapped_file> map_file(const std::string& path) {
   return std::make_shared<const mapped_file>(path);
 }
 
+/// The bytes an archive reader parses and hands out views of: a file mapping, which every array
+/// taken from it shares, or a caller's buffer (no owner: the caller keeps it alive).
+struct byte_image {
+  const unsigned char* bytes = nullptr;
+  std::size_t size = 0;
+  std::shared_ptr<const void> owner;
+  std::string source;  ///< the path, or the name given to the parse_* function
+  io::storage where = storage::external;
+};
+
+/// The file at `path`, mapped.
+inline byte_image mapped_image(const std::string& path) {
+  auto file = map_file(path);
+  byte_image image;
+  image.bytes = file->data();
+  image.size = file->size();
+  image.owner = std::move(file);
+  image.source = path;
+  image.where = storage::mapped;
+  return image;
+}
+
+/// A caller's buffer; format_error for a null pointer with a nonzero size.
+inline byte_image external_image(const unsigned char* bytes, std::size_t size, const std::string& source) {
+  if (bytes == nullptr && size != 0) fail(source, "null buffer of ", size, " bytes");
+  byte_image image;
+  image.bytes = bytes;
+  image.size = size;
+  image.source = source;
+  return image;
+}
+
+/// "a, b, c" — or "none" for no names — for the messages that list what a file holds.
+template <class Names>
+std::string joined_names(const Names& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
+
 }  // namespace icl::io::detail
 
 #endif  // ICL_IO_DETAIL_MAPPED_FILE_HPP
