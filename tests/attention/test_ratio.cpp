@@ -231,3 +231,25 @@ TEMPLATE_TEST_CASE("attention_ratio names the first bad head and row at any thre
   // Rows that are not sources are never read.
   REQUIRE_NOTHROW(icl::attention::attention_ratio(view, {T - 1}, relevant, irrelevant));
 }
+
+TEST_CASE("mean_over_defined_heads leaves flagged heads out and counts them", "[attention][ratio]") {
+  const double inf = std::numeric_limits<double>::infinity();
+  icl::attention::head_map m;
+  m.layers = 3;
+  m.heads = 2;
+  m.values = {1.0, 3.0, inf, 4.0, inf, inf};
+  m.zero_denominator = {0, 0, 1, 0, 1, 1};
+  m.zero_denominator_count = 3;
+  std::vector<std::size_t> left_out;
+  const auto defined = icl::attention::mean_over_defined_heads(m, &left_out);
+  REQUIRE(defined.values[0] == 2.0);
+  REQUIRE(defined.values[1] == 4.0);
+  REQUIRE(std::isnan(defined.values[2]));
+  REQUIRE(left_out == std::vector<std::size_t>{0, 1, 2});
+  const auto all = icl::attention::mean_over_heads(m);
+  REQUIRE(all.values[0] == 2.0);
+  REQUIRE(all.values[1] == inf);
+  m.values[0] = std::numeric_limits<double>::quiet_NaN();
+  REQUIRE_THROWS_WITH(icl::attention::mean_over_defined_heads(m),
+                      Catch::Contains("icl::attention::mean_over_defined_heads: value of layer 0, head 0 is NaN"));
+}

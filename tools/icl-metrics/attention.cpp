@@ -181,20 +181,9 @@ json attention(const attention_set& maps, const attention_inputs& in, progress& 
       out["ratio_undefined"] = undefined;
       // Per layer: the mean over the heads whose ratio is defined. A head with a zero denominator
       // (+inf, flagged) would make the whole layer's mean +inf; it is left out and counted.
-      json layer_mean = json::array(), layer_undefined = json::array();
-      for (std::size_t l = 0; l < ratio.layers; ++l) {
-        double total = 0.0;
-        std::size_t defined = 0;
-        for (std::size_t h = 0; h < ratio.heads; ++h) {
-          if (ratio.undefined(l, h)) continue;
-          total += ratio(l, h);
-          ++defined;
-        }
-        layer_mean.push_back(defined > 0 ? json(total / static_cast<double>(defined)) : json(nullptr));
-        layer_undefined.push_back(ratio.heads - defined);
-      }
-      out["ratio_layer_mean"] = layer_mean;
-      out["ratio_layer_undefined_heads"] = layer_undefined;
+      std::vector<std::size_t> left_out;
+      out["ratio_layer_mean"] = numbers(icl::attention::mean_over_defined_heads(ratio, &left_out).values);
+      out["ratio_layer_undefined_heads"] = left_out;
     }
     if (in.label_positions) out["prompts_without_labels"] = acc.no_label_prompts;
     if (in.label_positions && acc.induction.prompts() > 0) {

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstddef>
 #include <initializer_list>
+#include <limits>
 #include <vector>
 
 #include "icl/attention/detail/attention_impl.hpp"
@@ -42,28 +43,50 @@ head_map attention_ratio(tensor_view<const T, 3> A, const std::vector<std::size_
                                       irrelevant, normalize, params);
 }
 
+namespace detail {
+
+/// Per-layer means of a head map, leaving out the flagged (undefined) heads when skip_flagged;
+/// left_out (when given) receives the number left out per layer. Checks as mean_over_heads.
+inline layer_curve layer_means(const char* fn, const head_map& s, bool skip_flagged, std::vector<std::size_t>* left_out) {
+  const std::size_t n = s.layers * s.heads;
+  if (n == 0) throw_invalid(fn, "the head map is empty (", s.layers, " layers x ", s.heads, " heads)");
+  if (s.values.size() != n) throw_invalid(fn, "values has ", s.values.size(), " entries, expected layers x heads = ", n);
+  layer_curve out;
+  out.values.assign(s.layers, 0.0);
+  if (left_out != nullptr) left_out->assign(s.layers, 0);
+  for (std::size_t l = 0; l < s.layers; ++l) {
+    double total = 0.0;
+    std::size_t used = 0;
+    for (std::size_t h = 0; h < s.heads; ++h) {
+      const double v = s.values[l * s.heads + h];
+      if (std::isnan(v)) throw_invalid(fn, "value of layer ", l, ", head ", h, " is NaN");
+      if (skip_flagged && s.undefined(l, h)) {
+        if (left_out != nullptr) ++(*left_out)[l];
+        continue;
+      }
+      total += v;
+      ++used;
+    }
+    out.values[l] = used > 0 ? total / static_cast<double>(used) : std::numeric_limits<double>::quiet_NaN();
+  }
+  return out;
+}
+
+}  // namespace detail
+
 /// Mean over the heads of each layer, as a layer curve (peak_layer() etc.). A layer with a +inf
 /// value (a flagged zero denominator) has a +inf mean. Errors: an empty map, values.size() !=
 /// layers * heads, a NaN value.
 inline layer_curve mean_over_heads(const head_map& s) {
-  constexpr const char* fn = "icl::attention::mean_over_heads";
-  const std::size_t n = s.layers * s.heads;
-  if (n == 0) detail::throw_invalid(fn, "the head map is empty (", s.layers, " layers x ", s.heads, " heads)");
-  if (s.values.size() != n) {
-    detail::throw_invalid(fn, "values has ", s.values.size(), " entries, expected layers x heads = ", n);
-  }
-  layer_curve out;
-  out.values.assign(s.layers, 0.0);
-  for (std::size_t l = 0; l < s.layers; ++l) {
-    double total = 0.0;
-    for (std::size_t h = 0; h < s.heads; ++h) {
-      const double v = s.values[l * s.heads + h];
-      if (std::isnan(v)) detail::throw_invalid(fn, "value of layer ", l, ", head ", h, " is NaN");
-      total += v;
-    }
-    out.values[l] = total / static_cast<double>(s.heads);
-  }
-  return out;
+  return detail::layer_means("icl::attention::mean_over_heads", s, false, nullptr);
+}
+
+/// Mean over the heads of each layer whose value is defined: heads flagged undefined (a ratio
+/// with a zero denominator) are left out, and `left_out`, when given, receives how many per
+/// layer. A layer whose heads are all undefined has a NaN mean (documented, not an error).
+/// Errors: as mean_over_heads.
+inline layer_curve mean_over_defined_heads(const head_map& s, std::vector<std::size_t>* left_out = nullptr) {
+  return detail::layer_means("icl::attention::mean_over_defined_heads", s, true, left_out);
 }
 
 /// The ICL-minus-no-ICL change of a head map (METRICS.md section 5): with_icl - without_icl for
