@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -414,11 +415,14 @@ TEST_CASE("every subcommand has --help", "[cli][help]") {
 
 namespace {
 
-/// Writes a C-order little-endian f64 .npy file (format version 1.0).
-void write_npy_f64(const fs::path& path, const std::vector<std::size_t>& shape, const std::vector<double>& values) {
+/// Writes a C-order little-endian .npy file (format version 1.0) of `descr` ('<f8', '<f2', ...)
+/// holding the raw bytes of `values`.
+template <class V>
+void write_npy(const fs::path& path, const char* descr, const std::vector<std::size_t>& shape,
+               const std::vector<V>& values) {
   std::string dims;
   for (std::size_t k = 0; k < shape.size(); ++k) dims += std::to_string(shape[k]) + (shape.size() == 1 || k + 1 < shape.size() ? ", " : "");
-  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + dims + "), }";
+  std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
   const std::size_t total = (10 + header.size() + 1 + 63) / 64 * 64;
   header.append(total - 10 - header.size() - 1, ' ');
   header += '\n';
@@ -427,7 +431,11 @@ void write_npy_f64(const fs::path& path, const std::vector<std::size_t>& shape, 
   const char length[2] = {static_cast<char>(header.size() & 0xff), static_cast<char>(header.size() >> 8)};
   out.write(length, 2);
   out << header;
-  out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(double)));
+  out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(V)));
+}
+
+void write_npy_f64(const fs::path& path, const std::vector<std::size_t>& shape, const std::vector<double>& values) {
+  write_npy(path, "<f8", shape, values);
 }
 
 }  // namespace
@@ -463,4 +471,33 @@ TEST_CASE("geometry: a layer with zero variance is null with a note, the others 
   CHECK(bad.err.find("zero_variance_layer.npy") != std::string::npos);
   CHECK(bad.err.find("every prompt has the same state in every layer") != std::string::npos);
   CHECK(line_count(bad.err) == 1);
+}
+
+TEST_CASE("geometry: f16 label directions give the results of the same directions in f64", "[cli][geometry]") {
+  const std::size_t n = 16, d = 3;
+  std::vector<double> hidden(n * d);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < d; ++j) {
+      hidden[i * d + j] = (i % 2 == 0 ? 1.0 : -1.0) * (0.5 + 0.25 * static_cast<double>(j)) + 0.03 * static_cast<double>((i * 7 + j * 3) % 5);
+    }
+  }
+  // Directions exactly representable in f16, and their f16 bit patterns.
+  const std::vector<double> directions = {1.0, 0.5, -0.25, -1.0, 0.75, 0.125};
+  const std::vector<std::uint16_t> half = {0x3C00, 0x3800, 0xB400, 0xBC00, 0x3A00, 0x3000};
+  const fs::path h = work_dir() / "directions_hidden.npy", e64 = work_dir() / "directions_f64.npy",
+                 e16 = work_dir() / "directions_f16.npy";
+  write_npy_f64(h, {1, n, d}, hidden);
+  write_npy_f64(e64, {2, d}, directions);
+  write_npy(e16, "<f2", {2, d}, half);
+  const std::string labels = " --labels '[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]' --label-directions '";
+  const run_result a = run("geometry '" + h.string() + "'" + labels + e64.string() + "'");
+  const run_result b = run("geometry '" + h.string() + "'" + labels + e16.string() + "'");
+  INFO(a.err << b.err);
+  REQUIRE(a.code == 0);
+  REQUIRE(b.code == 0);
+  const json ra = parse(a.out)["result"], rb = parse(b.out)["result"];
+  for (const char* key : {"output_alignment", "singular_alignment", "mean_alignment", "separability"}) {
+    INFO(key);
+    CHECK(rb[key][0].get<double>() == Approx(ra[key][0].get<double>()).epsilon(1e-5));
+  }
 }

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "families.hpp"
+#include "icl/core/widen.hpp"
 #include "icl/geometry/alignment.hpp"
 
 namespace icl_tool {
@@ -41,8 +42,8 @@ icl::geometry::alignment_params make_params(const geometry_options& o) {
   return p;
 }
 
-/// Label directions in float or double: f16/bf16 rows are converted to float once (they are a
-/// few rows, or one unembedding read once), f32/f64 are viewed in place.
+/// Label directions in float or double: f16/bf16 rows are widened to float once (a few rows, or
+/// one unembedding read once), f32/f64 are viewed in place.
 struct directions_view {
   std::vector<float> converted;
   icl::matrix_view<const float> f;
@@ -59,9 +60,23 @@ void view_directions(const named_array& a, directions_view& out) {
       out.d = a.array.matrix<double>();
       return;
     case icl::io::dtype::f32: out.f = a.array.matrix<float>(); return;
-    default: {
-      const std::vector<double> values = a.array.doubles();
-      out.converted.assign(values.begin(), values.end());
+    default: {  // f16 / bf16: widened to float once, row by row (no double intermediate)
+      out.converted.resize(rows * cols);
+      const auto widen = [&](auto X) {
+        for (std::size_t i = 0; i < rows; ++i) {
+          float* row = out.converted.data() + i * cols;
+          if (X.rows_contiguous()) {
+            icl::detail::widen_to_float(X.row_data(i), cols, row);
+          } else {
+            for (std::size_t j = 0; j < cols; ++j) row[j] = static_cast<float>(X(i, j));
+          }
+        }
+      };
+      if (a.array.type() == icl::io::dtype::f16) {
+        widen(a.array.matrix<icl::f16>());
+      } else {
+        widen(a.array.matrix<icl::bf16>());
+      }
       out.f = icl::make_matrix_view(static_cast<const float*>(out.converted.data()), rows, cols);
       return;
     }
