@@ -60,6 +60,11 @@ struct label_bias {
   }
 };
 
+/// The bias statistics of one prompt (defined below the accumulator it uses).
+template <class T>
+label_bias label_bias_statistics(tensor_view<const T, 4> A, const std::vector<std::size_t>& label_positions,
+                                 const std::vector<int>& label_classes, const attention_params& params = {});
+
 /// Adds one prompt's bias statistics, one prompt at a time (prompts may differ in T and in the
 /// number of demonstrations); merge() combines accumulators of different workers; result() gives
 /// the means. Errors (icl::invalid_argument, naming "icl::attention::label_bias_accumulator::add"):
@@ -124,6 +129,11 @@ class label_bias_accumulator {
     return out;
   }
 
+ private:
+  template <class T>
+  friend label_bias label_bias_statistics(tensor_view<const T, 4>, const std::vector<std::size_t>&,
+                                          const std::vector<int>&, const attention_params&);
+
   /// The work of add(), with the function name used in error messages.
   template <class T>
   void add_prompt(const char* fn, tensor_view<const T, 4> A, const std::vector<std::size_t>& label_positions,
@@ -153,7 +163,7 @@ class label_bias_accumulator {
 
     // Per-head values of this prompt first, so that a throwing head leaves the sums untouched.
     const std::size_t units = s.layers * s.heads;
-    std::vector<double> majority_excess(units), recency_excess(units), profile(units * k);
+    std::vector<double> majority_excess(units), recency_excess(units), profile(units * k), mass(k);
     for (std::size_t l = 0; l < s.layers; ++l) {
       for (std::size_t h = 0; h < s.heads; ++h) {
         detail::check_full_row(fn, s, l, h, s.tokens - 1, params_);
@@ -161,18 +171,16 @@ class label_bias_accumulator {
         const std::size_t u = l * s.heads + h;
         double total = 0.0, majority_mass = 0.0;
         for (std::size_t i = 0; i < k; ++i) {
-          const double m = s.at(row, label_positions[nearest_first[i]]);
-          profile[u * k + i] = m;
+          const double m = s.at(row, label_positions[i]);
+          mass[i] = m;
           total += m;
+          if (enc.codes[i] == majority) majority_mass += m;
         }
         if (total == 0.0) {
           detail::throw_invalid(fn, "attention from the last position (", s.tokens - 1, ") to the label positions is zero in layer ", l,
                                 ", head ", h, ": the label shares are undefined");
         }
-        for (std::size_t i = 0; i < k; ++i) {
-          if (enc.codes[i] == majority) majority_mass += s.at(row, label_positions[i]);
-        }
-        for (std::size_t i = 0; i < k; ++i) profile[u * k + i] /= total;
+        for (std::size_t i = 0; i < k; ++i) profile[u * k + i] = mass[nearest_first[i]] / total;
         majority_excess[u] = majority_mass / total - majority_share;
         recency_excess[u] = profile[u * k] - 1.0 / static_cast<double>(k);
       }
@@ -196,7 +204,6 @@ class label_bias_accumulator {
     if (unique_majority) ++majority_prompts_;
   }
 
- private:
   void check_shape(const char* fn, std::size_t layers, std::size_t heads) const {
     if (layers != layers_ || heads != heads_) {
       detail::throw_invalid(fn, "shape ", layers, " layers x ", heads, " heads does not match the accumulated ", layers_,
@@ -229,7 +236,7 @@ class label_bias_accumulator {
 /// Errors: see label_bias_accumulator; named "icl::attention::label_bias_statistics".
 template <class T>
 label_bias label_bias_statistics(tensor_view<const T, 4> A, const std::vector<std::size_t>& label_positions,
-                                 const std::vector<int>& label_classes, const attention_params& params = {}) {
+                                 const std::vector<int>& label_classes, const attention_params& params) {
   label_bias_accumulator one(params);
   one.add_prompt("icl::attention::label_bias_statistics", A, label_positions, label_classes);
   return one.result();
