@@ -13,50 +13,18 @@ judged without the C++ program and the program's figures can be compared with th
 import argparse
 import json
 import os
-import struct
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "scripts", "lib"))
 
 from model import load_model, rms_norm  # noqa: E402
 import numpy as np  # noqa: E402
 import tasks as T  # noqa: E402
 import checks as C  # noqa: E402
-
-_DTYPES = {np.dtype("<f4"): "F32", np.dtype("<f2"): "F16", np.dtype("<i8"): "I64"}
-
-
-def write_safetensors(path, tensors, metadata=None):
-    """8-byte little-endian header size, JSON header (padded with spaces to 8 bytes), data."""
-    header, blobs, offset = {}, [], 0
-    for name, array in tensors.items():
-        array = np.ascontiguousarray(array)
-        if array.dtype not in _DTYPES:
-            raise ValueError(f"write_safetensors: dtype {array.dtype} of '{name}'")
-        data = array.tobytes(order="C")
-        header[name] = {"dtype": _DTYPES[array.dtype], "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    if metadata:
-        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
-
-
-def padded(rows):
-    width = max(1, max(len(r) for r in rows))
-    out = np.full((len(rows), width), -1, dtype=np.int64)
-    for i, r in enumerate(rows):
-        out[i, :len(r)] = r
-    return out
+from manifest_files import padded, write_safetensors  # noqa: E402
 
 
 def log(msg):

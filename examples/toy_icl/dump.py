@@ -26,57 +26,17 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import struct
 import sys
 
 import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "lib"))
 import toy_model  # noqa: E402
+from manifest_files import padded, write_safetensors  # noqa: E402
 
 SEED_OFFSET = {"function": 1000, "classify": 2000, "regression": 3000}
-
-_DTYPES = {np.dtype("<f4"): "F32", np.dtype("<f2"): "F16", np.dtype("<f8"): "F64",
-           np.dtype("<i8"): "I64", np.dtype("<i4"): "I32"}
-
-
-def write_safetensors(path, tensors, metadata=None):
-    """Writes a .safetensors file: an 8-byte little-endian header length, a JSON header
-    {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}} padded with
-    spaces to a multiple of 8 bytes, then the raw little-endian C-order data; offsets count from
-    the end of the header."""
-    header = {}
-    blobs = []
-    offset = 0
-    for name, array in tensors.items():
-        array = np.ascontiguousarray(array)
-        dtype = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
-        if dtype not in _DTYPES:
-            raise ValueError(f"write_safetensors: unsupported dtype {array.dtype} of '{name}'")
-        data = array.astype(dtype, copy=False).tobytes(order="C")
-        header[name] = {"dtype": _DTYPES[dtype], "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    if metadata:
-        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for data in blobs:
-            f.write(data)
-
-
-def padded(rows):
-    """Stacks ragged int lists into an int64 array padded with -1."""
-    width = max(1, max(len(r) for r in rows))
-    out = np.full((len(rows), width), -1, dtype=np.int64)
-    for i, r in enumerate(rows):
-        out[i, : len(r)] = r
-    return out
 
 
 @torch.no_grad()
