@@ -19,6 +19,8 @@
 #include <catch2/catch.hpp>
 #include <zlib.h>
 
+#include "support/fixture.hpp"
+
 #ifndef ICL_TEST_DATA_DIR
 #error "ICL_TEST_DATA_DIR must be defined"
 #endif
@@ -28,6 +30,12 @@ namespace icl_io_test {
 using bytes = std::vector<unsigned char>;
 
 inline std::string data_path(const std::string& name) { return std::string(ICL_TEST_DATA_DIR) + "io/" + name; }
+
+/// The values that tests/data/make_io_fixtures.py wrote into the fixture files.
+inline const icl_test::fixture_file& values() {
+  static const icl_test::fixture_file f("io/io_values.txt");
+  return f;
+}
 
 inline bytes read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -21,10 +21,7 @@ using icl::io::format_error;
 using icl_io_test::data_path;
 using icl_io_test::require_throws_exactly;
 
-const icl_test::fixture_file& values() {
-  static const icl_test::fixture_file f("io/io_values.txt");
-  return f;
-}
+using icl_io_test::values;
 
 const std::string dir = std::string(ICL_TEST_DATA_DIR) + "io";
 

@@ -25,10 +25,7 @@ using icl_io_test::make_npy;
 using icl_io_test::require_throws_exactly;
 using icl_io_test::zeros;
 
-const icl_test::fixture_file& values() {
-  static const icl_test::fixture_file f("io/io_values.txt");
-  return f;
-}
+using icl_io_test::values;
 
 void require_parse_error(const bytes& image, const std::string& what) {
   require_throws_exactly<format_error>([&] { (void)icl::io::parse_npy(image.data(), image.size(), "buf.npy"); },

@@ -22,10 +22,7 @@ using icl_io_test::make_zip;
 using icl_io_test::require_throws_exactly;
 using icl_io_test::zip_member;
 
-const icl_test::fixture_file& values() {
-  static const icl_test::fixture_file f("io/io_values.txt");
-  return f;
-}
+using icl_io_test::values;
 
 bytes small_npy() {
   return make_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }",
