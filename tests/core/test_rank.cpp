@@ -144,3 +144,128 @@ TEMPLATE_TEST_CASE("merge_runs_counting_inversions merges sorted runs and counts
     REQUIRE(data == sorted);
   }
 }
+
+// The radix path (m >= radix_sort_min_size) against the comparison-sort path and brute force.
+
+TEST_CASE("ordered_key orders doubles as operator< does", "[core][rank]") {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double denormal = std::numeric_limits<double>::denorm_min();
+  const std::vector<double> v = {-inf, -1e308, -2.5, -1.0, -denormal, -0.0, 0.0, denormal, 1e-300, 1.0, 3.0, 1e308, inf};
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    for (std::size_t j = 0; j < v.size(); ++j) {
+      INFO(v[i] << " vs " << v[j]);
+      REQUIRE((icl::detail::ordered_key(v[i]) < icl::detail::ordered_key(v[j])) == (v[i] < v[j]));
+      REQUIRE((icl::detail::ordered_key(v[i]) == icl::detail::ordered_key(v[j])) == (v[i] == v[j]));
+    }
+  }
+}
+
+TEST_CASE("average_ranks: the radix sort gives the comparison sort's ranks", "[core][rank]") {
+  std::mt19937 gen(5);
+  std::normal_distribution<double> normal(0.0, 3.0);
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const std::size_t m : {std::size_t{4096}, std::size_t{4097}, std::size_t{30011}}) {
+    for (const int levels : {0, 3, 1000}) {  // 0: continuous values
+      std::vector<double> x = levels == 0 ? std::vector<double>(m) : random_ties(m, levels, 17);
+      if (levels == 0) {
+        for (double& v : x) v = normal(gen);
+      } else {
+        for (double& v : x) v -= 0.25 * levels;  // negative and positive values
+      }
+      x[3] = -0.0;
+      x[m / 2] = 0.0;
+      x[7] = inf;
+      x[m - 1] = -inf;
+      std::vector<double> radix(m), comparison(m);
+      icl::detail::rank_workspace ws;
+      icl::detail::average_ranks_into(x.data(), m, radix.data(), ws);
+      // The comparison path: a workspace-free reference from the (value, index) sort.
+      icl::detail::sort_with_index(x.data(), m, ws.pairs);
+      std::size_t first = 0;
+      while (first < m) {
+        std::size_t last = first + 1;
+        while (last < m && ws.pairs[last].value == ws.pairs[first].value) ++last;
+        for (std::size_t t = first; t < last; ++t) comparison[ws.pairs[t].index] = 0.5 * double(first + 1 + last);
+        first = last;
+      }
+      INFO("m " << m << " levels " << levels);
+      REQUIRE(radix == comparison);
+    }
+  }
+}
+
+TEST_CASE("sort_order gives std::sort's (value, position) order", "[core][rank]") {
+  // Values that share their top bits (so that the truncated keys tie and the runs must be put
+  // in order on the full keys), exact ties, signed zeros and infinities, at several sizes.
+  std::mt19937 gen(21);
+  std::uniform_int_distribution<int> pick(0, 5);
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const std::size_t m : {std::size_t{2}, std::size_t{4096}, std::size_t{70001}, std::size_t{1} << 21}) {
+    std::vector<double> x(m);
+    for (std::size_t k = 0; k < m; ++k) {
+      switch (pick(gen)) {
+        case 0: x[k] = 1.0 + std::ldexp(static_cast<double>(gen() % 4096), -52); break;  // low mantissa bits
+        case 1: x[k] = -1.0 - std::ldexp(static_cast<double>(gen() % 64), -50); break;
+        case 2: x[k] = (gen() % 2 != 0) ? 0.0 : -0.0; break;
+        case 3: x[k] = (gen() % 2 != 0) ? inf : -inf; break;
+        case 4: x[k] = static_cast<double>(gen() % 7) - 3.0; break;
+        default: x[k] = std::ldexp(static_cast<double>(gen()), -20); break;
+      }
+    }
+    icl::detail::sorted_order order;
+    icl::detail::sort_order(m, [&](std::size_t t) { return x[t]; }, order);
+    std::vector<icl::detail::value_index> expected;
+    icl::detail::sort_with_index(x.data(), m, expected);
+    INFO("m " << m);
+    for (std::size_t u = 0; u < m; ++u) {
+      REQUIRE(order.index[u] == expected[u].index);
+      REQUIRE((order.starts_run[u] != 0) == (u == 0 || expected[u].value != expected[u - 1].value));
+    }
+  }
+}
+
+TEST_CASE("kendall_count: the radix path equals brute force and the comparison path", "[core][rank]") {
+  const std::size_t m = 6000;  // above radix_sort_min_size, small enough for the O(m^2) count
+  for (std::uint32_t seed = 1; seed <= 3; ++seed) {
+    const std::vector<double> a = random_ties(m, seed == 3 ? 2 : 40, seed);
+    std::vector<double> b = random_ties(m, 25 * static_cast<int>(seed), seed + 50);
+    b[1] = -0.0;
+    b[2] = 0.0;
+    std::uint64_t ties_a = 0, ties_b = 0, joint = 0, discordant = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+      for (std::size_t j = i + 1; j < m; ++j) {
+        const bool ta = a[i] == a[j];
+        const bool tb = b[i] == b[j];
+        ties_a += ta;
+        ties_b += tb;
+        joint += ta && tb;
+        discordant += (!ta && !tb && ((a[i] < a[j]) != (b[i] < b[j])));
+      }
+    }
+    const icl::detail::kendall_counts k = icl::detail::kendall_count(a.data(), b.data(), m);
+    const icl::detail::kendall_counts s = icl::detail::kendall_count_by_comparison_sort(a.data(), b.data(), m);
+    INFO("seed " << seed);
+    REQUIRE(k.ties_a == ties_a);
+    REQUIRE(k.ties_b == ties_b);
+    REQUIRE(k.ties_joint == joint);
+    REQUIRE(k.discordant == discordant);
+    REQUIRE(s.discordant == discordant);
+    REQUIRE(s.ties_joint == joint);
+  }
+}
+
+TEST_CASE("sort_counting_inversions_in_parts counts the same at any number of parts", "[core][rank]") {
+  std::mt19937 gen(8);
+  std::uniform_int_distribution<std::uint32_t> value(0, 5000);
+  const std::size_t m = 50000;
+  std::vector<std::uint32_t> data(m);
+  for (auto& v : data) v = value(gen);
+  std::vector<std::uint32_t> one = data, scratch(m);
+  const std::uint64_t expected = icl::detail::sort_counting_inversions(one.data(), scratch.data(), m);
+  for (const std::size_t parts : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{7}, std::size_t{64}}) {
+    std::vector<std::uint32_t> copy = data;
+    INFO("parts " << parts);
+    REQUIRE(icl::detail::sort_counting_inversions_in_parts(copy.data(), scratch.data(), m, parts) == expected);
+    REQUIRE(copy == one);
+  }
+}

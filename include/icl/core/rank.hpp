@@ -4,14 +4,18 @@
 /// Rank statistics: average ranks with ties (scipy.stats.rankdata, method 'average') and the
 /// tie counts that the rank correlations of METRICS.md 1.4 need.
 ///
-/// Everything here is O(m log m) in time (one sort of (value, index) pairs) and O(m) in memory.
+/// Everything here is O(m log m) in time and O(m) in memory: short vectors are sorted as
+/// (value, index) pairs with std::sort, long ones with the radix sort of detail/radix_sort.hpp
+/// (about ten times faster at m = 2·10⁶).
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
+#include "icl/core/detail/radix_sort.hpp"
 #include "icl/core/error.hpp"
 
 namespace icl {
@@ -33,17 +37,37 @@ inline void sort_with_index(const double* x, std::size_t m, std::vector<value_in
   });
 }
 
+/// Reusable storage for average_ranks_into.
+struct rank_workspace {
+  std::vector<value_index> pairs;  ///< the comparison sort (short vectors)
+  sorted_order order;              ///< the radix sort (long vectors)
+};
+
 /// 1-based average ranks of x[0..m) written to out[0..m) (ties get the mean of the ranks they
-/// span). `scratch` is reused storage. x must hold no NaN; out may not alias x.
-inline void average_ranks_into(const double* x, std::size_t m, double* out, std::vector<value_index>& scratch) {
-  sort_with_index(x, m, scratch);
+/// span: sorted positions first..last-1 carry ranks first+1..last, whose mean is
+/// (first+1+last)/2). `ws` is reused storage. x must hold no NaN; out may not alias x.
+inline void average_ranks_into(const double* x, std::size_t m, double* out, rank_workspace& ws) {
+  if (m < radix_sort_min_size || m > std::numeric_limits<std::uint32_t>::max()) {
+    sort_with_index(x, m, ws.pairs);
+    std::size_t first = 0;
+    while (first < m) {
+      std::size_t last = first + 1;
+      while (last < m && ws.pairs[last].value == ws.pairs[first].value) ++last;
+      const double rank = 0.5 * static_cast<double>(first + 1 + last);
+      for (std::size_t t = first; t < last; ++t) out[ws.pairs[t].index] = rank;
+      first = last;
+    }
+    return;
+  }
+  sort_order(m, [x](std::size_t t) { return x[t]; }, ws.order);
+  const std::uint32_t* index = ws.order.index.data();
+  const unsigned char* starts_run = ws.order.starts_run.data();
   std::size_t first = 0;
   while (first < m) {
     std::size_t last = first + 1;
-    while (last < m && scratch[last].value == scratch[first].value) ++last;
-    // Sorted positions first..last-1 carry ranks first+1..last; their mean is (first+1+last)/2.
+    while (last < m && starts_run[last] == 0) ++last;
     const double rank = 0.5 * static_cast<double>(first + 1 + last);
-    for (std::size_t t = first; t < last; ++t) out[scratch[t].index] = rank;
+    for (std::size_t t = first; t < last; ++t) out[index[t]] = rank;
     first = last;
   }
 }
@@ -81,14 +105,15 @@ inline std::size_t first_nan(const double* x, std::size_t m) noexcept {
 ///
 /// Returns: m ranks as doubles (each a whole or half-integer in [1, m]); empty for empty input.
 /// Throws icl::invalid_argument ("icl::average_ranks: ...") naming the index of a NaN value.
-/// Cost: O(m log m) time (one sort of (value, index) pairs), O(m) extra memory.
+/// Cost: one sort of the values with their positions (a radix sort from 4096 values on), O(m)
+/// extra memory.
 inline std::vector<double> average_ranks(const std::vector<double>& values) {
   const std::size_t m = values.size();
   const std::size_t bad = detail::first_nan(values.data(), m);
   if (bad != m) detail::throw_invalid("icl::average_ranks", "value ", bad, " of ", m, " is NaN (cannot be ranked)");
   std::vector<double> ranks(m);
-  std::vector<detail::value_index> scratch;
-  detail::average_ranks_into(values.data(), m, ranks.data(), scratch);
+  detail::rank_workspace workspace;
+  detail::average_ranks_into(values.data(), m, ranks.data(), workspace);
   return ranks;
 }
 

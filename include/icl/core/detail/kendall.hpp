@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "icl/core/detail/radix_sort.hpp"
+#include "icl/core/parallel.hpp"
 #include "icl/core/rank.hpp"
 
 namespace icl::detail {
@@ -152,10 +154,8 @@ struct kendall_counts {
   }
 };
 
-/// Kendall pair counts of (a[k], b[k]), k < m, by Knight's algorithm; O(m log m) time, O(m)
-/// memory. a and b must hold no NaN, and m must be below 2^32 (so that the counts, which are
-/// below m^2/2, fit in a signed 64-bit integer).
-inline kendall_counts kendall_count(const double* a, const double* b, std::size_t m) {
+/// Kendall pair counts of short inputs: std::sort of (a, b) pairs, then the merge count.
+inline kendall_counts kendall_count_by_comparison_sort(const double* a, const double* b, std::size_t m) {
   struct pair_ab {
     double a;
     double b;
@@ -190,6 +190,75 @@ inline kendall_counts kendall_count(const double* a, const double* b, std::size_
   std::vector<double> scratch(m);
   for (std::size_t k = 0; k < m; ++k) sequence[k] = pairs[k].b;
   counts.discordant = sort_counting_inversions(sequence.data(), scratch.data(), m);
+  counts.ties_b = tied_pairs_sorted(sequence.data(), m);
+  return counts;
+}
+
+/// Inversions of data[0..m) (pairs t < u with data[t] > data[u]), sorting it: the range is cut
+/// into `parts` pieces sorted and counted in parallel, whose runs are then merged counting the
+/// inversions between pieces. The count is exact, whatever the number of parts or threads.
+template <class T>
+std::uint64_t sort_counting_inversions_in_parts(T* data, T* scratch, std::size_t m, std::size_t parts) {
+  parts = std::max<std::size_t>(1, std::min(parts, m / 4096 + 1));
+  std::vector<std::size_t> bounds(parts + 1);
+  for (std::size_t p = 0; p <= parts; ++p) bounds[p] = m * p / parts;
+  std::vector<std::uint64_t> inside(parts, 0);
+  parallel_for(0, parts, [&](std::size_t p) {
+    inside[p] = sort_counting_inversions(data + bounds[p], scratch + bounds[p], bounds[p + 1] - bounds[p]);
+  });
+  std::uint64_t inversions = 0;
+  for (const std::uint64_t v : inside) inversions += v;
+  return inversions + merge_runs_counting_inversions(data, scratch, bounds);
+}
+
+/// Kendall pair counts of (a[k], b[k]), k < m, by Knight's algorithm; O(m log m) time, O(m)
+/// memory. a and b must hold no NaN, and m must be below 2^32 (so that the counts, which are
+/// below m^2/2, fit in a signed 64-bit integer).
+///
+/// Long inputs use radix sorts (detail/radix_sort.hpp). a and b are replaced by their dense ranks
+/// (0 for the smallest value; two sorts, side by side on the library's threads), and the words
+/// rank_a · 2^32 + rank_b are sorted: the pairs in (a, b) order, with no positions to carry. The
+/// merge count that finds the discordant pairs then runs on 32-bit ranks, half the bytes of
+/// doubles, and on the library's threads (sort_counting_inversions_in_parts).
+inline kendall_counts kendall_count(const double* a, const double* b, std::size_t m) {
+  if (m < radix_sort_min_size) return kendall_count_by_comparison_sort(a, b, m);
+  kendall_counts counts;
+  counts.total = static_cast<std::uint64_t>(m) * (m - 1) / 2;
+  // 1. Dense ranks of a and of b.
+  std::vector<std::uint32_t> level_a(m), level_b(m);
+  parallel_for_sized(0, 2, 2 * m, [&](std::size_t which) {
+    const double* x = which == 0 ? a : b;
+    std::uint32_t* level = which == 0 ? level_a.data() : level_b.data();
+    sorted_order order;
+    sort_order(m, [x](std::size_t k) { return x[k]; }, order);
+    std::uint32_t current = 0;
+    for (std::size_t u = 0; u < m; ++u) {
+      current += static_cast<std::uint32_t>(u > 0 && order.starts_run[u] != 0);
+      level[order.index[u]] = current;
+    }
+  });
+  // 2. The pairs in (a, b) order.
+  std::vector<std::uint64_t> word(m), scratch;
+  for (std::size_t k = 0; k < m; ++k) word[k] = (std::uint64_t{level_a[k]} << 32) | level_b[k];
+  radix_sort_words(word, scratch, 0);
+  // Runs of equal a, and inside them runs of equal (a, b); b's ties from b's ranks in this order.
+  std::vector<std::uint32_t> sequence(m);
+  std::size_t first = 0;
+  while (first < m) {
+    const std::uint64_t a_level = word[first] >> 32;
+    std::size_t last = first + 1;
+    while (last < m && (word[last] >> 32) == a_level) ++last;
+    const auto run = static_cast<std::uint64_t>(last - first);
+    counts.ties_a += run * (run - 1) / 2;
+    for (std::size_t u = first; u < last; ++u) sequence[u] = static_cast<std::uint32_t>(word[u]);
+    if (run > 1) counts.ties_joint += tied_pairs_sorted(sequence.data() + first, last - first);
+    first = last;
+  }
+  // 3. Discordant pairs: inversions of the b ranks in (a, b) order (as above); sorting them also
+  //    lines up b's ties.
+  std::vector<std::uint32_t> merge_scratch(m);
+  counts.discordant = sort_counting_inversions_in_parts(sequence.data(), merge_scratch.data(), m,
+                                                        static_cast<std::size_t>(max_threads()));
   counts.ties_b = tied_pairs_sorted(sequence.data(), m);
   return counts;
 }

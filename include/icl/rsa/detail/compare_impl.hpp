@@ -13,6 +13,7 @@
 
 #include "icl/core/detail/kendall.hpp"
 #include "icl/core/error.hpp"
+#include "icl/core/parallel.hpp"
 #include "icl/core/rank.hpp"
 #include "icl/rsa/compare.hpp"
 #include "icl/rsa/rdm_type.hpp"
@@ -133,13 +134,26 @@ inline double pearson_kernel(const double* a, const double* b, std::size_t m, co
 }
 
 /// Average ranks (scipy rankdata 'average') minus their mean (m+1)/2.
-inline std::vector<double> centered_ranks(const double* x, std::size_t m) {
-  std::vector<double> ranks(m);
-  std::vector<icl::detail::value_index> scratch;
-  icl::detail::average_ranks_into(x, m, ranks.data(), scratch);
+inline void centered_ranks_into(const double* x, std::size_t m, double* out) {
+  icl::detail::rank_workspace workspace;
+  icl::detail::average_ranks_into(x, m, out, workspace);
   const double mean = 0.5 * static_cast<double>(m + 1);
-  for (double& r : ranks) r -= mean;
-  return ranks;
+  for (std::size_t k = 0; k < m; ++k) out[k] -= mean;
+}
+
+/// The centered ranks of a and of b, the two rankings side by side on the library's threads
+/// when the vectors are long (each is one sort; together they are all of spearman's cost).
+inline void centered_ranks_of_both(const double* a, const double* b, std::size_t m, std::vector<double>& ra,
+                                   std::vector<double>& rb) {
+  ra.resize(m);
+  rb.resize(m);
+  icl::detail::parallel_for_sized(0, 2, 2 * m, [&](std::size_t which) {
+    if (which == 0) {
+      centered_ranks_into(a, m, ra.data());
+    } else {
+      centered_ranks_into(b, m, rb.data());
+    }
+  });
 }
 
 /// Spearman's rho from centered average ranks: their Pearson correlation. Ranks are bounded by
@@ -152,8 +166,8 @@ inline double spearman_from_centered_ranks(const double* ra, const double* rb, s
 
 /// Spearman's rho as scipy.stats.spearmanr: Pearson correlation of the average ranks.
 inline double spearman_kernel(const double* a, const double* b, std::size_t m) {
-  const std::vector<double> ra = centered_ranks(a, m);
-  const std::vector<double> rb = centered_ranks(b, m);
+  std::vector<double> ra, rb;
+  centered_ranks_of_both(a, b, m, ra, rb);
   return spearman_from_centered_ranks(ra.data(), rb.data(), m);
 }
 
@@ -171,8 +185,8 @@ inline double rho_a_from_centered_ranks(const double* ra, const double* rb, std:
 /// rho_a = 12 (r_a - mean)^T (r_b - mean) / (m^3 - m) on average ranks (rsatoolbox). A constant
 /// vector has all ranks equal to the mean and gives 0, as in rsatoolbox.
 inline double rho_a_kernel(const double* a, const double* b, std::size_t m) {
-  const std::vector<double> ra = centered_ranks(a, m);
-  const std::vector<double> rb = centered_ranks(b, m);
+  std::vector<double> ra, rb;
+  centered_ranks_of_both(a, b, m, ra, rb);
   return rho_a_from_centered_ranks(ra.data(), rb.data(), m);
 }
 

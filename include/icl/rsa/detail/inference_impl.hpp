@@ -74,8 +74,7 @@ class permutation_kernel {
       }
       case comparison::spearman:
       case comparison::rho_a: {
-        x_ = centered_ranks(pa, m_);
-        y_ = centered_ranks(pb, m_);
+        centered_ranks_of_both(pa, pb, m_, x_, y_);
         scale_ = c == comparison::rho_a
                      ? rho_a_scale(m_)
                      : 1.0 / (std::sqrt(dot(x_.data(), x_.data(), m_)) * std::sqrt(dot(y_.data(), y_.data(), m_)));
