@@ -123,7 +123,7 @@ void convert_rows(matrix_view<const T> X, std::size_t first, std::size_t count, 
   buffer.resize(count * d);
   if (X.row_stride() == 1 && X.col_stride() != 1 && count > 1) {
     constexpr std::size_t chunk = 16, width = 64;
-    parallel_for_sized(0, (count + chunk - 1) / chunk, count * d, [&](std::size_t c) {
+    beside_blas_for(0, (count + chunk - 1) / chunk, count * d, [&](std::size_t c) {
       const std::size_t r0 = c * chunk, rows = std::min(chunk, count - r0);
       for (std::size_t j0 = 0; j0 < d; j0 += width) {
         const std::size_t j1 = std::min(d, j0 + width);
@@ -137,7 +137,7 @@ void convert_rows(matrix_view<const T> X, std::size_t first, std::size_t count, 
     return;
   }
   const bool contiguous = X.rows_contiguous();
-  parallel_for_sized(0, count, count * d, [&](std::size_t r) {
+  beside_blas_for(0, count, count * d, [&](std::size_t r) {
     const std::size_t i = first + r;
     C* out = buffer.data() + r * d;
     if (contiguous) {
@@ -166,7 +166,7 @@ const C* rows_as_compute(matrix_view<const T> X, std::size_t first, std::size_t 
     // Half-precision rows: widen_to_float (F16C where the processor has it), row by row.
     if (X.rows_contiguous()) {
       buffer.resize(count * d);
-      parallel_for_sized(0, count, count * d,
+      beside_blas_for(0, count, count * d,
                          [&](std::size_t r) { widen_to_float(X.row_data(first + r), d, buffer.data() + r * d); });
       return buffer.data();
     }

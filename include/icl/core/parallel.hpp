@@ -75,6 +75,27 @@ void parallel_for_sized(std::size_t begin, std::size_t end, std::size_t work, Bo
   }
 }
 
+/// A loop of a kernel that runs between two of its BLAS products (conversions of the operands,
+/// per-row statistics, the mapping of a Gram tile): body(i) for i in [begin, end), touching about
+/// `work` elements in all. With ICL_USE_BLAS the products run on the BLAS library's own threads
+/// (Debian's default OpenBLAS: pthreads that spin for a while after each call), and an OpenMP
+/// loop between two products makes the two thread pools fight for the cores: the loop waits for
+/// the core a spinning BLAS thread holds, and libgomp's threads, spinning in turn after the loop,
+/// slow the next product. On two cores that made an n = 2000, d = 1024 decodability 54 ms
+/// instead of 31 and a correlation RDM 2–4 times its SYRK (docs/benchmarks.md). So with BLAS
+/// these loops run on the calling thread; without BLAS the products are Eigen's, on the same
+/// OpenMP threads, and the loops run in parallel (parallel_for_sized). Each body writes only its
+/// own outputs: the result is the same either way.
+template <class Body>
+void beside_blas_for(std::size_t begin, std::size_t end, std::size_t work, Body&& body) {
+#if ICL_HAS_BLAS
+  (void)work;
+  for (std::size_t i = begin; i < end; ++i) body(i);
+#else
+  parallel_for_sized(begin, end, work, body);
+#endif
+}
+
 /// Sums chunk_value(first, last) over the chunks [first, last) of [0, count), each at most
 /// chunk_size long, in chunk order: the same floating-point result at any thread count.
 template <class Value, class ChunkValue>
@@ -91,6 +112,23 @@ Value parallel_reduce(std::size_t count, std::size_t chunk_size, Value zero, Chu
   Value total = zero;
   for (const Value& v : partial) total += v;
   return total;
+}
+
+/// parallel_reduce for a reduction between two BLAS products (see beside_blas_for): the same
+/// chunks added in the same order, on the calling thread when the products are BLAS calls.
+template <class Value, class ChunkValue>
+Value beside_blas_reduce(std::size_t count, std::size_t chunk_size, Value zero, ChunkValue&& chunk_value) {
+#if ICL_HAS_BLAS
+  if (count == 0) return zero;
+  if (chunk_size == 0) chunk_size = 1;
+  Value total = zero;
+  for (std::size_t first = 0; first < count; first += chunk_size) {
+    total += chunk_value(first, first + chunk_size < count ? first + chunk_size : count);
+  }
+  return total;
+#else
+  return parallel_reduce<Value>(count, chunk_size, zero, chunk_value);
+#endif
 }
 
 }  // namespace detail

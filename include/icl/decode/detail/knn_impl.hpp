@@ -147,23 +147,6 @@ struct candidate_lists {
 };
 
 /// Per-row terms of the distance from a Gram entry g_ij: dv(i, j) = (a_i + a_j) − (c·s_i·s_j)·g_ij.
-/// A loop of the kernel that runs between two BLAS products, body(i) for i in [begin, end). With
-/// ICL_USE_BLAS the products run on the BLAS library's own threads, and an OpenMP loop between two
-/// products makes the two thread pools fight for the cores: libgomp's threads keep spinning after
-/// the loop and slow the next product. So these loops run on the calling thread then; at n = 2000
-/// with two threads (default environment, OpenBLAS pthreads) that takes the decodability time from
-/// 54 to 31 ms at d = 1024 and from 129 to 96 ms at d = 4096, and at n = 20000, d = 256 from 1.49 to
-/// 0.73 s (docs/benchmarks.md). Without BLAS the products are Eigen's, on the same OpenMP threads,
-/// and the loops run in parallel. Each body writes only its own outputs: same result either way.
-template <class Body>
-void beside_blas_for(std::size_t begin, std::size_t end, Body&& body) {
-#if ICL_HAS_BLAS
-  for (std::size_t i = begin; i < end; ++i) body(i);
-#else
-  parallel_for(begin, end, body);
-#endif
-}
-
 /// Euclidean (squared): a = ‖x‖², s = 1, c = 2. Cosine: a = 1/2, s = 1/‖x‖, c = 1.
 struct row_terms {
   std::vector<double> a;  ///< euclidean: ‖x_i‖²; cosine: 1/2
@@ -177,10 +160,10 @@ template <class C, class T>
 row_terms compute_row_terms(const char* fn, matrix_view<const T> X, distance_kind kind, std::size_t block) {
   const std::size_t n = X.rows(), d = X.cols();
   std::vector<double> norm2(n, 0.0);
-  // One loop over chunks of rows (see beside_blas_for), each converting its own rows when they
-  // are not contiguous in C (the buffer is then chunk x d).
+  // One loop over chunks of rows (see icl::detail::beside_blas_for), each converting its own rows
+  // when they are not contiguous in C (the buffer is then chunk x d).
   const std::size_t chunk = std::max<std::size_t>(1, std::min<std::size_t>(block, 256));
-  beside_blas_for(0, (n + chunk - 1) / chunk, [&](std::size_t q) {
+  icl::detail::beside_blas_for(0, (n + chunk - 1) / chunk, n * d, [&](std::size_t q) {
     const std::size_t first = q * chunk, count = std::min(chunk, n - first);
     std::vector<C> buffer;
     std::size_t ld = 0;
@@ -333,7 +316,8 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, di
         const C* rows_j = icl::detail::rows_as_compute<C>(X, j0, bj, buffer_j, ldj);
         icl::detail::product_abt<C>(rows_i, bi, ldi, rows_j, bj, ldj, d, tile.data(), bj);
       }
-      // One loop per tile (see beside_blas_for), over chunks of rows whose lists only that task writes.
+      // One loop per tile (see icl::detail::beside_blas_for), over chunks of rows whose lists only
+      // that task writes.
       // Off the diagonal: chunks of the rows I (row pass: row i takes the tile row) and chunks of
       // the rows J (column pass: row j takes the tile column). On the diagonal tile a chunk
       // [r0, r1) takes both roles for its own rows: the pairs (r, c > r) through the tile rows
@@ -358,7 +342,7 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, di
           feed_columns(terms, lists, group_of, i0, bi, j0, tile.data(), bj, c0, c1, false);
         }
       };
-      beside_blas_for(0, chunks_i + chunks_j, update);
+      icl::detail::beside_blas_for(0, chunks_i + chunks_j, 2 * bi * bj, update);
     }
   }
   lists.finish();

@@ -141,7 +141,7 @@ pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const
 
   // Projections h·e of the raw states (double accumulation).
   std::vector<double> proj(np);
-  icl::detail::parallel_for(0, np, [&](std::size_t r) {
+  icl::detail::beside_blas_for(0, np, np * d, [&](std::size_t r) {
     const C* row = Hc + idx[r] * ldh;
     double acc = 0.0;
     for (std::size_t j = 0; j < d; ++j) acc += static_cast<double>(row[j]) * e[j];

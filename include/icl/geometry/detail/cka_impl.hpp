@@ -51,7 +51,7 @@ centered_gram<C> make_centered_gram(const std::vector<C>& xc, std::size_t n, std
 template <class C>
 double gram_inner(const centered_gram<C>& K, const centered_gram<C>& L) {
   const std::size_t n = K.n;
-  return icl::detail::parallel_reduce<double>(n, 16, 0.0, [&](std::size_t first, std::size_t last) {
+  return icl::detail::beside_blas_reduce<double>(n, 16, 0.0, [&](std::size_t first, std::size_t last) {
     double acc = 0.0;
     for (std::size_t i = first; i < last; ++i) {
       const C* k = K.upper.data() + i * n;
@@ -59,6 +59,43 @@ double gram_inner(const centered_gram<C>& K, const centered_gram<C>& L) {
       double row = 0.0;
       for (std::size_t j = i + 1; j < n; ++j) row += static_cast<double>(k[j]) * static_cast<double>(l[j]);
       acc += 2.0 * row + static_cast<double>(k[i]) * static_cast<double>(l[i]);
+    }
+    return acc;
+  });
+}
+
+/// ⟨K, K⟩, ⟨L, L⟩ and ⟨K, L⟩ together (the same sums as gram_inner).
+struct gram_inners {
+  double kk = 0.0, ll = 0.0, kl = 0.0;
+  gram_inners& operator+=(const gram_inners& o) noexcept {
+    kk += o.kk;
+    ll += o.ll;
+    kl += o.kl;
+    return *this;
+  }
+};
+
+/// The three inner products in one pass over both triangles (each read once; three separate
+/// passes read K three times and L three times).
+template <class C>
+gram_inners gram_inner_products(const centered_gram<C>& K, const centered_gram<C>& L) {
+  const std::size_t n = K.n;
+  return icl::detail::beside_blas_reduce<gram_inners>(n, 16, gram_inners{}, [&](std::size_t first, std::size_t last) {
+    gram_inners acc;
+    for (std::size_t i = first; i < last; ++i) {
+      const C* k = K.upper.data() + i * n;
+      const C* l = L.upper.data() + i * n;
+      double kk = 0.0, ll = 0.0, kl = 0.0;
+      for (std::size_t j = i + 1; j < n; ++j) {
+        const auto kj = static_cast<double>(k[j]), lj = static_cast<double>(l[j]);
+        kk += kj * kj;
+        ll += lj * lj;
+        kl += kj * lj;
+      }
+      const auto ki = static_cast<double>(k[i]), li = static_cast<double>(l[i]);
+      acc.kk += 2.0 * kk + ki * ki;
+      acc.ll += 2.0 * ll + li * li;
+      acc.kl += 2.0 * kl + ki * li;
     }
     return acc;
   });
@@ -82,9 +119,10 @@ template <class C>
 cka_terms terms_from_grams(const centered_gram<C>& K, const centered_gram<C>& L, bool same) {
   cka_terms t;
   t.n = K.n;
-  t.kk = gram_inner(K, K);
-  t.ll = same ? t.kk : gram_inner(L, L);
-  t.kl = same ? t.kk : gram_inner(K, L);
+  const gram_inners inner = gram_inner_products(K, L);
+  t.kk = inner.kk;
+  t.ll = same ? inner.kk : inner.ll;
+  t.kl = same ? inner.kk : inner.kl;
   t.dkk = dot(K.diag, K.diag);
   t.dll = dot(L.diag, L.diag);
   t.dkl = dot(K.diag, L.diag);
@@ -97,7 +135,7 @@ cka_terms terms_from_grams(const centered_gram<C>& K, const centered_gram<C>& L,
 template <class C>
 std::vector<C> transpose_block(const std::vector<C>& x, std::size_t n, std::size_t d) {
   std::vector<C> t(d * n);
-  icl::detail::parallel_for(0, (d + column_chunk - 1) / column_chunk, [&](std::size_t c) {
+  icl::detail::beside_blas_for(0, (d + column_chunk - 1) / column_chunk, n * d, [&](std::size_t c) {
     const std::size_t j0 = c * column_chunk, j1 = std::min(d, j0 + column_chunk);
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = j0; j < j1; ++j) t[j * n + i] = x[i * d + j];
@@ -108,7 +146,7 @@ std::vector<C> transpose_block(const std::vector<C>& x, std::size_t n, std::size
 /// Σ of squares of a symmetric matrix given by its upper triangle (s x s), in double.
 template <class C>
 double symmetric_sum_sq(const std::vector<C>& upper, std::size_t s) {
-  return icl::detail::parallel_reduce<double>(s, 16, 0.0, [&](std::size_t first, std::size_t last) {
+  return icl::detail::beside_blas_reduce<double>(s, 16, 0.0, [&](std::size_t first, std::size_t last) {
     double acc = 0.0;
     for (std::size_t i = first; i < last; ++i) {
       const C* r = upper.data() + i * s;
@@ -123,7 +161,7 @@ double symmetric_sum_sq(const std::vector<C>& upper, std::size_t s) {
 template <class C>
 std::vector<double> row_norms_sq(const std::vector<C>& x, std::size_t n, std::size_t d) {
   std::vector<double> out(n);
-  icl::detail::parallel_for(0, n, [&](std::size_t i) {
+  icl::detail::beside_blas_for(0, n, n * d, [&](std::size_t i) {
     double acc = 0.0;
     for (std::size_t j = 0; j < d; ++j) acc += static_cast<double>(x[i * d + j]) * static_cast<double>(x[i * d + j]);
     out[i] = acc;
@@ -145,7 +183,7 @@ cka_terms terms_from_features(const std::vector<C>& xc, std::size_t dx, const st
   icl::detail::product_abt<C>(yt.data(), dy, n, xt.data(), dx, n, n, m.data(), dx);
   t.kk = symmetric_sum_sq(a, dx);
   t.ll = symmetric_sum_sq(b, dy);
-  t.kl = icl::detail::parallel_reduce<double>(dy, 16, 0.0, [&](std::size_t first, std::size_t last) {
+  t.kl = icl::detail::beside_blas_reduce<double>(dy, 16, 0.0, [&](std::size_t first, std::size_t last) {
     double acc = 0.0;
     for (std::size_t i = first; i < last; ++i)
       for (std::size_t j = 0; j < dx; ++j) acc += static_cast<double>(m[i * dx + j]) * static_cast<double>(m[i * dx + j]);

@@ -30,7 +30,7 @@ template <class C>
 std::vector<double> column_means(const C* rows, std::size_t ld, std::size_t d, const std::size_t* idx,
                                  std::size_t count) {
   std::vector<double> mean(d, 0.0);
-  icl::detail::parallel_for(0, (d + column_chunk - 1) / column_chunk, [&](std::size_t c) {
+  icl::detail::beside_blas_for(0, (d + column_chunk - 1) / column_chunk, count * d, [&](std::size_t c) {
     const std::size_t j0 = c * column_chunk, j1 = std::min(d, j0 + column_chunk);
     for (std::size_t r = 0; r < count; ++r) {
       const C* row = rows + idx[r] * ld;
@@ -48,7 +48,7 @@ std::vector<C> centered_rows(const C* rows, std::size_t ld, std::size_t d, const
                              std::vector<double>& mean) {
   mean = column_means(rows, ld, d, idx, count);
   std::vector<C> out(count * d);
-  icl::detail::parallel_for(0, count, [&](std::size_t r) {
+  icl::detail::beside_blas_for(0, count, count * d, [&](std::size_t r) {
     const C* row = rows + idx[r] * ld;
     C* o = out.data() + r * d;
     for (std::size_t j = 0; j < d; ++j) o[j] = static_cast<C>(static_cast<double>(row[j]) - mean[j]);
@@ -248,7 +248,7 @@ spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t 
     icl::detail::product_aat_upper<C>(Xc.data(), n, d, d, small.data(), s);
   } else {
     transposed.resize(d * n);
-    icl::detail::parallel_for(0, (d + column_chunk - 1) / column_chunk, [&](std::size_t c) {
+    icl::detail::beside_blas_for(0, (d + column_chunk - 1) / column_chunk, n * d, [&](std::size_t c) {
       const std::size_t j0 = c * column_chunk, j1 = std::min(d, j0 + column_chunk);
       for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = j0; j < j1; ++j) transposed[j * n + i] = Xc[i * d + j];
@@ -285,7 +285,7 @@ spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t 
       const auto col = static_cast<Eigen::Index>(k);
       for (std::size_t i = 0; i < n; ++i) out.left[i * top + k] = vectors(static_cast<Eigen::Index>(i), col);
     }
-    icl::detail::parallel_for(0, (d + column_chunk - 1) / column_chunk, [&](std::size_t c) {
+    icl::detail::beside_blas_for(0, (d + column_chunk - 1) / column_chunk, n * d * top, [&](std::size_t c) {
       const std::size_t j0 = c * column_chunk, j1 = std::min(d, j0 + column_chunk);
       for (std::size_t i = 0; i < n; ++i) {
         const C* row = Xc.data() + i * d;
@@ -303,7 +303,7 @@ spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t 
       for (std::size_t j = 0; j < d; ++j)
         out.scaled_right[k * d + j] = out.sigma[k] * vectors(static_cast<Eigen::Index>(j), col);
     }
-    icl::detail::parallel_for(0, n, [&](std::size_t i) {
+    icl::detail::beside_blas_for(0, n, n * d * top, [&](std::size_t i) {
       const C* row = Xc.data() + i * d;
       for (std::size_t k = 0; k < top; ++k) {
         if (!(out.sigma[k] > 0.0)) continue;
@@ -365,7 +365,7 @@ std::vector<std::size_t> argmax_logits(const C* g, std::size_t count, std::size_
 template <class C, class Row>
 std::vector<C> normalized_block(std::size_t count, std::size_t d, const norm_setup& norm, Row&& row) {
   std::vector<C> out(count * d);
-  icl::detail::parallel_for(0, count, [&](std::size_t i) {
+  icl::detail::beside_blas_for(0, count, count * d, [&](std::size_t i) {
     std::vector<double> h(d);
     row(i, h.data());
     norm(h.data(), d, out.data() + i * d);

@@ -118,7 +118,7 @@ row_statistics gather_row_statistics(const char* function, matrix_view<const T> 
     // Column-major input: walk each chunk of rows column by column, so that every read is
     // contiguous. Each row still sums its elements in column order, as the row loop below does.
     constexpr std::size_t chunk = 64;
-    parallel_for_sized(0, (n + chunk - 1) / chunk, n * d, [&](std::size_t c) {
+    beside_blas_for(0, (n + chunk - 1) / chunk, n * d, [&](std::size_t c) {
       const std::size_t first = c * chunk, count = std::min(chunk, n - first);
       double sum[chunk] = {}, sq[chunk] = {}, mean[chunk] = {};
       if (transform == row_transform::center) {
@@ -145,7 +145,7 @@ row_statistics gather_row_statistics(const char* function, matrix_view<const T> 
   }
   const bool contiguous = X.rows_contiguous();
   const bool column_major = X.row_stride() == 1 && X.col_stride() != 1 && n > 1;
-  parallel_for_sized(0, n, n * d, [&](std::size_t i) {
+  beside_blas_for(0, n, n * d, [&](std::size_t i) {
     if (column_major && stats.valid[i]) return;  // done above
     stats.valid[i] = 1;
     if (contiguous && contiguous_row_statistics(X.row_data(i), d, transform, stats.mean[i], stats.squared_norm[i])) {
@@ -218,7 +218,7 @@ void condensed_from_gram(matrix_view<const T> X, row_transform transform, const 
         product_abt<C>(block_i, bi, ldi, block_j, bj, ldj, d, tile.data(), bj);
       }
       // Map the tile: each row r of block I writes its own run of the condensed vector.
-      parallel_for_sized(0, bi, bi * bj, [&](std::size_t r) {
+      beside_blas_for(0, bi, bi * bj, [&](std::size_t r) {
         const std::size_t i = i0 + r;
         const std::size_t j_begin = std::max(j0, i + 1);
         if (j_begin >= j0 + bj) return;
