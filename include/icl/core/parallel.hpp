@@ -86,6 +86,10 @@ void parallel_for_sized(std::size_t begin, std::size_t end, std::size_t work, Bo
 /// these loops run on the calling thread; without BLAS the products are Eigen's, on the same
 /// OpenMP threads, and the loops run in parallel (parallel_for_sized). Each body writes only its
 /// own outputs: the result is the same either way.
+/// Whether beside_blas_for runs its loops on the calling thread (with BLAS). A loop may then
+/// choose the memory order that suits one thread, with the same sums in the same order.
+inline constexpr bool beside_blas_serial = ICL_HAS_BLAS != 0;
+
 template <class Body>
 void beside_blas_for(std::size_t begin, std::size_t end, std::size_t work, Body&& body) {
 #if ICL_HAS_BLAS

@@ -30,8 +30,12 @@ template <class C>
 std::vector<double> column_means(const C* rows, std::size_t ld, std::size_t d, const std::size_t* idx,
                                  std::size_t count) {
   std::vector<double> mean(d, 0.0);
-  icl::detail::beside_blas_for(0, (d + column_chunk - 1) / column_chunk, count * d, [&](std::size_t c) {
-    const std::size_t j0 = c * column_chunk, j1 = std::min(d, j0 + column_chunk);
+  // Each column adds its rows in row order. In parallel, tasks own chunks of columns; on one
+  // thread a single chunk of all columns reads the rows in memory order (passes over strided
+  // 1 KiB pieces of every row took almost twice as long at n = 2000, d = 4096).
+  const std::size_t width = icl::detail::beside_blas_serial ? std::max<std::size_t>(d, 1) : column_chunk;
+  icl::detail::beside_blas_for(0, (d + width - 1) / width, count * d, [&](std::size_t c) {
+    const std::size_t j0 = c * width, j1 = std::min(d, j0 + width);
     for (std::size_t r = 0; r < count; ++r) {
       const C* row = rows + idx[r] * ld;
       for (std::size_t j = j0; j < j1; ++j) mean[j] += static_cast<double>(row[j]);
