@@ -59,12 +59,26 @@ void radix_sort_words(Vector& word, Vector& scratch, unsigned low_bit) {
   if (m < 2 || low_bit >= 64) return;
   const unsigned passes = (64 - low_bit + digit_bits - 1) / digit_bits;
   scratch.resize(m);
-  // The histograms of every digit, from one read of the words.
-  std::vector<std::array<std::uint32_t, buckets>> count(passes);
+  // The histograms of every digit, from one read of the words. Even and odd words count into
+  // separate tables, added at the end: neighbouring words often share their high digits, and
+  // one table would make each increment wait for the previous one to the same counter (the
+  // whole sort of 2·10⁶ normal values: 15.5 ms with one table, 13.8 ms with two).
+  std::vector<std::array<std::uint32_t, buckets>> count(passes), count_odd(passes);
   for (auto& c : count) c.fill(0);
-  for (std::size_t k = 0; k < m; ++k) {
-    const std::uint64_t w = word[k];
-    for (unsigned p = 0; p < passes; ++p) ++count[p][(w >> (low_bit + p * digit_bits)) & (buckets - 1)];
+  for (auto& c : count_odd) c.fill(0);
+  std::size_t k = 0;
+  for (; k + 2 <= m; k += 2) {
+    const std::uint64_t w0 = word[k], w1 = word[k + 1];
+    for (unsigned p = 0; p < passes; ++p) {
+      ++count[p][(w0 >> (low_bit + p * digit_bits)) & (buckets - 1)];
+      ++count_odd[p][(w1 >> (low_bit + p * digit_bits)) & (buckets - 1)];
+    }
+  }
+  for (; k < m; ++k) {
+    for (unsigned p = 0; p < passes; ++p) ++count[p][(word[k] >> (low_bit + p * digit_bits)) & (buckets - 1)];
+  }
+  for (unsigned p = 0; p < passes; ++p) {
+    for (std::size_t b = 0; b < buckets; ++b) count[p][b] += count_odd[p][b];
   }
   for (unsigned p = 0; p < passes; ++p) {
     const unsigned shift = low_bit + p * digit_bits;  // the top digit may be narrower than 8 bits
