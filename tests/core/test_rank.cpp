@@ -213,14 +213,22 @@ TEST_CASE("sort_order gives std::sort's (value, position) order", "[core][rank]"
       }
     }
     icl::detail::sorted_order order;
-    icl::detail::sort_order(m, [&](std::size_t t) { return x[t]; }, order);
+    const auto value = [&](std::size_t t) { return x[t]; };
+    icl::detail::sort_order(m, value, order);
     std::vector<icl::detail::value_index> expected;
     icl::detail::sort_with_index(x.data(), m, expected);
     INFO("m " << m);
-    for (std::size_t u = 0; u < m; ++u) {
-      REQUIRE(order.index[u] == expected[u].index);
-      REQUIRE((order.starts_run[u] != 0) == (u == 0 || expected[u].value != expected[u - 1].value));
-    }
+    for (std::size_t u = 0; u < m; ++u) REQUIRE(order.position(u) == expected[u].index);
+    // The runs of equal values, and nothing but them.
+    std::size_t next = 0;
+    icl::detail::for_each_run_of_equal_values(order, m, value, [&](std::size_t first, std::size_t last) {
+      REQUIRE(first == next);
+      REQUIRE(last > first);
+      for (std::size_t u = first + 1; u < last; ++u) REQUIRE(expected[u].value == expected[first].value);
+      if (last < m) REQUIRE(expected[last].value != expected[first].value);
+      next = last;
+    });
+    REQUIRE(next == m);
   }
 }
 

@@ -59,17 +59,13 @@ inline void average_ranks_into(const double* x, std::size_t m, double* out, rank
     }
     return;
   }
-  sort_order(m, [x](std::size_t t) { return x[t]; }, ws.order);
-  const std::uint32_t* index = ws.order.index.data();
-  const unsigned char* starts_run = ws.order.starts_run.data();
-  std::size_t first = 0;
-  while (first < m) {
-    std::size_t last = first + 1;
-    while (last < m && starts_run[last] == 0) ++last;
+  const auto value = [x](std::size_t t) { return x[t]; };
+  sort_order(m, value, ws.order);
+  const sorted_order& order = ws.order;
+  for_each_run_of_equal_values(order, m, value, [&](std::size_t first, std::size_t last) {
     const double rank = 0.5 * static_cast<double>(first + 1 + last);
-    for (std::size_t t = first; t < last; ++t) out[index[t]] = rank;
-    first = last;
-  }
+    for (std::size_t u = first; u < last; ++u) out[order.position(u)] = rank;
+  });
 }
 
 /// Sum over the runs of equal values in a sorted range of t(t-1)/2: the number of tied pairs.

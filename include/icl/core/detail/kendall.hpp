@@ -224,23 +224,24 @@ inline kendall_counts kendall_count(const double* a, const double* b, std::size_
   if (m < radix_sort_min_size) return kendall_count_by_comparison_sort(a, b, m);
   kendall_counts counts;
   counts.total = static_cast<std::uint64_t>(m) * (m - 1) / 2;
-  // 1. Dense ranks of a and of b.
-  std::vector<std::uint32_t> level_a(m), level_b(m);
+  // 1. Dense ranks of a and of b, each written to its sort's spare buffer.
+  sorted_order ranked_a, ranked_b;
   parallel_for_sized(0, 2, 2 * m, [&](std::size_t which) {
     const double* x = which == 0 ? a : b;
-    std::uint32_t* level = which == 0 ? level_a.data() : level_b.data();
-    sorted_order order;
-    sort_order(m, [x](std::size_t k) { return x[k]; }, order);
-    std::uint32_t current = 0;
-    for (std::size_t u = 0; u < m; ++u) {
-      current += static_cast<std::uint32_t>(u > 0 && order.starts_run[u] != 0);
-      level[order.index[u]] = current;
-    }
+    sorted_order& order = which == 0 ? ranked_a : ranked_b;
+    const auto value = [x](std::size_t k) { return x[k]; };
+    sort_order(m, value, order);
+    std::uint64_t current = 0;
+    for_each_run_of_equal_values(order, m, value, [&](std::size_t first, std::size_t last) {
+      for (std::size_t u = first; u < last; ++u) order.scratch[order.position(u)] = current;
+      ++current;
+    });
   });
-  // 2. The pairs in (a, b) order.
-  std::vector<std::uint64_t> word(m), scratch;
-  for (std::size_t k = 0; k < m; ++k) word[k] = (std::uint64_t{level_a[k]} << 32) | level_b[k];
-  radix_sort_words(word, scratch, 0);
+  // 2. The pairs in (a, b) order: the words rank_a · 2^32 + rank_b, sorted in the buffers the
+  //    sorts of step 1 no longer need (fresh memory is slow to touch on some machines).
+  std::vector<std::uint64_t>& word = ranked_b.word;
+  for (std::size_t k = 0; k < m; ++k) word[k] = (ranked_a.scratch[k] << 32) | ranked_b.scratch[k];
+  radix_sort_words(word, ranked_a.word, 0);
   // Runs of equal a, and inside them runs of equal (a, b); b's ties from b's ranks in this order.
   std::vector<std::uint32_t> sequence(m);
   std::size_t first = 0;

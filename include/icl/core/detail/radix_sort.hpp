@@ -100,14 +100,18 @@ void radix_sort_words(Vector& word, Vector& scratch, unsigned low_bit) {
   }
 }
 
-/// The ascending order of m values: index[u] is the position of the u-th smallest value (ties in
-/// position order), and starts_run[u] is 1 when that value differs from the one before it (and
-/// at u = 0), so the runs of equal values are the stretches between ones.
+/// The ascending order of m values, as the words of sort_order: word[u] holds the position of
+/// the u-th smallest value (ties in position order) in its low bits, position(u). `scratch` is
+/// the sort's second buffer, free for the caller's use afterwards (m 64-bit words).
 struct sorted_order {
-  std::vector<std::uint32_t> index;
-  std::vector<unsigned char> starts_run;
-  std::vector<std::uint64_t> word;     ///< working storage: packed (truncated key, position)
-  std::vector<std::uint64_t> scratch;  ///< working storage: the other buffer of each pass
+  std::vector<std::uint64_t> word;
+  std::vector<std::uint64_t> scratch;
+  std::uint64_t position_mask = 0;
+
+  std::uint32_t position(std::size_t u) const noexcept { return static_cast<std::uint32_t>(word[u] & position_mask); }
+  bool same_truncated_key(std::size_t u, std::size_t v) const noexcept {
+    return ((word[u] ^ word[v]) & ~position_mask) == 0;
+  }
 };
 
 /// Sorts the positions 0..m-1 by value(t), a double (no NaN), ties by position, into `out`.
@@ -117,38 +121,47 @@ template <class Value>
 void sort_order(std::size_t m, Value&& value, sorted_order& out) {
   unsigned position_bits = 1;
   while (position_bits < 32 && ((m - 1) >> position_bits) != 0) ++position_bits;
-  const std::uint64_t position_mask = (std::uint64_t{1} << position_bits) - 1;
+  out.position_mask = (std::uint64_t{1} << position_bits) - 1;
   out.word.resize(m);
-  for (std::size_t t = 0; t < m; ++t) out.word[t] = (ordered_key(value(t)) & ~position_mask) | t;
+  for (std::size_t t = 0; t < m; ++t) out.word[t] = (ordered_key(value(t)) & ~out.position_mask) | t;
   // Words that agree on the key bits are already in position order, and the sort is stable.
   radix_sort_words(out.word, out.scratch, position_bits);
-  // Runs of equal truncated keys: a single word is its own value; a longer run is checked on
-  // the full keys and sorted by (key, position) if they are not already in order.
-  out.index.resize(m);
-  out.starts_run.resize(m);
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> run;
+  // A run of equal truncated keys whose full keys are not in order is sorted by (key, position)
+  // and its words are written back in that order.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> run;
   std::size_t first = 0;
   while (first < m) {
-    const std::uint64_t truncated = out.word[first] & ~position_mask;
     std::size_t last = first + 1;
-    while (last < m && (out.word[last] & ~position_mask) == truncated) ++last;
-    if (last - first == 1) {
-      out.index[first] = static_cast<std::uint32_t>(out.word[first] & position_mask);
-      out.starts_run[first] = 1;
-    } else {
+    while (last < m && out.same_truncated_key(first, last)) ++last;
+    if (last - first > 1) {
       run.clear();
       bool in_order = true;
       for (std::size_t u = first; u < last; ++u) {
-        const auto t = static_cast<std::uint32_t>(out.word[u] & position_mask);
-        run.emplace_back(ordered_key(value(t)), t);
+        run.emplace_back(ordered_key(value(out.position(u))), out.word[u]);
         in_order = in_order && (run.size() == 1 || run[run.size() - 2].first <= run.back().first);
       }
-      if (!in_order) std::sort(run.begin(), run.end());
-      for (std::size_t r = 0; r < run.size(); ++r) {
-        out.index[first + r] = run[r].second;
-        out.starts_run[first + r] = static_cast<unsigned char>(r == 0 || run[r].first != run[r - 1].first);
+      if (!in_order) {
+        std::sort(run.begin(), run.end());  // by key, then by word: by position (same high bits)
+        for (std::size_t r = 0; r < run.size(); ++r) out.word[first + r] = run[r].second;
       }
     }
+    first = last;
+  }
+}
+
+/// Calls run(first, last) for each run [first, last) of equal values in `order` (made by
+/// sort_order with the same value), in ascending order. Neighbours whose truncated keys differ
+/// hold different values; where they tie, the values are compared.
+template <class Value, class Run>
+void for_each_run_of_equal_values(const sorted_order& order, std::size_t m, Value&& value, Run&& run) {
+  std::size_t first = 0;
+  while (first < m) {
+    std::size_t last = first + 1;
+    if (last < m && order.same_truncated_key(first, last)) {
+      const double v = value(order.position(first));
+      while (last < m && order.same_truncated_key(first, last) && value(order.position(last)) == v) ++last;
+    }
+    run(first, last);
     first = last;
   }
 }
