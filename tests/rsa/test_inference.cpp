@@ -122,6 +122,24 @@ TEST_CASE("permutation_test null statistics equal compare() on the permuted RDM"
   }
 }
 
+TEST_CASE("permutation kernel: the square and the condensed form of x give the same statistics", "[rsa][inference]") {
+  // Up to square_max_conditions the kernel reads a full n x n copy of x; above, condensed
+  // indices. Both must add the same products in the same order.
+  rdm a;
+  rdm b;
+  structured_pair(23, 8, a, b);
+  icl::rsa::detail::permutation_scratch scratch;
+  for (comparison c : all_comparisons) {
+    INFO(icl::rsa::to_string(c));
+    const icl::rsa::detail::permutation_kernel square(a, b, c);
+    const icl::rsa::detail::permutation_kernel condensed(a, b, c, 0);
+    for (std::uint64_t k = 0; k < 20; ++k) {
+      const std::vector<std::size_t> order = icl::counter_rng(9, k).permutation(23);
+      REQUIRE(square.evaluate(order, scratch) == condensed.evaluate(order, scratch));
+    }
+  }
+}
+
 TEST_CASE("permutation_test Kendall null on long tie runs and mixed segments", "[rsa][inference]") {
   // n = 130: a categorical b (two groups of 65) has two runs of tied b longer than 4096 pairs;
   // a mixed b has runs of ties between stretches of distinct values.
