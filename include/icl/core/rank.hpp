@@ -37,24 +37,26 @@ inline void sort_with_index(const double* x, std::size_t m, std::vector<value_in
   });
 }
 
-/// Reusable storage for average_ranks_into.
+/// Reusable storage of the rank functions below.
 struct rank_workspace {
   std::vector<value_index> pairs;  ///< the comparison sort (short vectors)
   sorted_order order;              ///< the radix sort (long vectors)
 };
 
-/// 1-based average ranks of x[0..m) written to out[0..m) (ties get the mean of the ranks they
-/// span: sorted positions first..last-1 carry ranks first+1..last, whose mean is
-/// (first+1+last)/2). `ws` is reused storage. x must hold no NaN; out may not alias x.
-inline void average_ranks_into(const double* x, std::size_t m, double* out, rank_workspace& ws) {
+/// Sorts x[0..m) (no NaN) and calls run(first, last, position) for each run [first, last) of
+/// equal values in ascending order, where position(u) is the input index of the u-th smallest
+/// value. Short vectors (and m ≥ 2^32) are sorted as (value, index) pairs with std::sort, long
+/// ones with the radix sort of detail/radix_sort.hpp; the runs and positions are the same.
+template <class Run>
+void for_each_tie_run(const double* x, std::size_t m, rank_workspace& ws, Run&& run) {
   if (m < radix_sort_min_size || m > std::numeric_limits<std::uint32_t>::max()) {
     sort_with_index(x, m, ws.pairs);
+    const auto position = [&ws](std::size_t u) { return ws.pairs[u].index; };
     std::size_t first = 0;
     while (first < m) {
       std::size_t last = first + 1;
       while (last < m && ws.pairs[last].value == ws.pairs[first].value) ++last;
-      const double rank = 0.5 * static_cast<double>(first + 1 + last);
-      for (std::size_t t = first; t < last; ++t) out[ws.pairs[t].index] = rank;
+      run(first, last, position);
       first = last;
     }
     return;
@@ -62,10 +64,31 @@ inline void average_ranks_into(const double* x, std::size_t m, double* out, rank
   const auto value = [x](std::size_t t) { return x[t]; };
   sort_order(m, value, ws.order);
   const sorted_order& order = ws.order;
-  for_each_run_of_equal_values(order, m, value, [&](std::size_t first, std::size_t last) {
+  const auto position = [&order](std::size_t u) { return order.position(u); };
+  for_each_run_of_equal_values(order, m, value, [&](std::size_t first, std::size_t last) { run(first, last, position); });
+}
+
+/// 1-based average ranks of x[0..m) written to out[0..m) (ties get the mean of the ranks they
+/// span: sorted positions first..last-1 carry ranks first+1..last, whose mean is
+/// (first+1+last)/2). `ws` is reused storage. x must hold no NaN; out may not alias x.
+inline void average_ranks_into(const double* x, std::size_t m, double* out, rank_workspace& ws) {
+  for_each_tie_run(x, m, ws, [&](std::size_t first, std::size_t last, const auto& position) {
     const double rank = 0.5 * static_cast<double>(first + 1 + last);
-    for (std::size_t u = first; u < last; ++u) out[order.position(u)] = rank;
+    for (std::size_t u = first; u < last; ++u) out[position(u)] = rank;
   });
+}
+
+/// Twice the average rank of each x[k] — the integer first + 1 + last of its run — in a buffer
+/// of `ws` (returned, m words). For long vectors that buffer is the radix sort's second one,
+/// free once the sort is done, so ranking allocates nothing beyond the sort.
+inline const std::vector<std::uint64_t>& doubled_ranks(const double* x, std::size_t m, rank_workspace& ws) {
+  std::vector<std::uint64_t>& twice = ws.order.scratch;
+  twice.resize(m);  // the radix sort resizes it to m as well
+  for_each_tie_run(x, m, ws, [&](std::size_t first, std::size_t last, const auto& position) {
+    const auto value = static_cast<std::uint64_t>(first + 1 + last);
+    for (std::size_t u = first; u < last; ++u) twice[position(u)] = value;
+  });
+  return twice;
 }
 
 /// Sum over the runs of equal values in a sorted range of t(t-1)/2: the number of tied pairs.

@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "icl/core/detail/kendall.hpp"
-#include "icl/core/detail/radix_sort.hpp"
 #include "icl/core/error.hpp"
 #include "icl/core/parallel.hpp"
 #include "icl/core/rank.hpp"
@@ -165,45 +164,30 @@ inline double spearman_from_centered_ranks(const double* ra, const double* rb, s
   return clamp_unit(dot(ra, rb, m) / denominator);
 }
 
-/// Twice the average rank of each x[k] — the integer first + 1 + last for its run [first, last)
-/// of sorted positions — written to ws.scratch[k], the sort's spare buffer.
-inline void doubled_ranks_into_scratch(const double* x, std::size_t m, icl::detail::sorted_order& ws) {
-  const auto value = [x](std::size_t k) { return x[k]; };
-  icl::detail::sort_order(m, value, ws);
-  ws.scratch.resize(m);
-  icl::detail::for_each_run_of_equal_values(ws, m, value, [&](std::size_t first, std::size_t last) {
-    const auto twice = static_cast<std::uint64_t>(first + 1 + last);
-    for (std::size_t u = first; u < last; ++u) ws.scratch[ws.position(u)] = twice;
-  });
-}
-
 /// Σ ca·cb, Σ ca², Σ cb² over the centered average ranks ca, cb of a and b.
 struct centered_rank_sums {
   double ab = 0.0, aa = 0.0, bb = 0.0;
 };
 
-/// The sums behind spearman and rho_a. Short vectors: centered ranks as doubles
-/// (centered_ranks_of_both). Long ones: each vector is ranked in its own sort buffers, the ranks
-/// kept as the integers 2·rank in the sort's spare buffer. No rank arrays are allocated: where
-/// first touching fresh memory is slow that matters (at m = 2·10⁶ on the benchmark machine,
-/// 60 ms with two 16 MB rank arrays, 41 ms without; docs/benchmarks.md, "Ranks"). Both forms give the same centered values, (2·rank − (m + 1)) / 2
-/// exactly, added in the same order: the same sums.
+/// The sums behind spearman and rho_a. The two vectors are ranked side by side on the library's
+/// threads when long, each into its own workspace, and the ranks kept as the integers 2·rank
+/// (icl::detail::doubled_ranks): for long vectors they live in the sort's spare buffer and no
+/// rank array is allocated, which matters where first touching fresh memory is slow (m = 2·10⁶
+/// on the benchmark machine: 60 ms with two 16 MB rank arrays, 41 ms without;
+/// docs/benchmarks.md, "Ranks"). The centered values (2·rank − (m + 1)) / 2 are exact, so the
+/// sums equal those of centered double ranks added in the same order.
 inline centered_rank_sums centered_rank_sums_of(const double* a, const double* b, std::size_t m) {
-  centered_rank_sums sums;
-  if (m < icl::detail::radix_sort_min_size || m > std::numeric_limits<std::uint32_t>::max()) {
-    std::vector<double> ra, rb;
-    centered_ranks_of_both(a, b, m, ra, rb);
-    sums.ab = dot(ra.data(), rb.data(), m);
-    sums.aa = dot(ra.data(), ra.data(), m);
-    sums.bb = dot(rb.data(), rb.data(), m);
-    return sums;
-  }
-  icl::detail::sorted_order ranked_a, ranked_b;
+  icl::detail::rank_workspace workspace_a, workspace_b;
+  const std::uint64_t* twice_a = nullptr;
+  const std::uint64_t* twice_b = nullptr;
   icl::detail::parallel_for_sized(0, 2, 2 * m, [&](std::size_t which) {
-    doubled_ranks_into_scratch(which == 0 ? a : b, m, which == 0 ? ranked_a : ranked_b);
+    if (which == 0) {
+      twice_a = icl::detail::doubled_ranks(a, m, workspace_a).data();
+    } else {
+      twice_b = icl::detail::doubled_ranks(b, m, workspace_b).data();
+    }
   });
-  const std::uint64_t* twice_a = ranked_a.scratch.data();
-  const std::uint64_t* twice_b = ranked_b.scratch.data();
+  centered_rank_sums sums;
   const auto twice_mean = static_cast<double>(m + 1);
   for (std::size_t k = 0; k < m; ++k) {
     const double ca = (static_cast<double>(twice_a[k]) - twice_mean) * 0.5;
