@@ -59,8 +59,8 @@ struct permutation_scratch {
 ///     distinct values, as for categorical hypothesis RDMs).
 class permutation_kernel {
  public:
-  /// Up to square_max conditions x is also kept as a full symmetric n x n matrix (default: at
-  /// most 128 MiB): the permuted dot product then reads row π(i) of it, in cache for the whole
+  /// Up to square_max conditions x is kept as a full symmetric n x n matrix instead of condensed
+  /// (default: at most 128 MiB): the permuted dot product then reads row π(i) of it, in cache for the whole
   /// inner loop, instead of computing a condensed index per pair (n = 300, 10 000 permutations,
   /// one thread: 0.70 s with condensed indices, 0.43 s with the square; docs/benchmarks.md).
   static constexpr std::size_t square_max_conditions = 4096;
@@ -111,7 +111,10 @@ class permutation_kernel {
         prepare_kendall(pa, pb);
         break;
     }
-    if (!x_.empty() && n_ <= square_max) x_square_ = square_from_condensed(x_, n_);
+    if (!x_.empty() && n_ <= square_max) {
+      x_square_ = square_from_condensed(x_, n_);
+      std::vector<double>().swap(x_);  // the square replaces the condensed copy
+    }
   }
 
   std::size_t conditions() const noexcept { return n_; }
@@ -260,7 +263,7 @@ class permutation_kernel {
   std::vector<std::size_t> row_start_;
   double scale_ = 0.0;
   // dot-product statistics and whitened_cosine
-  std::vector<double> x_;
+  std::vector<double> x_;         ///< x condensed, when x_square_ is not used
   std::vector<double> x_square_;  ///< x as a full n x n matrix when n <= square_max
   std::vector<double> y_;
   std::vector<double> x_diagonal_;
