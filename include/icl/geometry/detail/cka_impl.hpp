@@ -47,24 +47,7 @@ centered_gram<C> make_centered_gram(const std::vector<C>& xc, std::size_t n, std
   return g;
 }
 
-/// ⟨K, L⟩ = Σ_ij K_ij L_ij from the upper triangles, accumulated in double.
-template <class C>
-double gram_inner(const centered_gram<C>& K, const centered_gram<C>& L) {
-  const std::size_t n = K.n;
-  return icl::detail::beside_blas_reduce<double>(n, 16, 0.0, [&](std::size_t first, std::size_t last) {
-    double acc = 0.0;
-    for (std::size_t i = first; i < last; ++i) {
-      const C* k = K.upper.data() + i * n;
-      const C* l = L.upper.data() + i * n;
-      double row = 0.0;
-      for (std::size_t j = i + 1; j < n; ++j) row += static_cast<double>(k[j]) * static_cast<double>(l[j]);
-      acc += 2.0 * row + static_cast<double>(k[i]) * static_cast<double>(l[i]);
-    }
-    return acc;
-  });
-}
-
-/// ⟨K, K⟩, ⟨L, L⟩ and ⟨K, L⟩ together (the same sums as gram_inner).
+/// ⟨K, K⟩, ⟨L, L⟩ and ⟨K, L⟩ (⟨K, L⟩ = Σ_ij K_ij L_ij) from the upper triangles, in double.
 struct gram_inners {
   double kk = 0.0, ll = 0.0, kl = 0.0;
   gram_inners& operator+=(const gram_inners& o) noexcept {
@@ -99,6 +82,12 @@ gram_inners gram_inner_products(const centered_gram<C>& K, const centered_gram<C
     }
     return acc;
   });
+}
+
+/// ⟨K, L⟩ alone (the pass reads both triangles either way; the two other sums are cheap beside it).
+template <class C>
+double gram_inner(const centered_gram<C>& K, const centered_gram<C>& L) {
+  return gram_inner_products(K, L).kl;
 }
 
 /// The terms of one CKA value.
