@@ -1,10 +1,12 @@
 #ifndef ICL_LAYERS_HPP
 #define ICL_LAYERS_HPP
 
-/// Per-layer curves (METRICS.md 6): one value per layer, with the peak layer.
+/// Per-layer curves (METRICS.md 6): one value per layer, with the peak layer; and
+/// icl::layer_tracker, the one per-layer tracker that every module's *_tracker instantiates.
 
 #include <cmath>
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "icl/core/error.hpp"
@@ -48,6 +50,72 @@ inline layer_curve curve_difference(const layer_curve& a, const layer_curve& b) 
   for (std::size_t l = 0; l < a.values.size(); ++l) out.values[l] = a.values[l] - b.values[l];
   return out;
 }
+
+/// Computes a metric one layer at a time and keeps its curve: for callers that produce layers in
+/// sequence (an inference engine's evaluation callback) and drop each layer after use. Every
+/// module's tracker (icl::decode::decodability_tracker, icl::rsa::hypothesis_alignment_tracker,
+/// …) is this class over that module's Step:
+///
+///   struct Step {
+///     using result_type = ...;                               // what one layer gives
+///     static constexpr const char* add_layer_function = "icl::module::x_tracker::add_layer";
+///     template <class T>                                      // checks H, computes the layer's result
+///     result_type operator()(matrix_view<const T> H, std::size_t layer) const;
+///     static double curve_value(const result_type& r);        // the layer's point on the curve
+///   };
+///
+/// add_layer checks that every layer has the width (d) of the first one, then calls the step.
+/// Not thread-safe: one tracker is fed by one thread at a time.
+template <class Step>
+class layer_tracker {
+ public:
+  using step_type = Step;
+  using result_type = typename Step::result_type;
+
+  explicit layer_tracker(Step step) : step_(std::move(step)) {}
+
+  /// Adds the next layer's states (n x d, any strides) and returns its result (a reference into
+  /// layers(), valid until the next add_layer). Throws icl::invalid_argument when d differs from
+  /// the first layer's, and whatever the step throws for the layer (nothing is added then).
+  template <class T>
+  const result_type& add_layer(matrix_view<const T> H) {
+    const std::size_t layer = results_.size();
+    if (layer > 0 && H.cols() != features_) {
+      detail::throw_invalid(Step::add_layer_function, "layer ", layer, " has ", H.cols(), " features but layer 0 had ",
+                            features_);
+    }
+    result_type result = step_(H, layer);
+    curve_.values.push_back(Step::curve_value(result));
+    results_.push_back(std::move(result));
+    features_ = H.cols();
+    return results_.back();
+  }
+
+  /// Adds every layer of H ([layers, n, d], any strides), in order.
+  template <class T>
+  void add_layers(tensor_view<const T, 3> H) {
+    for (std::size_t l = 0; l < H.extent(0); ++l) add_layer(H.matrix(l));
+  }
+
+  /// The curve (one value per layer added so far).
+  const layer_curve& curve() const noexcept { return curve_; }
+  /// The full result of each layer added so far.
+  const std::vector<result_type>& layers() const noexcept { return results_; }
+  /// Number of layers added so far.
+  std::size_t size() const noexcept { return results_.size(); }
+  /// The layer of the highest curve value (the first on ties); throws when no layer has a finite
+  /// value (in particular when none was added).
+  std::size_t peak_layer() const { return curve_.peak_layer(); }
+
+ protected:
+  const Step& step() const noexcept { return step_; }
+
+ private:
+  Step step_;
+  std::vector<result_type> results_;
+  layer_curve curve_;
+  std::size_t features_ = 0;
+};
 
 namespace detail {
 
