@@ -10,11 +10,15 @@
 /// icl/core/detail/special_functions.hpp.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "icl/core/detail/special_functions.hpp"
+#include "icl/core/enum_names.hpp"
 #include "icl/core/error.hpp"
 
 namespace icl {
@@ -23,6 +27,28 @@ namespace icl {
 /// two_sided uses both tails, greater the upper tail P(S >= s), less the lower tail P(S <= s)
 /// (the convention of scipy.stats' `alternative` argument).
 enum class alternative { two_sided, greater, less };
+
+template <>
+struct enum_traits<alternative> {
+  static constexpr const char* type_name = "icl::alternative";
+  static constexpr std::array<std::pair<alternative, std::string_view>, 3> names = {{
+      {alternative::two_sided, "two_sided"},
+      {alternative::greater, "greater"},
+      {alternative::less, "less"},
+  }};
+};
+
+namespace detail {
+
+/// The one check of an `alternative` argument: icl::invalid_argument "<function>: unknown
+/// alternative <value>" for a value outside the enumeration (a cast from an integer).
+inline void check_alternative(const char* function, alternative alt) {
+  if (alt != alternative::two_sided && alt != alternative::greater && alt != alternative::less) {
+    throw_invalid(function, "unknown alternative ", static_cast<int>(alt));
+  }
+}
+
+}  // namespace detail
 
 namespace stats {
 
@@ -175,9 +201,7 @@ namespace stats {
 inline welch_result welch_t_test(const std::vector<double>& a, const std::vector<double>& b,
                                  alternative alt = alternative::two_sided) {
   const char* fn = "icl::stats::welch_t_test";
-  if (alt != alternative::two_sided && alt != alternative::greater && alt != alternative::less) {
-    detail::throw_invalid(fn, "unknown alternative ", static_cast<int>(alt));
-  }
+  detail::check_alternative(fn, alt);
   double mean_a = 0.0, var_a = 0.0, mean_b = 0.0, var_b = 0.0;
   detail::sample_moments(fn, "a", a, mean_a, var_a);
   detail::sample_moments(fn, "b", b, mean_b, var_b);

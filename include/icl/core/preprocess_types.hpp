@@ -1,0 +1,51 @@
+#ifndef ICL_CORE_PREPROCESS_TYPES_HPP
+#define ICL_CORE_PREPROCESS_TYPES_HPP
+
+/// The options of the preprocessing in icl/core/preprocess.hpp: how token states are pooled into
+/// one vector per prompt, and how the n x d matrix of those vectors is standardized.
+
+#include <array>
+#include <string_view>
+#include <utility>
+
+#include "icl/core/enum_names.hpp"
+
+namespace icl {
+
+/// How the token states of a prompt's position subset S_i become one vector (METRICS.md 1.1).
+enum class pooling {
+  max,   ///< element-wise maximum over S_i (the [P1] choice)
+  mean,  ///< element-wise mean over S_i
+  last   ///< the state at the largest position in S_i
+};
+
+/// Standardization of the n x d embedding matrix before a metric (METRICS.md 1.1).
+enum class standardization {
+  none,             ///< leave as is (default for RDMs)
+  zscore_features,  ///< each feature (column) to mean 0, population std 1 across prompts ([P1])
+  zscore_rows       ///< each prompt (row) to mean 0, population std 1 across features
+};
+
+template <>
+struct enum_traits<pooling> {
+  static constexpr const char* type_name = "icl::pooling";
+  static constexpr std::array<std::pair<pooling, std::string_view>, 3> names = {{
+      {pooling::max, "max"},
+      {pooling::mean, "mean"},
+      {pooling::last, "last"},
+  }};
+};
+
+template <>
+struct enum_traits<standardization> {
+  static constexpr const char* type_name = "icl::standardization";
+  static constexpr std::array<std::pair<standardization, std::string_view>, 3> names = {{
+      {standardization::none, "none"},
+      {standardization::zscore_features, "zscore_features"},
+      {standardization::zscore_rows, "zscore_rows"},
+  }};
+};
+
+}  // namespace icl
+
+#endif  // ICL_CORE_PREPROCESS_TYPES_HPP
