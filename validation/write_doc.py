@@ -68,8 +68,16 @@ def extract_svgs(report_html, figures_dir, prefix):
         name = f"{prefix}_{i + 1}.svg"
         with open(os.path.join(figures_dir, name), "w") as g:
             g.write(svg)
-        out.append((name, html.unescape(caption)))
+        out.append((name, block_caption(html.unescape(caption))))
     return out
+
+
+def block_caption(caption):
+    """The report numbers the manifest's layers from 0 and the manifests leave the embedding
+    output out, so the report's layer i is the output of block i + 1: captions name the block, as
+    the rest of the page does, and keep the chart's own index in brackets."""
+    return re.sub(r"peak at layer (\d+)",
+                  lambda m: f"peak at block {int(m.group(1)) + 1} (the chart's layer {m.group(1)})", caption)
 
 
 def short(caption):
@@ -120,7 +128,7 @@ def main():
     w("")
     w("This page is written by `" + a.command + "` (see [Reproducing](#reproducing)); every number "
       "below comes from that run. It runs the analyses of the papers behind "
-      "[METRICS.md](../README.md) on a real pretrained causal language model, "
+      "[the metrics](metrics.md) on a real pretrained causal language model, "
       "SmolLM2-135M-Instruct (Llama architecture, "
       f"{m['layers']} layers, d = {m['d_model']}, {m['heads']} query heads over {m['kv_heads']} "
       f"key/value heads, vocabulary {m['vocab']}, tied embeddings), read from the GGUF file "
