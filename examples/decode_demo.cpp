@@ -39,7 +39,7 @@ int main() {
   icl::decode::decode_params params;  // k = 10, Euclidean
   const auto result = icl::decode::decodability_curve(H, task, params);
   std::printf("leave-one-out %zu-NN task decodability (%s), %zu prompts, %zu tasks (chance 0.25)\n", params.k,
-              icl::decode::to_string(params.metric), n, result.layers[0].classes.size());
+              std::string(icl::to_string(params.dissimilarity)).c_str(), n, result.layers[0].classes.size());
   for (std::size_t l = 0; l < layers; ++l) {
     std::printf("  layer %2zu  TD %.3f  %s\n", l, result.curve[l],
                 std::string(static_cast<std::size_t>(result.curve[l] * 40.0), '#').c_str());

@@ -23,12 +23,12 @@ namespace {
 
 using Catch::Contains;
 using icl::decode::decode_params;
-using icl::decode::distance_metric;
+using icl::decode::dissimilarity;
 
 /// Direct leave-one-out kNN in double: sort the other points by (distance, index), vote, ties to
 /// the lowest label.
 std::vector<int> direct_predictions(const std::vector<double>& x, std::size_t n, std::size_t d,
-                                    const std::vector<int>& y, std::size_t k, distance_metric metric) {
+                                    const std::vector<int>& y, std::size_t k, dissimilarity kind) {
   std::vector<int> out(n);
   for (std::size_t i = 0; i < n; ++i) {
     std::vector<std::pair<double, std::size_t>> others;
@@ -42,7 +42,7 @@ std::vector<int> direct_predictions(const std::vector<double>& x, std::size_t n,
         ni += a * a;
         nj += b * b;
       }
-      others.emplace_back(metric == distance_metric::euclidean ? sq : 1.0 - dot / std::sqrt(ni * nj), j);
+      others.emplace_back(kind == dissimilarity::euclidean ? sq : 1.0 - dot / std::sqrt(ni * nj), j);
     }
     std::sort(others.begin(), others.end());
     std::vector<int> labels;
@@ -94,15 +94,15 @@ TEST_CASE("task_decodability equals a direct leave-one-out kNN for every tile si
   const std::size_t n = 157, d = 9;
   const auto data = make_data(n, d, 7);
   const auto X = icl::make_matrix_view(data.x.data(), n, d);
-  for (const distance_metric metric : {distance_metric::euclidean, distance_metric::cosine}) {
+  for (const dissimilarity kind : {dissimilarity::euclidean, dissimilarity::cosine}) {
     for (const std::size_t k : {1, 4, 7, 129, 156}) {  // k > 128: heap-ordered candidate lists
-      const auto expected = direct_predictions(data.x, n, d, data.y, k, metric);
+      const auto expected = direct_predictions(data.x, n, d, data.y, k, kind);
       for (const std::size_t block : {1, 2, 5, 16, 100, 156, 157, 1000}) {
-        INFO("metric " << icl::decode::to_string(metric) << " k " << k << " block " << block);
+        INFO("dissimilarity " << icl::to_string(kind) << " k " << k << " block " << block);
         decode_params p;
         p.k = k;
-        p.metric = metric;
-        p.block_size = block;
+        p.dissimilarity = kind;
+        p.block_rows = block;
         REQUIRE(icl::decode::task_decodability(X, data.y, p).predictions == expected);
       }
     }
@@ -116,7 +116,7 @@ TEST_CASE("pairwise_decodability equals a direct kNN on each pair's points", "[d
   for (const std::size_t k : {3, 130}) {  // sorted and heap-ordered candidate lists
     decode_params p;
     p.k = k;
-    p.block_size = 37;
+    p.block_rows = 37;
     const auto r = icl::decode::pairwise_decodability(X, data.y, p);
     REQUIRE(r.classes == std::vector<int>{-2, 0, 5, 9});
     for (std::size_t a = 0; a < 4; ++a) {
@@ -129,7 +129,7 @@ TEST_CASE("pairwise_decodability equals a direct kNN on each pair's points", "[d
           xs.insert(xs.end(), data.x.begin() + static_cast<std::ptrdiff_t>(i * d),
                     data.x.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
         }
-        const auto pred = direct_predictions(xs, ys.size(), d, ys, k, distance_metric::euclidean);
+        const auto pred = direct_predictions(xs, ys.size(), d, ys, k, dissimilarity::euclidean);
         std::size_t right = 0;
         for (std::size_t i = 0; i < ys.size(); ++i) right += pred[i] == ys[i] ? 1 : 0;
         INFO("k " << k << " pair " << a << ", " << b);
@@ -146,7 +146,7 @@ TEST_CASE("distance ties between neighbours go to the smaller index", "[decode][
   const std::vector<int> y = {0, 1, 1, 2, 2, 2, 2};
   decode_params p;
   p.k = 2;
-  p.block_size = 3;
+  p.block_rows = 3;
   const auto nb = icl::decode::loo_neighbors(icl::make_matrix_view(x.data(), 7, 1), p);
   REQUIRE(nb.index(0, 0) == 1);
   REQUIRE(nb.index(0, 1) == 2);
@@ -165,7 +165,7 @@ TEST_CASE("task_decodability gives the same result at any thread count", "[decod
   const auto X = icl::make_matrix_view(data.x.data(), n, d);
   decode_params p;
   p.k = 6;
-  p.block_size = 40;
+  p.block_rows = 40;
   const int before = omp_get_max_threads();
   omp_set_num_threads(1);
   const auto one = icl::decode::task_decodability(X, data.y, p);
@@ -222,7 +222,7 @@ TEST_CASE("task_decodability rejects bad input", "[decode][errors]") {
   zero[4] = zero[5] = 0.0;
   decode_params cosine;
   cosine.k = 2;
-  cosine.metric = distance_metric::cosine;
+  cosine.dissimilarity = dissimilarity::cosine;
   REQUIRE_THROWS_AS(icl::decode::task_decodability(icl::make_matrix_view(zero.data(), 6, 2), y, cosine),
                     icl::invalid_argument);
   REQUIRE_THROWS_WITH(icl::decode::task_decodability(icl::make_matrix_view(zero.data(), 6, 2), y, cosine),

@@ -13,7 +13,7 @@
 namespace {
 
 using icl::decode::decode_params;
-using icl::decode::distance_metric;
+using icl::decode::dissimilarity;
 
 std::vector<double> as_doubles(const std::vector<int>& v) { return std::vector<double>(v.begin(), v.end()); }
 
@@ -25,16 +25,16 @@ TEMPLATE_TEST_CASE("task_decodability matches scikit-learn on three clusters", "
   const std::vector<int> y = f.ints("y");
   const std::vector<int> classes = f.ints("classes");
   for (const auto& X : icl_test::all_layouts<TestType>(f.values("X"), n, d)) {
-    for (const distance_metric metric : {distance_metric::euclidean, distance_metric::cosine}) {
+    for (const dissimilarity kind : {dissimilarity::euclidean, dissimilarity::cosine}) {
       for (const std::size_t k : {1, 5, 10}) {
         // The default tile (one tile here) and small tiles: 7 rows (18 blocks, a short last one) and 64.
         for (const std::size_t block : {0, 7, 64}) {
-          const std::string key = std::string(icl::decode::to_string(metric)) + "_k" + std::to_string(k);
+          const std::string key = std::string(icl::to_string(kind)) + "_k" + std::to_string(k);
           INFO(key << " block " << block << " col_stride " << X.view.col_stride());
           decode_params p;
           p.k = k;
-          p.metric = metric;
-          p.block_size = block;
+          p.dissimilarity = kind;
+          p.block_rows = block;
           const auto r = icl::decode::task_decodability(X.view, y, p);
           REQUIRE(r.predictions == f.ints("pred_" + key));
           REQUIRE(r.overall == Approx(f.scalar("td_" + key)).epsilon(1e-15));
@@ -42,7 +42,7 @@ TEMPLATE_TEST_CASE("task_decodability matches scikit-learn on three clusters", "
           REQUIRE(r.classes == classes);
           REQUIRE(r.class_counts == std::vector<std::size_t>{45, 40, 35});
           REQUIRE(r.k == k);
-          REQUIRE(r.metric == metric);
+          REQUIRE(r.dissimilarity == kind);
         }
       }
     }
@@ -58,15 +58,15 @@ TEMPLATE_TEST_CASE("loo_neighbors gives the exact nearest neighbours", "[decode]
   const std::size_t n = f.shape("X")[0], d = f.shape("X")[1];
   const auto& x = f.values("X");
   for (const auto& X : icl_test::all_layouts<TestType>(x, n, d)) {
-    for (const distance_metric metric : {distance_metric::euclidean, distance_metric::cosine}) {
+    for (const dissimilarity kind : {dissimilarity::euclidean, dissimilarity::cosine}) {
       decode_params p;
       p.k = 5;
-      p.metric = metric;
-      p.block_size = 16;
+      p.dissimilarity = kind;
+      p.block_rows = 16;
       const auto nb = icl::decode::loo_neighbors(X.view, p);
       REQUIRE(nb.n == n);
       REQUIRE(nb.k == 5);
-      const std::string key = std::string("neighbors_") + icl::decode::to_string(metric) + "_k5";
+      const std::string key = std::string("neighbors_") + std::string(icl::to_string(kind)) + "_k5";
       std::vector<double> got(nb.indices.begin(), nb.indices.end());
       REQUIRE(got == as_doubles(f.ints(key)));
       // Distances against a direct evaluation in double on the values the view holds.
@@ -81,9 +81,9 @@ TEMPLATE_TEST_CASE("loo_neighbors gives the exact nearest neighbours", "[decode]
             nj += b * b;
             sq += (a - b) * (a - b);
           }
-          const double expected = metric == distance_metric::euclidean ? std::sqrt(sq) : 1.0 - dot / std::sqrt(ni * nj);
+          const double expected = kind == dissimilarity::euclidean ? std::sqrt(sq) : 1.0 - dot / std::sqrt(ni * nj);
           // Gram-form rounding: relative to the norms, not to the (possibly small) distance.
-          const double scale = metric == distance_metric::euclidean ? std::sqrt(ni + nj) : 1.0;
+          const double scale = kind == dissimilarity::euclidean ? std::sqrt(ni + nj) : 1.0;
           REQUIRE(nb.distance(i, r) == Approx(expected).margin(icl_test::tolerance<TestType>() * scale));
           if (r > 0) REQUIRE(nb.distance(i, r) >= nb.distance(i, r - 1));
         }
@@ -97,15 +97,15 @@ TEMPLATE_TEST_CASE("task_decodability: vote ties go to the lowest label", "[deco
   const std::size_t n = f.shape("X")[0], d = f.shape("X")[1];
   const std::vector<int> y = f.ints("y");
   for (const auto& X : icl_test::all_layouts<TestType>(f.values("X"), n, d)) {
-    for (const distance_metric metric : {distance_metric::euclidean, distance_metric::cosine}) {
+    for (const dissimilarity kind : {dissimilarity::euclidean, dissimilarity::cosine}) {
       for (const std::size_t k : {2, 4, 10}) {
-        const std::string key = std::string(icl::decode::to_string(metric)) + "_k" + std::to_string(k);
+        const std::string key = std::string(icl::to_string(kind)) + "_k" + std::to_string(k);
         INFO(key);
         if (k < 10) REQUIRE(f.scalar("ties_" + key) > 0);  // the data exercises the rule
         decode_params p;
         p.k = k;
-        p.metric = metric;
-        p.block_size = 13;
+        p.dissimilarity = kind;
+        p.block_rows = 13;
         const auto r = icl::decode::task_decodability(X.view, y, p);
         REQUIRE(r.predictions == f.ints("pred_" + key));
         REQUIRE(r.overall == Approx(f.scalar("td_" + key)).epsilon(1e-15));
@@ -141,7 +141,7 @@ TEST_CASE("task_decodability reads f16 and bf16 as their float values", "[decode
   std::vector<float> hf(h.begin(), h.end()), bf(b.begin(), b.end());
   decode_params p;
   p.k = 5;
-  p.block_size = 32;
+  p.block_rows = 32;
   const auto rh = icl::decode::task_decodability(icl::make_matrix_view(h.data(), n, d), y, p);
   const auto rhf = icl::decode::task_decodability(icl::make_matrix_view(hf.data(), n, d), y, p);
   REQUIRE(rh.predictions == rhf.predictions);

@@ -13,7 +13,7 @@
 namespace {
 
 using icl::decode::decode_params;
-using icl::decode::distance_metric;
+using icl::decode::dissimilarity;
 
 template <class T>
 void require_pairwise(const icl::decode::pairwise_result& r, const std::vector<double>& expected, std::size_t m) {
@@ -38,17 +38,17 @@ TEMPLATE_TEST_CASE("pairwise_decodability matches scikit-learn on each pair of c
   const std::size_t n = f.shape("X")[0], d = f.shape("X")[1];
   const std::vector<int> y = f.ints("y");
   for (const auto& X : icl_test::all_layouts<TestType>(f.values("X"), n, d)) {
-    for (const distance_metric metric : {distance_metric::euclidean, distance_metric::cosine}) {
+    for (const dissimilarity kind : {dissimilarity::euclidean, dissimilarity::cosine}) {
       for (const std::size_t block : {0, 9}) {
         decode_params p;
         p.k = 5;
-        p.metric = metric;
-        p.block_size = block;
+        p.dissimilarity = kind;
+        p.block_rows = block;
         const auto r = icl::decode::pairwise_decodability(X.view, y, p);
         REQUIRE(r.classes == f.ints("classes"));
         REQUIRE(r.k == 5);
-        REQUIRE(r.metric == metric);
-        require_pairwise<TestType>(r, f.values(std::string("pairwise_") + icl::decode::to_string(metric) + "_k5"), 3);
+        REQUIRE(r.dissimilarity == kind);
+        require_pairwise<TestType>(r, f.values(std::string("pairwise_") + std::string(icl::to_string(kind)) + "_k5"), 3);
       }
     }
   }
@@ -62,7 +62,7 @@ TEMPLATE_TEST_CASE("pairwise_decodability on four classes of unequal size", "[de
     for (const std::size_t k : {3, 10}) {
       decode_params p;
       p.k = k;
-      p.block_size = 11;
+      p.block_rows = 11;
       const auto r = icl::decode::pairwise_decodability(X.view, y, p);
       REQUIRE(r.classes == std::vector<int>{-5, 0, 3, 11});
       require_pairwise<TestType>(r, f.values("pairwise_k" + std::to_string(k)), 4);

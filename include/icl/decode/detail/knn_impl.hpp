@@ -1,7 +1,11 @@
 #ifndef ICL_DECODE_DETAIL_KNN_IMPL_HPP
 #define ICL_DECODE_DETAIL_KNN_IMPL_HPP
 
-/// Leave-one-out k nearest neighbours of every row, from tiled Gram blocks (METRICS.md 3).
+/// Task decodability behind icl/decode/knn.hpp (docs/metrics.md section 3): the argument checks,
+/// the leave-one-out k nearest neighbours of every row from tiled Gram blocks, the vote, the
+/// pairwise merge, and the per-layer step of decodability_tracker.
+///
+/// Neighbours of every row, from tiled Gram blocks.
 ///
 /// Distances come from the Gram matrix: ‖a − b‖² = ‖a‖² + ‖b‖² − 2aᵀb (Euclidean; the square is
 /// never rooted, it ranks the same) or 1 − aᵀb/(‖a‖‖b‖) (cosine). The rows are cut into blocks of
@@ -28,9 +32,11 @@
 #include <vector>
 
 #include "icl/core/error.hpp"
+#include "icl/core/labels.hpp"
 #include "icl/core/linalg.hpp"
 #include "icl/core/parallel.hpp"
 #include "icl/core/view.hpp"
+#include "icl/decode/types.hpp"
 
 namespace icl::decode::detail {
 
@@ -39,8 +45,6 @@ using icl::detail::parallel_for;
 using icl::detail::throw_error;
 using icl::detail::throw_invalid;
 using icl::detail::to_double;
-
-enum class distance_kind { euclidean, cosine };
 
 /// For each of n rows, `groups` lists of at most k (distance, index) candidates under the strict
 /// order (distance, index). With one group a row's list holds its k nearest neighbours; with one
@@ -157,7 +161,7 @@ struct row_terms {
 /// Squared norms of the rows (double accumulation of the compute-type values), with the checks
 /// for NaN/Inf, float overflow and (cosine) zero rows. Errors name the first offending row.
 template <class C, class T>
-row_terms compute_row_terms(const char* fn, matrix_view<const T> X, distance_kind kind, std::size_t block) {
+row_terms compute_row_terms(const char* fn, matrix_view<const T> X, decode::dissimilarity kind, std::size_t block) {
   const std::size_t n = X.rows(), d = X.cols();
   std::vector<double> norm2(n, 0.0);
   // One loop over chunks of rows (see icl::detail::beside_blas_for), each converting its own rows
@@ -186,7 +190,7 @@ row_terms compute_row_terms(const char* fn, matrix_view<const T> X, distance_kin
     throw_error(fn, "row ", i, " of H has squared norm ", norm2[i], ", beyond the range of the compute type");
   }
   row_terms t;
-  if (kind == distance_kind::euclidean) {
+  if (kind == decode::dissimilarity::euclidean) {
     t.a = std::move(norm2);
     t.s.assign(n, 1.0);
     t.c = 2.0;
@@ -288,7 +292,7 @@ constexpr std::size_t default_block() {
 /// `group_of` non-null, candidate j goes to list (i, group_of[j]) of row i (n_groups lists per row);
 /// otherwise to the single list of row i.
 template <class T>
-void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, distance_kind kind, std::size_t block,
+void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, decode::dissimilarity kind, std::size_t block,
                        const std::vector<std::size_t>* group_of, std::size_t n_groups, candidate_lists& lists) {
   using C = compute_t<T>;
   const std::size_t n = X.rows(), d = X.cols();
@@ -347,6 +351,179 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, di
   }
   lists.finish();
 }
+
+// ---- checks, votes and results ------------------------------------------------------------------
+
+template <class T>
+void check_states(const char* fn, matrix_view<const T> H) {
+  icl::detail::check_matrix(fn, "H", H);
+  if (H.empty()) throw_invalid(fn, "H is empty (", H.rows(), " x ", H.cols(), ")");
+}
+
+inline void check_k(const char* fn, std::size_t k, std::size_t n) {
+  if (k == 0 || k >= n) {
+    throw_invalid(fn, "k = ", k, " must satisfy 1 <= k <= n - 1 = ", n - 1, " (n = ", n, " points)");
+  }
+}
+
+/// Majority vote over the k neighbours held in `lists` (one list per row); ties → lowest class.
+inline decodability_result score(const candidate_lists& lists, const icl::detail::encoded_labels& enc,
+                                 const decode_params& params) {
+  const std::size_t n = lists.n, k = lists.k, m = enc.n_classes();
+  decodability_result out{};
+  out.per_class.assign(m, 0.0);
+  out.classes = enc.classes;
+  out.class_counts = enc.counts;
+  out.predictions.resize(n);
+  out.k = k;
+  out.dissimilarity = params.dissimilarity;
+  std::vector<std::size_t> votes(m, 0), correct(m, 0);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t* nb = lists.index.data() + i * k;
+    for (std::size_t r = 0; r < k; ++r) ++votes[enc.codes[nb[r]]];
+    std::size_t best = enc.codes[nb[0]];
+    for (std::size_t r = 0; r < k; ++r) {
+      const std::size_t c = enc.codes[nb[r]];
+      if (votes[c] > votes[best] || (votes[c] == votes[best] && c < best)) best = c;
+    }
+    for (std::size_t r = 0; r < k; ++r) votes[enc.codes[nb[r]]] = 0;
+    out.predictions[i] = enc.classes[best];
+    if (best == enc.codes[i]) {
+      ++correct[best];
+      ++total;
+    }
+  }
+  out.overall = static_cast<double>(total) / static_cast<double>(n);
+  for (std::size_t c = 0; c < m; ++c) {
+    out.per_class[c] = static_cast<double>(correct[c]) / static_cast<double>(enc.counts[c]);
+  }
+  return out;
+}
+
+/// Decodability of H (checked) with encoded labels.
+template <class T>
+decodability_result decodability(const char* fn, matrix_view<const T> H, const icl::detail::encoded_labels& enc,
+                                 const decode_params& params) {
+  check_k(fn, params.k, H.rows());
+  candidate_lists lists;
+  nearest_neighbors(fn, H, params.k, params.dissimilarity, params.block_rows, nullptr, 0, lists);
+  return score(lists, enc, params);
+}
+
+/// loo_neighbors after its checks of H.
+template <class T>
+neighbor_result loo_neighbors(const char* fn, matrix_view<const T> H, const decode_params& params) {
+  check_k(fn, params.k, H.rows());
+  candidate_lists lists;
+  nearest_neighbors(fn, H, params.k, params.dissimilarity, params.block_rows, nullptr, 0, lists);
+  neighbor_result out;
+  out.n = H.rows();
+  out.k = params.k;
+  out.dissimilarity = params.dissimilarity;
+  out.indices = std::move(lists.index);
+  out.distances = std::move(lists.dist);
+  if (params.dissimilarity == decode::dissimilarity::euclidean) {
+    for (double& v : out.distances) v = std::sqrt(v > 0.0 ? v : 0.0);
+  }
+  return out;
+}
+
+/// Throws when two classes together have fewer than k + 1 points (naming the pair).
+inline void check_pair_sizes(const char* fn, const icl::detail::encoded_labels& enc, std::size_t k) {
+  const std::size_t m = enc.n_classes();
+  for (std::size_t a = 0; a < m; ++a) {
+    for (std::size_t b = a + 1; b < m; ++b) {
+      if (enc.counts[a] + enc.counts[b] < k + 1) {
+        throw_invalid(fn, "classes ", enc.classes[a], " and ", enc.classes[b], " have ", enc.counts[a] + enc.counts[b],
+                      " points together, need at least k + 1 = ", k + 1);
+      }
+    }
+  }
+}
+
+/// pairwise_decodability after its checks of H and the labels: one pass over the Gram tiles
+/// keeps, for every point, its k nearest neighbours within each class; the k nearest among
+/// classes a and b are merged from those lists.
+template <class T>
+pairwise_result pairwise(const char* fn, matrix_view<const T> H, const icl::detail::encoded_labels& enc,
+                         const decode_params& params) {
+  const std::size_t k = params.k, m = enc.n_classes(), n = H.rows();
+  check_k(fn, k, n);
+  check_pair_sizes(fn, enc, k);
+  candidate_lists lists;
+  nearest_neighbors(fn, H, k, params.dissimilarity, params.block_rows, &enc.codes, m, lists);
+
+  pairwise_result out;
+  out.classes = enc.classes;
+  out.k = k;
+  out.dissimilarity = params.dissimilarity;
+  out.values.assign(m * m, std::numeric_limits<double>::quiet_NaN());
+  // correct[a * m + b]: points of class a classified correctly against class b.
+  std::vector<std::size_t> correct(m * m, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t own = enc.codes[i];
+    const std::size_t list_own = i * m + own;
+    for (std::size_t other = 0; other < m; ++other) {
+      if (other == own) continue;
+      const std::size_t list_other = i * m + other;
+      // Merge the two sorted lists; the first k by (distance, index) are the neighbours.
+      std::size_t p = 0, q = 0, votes_own = 0, votes_other = 0;
+      const std::size_t np = lists.count[list_own], nq = lists.count[list_other];
+      const double* dp = lists.dist.data() + list_own * k;
+      const double* dq = lists.dist.data() + list_other * k;
+      const std::size_t* xp = lists.index.data() + list_own * k;
+      const std::size_t* xq = lists.index.data() + list_other * k;
+      for (std::size_t r = 0; r < k; ++r) {
+        const bool take_own =
+            q == nq || (p < np && (dp[p] < dq[q] || (dp[p] == dq[q] && xp[p] < xq[q])));
+        if (take_own) {
+          ++p;
+          ++votes_own;
+        } else {
+          ++q;
+          ++votes_other;
+        }
+      }
+      const bool right = votes_own > votes_other || (votes_own == votes_other && own < other);
+      if (right) ++correct[own * m + other];
+    }
+  }
+  for (std::size_t a = 0; a < m; ++a) {
+    for (std::size_t b = a + 1; b < m; ++b) {
+      const double v = static_cast<double>(correct[a * m + b] + correct[b * m + a]) /
+                       static_cast<double>(enc.counts[a] + enc.counts[b]);
+      out.values[a * m + b] = v;
+      out.values[b * m + a] = v;
+    }
+  }
+  return out;
+}
+
+/// The step of icl::decode::decodability_tracker (see icl::layer_tracker): one layer's
+/// decodability with the tracker's labels and options.
+struct decodability_step {
+  using result_type = decodability_result;
+  static constexpr const char* add_layer_function = "icl::decode::decodability_tracker::add_layer";
+
+  icl::detail::encoded_labels labels;
+  decode_params params;
+
+  decodability_step(const std::vector<int>& y, const decode_params& p)
+      : labels(icl::detail::encode_labels("icl::decode::decodability_tracker", y, y.size(), 2, "H")), params(p) {}
+
+  template <class T>
+  decodability_result operator()(matrix_view<const T> H, std::size_t layer) const {
+    if (H.rows() != labels.codes.size()) {
+      throw_invalid(add_layer_function, "layer ", layer, " has ", H.rows(), " rows but labels has ",
+                    labels.codes.size(), " entries");
+    }
+    check_states(add_layer_function, H);
+    return decodability(add_layer_function, H, labels, params);
+  }
+
+  static double curve_value(const decodability_result& r) noexcept { return r.overall; }
+};
 
 }  // namespace icl::decode::detail
 

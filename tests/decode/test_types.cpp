@@ -1,0 +1,36 @@
+// Task decodability: the names of its enum (icl::enum_traits) and the defaults of its options.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "icl/decode/types.hpp"
+
+using Catch::Contains;
+
+TEST_CASE("dissimilarity names round-trip", "[decode][types]") {
+  using icl::decode::dissimilarity;
+  REQUIRE(icl::enum_names<dissimilarity>() == std::vector<std::string>{"euclidean", "cosine"});
+  for (const dissimilarity v : {dissimilarity::euclidean, dissimilarity::cosine}) {
+    REQUIRE(icl::from_string<dissimilarity>(icl::to_string(v)) == v);
+  }
+  REQUIRE(icl::to_string(dissimilarity::cosine) == "cosine");
+  REQUIRE(icl::from_string<dissimilarity>("euclidean") == dissimilarity::euclidean);
+  REQUIRE_THROWS_AS(icl::from_string<dissimilarity>("Cosine"), icl::invalid_argument);
+  REQUIRE_THROWS_WITH(icl::from_string<dissimilarity>("manhattan"),
+                      Contains("icl::from_string: 'manhattan' is not a icl::decode::dissimilarity (one of euclidean, "
+                               "cosine)"));
+  REQUIRE_THROWS_WITH(icl::to_string(static_cast<dissimilarity>(5)),
+                      Contains("icl::to_string: icl::decode::dissimilarity has no value 5"));
+}
+
+TEST_CASE("decode_params defaults and field order", "[decode][types]") {
+  const icl::decode::decode_params p;
+  REQUIRE(p.k == 10);
+  REQUIRE(p.dissimilarity == icl::decode::dissimilarity::euclidean);
+  REQUIRE(p.block_rows == 0);
+  const icl::decode::decode_params q{5, icl::decode::dissimilarity::cosine, 64};
+  REQUIRE(q.k == 5);
+  REQUIRE(q.dissimilarity == icl::decode::dissimilarity::cosine);
+  REQUIRE(q.block_rows == 64);
+}
