@@ -41,7 +41,7 @@ TEMPLATE_TEST_CASE("logit_minus matches numpy", "[attention][logit_lens]", float
         params.block_rows = block_rows;
         icl_test::require_close<TestType>(icl::attention::logit_minus(U.view, E.view, a, b, f.values("h"), params),
                                           f.values("minus_ones"));
-        params.gamma = f.values("gamma");
+        params.norm.gamma = f.values("gamma");
         icl_test::require_close<TestType>(icl::attention::logit_minus(U.view, E.view, a, b, f.values("h"), params),
                                           f.values("minus_gamma"));
       }
@@ -50,7 +50,7 @@ TEMPLATE_TEST_CASE("logit_minus matches numpy", "[attention][logit_lens]", float
   // Two directions given as vectors instead of unembedding rows.
   const auto U = icl_test::row_major<TestType>(f.values("U"), us[0], us[1]);
   logit_lens_params params;
-  params.gamma = f.values("gamma");
+  params.norm.gamma = f.values("gamma");
   const auto direct = icl::attention::logit_minus(U.view, row(f.values("E"), es[1], a), row(f.values("E"), es[1], b),
                                                   f.values("h"), params);
   icl_test::require_close<TestType>(direct, f.values("minus_gamma"));
@@ -64,7 +64,7 @@ TEST_CASE("logit_minus with f16 outputs stays within f16 rounding", "[attention]
   const auto E = icl_test::row_major<double>(f.values("E"), es[0], es[1]);
   for (const auto& U : icl_test::all_layouts<icl::f16>(f.values("U"), n, d)) {
     logit_lens_params params;
-    params.gamma = f.values("gamma");
+    params.norm.gamma = f.values("gamma");
     const auto got = icl::attention::logit_minus(U.view, E.view, a, b, f.values("h"), params);
     // Bound: each u_j is rounded to f16 (relative error <= 2^-11), so
     // |M - M_ref| <= 2^-11 * sum_j |w_j u_j| plus float accumulation.
@@ -79,7 +79,7 @@ TEST_CASE("logit_minus with f16 outputs stays within f16 rounding", "[attention]
     for (std::size_t i = 0; i < n; ++i) {
       double bound = 0.0;
       for (std::size_t j = 0; j < d; ++j) {
-        const double w = (Ev[a * d + j] - Ev[b * d + j]) * params.gamma[j] / scale;
+        const double w = (Ev[a * d + j] - Ev[b * d + j]) * params.norm.gamma[j] / scale;
         bound += std::abs(w * Uv[i * d + j]);
       }
       INFO("row " << i);
@@ -104,7 +104,7 @@ TEMPLATE_TEST_CASE("logprob_increase matches numpy", "[attention][logit_lens]", 
         params.block_rows = block_rows;
         icl_test::require_close<TestType>(icl::attention::logprob_increase(E.view, b, f.values("x"), O.view, params),
                                           f.values("inc_ones"));
-        params.gamma = f.values("gamma");
+        params.norm.gamma = f.values("gamma");
         icl_test::require_close<TestType>(icl::attention::logprob_increase(E.view, b, f.values("x"), O.view, params),
                                           f.values("inc_gamma"));
         const auto change = icl::attention::logprob_change(E.view, b, f.values("x"), O.view, params);
@@ -129,7 +129,7 @@ TEMPLATE_TEST_CASE("logprob_increase is stable for logits beyond exp overflow", 
   const auto E = icl_test::row_major<TestType>(f.values("E"), es[0], es[1]);
   for (std::size_t block_rows : {std::size_t{0}, std::size_t{3}}) {
     logit_lens_params params;
-    params.gamma = gamma;
+    params.norm.gamma = gamma;
     params.block_rows = block_rows;
     const auto got = icl::attention::logprob_increase(E.view, token(f, "token_b"), x, Ov.view, params);
     for (double v : got) REQUIRE(std::isfinite(v));
@@ -189,13 +189,13 @@ TEST_CASE("logit_lens errors", "[attention][logit_lens]") {
     REQUIRE_THROWS_WITH(logit_minus(U, E, 0, 1, std::vector<double>(2, 1.0)),
                         Contains("icl::attention::logit_minus: final_hidden has 2 entries, expected d = 4"));
     logit_lens_params bad_gamma;
-    bad_gamma.gamma = {1.0, 1.0};
+    bad_gamma.norm.gamma = {1.0, 1.0};
     REQUIRE_THROWS_WITH(logit_minus(U, E, 0, 1, h, bad_gamma),
-                        Contains("icl::attention::logit_minus: gamma has 2 entries, expected d = 4"));
+                        Contains("icl::attention::logit_minus: params.norm.gamma has 2 values but the vectors have d = 4"));
     logit_lens_params bad_eps;
-    bad_eps.epsilon = -1.0;
+    bad_eps.norm.epsilon = -1.0;
     REQUIRE_THROWS_WITH(logit_minus(U, E, 0, 1, h, bad_eps),
-                        Contains("icl::attention::logit_minus: epsilon = -1 must be finite and >= 0"));
+                        Contains("icl::attention::logit_minus: params.norm.epsilon = -1 must be finite and >= 0"));
     // Non-finite values in each input.
     std::vector<double> Ubad = Uv;
     Ubad[1 * d + 2] = std::numeric_limits<double>::quiet_NaN();
@@ -210,11 +210,11 @@ TEST_CASE("logit_lens errors", "[attention][logit_lens]") {
     hbad[3] = std::numeric_limits<double>::quiet_NaN();
     REQUIRE_THROWS_WITH(logit_minus(U, E, 0, 1, hbad), Contains("icl::attention::logit_minus: final_hidden[3] is nan"));
     logit_lens_params nan_gamma;
-    nan_gamma.gamma = {1.0, 1.0, -std::numeric_limits<double>::infinity(), 1.0};
-    REQUIRE_THROWS_WITH(logit_minus(U, E, 0, 1, h, nan_gamma), Contains("icl::attention::logit_minus: gamma[2] is -inf"));
+    nan_gamma.norm.gamma = {1.0, 1.0, -std::numeric_limits<double>::infinity(), 1.0};
+    REQUIRE_THROWS_WITH(logit_minus(U, E, 0, 1, h, nan_gamma), Contains("icl::attention::logit_minus: params.norm.gamma[2] is -inf"));
     // An all-zero final hidden state with epsilon 0 leaves the scale undefined.
     logit_lens_params no_eps;
-    no_eps.epsilon = 0.0;
+    no_eps.norm.epsilon = 0.0;
     REQUIRE_THROWS_AS(logit_minus(U, E, 0, 1, c, no_eps), icl::error);
     REQUIRE_THROWS_WITH(logit_minus(U, E, 0, 1, c, no_eps),
                         Contains("icl::attention::logit_minus: mean(final_hidden^2) + epsilon = 0"));
@@ -232,15 +232,15 @@ TEST_CASE("logit_lens errors", "[attention][logit_lens]") {
     REQUIRE_THROWS_WITH(logprob_increase(E, 0, std::vector<double>(6, 1.0), U),
                         Contains("icl::attention::logprob_increase: x has 6 entries, expected d = 4"));
     logit_lens_params bad_gamma;
-    bad_gamma.gamma = {1.0};
+    bad_gamma.norm.gamma = {1.0};
     REQUIRE_THROWS_WITH(logprob_increase(E, 0, x, U, bad_gamma),
-                        Contains("icl::attention::logprob_increase: gamma has 1 entries, expected d = 4"));
+                        Contains("icl::attention::logprob_increase: params.norm.gamma has 1 values but the vectors have d = 4"));
     REQUIRE_THROWS_WITH(logprob_increase(E, 5, x, U),
                         Contains("icl::attention::logprob_increase: token_b = 5 must be < |V| = 5"));
     logit_lens_params bad_eps;
-    bad_eps.epsilon = std::numeric_limits<double>::infinity();
+    bad_eps.norm.epsilon = std::numeric_limits<double>::infinity();
     REQUIRE_THROWS_WITH(logprob_increase(E, 0, x, U, bad_eps),
-                        Contains("icl::attention::logprob_increase: epsilon = inf must be finite and >= 0"));
+                        Contains("icl::attention::logprob_increase: params.norm.epsilon = inf must be finite and >= 0"));
     std::vector<double> Ebad = Ev;
     Ebad[4 * d + 3] = std::numeric_limits<double>::quiet_NaN();
     REQUIRE_THROWS_WITH(logprob_increase(icl::make_matrix_view(Ebad.data(), V, d), 0, x, U),
@@ -254,7 +254,7 @@ TEST_CASE("logit_lens errors", "[attention][logit_lens]") {
     REQUIRE_THROWS_WITH(logprob_increase(E, 0, xbad, U), Contains("icl::attention::logprob_increase: x[0] is nan"));
     // x = 0 with epsilon 0: the RMS norm of x is undefined; likewise for x + o_p = 0.
     logit_lens_params no_eps;
-    no_eps.epsilon = 0.0;
+    no_eps.norm.epsilon = 0.0;
     REQUIRE_THROWS_AS(logprob_increase(E, 0, c, U, no_eps), icl::error);
     REQUIRE_THROWS_WITH(logprob_increase(E, 0, c, U, no_eps),
                         Contains("icl::attention::logprob_increase: the RMS norm of x is 0"));

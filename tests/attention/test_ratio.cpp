@@ -253,3 +253,88 @@ TEST_CASE("mean_over_defined_heads leaves flagged heads out and counts them", "[
   REQUIRE_THROWS_WITH(icl::attention::mean_over_defined_heads(m),
                       Catch::Contains("icl::attention::mean_over_defined_heads: value of layer 0, head 0 is NaN"));
 }
+
+TEMPLATE_TEST_CASE("ratio_accumulator::ratio_of_sums equals the summed terms computed directly",
+                   "[attention][ratio][accumulator]", float, double) {
+  const icl_test::fixture_file f("attention_heads.txt");
+  std::vector<prompt> prompts;
+  for (int p = 0; p < 3; ++p) prompts.push_back(load(f, p));
+  for (bool normalize : {true, false}) {
+    // The direct computation: per (layer, head), the sum over prompts of each term, then one division.
+    std::vector<double> numerator, denominator;
+    for (const prompt& P : prompts) {
+      icl_test::add_ratio_terms(P.a, P.L, P.H, P.n, P.sources, P.relevant, P.irrelevant, normalize, numerator,
+                                denominator);
+    }
+    std::vector<double> expected(numerator.size());
+    for (std::size_t u = 0; u < expected.size(); ++u) expected[u] = numerator[u] / denominator[u];
+
+    for (bool permuted : {false, true}) {
+      INFO("normalize " << normalize << " permuted " << permuted);
+      icl::attention::ratio_accumulator whole(normalize), layers(normalize), first(normalize), rest(normalize);
+      for (std::size_t p = 0; p < prompts.size(); ++p) {
+        const prompt& P = prompts[p];
+        const auto A = make_attention<TestType>(P.a, P.L, P.H, P.n, permuted);
+        whole.add(A.view, P.sources, P.relevant, P.irrelevant);
+        for (std::size_t l = 0; l < P.L; ++l) layers.add_layer(l, A.view[l], P.sources, P.relevant, P.irrelevant);
+        (p == 0 ? first : rest).add(A.view, P.sources, P.relevant, P.irrelevant);
+      }
+      const auto sums = whole.ratio_of_sums();
+      REQUIRE(sums.layers == prompts[0].L);
+      REQUIRE(sums.heads == prompts[0].H);
+      REQUIRE(sums.zero_denominator_count == 0);
+      REQUIRE(sums.zero_denominator == std::vector<unsigned char>(expected.size(), 0));
+      icl_test::require_close<TestType>(sums.values, expected);
+      // Fed layer by layer, or on two workers and merged: the same sums up to their rounding.
+      first.merge(rest);
+      for (const auto& other : {layers.ratio_of_sums(), first.ratio_of_sums()}) {
+        for (std::size_t u = 0; u < expected.size(); ++u) REQUIRE(other.values[u] == Approx(sums.values[u]).epsilon(1e-14));
+      }
+      // The mean of the per-prompt ratios is another number (the fixture's mean_ratio).
+      if (normalize) icl_test::require_close<TestType>(whole.result().values, f.values("mean_ratio"));
+    }
+  }
+}
+
+TEST_CASE("ratio_accumulator::ratio_of_sums is +inf and flagged only where the summed denominator is zero",
+          "[attention][ratio][accumulator]") {
+  using Catch::Contains;
+  // 1 layer, 3 heads, T = 3, source 2, relevant key 1, irrelevant key 0. Rows 0 and 1 are the
+  // same in every head; row 2 (the source) differs.
+  const auto prompt_of = [](const std::vector<std::vector<double>>& source_rows) {
+    std::vector<double> a;
+    for (const auto& row : source_rows) {
+      for (double v : {1.0, 0.0, 0.0, 0.5, 0.5, 0.0}) a.push_back(v);
+      a.insert(a.end(), row.begin(), row.end());
+    }
+    return a;
+  };
+  // Head 0: no attention on either key in both prompts (0 / 0). Head 1: no irrelevant attention
+  // in the first prompt only. Head 2: defined in both.
+  const auto a = prompt_of({{0, 0, 1}, {0, 0.25, 0.75}, {0.5, 0.25, 0.25}});
+  const auto b = prompt_of({{0, 0, 1}, {0.5, 0.25, 0.25}, {0.25, 0.5, 0.25}});
+  icl::attention::ratio_accumulator acc;
+  acc.add(icl::make_tensor_view<double, 4>(a.data(), {1, 3, 3, 3}), {2}, {1}, {0});
+  acc.add(icl::make_tensor_view<double, 4>(b.data(), {1, 3, 3, 3}), {2}, {1}, {0});
+
+  const auto sums = acc.ratio_of_sums();
+  REQUIRE(std::isinf(sums(0, 0)));
+  REQUIRE(sums(0, 0) > 0);
+  REQUIRE(sums.undefined(0, 0));
+  REQUIRE(sums(0, 1) == (0.25 + 0.25) / (0.0 + 0.5));
+  REQUIRE(sums(0, 2) == (0.25 + 0.5) / (0.5 + 0.25));
+  REQUIRE(sums.zero_denominator == std::vector<unsigned char>{1, 0, 0});
+  REQUIRE(sums.zero_denominator_count == 1);
+  // The mean of the per-prompt ratios is +inf wherever one prompt had a zero denominator.
+  const auto mean = acc.result();
+  REQUIRE(mean.zero_denominator == std::vector<unsigned char>{1, 1, 0});
+  REQUIRE(std::isinf(mean(0, 1)));
+  REQUIRE(mean(0, 2) == Approx((0.5 + 2.0) / 2));
+
+  icl::attention::ratio_accumulator empty, partial;
+  REQUIRE_THROWS_WITH(empty.ratio_of_sums(),
+                      Contains("icl::attention::ratio_accumulator::ratio_of_sums: no prompt was added"));
+  const auto layer = icl::make_tensor_view<double, 3>(a.data(), {3, 3, 3});
+  partial.add_layer(1, layer, {2}, {1}, {0});
+  REQUIRE_THROWS_WITH(partial.ratio_of_sums(), Contains("layer 0 received no attention"));
+}

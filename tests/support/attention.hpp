@@ -50,9 +50,30 @@ typed_attention<T> make_attention(const std::vector<double>& a, std::size_t L, s
   return out;
 }
 
+/// The two terms of one prompt's attention ratio per (layer, head), summed straight from the
+/// double reference tensor a ([L, H, n, n], C order): numerator = sum over sources q and relevant
+/// keys j of a[l, h, q, j] (divided by |relevant| when normalize), denominator likewise over the
+/// irrelevant keys. Added into `numerator` and `denominator` (L * H entries each).
+inline void add_ratio_terms(const std::vector<double>& a, std::size_t L, std::size_t H, std::size_t n,
+                            const std::vector<std::size_t>& sources, const std::vector<std::size_t>& relevant,
+                            const std::vector<std::size_t>& irrelevant, bool normalize, std::vector<double>& numerator,
+                            std::vector<double>& denominator) {
+  numerator.resize(L * H, 0.0);
+  denominator.resize(L * H, 0.0);
+  for (std::size_t u = 0; u < L * H; ++u) {
+    double rel = 0.0, irr = 0.0;
+    for (std::size_t q : sources) {
+      for (std::size_t j : relevant) rel += a[(u * n + q) * n + j];
+      for (std::size_t j : irrelevant) irr += a[(u * n + q) * n + j];
+    }
+    numerator[u] += normalize ? rel / static_cast<double>(relevant.size()) : rel;
+    denominator[u] += normalize ? irr / static_cast<double>(irrelevant.size()) : irr;
+  }
+}
+
 /// Element-wise agreement within a relative tolerance `rel` (for f16/bf16 inputs, a bound of
 /// their precision rather than tolerance<T>()).
-void require_rel(const std::vector<double>& actual, const std::vector<double>& expected, double rel) {
+inline void require_rel(const std::vector<double>& actual, const std::vector<double>& expected, double rel) {
   REQUIRE(actual.size() == expected.size());
   for (std::size_t k = 0; k < actual.size(); ++k) {
     INFO("index " << k);

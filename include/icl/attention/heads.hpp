@@ -11,16 +11,18 @@
 /// Over many prompts the scores are sums (METRICS.md): previous_token_accumulator and
 /// induction_accumulator add one prompt at a time and merge across workers.
 /// top_heads picks the highest-scoring (layer, head) pairs.
+///
+/// Thread safety: the functions only read their arguments and may be called concurrently. An
+/// accumulator is not thread-safe: give each worker its own and merge() them at the end.
 
-#include <algorithm>
-#include <cmath>
 #include <cstddef>
-#include <numeric>
 #include <utility>
 #include <vector>
 
-#include "icl/attention/detail/attention_impl.hpp"
-#include "icl/core/labels.hpp"
+#include "icl/attention/detail/accumulator.hpp"
+#include "icl/attention/detail/heads_impl.hpp"
+#include "icl/attention/types.hpp"
+#include "icl/core/view.hpp"
 
 namespace icl::attention {
 
@@ -29,6 +31,7 @@ template <class T>
 head_map previous_token_score(tensor_view<const T, 4> A) {
   return detail::previous_token_impl("icl::attention::previous_token_score", A);
 }
+/// PTH for one layer [heads, T, T]; the result has one layer.
 template <class T>
 head_map previous_token_score(tensor_view<const T, 3> A) {
   return detail::previous_token_impl("icl::attention::previous_token_score", detail::as_one_layer(A));
@@ -42,6 +45,7 @@ head_map induction_score(tensor_view<const T, 4> A, const std::vector<std::size_
                          const attention_params& params = {}) {
   return detail::induction_impl("icl::attention::induction_score", A, label_positions, params);
 }
+/// IH for one layer [heads, T, T]; the result has one layer.
 template <class T>
 head_map induction_score(tensor_view<const T, 3> A, const std::vector<std::size_t>& label_positions,
                          const attention_params& params = {}) {
@@ -53,127 +57,69 @@ head_map induction_score(tensor_view<const T, 3> A, const std::vector<std::size_
 /// 3.0000000000000004 in double), the count is ceil(fraction * n - 1e-9). +inf ranks first.
 /// Errors: fraction not in (0, 1], an empty map, values.size() != layers * heads, a NaN score.
 inline std::vector<std::pair<std::size_t, std::size_t>> top_heads(const head_map& s, double fraction = 0.1) {
-  constexpr const char* fn = "icl::attention::top_heads";
-  if (!(fraction > 0.0 && fraction <= 1.0)) detail::throw_invalid(fn, "fraction = ", fraction, " must be in (0, 1]");
-  const std::size_t n = s.layers * s.heads;
-  if (n == 0) detail::throw_invalid(fn, "the head map is empty (", s.layers, " layers x ", s.heads, " heads)");
-  if (s.values.size() != n) {
-    detail::throw_invalid(fn, "values has ", s.values.size(), " entries, expected layers x heads = ", n);
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (std::isnan(s.values[i])) {
-      detail::throw_invalid(fn, "score of layer ", i / s.heads, ", head ", i % s.heads, " is NaN");
-    }
-  }
-  auto count = static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(n) - 1e-9));
-  count = std::min(n, std::max<std::size_t>(count, 1));
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return s.values[a] > s.values[b]; });
-  std::vector<std::pair<std::size_t, std::size_t>> out;
-  out.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) out.emplace_back(order[i] / s.heads, order[i] % s.heads);
-  return out;
+  return detail::top_heads_impl("icl::attention::top_heads", s, fraction);
 }
 
 /// Sum of previous_token_score over prompts (prompts may have different T), fed a whole prompt
-/// (add) or one layer of a prompt at a time (add_layer, as an inference engine computes them).
-class previous_token_accumulator {
+/// (add) or one layer of a prompt at a time (add_layer). merge(other) adds another worker's
+/// prompts (icl::invalid_argument for another shape); prompts(), layer_prompts(). Not
+/// thread-safe: one accumulator per worker, merge() at the end.
+class previous_token_accumulator : public detail::layered_accumulator<detail::previous_token_kind> {
+  using kind = detail::previous_token_kind;
+
  public:
+  previous_token_accumulator() : layered_accumulator(kind::settings{}) {}
+
+  /// Adds one prompt's attention [layers, heads, T, T]. Errors: those of previous_token_score,
+  /// and a prompt whose (layers, heads) differ from the accumulated ones.
   template <class T>
   void add(tensor_view<const T, 4> A) {
-    constexpr const char* fn = "icl::attention::previous_token_accumulator::add";
-    sum_.add(fn, detail::previous_token_impl(fn, A));
+    add_part(detail::previous_token_impl(kind::add_name, A));
   }
   /// Adds layer `layer` of one prompt, [heads, T, T]; every layer must be fed before result().
   template <class T>
   void add_layer(std::size_t layer, tensor_view<const T, 3> A) {
-    constexpr const char* fn = "icl::attention::previous_token_accumulator::add_layer";
-    sum_.add_layer(fn, layer, detail::previous_token_impl(fn, detail::as_one_layer(A)));
+    add_layer_part(layer, detail::previous_token_impl(kind::add_layer_name, detail::as_one_layer(A)));
   }
-  void merge(const previous_token_accumulator& other) {
-    sum_.merge("icl::attention::previous_token_accumulator::merge", other.sum_);
-  }
-  /// Prompts added (with add_layer: the most any layer received).
-  std::size_t prompts() const noexcept { return sum_.prompts(); }
-  /// Prompts received by each layer.
-  const std::vector<std::size_t>& layer_prompts() const noexcept { return sum_.layer_prompts(); }
   /// The sum over the prompts added; icl::invalid_argument when none was added or a layer
   /// received none.
-  head_map result() const { return sum_.total("icl::attention::previous_token_accumulator::result"); }
-
- private:
-  detail::layered_sum sum_;
+  head_map result() const { return sums().total(kind::result_name); }
 };
 
 /// Sum of induction_score over prompts (each prompt with its own T and label positions), fed a
-/// whole prompt (add) or one layer at a time (add_layer).
-class induction_accumulator {
+/// whole prompt (add) or one layer at a time (add_layer); merge, prompts(), layer_prompts() and
+/// thread safety as previous_token_accumulator.
+class induction_accumulator : public detail::layered_accumulator<detail::induction_kind> {
+  using kind = detail::induction_kind;
+
  public:
-  explicit induction_accumulator(attention_params params = {}) : params_(params) {}
+  explicit induction_accumulator(attention_params params = {}) : layered_accumulator(params) {}
+
+  /// Adds one prompt's attention [layers, heads, T, T]. Errors: those of induction_score, and a
+  /// prompt whose (layers, heads) differ from the accumulated ones.
   template <class T>
   void add(tensor_view<const T, 4> A, const std::vector<std::size_t>& label_positions) {
-    constexpr const char* fn = "icl::attention::induction_accumulator::add";
-    sum_.add(fn, detail::induction_impl(fn, A, label_positions, params_));
+    add_part(detail::induction_impl(kind::add_name, A, label_positions, settings()));
   }
   /// Adds layer `layer` of one prompt, [heads, T, T]; every layer must be fed before result().
   template <class T>
   void add_layer(std::size_t layer, tensor_view<const T, 3> A, const std::vector<std::size_t>& label_positions) {
-    constexpr const char* fn = "icl::attention::induction_accumulator::add_layer";
-    sum_.add_layer(fn, layer, detail::induction_impl(fn, detail::as_one_layer(A), label_positions, params_));
+    add_layer_part(layer, detail::induction_impl(kind::add_layer_name, detail::as_one_layer(A), label_positions,
+                                                 settings()));
   }
-  void merge(const induction_accumulator& other) {
-    sum_.merge("icl::attention::induction_accumulator::merge", other.sum_);
-  }
-  /// Prompts added (with add_layer: the most any layer received).
-  std::size_t prompts() const noexcept { return sum_.prompts(); }
-  /// Prompts received by each layer.
-  const std::vector<std::size_t>& layer_prompts() const noexcept { return sum_.layer_prompts(); }
   /// The sum over the prompts added; icl::invalid_argument when none was added or a layer
   /// received none.
-  head_map result() const { return sum_.total("icl::attention::induction_accumulator::result"); }
-
- private:
-  attention_params params_;
-  detail::layered_sum sum_;
-};
-
-/// Attention from the last position to the label positions, summed per label class.
-struct label_attention_map {
-  std::size_t layers = 0, heads = 0;
-  std::vector<int> classes;     ///< distinct labels, increasing
-  std::vector<double> values;   ///< row-major [layers, heads, classes]
-  double operator()(std::size_t layer, std::size_t head, std::size_t c) const {
-    return values[(layer * heads + head) * classes.size() + c];
-  }
+  head_map result() const { return sums().total(kind::result_name); }
 };
 
 /// label_attention [P4]: for each (layer, head) and label class c, sum over the label positions
 /// p with labels[i] == c of A[l, h, T-1, p]. labels[i] is the label of label_positions[i]; one
-/// class is enough. Errors: as induction_score, plus labels.size() != label_positions.size().
+/// class is enough. Takes a whole prompt [layers, heads, T, T] (there is no one-layer overload).
+/// Errors: as induction_score, plus labels.size() != label_positions.size().
 template <class T>
 label_attention_map label_attention(tensor_view<const T, 4> A, const std::vector<std::size_t>& label_positions,
                                     const std::vector<int>& labels, const attention_params& params = {}) {
-  constexpr const char* fn = "icl::attention::label_attention";
-  const auto s = detail::check_attention(fn, A);
-  detail::check_positions(fn, "label_positions", label_positions, s.tokens);
-  const auto enc = icl::detail::encode_labels(fn, labels, label_positions.size(), 1, "label_positions");
-  label_attention_map out;
-  out.layers = s.layers;
-  out.heads = s.heads;
-  out.classes = enc.classes;
-  const std::size_t C = enc.n_classes();
-  out.values.assign(s.layers * s.heads * C, 0.0);
-  for (std::size_t l = 0; l < s.layers; ++l) {
-    for (std::size_t h = 0; h < s.heads; ++h) {
-      detail::check_full_row(fn, s, l, h, s.tokens - 1, params);
-      const T* r = s.row(l, h, s.tokens - 1);
-      double* dst = out.values.data() + (l * s.heads + h) * C;
-      for (std::size_t i = 0; i < label_positions.size(); ++i) dst[enc.codes[i]] += s.at(r, label_positions[i]);
-    }
-  }
-  return out;
+  return detail::label_attention_impl("icl::attention::label_attention", A, label_positions, labels, params);
 }
 
 }  // namespace icl::attention

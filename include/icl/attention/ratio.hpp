@@ -9,14 +9,21 @@
 /// (per-token means; normalize = false drops the divisions by |R| and |I|). Only the rows of the
 /// source positions are read. A zero denominator gives +inf and sets the value's flag in
 /// head_map::zero_denominator (never an exception, never NaN).
+///
+/// Over prompts, ratio_accumulator gives both the mean of the per-prompt ratios (result()) and
+/// the ratio of the summed terms (ratio_of_sums()); docs/attention.md says when to use which.
+///
+/// Thread safety: the functions only read their arguments and may be called concurrently; a
+/// large attention_ratio spreads its heads over the library's threads. An accumulator is not
+/// thread-safe: give each worker its own and merge() them at the end.
 
-#include <cmath>
 #include <cstddef>
-#include <initializer_list>
-#include <limits>
 #include <vector>
 
-#include "icl/attention/detail/attention_impl.hpp"
+#include "icl/attention/detail/accumulator.hpp"
+#include "icl/attention/detail/ratio_impl.hpp"
+#include "icl/attention/types.hpp"
+#include "icl/core/view.hpp"
 #include "icl/layers.hpp"
 
 namespace icl::attention {
@@ -43,37 +50,6 @@ head_map attention_ratio(tensor_view<const T, 3> A, const std::vector<std::size_
                                       irrelevant, normalize, params);
 }
 
-namespace detail {
-
-/// Per-layer means of a head map, leaving out the flagged (undefined) heads when skip_flagged;
-/// left_out (when given) receives the number left out per layer. Checks as mean_over_heads.
-inline layer_curve layer_means(const char* fn, const head_map& s, bool skip_flagged, std::vector<std::size_t>* left_out) {
-  const std::size_t n = s.layers * s.heads;
-  if (n == 0) throw_invalid(fn, "the head map is empty (", s.layers, " layers x ", s.heads, " heads)");
-  if (s.values.size() != n) throw_invalid(fn, "values has ", s.values.size(), " entries, expected layers x heads = ", n);
-  layer_curve out;
-  out.values.assign(s.layers, 0.0);
-  if (left_out != nullptr) left_out->assign(s.layers, 0);
-  for (std::size_t l = 0; l < s.layers; ++l) {
-    double total = 0.0;
-    std::size_t used = 0;
-    for (std::size_t h = 0; h < s.heads; ++h) {
-      const double v = s.values[l * s.heads + h];
-      if (std::isnan(v)) throw_invalid(fn, "value of layer ", l, ", head ", h, " is NaN");
-      if (skip_flagged && s.undefined(l, h)) {
-        if (left_out != nullptr) ++(*left_out)[l];
-        continue;
-      }
-      total += v;
-      ++used;
-    }
-    out.values[l] = used > 0 ? total / static_cast<double>(used) : std::numeric_limits<double>::quiet_NaN();
-  }
-  return out;
-}
-
-}  // namespace detail
-
 /// Mean over the heads of each layer, as a layer curve (peak_layer() etc.). A layer with a +inf
 /// value (a flagged zero denominator) has a +inf mean. Errors: an empty map, values.size() !=
 /// layers * heads, a NaN value.
@@ -97,87 +73,55 @@ inline layer_curve mean_over_defined_heads(const head_map& s, std::vector<std::s
 /// Errors (icl::invalid_argument): an empty map, values.size() != layers * heads, maps of
 /// different shapes.
 inline head_map icl_change(const head_map& with_icl, const head_map& without_icl) {
-  constexpr const char* fn = "icl::attention::icl_change";
-  for (const head_map* m : {&with_icl, &without_icl}) {
-    const char* name = m == &with_icl ? "with_icl" : "without_icl";
-    if (m->layers * m->heads == 0) detail::throw_invalid(fn, name, " is empty (", m->layers, " layers x ", m->heads, " heads)");
-    if (m->values.size() != m->layers * m->heads) {
-      detail::throw_invalid(fn, name, " has ", m->values.size(), " values, expected layers x heads = ", m->layers * m->heads);
-    }
-  }
-  if (with_icl.layers != without_icl.layers || with_icl.heads != without_icl.heads) {
-    detail::throw_invalid(fn, "with_icl is ", with_icl.layers, " x ", with_icl.heads, " and without_icl is ",
-                          without_icl.layers, " x ", without_icl.heads, " (layers x heads)");
-  }
-  head_map out;
-  out.layers = with_icl.layers;
-  out.heads = with_icl.heads;
-  out.values.resize(with_icl.values.size());
-  for (std::size_t i = 0; i < out.values.size(); ++i) out.values[i] = with_icl.values[i] - without_icl.values[i];
-  if (!with_icl.zero_denominator.empty() || !without_icl.zero_denominator.empty()) {
-    out.zero_denominator.assign(out.values.size(), 0);
-    for (std::size_t i = 0; i < out.values.size(); ++i) {
-      const bool flagged = (!with_icl.zero_denominator.empty() && with_icl.zero_denominator[i] != 0) ||
-                           (!without_icl.zero_denominator.empty() && without_icl.zero_denominator[i] != 0);
-      if (flagged) {
-        out.zero_denominator[i] = 1;
-        ++out.zero_denominator_count;
-      }
-    }
-  }
-  return out;
+  return detail::icl_change_impl("icl::attention::icl_change", with_icl, without_icl);
 }
 
-/// Mean over prompts of the per-prompt attention ratio, one prompt at a time (prompts may have
-/// different T and positions) — or one layer of a prompt at a time with add_layer, as an
-/// inference engine computes them. merge() combines accumulators filled on different workers; the
-/// result equals adding every prompt to one accumulator (up to the rounding of the sums). A
-/// (layer, head) whose denominator was zero in any prompt is +inf in result() and flagged.
-class ratio_accumulator {
+/// The attention ratio over many prompts, one prompt at a time (prompts may have different T and
+/// positions) — or one layer of a prompt at a time with add_layer. Two summaries per
+/// (layer, head):
+///
+///   result()         mean over prompts p of ratio_p = N_p / D_p
+///   ratio_of_sums()  (sum_p N_p) / (sum_p D_p)
+///
+/// where N_p and D_p are prompt p's numerator and denominator as attention_ratio defines them
+/// (per-token means when normalize, raw masses otherwise). In result(), a (layer, head) whose
+/// denominator was zero in any prompt is +inf and flagged; in ratio_of_sums(), only one whose
+/// summed denominator is zero (+inf, flagged, as for one prompt).
+///
+/// merge(other) adds another accumulator's prompts (icl::invalid_argument when the two differ in
+/// normalize or in shape); the result equals adding every prompt to one accumulator, up to the
+/// rounding of the sums. Not thread-safe: one accumulator per worker, merge() at the end.
+class ratio_accumulator : public detail::layered_accumulator<detail::ratio_kind> {
+  using kind = detail::ratio_kind;
+
  public:
   explicit ratio_accumulator(bool normalize = true, attention_params params = {})
-      : normalize_(normalize), params_(params) {}
+      : layered_accumulator(kind::settings{normalize, params}) {}
 
-  /// Adds one prompt's attention [layers, heads, T, T].
+  /// Adds one prompt's attention [layers, heads, T, T]. Errors: those of attention_ratio, and a
+  /// prompt whose (layers, heads) differ from the accumulated ones (nothing is added then).
   template <class T>
   void add(tensor_view<const T, 4> A, const std::vector<std::size_t>& sources, const std::vector<std::size_t>& relevant,
            const std::vector<std::size_t>& irrelevant) {
-    constexpr const char* fn = "icl::attention::ratio_accumulator::add";
-    sum_.add(fn, detail::attention_ratio_impl(fn, A, sources, relevant, irrelevant, normalize_, params_));
+    add_part(detail::attention_ratio_terms(kind::add_name, A, sources, relevant, irrelevant, settings().normalize,
+                                           settings().params));
   }
 
   /// Adds layer `layer` of one prompt, [heads, T, T]; every layer must be fed before result().
+  /// Layers may come in any order; the first add or add_layer fixes the number of heads.
   template <class T>
   void add_layer(std::size_t layer, tensor_view<const T, 3> A, const std::vector<std::size_t>& sources,
                  const std::vector<std::size_t>& relevant, const std::vector<std::size_t>& irrelevant) {
-    constexpr const char* fn = "icl::attention::ratio_accumulator::add_layer";
-    sum_.add_layer(fn, layer,
-                   detail::attention_ratio_impl(fn, detail::as_one_layer(A), sources, relevant, irrelevant, normalize_,
-                                                params_));
+    add_layer_part(layer, detail::attention_ratio_terms(kind::add_layer_name, detail::as_one_layer(A), sources,
+                                                        relevant, irrelevant, settings().normalize, settings().params));
   }
 
-  void merge(const ratio_accumulator& other) {
-    constexpr const char* fn = "icl::attention::ratio_accumulator::merge";
-    if (other.normalize_ != normalize_) throw_invalid_merge(fn);
-    sum_.merge(fn, other.sum_);
-  }
+  /// Mean over the prompts added of the per-prompt ratio, per layer; icl::invalid_argument when
+  /// none was added or a layer received none.
+  head_map result() const { return sums().mean_of_ratios(kind::result_name); }
 
-  /// Prompts added (with add_layer: the most any layer received).
-  std::size_t prompts() const noexcept { return sum_.prompts(); }
-  /// Prompts received by each layer.
-  const std::vector<std::size_t>& layer_prompts() const noexcept { return sum_.layer_prompts(); }
-
-  /// Mean over the prompts added, per layer; icl::invalid_argument when none was added or a
-  /// layer received none.
-  head_map result() const { return sum_.mean("icl::attention::ratio_accumulator::result"); }
-
- private:
-  [[noreturn]] static void throw_invalid_merge(const char* fn) {
-    detail::throw_invalid(fn, "accumulators differ in normalize");
-  }
-  bool normalize_;
-  attention_params params_;
-  detail::layered_sum sum_;
+  /// Summed numerators over summed denominators; errors as result().
+  head_map ratio_of_sums() const { return sums().ratio_of_sums(kind::ratio_of_sums_name); }
 };
 
 }  // namespace icl::attention

@@ -21,9 +21,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "icl/attention/types.hpp"
 #include "icl/core/error.hpp"
 #include "icl/core/linalg.hpp"
 #include "icl/core/parallel.hpp"
+#include "icl/core/rms_norm.hpp"
 #include "icl/core/view.hpp"
 
 namespace icl::attention::detail {
@@ -56,13 +58,13 @@ std::vector<double> project_rows(matrix_view<const T> U, const std::vector<doubl
   return out;
 }
 
-/// log p(b | x) and log p(b | x + o_p) under softmax(E·N(·)), N the RMSNorm with weight γ
-/// (empty: ones) and ε. E is |V| x d, O is P x d, x and γ have d entries. Returns P + 1 values,
+/// log p(b | x) and log p(b | x + o_p) under softmax(E·N(·)), N the RMSNorm `norm` (weight γ,
+/// empty: ones, and ε). E is |V| x d, O is P x d, x and γ have d entries. Returns P + 1 values,
 /// the first for x alone.
 template <class TE, class TO>
 std::vector<double> log_probabilities(const char* function, matrix_view<const TE> E, std::size_t token,
                                      matrix_view<const TO> O, const std::vector<double>& x,
-                                     const std::vector<double>& gamma, double epsilon, std::size_t vocab_block) {
+                                     const rms_norm_params& norm, std::size_t vocab_block) {
   using C = compute_t<TE>;
   const std::size_t V = E.rows(), d = E.cols(), P = O.rows(), m = P + 1;
   // Z: row 0 is N(x), row p + 1 is N(x + o_p).
@@ -75,16 +77,13 @@ std::vector<double> log_probabilities(const char* function, matrix_view<const TE
     }
     double ss = 0.0;
     for (std::size_t j = 0; j < d; ++j) ss += v[j] * v[j];
-    const double denom = std::sqrt(ss / static_cast<double>(d) + epsilon);
+    const double denom = std::sqrt(ss / static_cast<double>(d) + norm.epsilon);
     if (!(denom > 0.0) || !std::isfinite(denom)) {
       bad[r] = 1;
       return;
     }
     C* out = Z.data() + r * d;
-    for (std::size_t j = 0; j < d; ++j) {
-      const double g = gamma.empty() ? 1.0 : gamma[j];
-      out[j] = static_cast<C>(g * v[j] / denom);
-    }
+    for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<C>(rms_norm_gain(norm, j) * v[j] / denom);
   });
   for (std::size_t r = 0; r < m; ++r) {
     if (bad[r]) {
@@ -128,6 +127,88 @@ std::vector<double> log_probabilities(const char* function, matrix_view<const TE
   std::vector<double> logprob(m);
   for (std::size_t r = 0; r < m; ++r) logprob[r] = target[r] - (run_max[r] + std::log(run_sum[r]));
   return logprob;
+}
+
+/// Checks that v has d finite entries.
+inline void check_vector(const char* function, const char* name, const std::vector<double>& v, std::size_t d) {
+  if (v.size() != d) throw_invalid(function, name, " has ", v.size(), " entries, expected d = ", d);
+  for (std::size_t j = 0; j < v.size(); ++j) {
+    if (!std::isfinite(v[j])) throw_invalid(function, name, "[", j, "] is ", v[j], " (NaN/Inf not allowed)");
+  }
+}
+
+/// Row i of E widened to double.
+template <class T>
+std::vector<double> matrix_row(matrix_view<const T> E, std::size_t i) {
+  std::vector<double> row(E.cols());
+  for (std::size_t j = 0; j < E.cols(); ++j) row[j] = to_double(E(i, j));
+  return row;
+}
+
+/// logit_minus with the two direction vectors: checks, the direction w, the projection.
+template <class T>
+std::vector<double> logit_minus(const char* function, matrix_view<const T> U, const std::vector<double>& direction_a,
+                                const std::vector<double>& direction_b, const std::vector<double>& final_hidden,
+                                const logit_lens_params& params) {
+  check_matrix(function, "U", U);
+  if (U.empty()) throw_invalid(function, "U is empty (", U.rows(), " x ", U.cols(), ")");
+  const std::size_t d = U.cols();
+  check_vector(function, "direction_a", direction_a, d);
+  check_vector(function, "direction_b", direction_b, d);
+  check_vector(function, "final_hidden", final_hidden, d);
+  check_rms_norm(function, "params.norm", params.norm, d);
+  require_finite(function, "U", U);
+  double ss = 0.0;
+  for (double h : final_hidden) ss += h * h;
+  const double denom = std::sqrt(ss / static_cast<double>(d) + params.norm.epsilon);
+  if (!(denom > 0.0)) {
+    throw_error(function, "mean(final_hidden^2) + epsilon = 0: the final norm scale is undefined");
+  }
+  std::vector<double> w(d);
+  for (std::size_t j = 0; j < d; ++j) w[j] = (direction_a[j] - direction_b[j]) * rms_norm_gain(params.norm, j) / denom;
+  return project_rows(U, w, params.block_rows);
+}
+
+/// logit_minus with the rows token_a, token_b of the unembedding E.
+template <class T, class TE>
+std::vector<double> logit_minus(const char* function, matrix_view<const T> U, matrix_view<const TE> E,
+                                std::size_t token_a, std::size_t token_b, const std::vector<double>& final_hidden,
+                                const logit_lens_params& params) {
+  check_matrix(function, "E", E);
+  if (E.empty()) throw_invalid(function, "E is empty (", E.rows(), " x ", E.cols(), ")");
+  if (E.cols() != U.cols()) throw_invalid(function, "E has ", E.cols(), " columns but U rows have d = ", U.cols());
+  if (token_a >= E.rows()) throw_invalid(function, "token_a = ", token_a, " must be < |V| = ", E.rows());
+  if (token_b >= E.rows()) throw_invalid(function, "token_b = ", token_b, " must be < |V| = ", E.rows());
+  const std::vector<double> a = matrix_row(E, token_a), b = matrix_row(E, token_b);
+  for (std::size_t j = 0; j < a.size(); ++j) {
+    if (!std::isfinite(a[j])) throw_invalid(function, "E (", token_a, ", ", j, ") is ", a[j], " (NaN/Inf not allowed)");
+    if (!std::isfinite(b[j])) throw_invalid(function, "E (", token_b, ", ", j, ") is ", b[j], " (NaN/Inf not allowed)");
+  }
+  return attention::detail::logit_minus(function, U, a, b, final_hidden, params);
+}
+
+/// logprob_change, its errors naming `function` (logprob_change or logprob_increase).
+template <class TE, class TO>
+logprob_result logprob_change(const char* function, matrix_view<const TE> E, std::size_t token_b,
+                              const std::vector<double>& x, matrix_view<const TO> O, const logit_lens_params& params) {
+  check_matrix(function, "E", E);
+  check_matrix(function, "O", O);
+  if (E.empty()) throw_invalid(function, "E is empty (", E.rows(), " x ", E.cols(), ")");
+  if (O.empty()) throw_invalid(function, "O is empty (", O.rows(), " x ", O.cols(), ")");
+  const std::size_t d = E.cols();
+  if (O.cols() != d) throw_invalid(function, "O has ", O.cols(), " columns but E has d = ", d);
+  check_vector(function, "x", x, d);
+  check_rms_norm(function, "params.norm", params.norm, d);
+  if (token_b >= E.rows()) throw_invalid(function, "token_b = ", token_b, " must be < |V| = ", E.rows());
+  require_finite(function, "E", E);
+  require_finite(function, "O", O);
+  std::vector<double> all = log_probabilities(function, E, token_b, O, x, params.norm, params.block_rows);
+  logprob_result out;
+  out.base = all[0];
+  out.logprob.assign(all.begin() + 1, all.end());
+  out.increase.resize(out.logprob.size());
+  for (std::size_t p = 0; p < out.logprob.size(); ++p) out.increase[p] = out.logprob[p] - out.base;
+  return out;
 }
 
 }  // namespace icl::attention::detail

@@ -1,0 +1,203 @@
+#ifndef ICL_ATTENTION_DETAIL_ACCUMULATOR_HPP
+#define ICL_ATTENTION_DETAIL_ACCUMULATOR_HPP
+
+/// The machinery of the four attention accumulators (ratio_accumulator,
+/// previous_token_accumulator, induction_accumulator, label_bias_accumulator): each is a thin
+/// class over prompt_accumulator<Kind> (or layered_accumulator<Kind>), where Kind names the
+/// per-prompt contribution, the sums it goes into, the settings fixed at construction and the
+/// function names used in errors. The public class only computes a prompt's contribution with
+/// the metric's kernel and hands it over; adding, merging, counting and their checks live here.
+
+#include <algorithm>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "icl/attention/types.hpp"
+#include "icl/core/error.hpp"
+
+namespace icl::attention::detail {
+
+using icl::detail::throw_invalid;
+
+/// The state of the summing accumulators: per-(layer, head) sums over prompts, fed a whole
+/// prompt at a time (add) or one layer of a prompt at a time (add_layer: an inference engine's
+/// per-layer callback), with the number of prompts each layer received.
+///
+/// Rules: the first add or add_layer fixes the number of heads; a whole prompt must have the
+/// accumulated number of layers (once known); add_layer may name any layer, growing the layer
+/// count. merge adds another state of the same shape. Flags (zero_denominator) are OR-ed.
+class layered_sum {
+ public:
+  bool empty() const noexcept { return counts_.empty(); }
+
+  /// Adds a whole prompt's map.
+  void add(const char* function, const head_map& prompt) {
+    if (!empty() && (prompt.layers != sum_.layers || prompt.heads != sum_.heads)) throw_shape(function, prompt);
+    add_rows(function, prompt, 0);
+  }
+
+  /// Adds a one-layer map as layer `layer`.
+  void add_layer(const char* function, std::size_t layer, const head_map& one_layer) {
+    if (!empty() && one_layer.heads != sum_.heads) {
+      throw_invalid(function, "layer ", layer, " has ", one_layer.heads, " heads, the accumulated layers have ",
+                    sum_.heads);
+    }
+    add_rows(function, one_layer, layer);
+  }
+
+  void merge(const char* function, const layered_sum& other) {
+    if (other.empty()) return;
+    if (empty()) {
+      *this = other;
+      return;
+    }
+    if (other.sum_.layers != sum_.layers || other.sum_.heads != sum_.heads) throw_shape(function, other.sum_);
+    add_rows(function, other.sum_, 0);  // counts one prompt per layer; replace it by other's counts
+    for (std::size_t l = 0; l < counts_.size(); ++l) counts_[l] = counts_[l] - 1 + other.counts_[l];
+  }
+
+  /// Prompts received by each layer.
+  const std::vector<std::size_t>& layer_prompts() const noexcept { return counts_; }
+
+  /// The number of prompts: the most any layer received (all layers agree when whole prompts
+  /// are added).
+  std::size_t prompts() const noexcept {
+    return counts_.empty() ? 0 : *std::max_element(counts_.begin(), counts_.end());
+  }
+
+  /// The sums; icl::invalid_argument when nothing was added or a layer received nothing.
+  const head_map& total(const char* function) const {
+    check_complete(function);
+    return sum_;
+  }
+
+  /// The sums divided by each layer's prompt count.
+  head_map mean(const char* function) const {
+    check_complete(function);
+    head_map out = sum_;
+    for (std::size_t l = 0; l < out.layers; ++l) {
+      for (std::size_t h = 0; h < out.heads; ++h) out.values[l * out.heads + h] /= static_cast<double>(counts_[l]);
+    }
+    return out;
+  }
+
+ private:
+  [[noreturn]] void throw_shape(const char* function, const head_map& b) const {
+    throw_invalid(function, "shape ", b.layers, " layers x ", b.heads, " heads does not match the accumulated ",
+                  sum_.layers, " x ", sum_.heads);
+  }
+
+  void check_complete(const char* function) const {
+    if (empty()) throw_invalid(function, "no prompt was added");
+    for (std::size_t l = 0; l < counts_.size(); ++l) {
+      if (counts_[l] == 0) {
+        throw_invalid(function, "layer ", l, " received no attention (", counts_.size(),
+                      " layers known; add_layer must feed every layer)");
+      }
+    }
+  }
+
+  /// Adds the rows of `part` into layers [first, first + part.layers), growing as needed.
+  void add_rows(const char* function, const head_map& part, std::size_t first) {
+    (void)function;
+    const std::size_t H = part.heads, end = first + part.layers;
+    if (empty()) sum_.heads = H;
+    if (end > sum_.layers) {
+      sum_.values.resize(end * H, 0.0);
+      if (!sum_.zero_denominator.empty()) sum_.zero_denominator.resize(end * H, 0);
+      sum_.layers = end;
+      counts_.resize(end, 0);
+    }
+    for (std::size_t i = 0; i < part.layers * H; ++i) sum_.values[first * H + i] += part.values[i];
+    if (!part.zero_denominator.empty()) {
+      if (sum_.zero_denominator.empty()) sum_.zero_denominator.assign(sum_.values.size(), 0);
+      for (std::size_t i = 0; i < part.layers * H; ++i) {
+        sum_.zero_denominator[first * H + i] =
+            static_cast<unsigned char>(sum_.zero_denominator[first * H + i] | part.zero_denominator[i]);
+      }
+    }
+    sum_.zero_denominator_count = static_cast<std::size_t>(
+        std::count(sum_.zero_denominator.begin(), sum_.zero_denominator.end(), static_cast<unsigned char>(1)));
+    for (std::size_t l = first; l < end; ++l) ++counts_[l];
+  }
+
+  head_map sum_;
+  std::vector<std::size_t> counts_;
+};
+
+
+/// The settings of an accumulator that has none.
+struct no_settings {};
+
+/// A Kind whose accumulators can always be merged (their settings only affect the checks of add).
+struct merge_always {
+  template <class Settings>
+  static void check_merge(const char* /*function*/, const Settings& /*mine*/, const Settings& /*other*/) noexcept {}
+};
+
+/// What every attention accumulator shares: one prompt's contribution (Kind::part, computed by
+/// the public class) added into Kind::sums, merge() of another worker's accumulator, prompts().
+///
+/// Kind provides:
+///   using part = ...;      // one prompt's contribution
+///   using sums = ...;      // add(function, part), merge(function, sums), prompts()
+///   using settings = ...;  // fixed at construction (what add needs besides its arguments)
+///   static constexpr const char* add_name = "icl::attention::x_accumulator::add";   // and merge_name
+///   static void check_merge(const char* function, const settings& mine, const settings& other);
+///
+/// Thread safety: none inside. One accumulator is fed by one thread at a time; the design for
+/// concurrent callers is one accumulator per worker, merged at the end. The const members may be
+/// called from several threads while no thread modifies the accumulator.
+template <class Kind>
+class prompt_accumulator {
+ public:
+  using settings_type = typename Kind::settings;
+
+  /// Adds the sums of another accumulator of the same kind (another worker's), after checking
+  /// that the settings agree and the shapes match; the result is that of adding every prompt to
+  /// one accumulator, up to the rounding of the sums. An empty side contributes nothing. The
+  /// settings stay this accumulator's.
+  void merge(const prompt_accumulator& other) {
+    Kind::check_merge(Kind::merge_name, settings_, other.settings_);
+    sums_.merge(Kind::merge_name, other.sums_);
+  }
+
+  /// Prompts added (with add_layer: the most any layer received).
+  std::size_t prompts() const noexcept { return sums_.prompts(); }
+
+ protected:
+  explicit prompt_accumulator(settings_type settings = settings_type{}) : settings_(std::move(settings)) {}
+
+  const settings_type& settings() const noexcept { return settings_; }
+  const typename Kind::sums& sums() const noexcept { return sums_; }
+  typename Kind::sums& sums() noexcept { return sums_; }
+
+  /// Adds one whole prompt's contribution.
+  void add_part(const typename Kind::part& part) { sums_.add(Kind::add_name, part); }
+
+ private:
+  settings_type settings_;
+  typename Kind::sums sums_;
+};
+
+/// prompt_accumulator over per-(layer, head) sums that can also be fed one layer of a prompt at a
+/// time (Kind::sums is layered_sum or built from it; Kind also names add_layer_name).
+template <class Kind>
+class layered_accumulator : public prompt_accumulator<Kind> {
+ public:
+  /// Prompts received by each layer.
+  const std::vector<std::size_t>& layer_prompts() const noexcept { return this->sums().layer_prompts(); }
+
+ protected:
+  using prompt_accumulator<Kind>::prompt_accumulator;
+
+  /// Adds a one-layer contribution as layer `layer`.
+  void add_layer_part(std::size_t layer, const typename Kind::part& part) {
+    this->sums().add_layer(Kind::add_layer_name, layer, part);
+  }
+};
+
+}  // namespace icl::attention::detail
+
+#endif  // ICL_ATTENTION_DETAIL_ACCUMULATOR_HPP
