@@ -3,8 +3,9 @@
 // previous-token head and layer 2 head 1 as an induction head (its last position attends to the
 // label tokens). Prints the ratio, PTH and IH maps, the top heads, the label attention per class,
 // its shift under reversed labels, the bias statistics, the ICL-minus-no-ICL change of the ratio
-// (against the same prompt with the induction head not planted), and the accumulated scores over
-// prompts of different lengths.
+// (against the same prompt with the induction head not planted), and the accumulated scores and
+// ratios over prompts of different lengths, fed to two "workers" and merged (worker b is fed one
+// layer at a time, as an inference engine produces them).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -110,17 +111,32 @@ int main() {
   // Prompts with 2..5 demonstrations, accumulated on two "workers" and merged.
   icl::attention::previous_token_accumulator pth_a, pth_b;
   icl::attention::induction_accumulator ih_a, ih_b;
+  icl::attention::ratio_accumulator ratio_a, ratio_b;
   for (std::size_t demos = 2; demos <= 5; ++demos) {
     const std::size_t n = 3 * demos + 1;
-    std::vector<std::size_t> lab;
+    std::vector<std::size_t> lab, rest;
     for (std::size_t i = 0; i < demos; ++i) lab.push_back(3 * i + 1);
+    for (std::size_t k = 0; k < n; ++k) {
+      if (k % 3 != 1) rest.push_back(k);
+    }
     const auto p = make_prompt(n, lab, rng);
     const auto P = icl::make_tensor_view<float, 4>(p.data(), {kLayers, kHeads, n, n});
     (demos % 2 == 0 ? pth_a : pth_b).add(P);
     (demos % 2 == 0 ? ih_a : ih_b).add(P, lab);
+    if (demos % 2 == 0) {
+      ratio_a.add(P, {n - 1}, lab, rest);
+    } else {
+      for (std::size_t l = 0; l < kLayers; ++l) ratio_b.add_layer(l, P[l], {n - 1}, lab, rest);
+    }
   }
   pth_a.merge(pth_b);
   ih_a.merge(ih_b);
+  ratio_a.merge(ratio_b);
+  // Two summaries of the ratio over prompts: the mean of the per-prompt ratios, and the summed
+  // label attention over the summed attention to the rest (robust to small denominators).
+  const auto mean_ratio = ratio_a.result(), pooled_ratio = ratio_a.ratio_of_sums();
+  std::printf("ratio of layer 2 head 1 over %zu prompts: mean of ratios %.2f, ratio of sums %.2f\n",
+              ratio_a.prompts(), mean_ratio(2, 1), pooled_ratio(2, 1));
   const auto top_pth = icl::attention::top_heads(pth_a.result(), 0.1);
   const auto top_ih = icl::attention::top_heads(ih_a.result(), 0.1);
   std::printf("over %zu prompts: top PTH head layer %zu head %zu (%.2f), top IH head layer %zu head %zu (%.2f)\n",
@@ -128,6 +144,7 @@ int main() {
               top_ih[0].first, top_ih[0].second, ih_a.result()(top_ih[0].first, top_ih[0].second));
   const bool ok = top_pth[0] == std::make_pair(std::size_t{1}, std::size_t{2}) &&
                   top_ih[0] == std::make_pair(std::size_t{2}, std::size_t{1}) && change(2, 1) > 1.0 &&
-                  std::abs(bias.majority(2, 1)) < 0.1;
+                  std::abs(bias.majority(2, 1)) < 0.1 &&
+                  icl::attention::top_heads(pooled_ratio, 0.1)[0] == std::make_pair(std::size_t{2}, std::size_t{1});
   return ok ? 0 : 1;
 }
