@@ -4,8 +4,10 @@
 
 #include <cstddef>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "icl/attention/bias.hpp"
 #include "icl/attention/heads.hpp"
 #include "icl/attention/ratio.hpp"
 #include "support/attention.hpp"
@@ -99,4 +101,61 @@ TEST_CASE("per-layer feeding: errors", "[attention][accumulator][streaming][erro
   ih.add_layer(0, two_heads, {1});
   REQUIRE_THROWS_WITH(ih.add_layer(0, one_head, {1}), Contains("layer 0 has 1 heads, the accumulated layers have 2"));
   REQUIRE(ih.result().heads == 2);
+}
+
+TEST_CASE("one accumulator per worker thread, merged at the end, equals one accumulator",
+          "[attention][accumulator][threads]") {
+  const icl_test::fixture_file f("attention_heads.txt");
+  std::vector<icl_test::typed_attention<float>> tensors;
+  for (int p = 0; p < 3; ++p) tensors.push_back(prompt_attention<float>(f, p, p == 2));
+  const auto pos = [&](int p, const char* what) { return positions(f, prefix(p) + what); };
+
+  // The documented design: each worker owns its accumulators; nothing is shared while they run.
+  struct worker {
+    icl::attention::ratio_accumulator ratio;
+    icl::attention::previous_token_accumulator pth;
+    icl::attention::induction_accumulator ih;
+    icl::attention::label_bias_accumulator bias;
+    void add(const icl::tensor_view<const float, 4>& A, const std::vector<std::size_t>& src,
+             const std::vector<std::size_t>& rel, const std::vector<std::size_t>& irr,
+             const std::vector<std::size_t>& lab, const std::vector<int>& classes) {
+      ratio.add(A, src, rel, irr);
+      pth.add(A);
+      ih.add(A, lab);
+      bias.add(A, lab, classes);
+    }
+    void merge(const worker& other) {
+      ratio.merge(other.ratio);
+      pth.merge(other.pth);
+      ih.merge(other.ih);
+      bias.merge(other.bias);
+    }
+  };
+  worker serial;
+  std::vector<worker> workers(3);
+  std::vector<std::thread> threads;
+  for (int p = 0; p < 3; ++p) {
+    const auto src = pos(p, "sources"), rel = pos(p, "relevant"), irr = pos(p, "irrelevant"),
+               lab = pos(p, "label_positions");
+    const auto classes = f.ints(prefix(p) + "labels");
+    serial.add(tensors[p].view, src, rel, irr, lab, classes);
+    threads.emplace_back([&, p, src, rel, irr, lab, classes] {
+      workers[p].add(tensors[p].view, src, rel, irr, lab, classes);
+    });
+  }
+  for (auto& t : threads) t.join();
+  worker merged;
+  for (const auto& w : workers) merged.merge(w);
+
+  REQUIRE(merged.ratio.prompts() == 3);
+  require_same(merged.ratio.result(), serial.ratio.result());
+  require_same(merged.ratio.ratio_of_sums(), serial.ratio.ratio_of_sums());
+  require_same(merged.pth.result(), serial.pth.result());
+  require_same(merged.ih.result(), serial.ih.result());
+  const auto a = merged.bias.result(), b = serial.bias.result();
+  REQUIRE(a.prompts == 3);
+  REQUIRE(a.profile_prompts == b.profile_prompts);
+  for (std::size_t i = 0; i < a.recency_profile.size(); ++i) {
+    REQUIRE(a.recency_profile[i] == Approx(b.recency_profile[i]).epsilon(1e-14));
+  }
 }
