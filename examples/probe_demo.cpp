@@ -5,6 +5,7 @@
 // split accuracy, and the selectivity against a control task (Hewitt & Liang 2019).
 #include <cmath>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include <icl/core/random.hpp>
@@ -54,9 +55,9 @@ int main() {
 
   const auto X = H.matrix(peak);
   const icl::probe::linear_model model = icl::probe::fit_logistic(X, label, lp);
-  std::printf("fit at layer %zu: %s solver, %zu iterations, gradient norm %.3g (initial %.3g), converged: %s\n", peak,
-              model.report.method == icl::probe::fit_method::logistic_dual ? "dual" : "primal",
-              model.report.iterations, model.report.gradient_norm, model.report.initial_gradient_norm,
+  const std::string method(icl::to_string(model.report.method));  // "logistic_dual" or "logistic_primal"
+  std::printf("fit at layer %zu: %s, %zu iterations, gradient norm %.3g (initial %.3g), converged: %s\n", peak,
+              method.c_str(), model.report.iterations, model.report.gradient_norm, model.report.initial_gradient_norm,
               model.report.converged ? "yes" : "no");
 
   // [P2] split mode: a random stratified half trains, the other half scores.

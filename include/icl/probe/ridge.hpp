@@ -1,112 +1,25 @@
 #ifndef ICL_PROBE_RIDGE_HPP
 #define ICL_PROBE_RIDGE_HPP
 
-/// Ridge-regression probe (METRICS.md 2, the "parameterized" probe): decode a continuous task
-/// parameter from the states. scikit-learn's Ridge(alpha) with an unpenalized intercept:
+/// Ridge-regression probe (docs/metrics.md section 2, the "parameterized" probe): decode a
+/// continuous task parameter from the states. scikit-learn's Ridge(alpha) with an unpenalized
+/// intercept:
 ///   minimize ‖y − X·w − b‖² + α‖w‖²,
 /// solved on centered data (the means of the training rows), closed form in double: the primal
 /// system (X̄ᵀX̄ + αI)w = X̄ᵀȳ when n > d, the dual w = X̄ᵀ(K̄ + αI)⁻¹ȳ with K̄ = X̄·X̄ᵀ when n <= d.
-/// Scores: R² (scikit-learn's r2_score) and Pearson r.
+/// Scores: R² (scikit-learn's r2_score) and Pearson r. The options (ridge_params, ridge_solver)
+/// and the model (linear_model) are declared in icl/probe/types.hpp.
 
-#include <cmath>
-#include <cstddef>
 #include <vector>
 
-#include <Eigen/Core>
-
 #include "icl/core/error.hpp"
-#include "icl/core/linalg.hpp"
-#include "icl/core/parallel.hpp"
 #include "icl/core/view.hpp"
+#include "icl/probe/detail/model_impl.hpp"
 #include "icl/probe/detail/ridge_impl.hpp"
 #include "icl/probe/model.hpp"
+#include "icl/probe/types.hpp"
 
 namespace icl::probe {
-
-/// The ridge solver to run.
-enum class ridge_solver {
-  automatic,  ///< dual when n <= d, primal otherwise (default)
-  primal,     ///< d x d system
-  dual        ///< n x n system over the centered Gram matrix
-};
-
-/// Options of fit_ridge and cross_validate_ridge.
-struct ridge_params {
-  /// Penalty α, > 0 (scikit-learn's alpha). Default 1.
-  double alpha = 1.0;
-  /// Fit an unpenalized intercept (center X and y on the training rows). Default true.
-  bool fit_intercept = true;
-  /// Solver. Default automatic.
-  ridge_solver solver = ridge_solver::automatic;
-};
-
-namespace detail {
-
-inline void check_ridge_params(const char* function, const ridge_params& p) {
-  if (!(p.alpha > 0.0) || !std::isfinite(p.alpha)) {
-    icl::detail::throw_invalid(function, "alpha = ", p.alpha, " must be finite and > 0");
-  }
-}
-
-inline void check_targets(const char* function, const std::vector<double>& y, std::size_t n, const char* name = "y") {
-  if (y.size() != n) icl::detail::throw_invalid(function, name, " has ", y.size(), " entries but X has ", n, " rows");
-  for (std::size_t i = 0; i < y.size(); ++i) {
-    if (!std::isfinite(y[i])) icl::detail::throw_invalid(function, name, "[", i, "] is ", y[i], " (NaN/Inf not allowed)");
-  }
-}
-
-/// Column means of X in double (zero when !center).
-template <class T>
-std::vector<double> column_means(matrix_view<const T> X, bool center) {
-  std::vector<double> mu(X.cols(), 0.0);
-  if (!center) return mu;
-  for (std::size_t i = 0; i < X.rows(); ++i)
-    for (std::size_t j = 0; j < X.cols(); ++j) mu[j] += icl::detail::to_double(X(i, j));
-  for (double& v : mu) v /= static_cast<double>(X.rows());
-  return mu;
-}
-
-/// Rows of X minus mu, as a row-major n x d block of C.
-template <class C, class T>
-std::vector<C> centered_rows(matrix_view<const T> X, const std::vector<double>& mu) {
-  const std::size_t n = X.rows(), d = X.cols();
-  std::vector<C> out(n * d);
-  icl::detail::parallel_for(0, n, [&](std::size_t i) {
-    for (std::size_t j = 0; j < d; ++j) out[i * d + j] = static_cast<C>(icl::detail::to_double(X(i, j)) - mu[j]);
-  });
-  return out;
-}
-
-/// Ridge solution on centered rows Xc (n x d, C) and centered targets yc; returns w (d).
-template <class C>
-std::vector<double> ridge_weights(const char* function, const std::vector<C>& Xc, std::size_t n, std::size_t d,
-                                  const std::vector<double>& yc, double alpha, bool dual) {
-  using cmatrix = Eigen::Matrix<C, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const cmatrix> Xm(Xc.data(), static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d));
-  const Eigen::Map<const Eigen::VectorXd> Y(yc.data(), static_cast<Eigen::Index>(n));
-  std::vector<double> w(d, 0.0);
-  if (dual) {
-    std::vector<C> K(n * n);
-    icl::detail::product_aat_upper<C>(Xc.data(), n, d, d, K.data(), n);
-    dmat S(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = i; j < n; ++j) {
-        S(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = static_cast<double>(K[i * n + j]);
-        S(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(i)) = static_cast<double>(K[i * n + j]);
-      }
-    const Eigen::VectorXd a = solve_shifted(function, std::move(S), alpha, Y);
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < d; ++j) w[j] += a[static_cast<Eigen::Index>(i)] * static_cast<double>(Xc[i * d + j]);
-  } else {
-    const dmat S = (Xm.transpose() * Xm).template cast<double>();
-    const Eigen::VectorXd r = Xm.template cast<double>().transpose() * Y;
-    const Eigen::VectorXd sol = solve_shifted(function, S, alpha, r);
-    for (std::size_t j = 0; j < d; ++j) w[j] = sol[static_cast<Eigen::Index>(j)];
-  }
-  return w;
-}
-
-}  // namespace detail
 
 /// Fits the ridge probe on the rows of X (n x d, any strides and element type) with targets y.
 /// Same solution as scikit-learn's Ridge(alpha=p.alpha). The products run in float for
@@ -116,75 +29,22 @@ std::vector<double> ridge_weights(const char* function, const std::vector<C>& Xc
 template <class T>
 linear_model fit_ridge(matrix_view<const T> X, const std::vector<double>& y, const ridge_params& p = {}) {
   constexpr const char* fn = "icl::probe::fit_ridge";
-  icl::detail::check_matrix(fn, "X", X);
-  if (X.rows() == 0 || X.cols() == 0) icl::detail::throw_invalid(fn, "X is empty (", X.rows(), " x ", X.cols(), ")");
+  detail::check_design(fn, X);
   detail::check_ridge_params(fn, p);
   detail::check_targets(fn, y, X.rows());
   icl::detail::require_finite(fn, "X", X);
-  using C = icl::detail::compute_t<T>;
-  const std::size_t n = X.rows(), d = X.cols();
-  const std::vector<double> mu = detail::column_means(X, p.fit_intercept);
-  double ybar = 0.0;
-  if (p.fit_intercept) {
-    for (double v : y) ybar += v;
-    ybar /= static_cast<double>(n);
-  }
-  std::vector<double> yc(n);
-  for (std::size_t i = 0; i < n; ++i) yc[i] = y[i] - ybar;
-  const std::vector<C> Xc = detail::centered_rows<C>(X, mu);
-  const bool dual = p.solver == ridge_solver::dual || (p.solver == ridge_solver::automatic && n <= d);
-  linear_model m;
-  m.n_outputs = 1;
-  m.n_features = d;
-  m.coef = detail::ridge_weights<C>(fn, Xc, n, d, yc, p.alpha, dual);
-  double b = ybar;
-  for (std::size_t j = 0; j < d; ++j) b -= mu[j] * m.coef[j];
-  m.intercept = {b};
-  m.report.method = dual ? fit_method::ridge_dual : fit_method::ridge_primal;
-  m.report.converged = true;
-  m.report.message = "closed form";
-  return m;
+  return detail::fit_ridge_model(fn, X, y, p);
 }
 
 /// R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² (scikit-learn's r2_score). Throws icl::invalid_argument for
 /// different lengths, fewer than 2 values, or a constant y_true (R² undefined).
 inline double r2_score(const std::vector<double>& y_true, const std::vector<double>& y_pred) {
-  constexpr const char* fn = "icl::probe::r2_score";
-  if (y_true.size() != y_pred.size()) {
-    icl::detail::throw_invalid(fn, "y_true has ", y_true.size(), " values but y_pred has ", y_pred.size());
-  }
-  if (y_true.size() < 2) icl::detail::throw_invalid(fn, "need at least 2 values, got ", y_true.size());
-  double mean = 0.0;
-  for (double v : y_true) mean += v;
-  mean /= static_cast<double>(y_true.size());
-  double ss_res = 0.0, ss_tot = 0.0;
-  for (std::size_t i = 0; i < y_true.size(); ++i) {
-    ss_res += (y_true[i] - y_pred[i]) * (y_true[i] - y_pred[i]);
-    ss_tot += (y_true[i] - mean) * (y_true[i] - mean);
-  }
-  if (!(ss_tot > 0.0)) icl::detail::throw_invalid(fn, "y_true is constant (R² undefined)");
-  return 1.0 - ss_res / ss_tot;
+  return detail::r2(y_true, y_pred);
 }
 
 /// Pearson correlation of a and b. Throws icl::invalid_argument for different lengths, fewer
 /// than 2 values, or a constant input (r undefined).
-inline double pearson_r(const std::vector<double>& a, const std::vector<double>& b) {
-  constexpr const char* fn = "icl::probe::pearson_r";
-  if (a.size() != b.size()) icl::detail::throw_invalid(fn, "a has ", a.size(), " values but b has ", b.size());
-  if (a.size() < 2) icl::detail::throw_invalid(fn, "need at least 2 values, got ", a.size());
-  double ma = 0.0, mb = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) ma += a[i], mb += b[i];
-  ma /= static_cast<double>(a.size());
-  mb /= static_cast<double>(b.size());
-  double sab = 0.0, saa = 0.0, sbb = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  if (!(saa > 0.0) || !(sbb > 0.0)) icl::detail::throw_invalid(fn, "an input is constant (r undefined)");
-  return sab / std::sqrt(saa * sbb);
-}
+inline double pearson_r(const std::vector<double>& a, const std::vector<double>& b) { return detail::pearson(a, b); }
 
 /// R² of a ridge model's predictions on (X, y).
 template <class T>

@@ -1,53 +1,30 @@
 #ifndef ICL_PROBE_DETAIL_CV_IMPL_HPP
 #define ICL_PROBE_DETAIL_CV_IMPL_HPP
 
-/// Cross-validation kernels behind icl/probe/cross_validation.hpp. With the dual solver the
-/// Gram matrix of all n rows is computed once; each fold reads its train x train block and its
-/// test x train block from it. Folds are warm-started from the previous fold (dual
-/// coefficients matched by sample index), and per-layer curves from the same fold of the
-/// previous layer.
+/// Cross-validation kernels behind icl/probe/cross_validation.hpp, and the per-layer steps of
+/// its trackers (icl::layer_tracker). With the dual solver the Gram matrix of all n rows is
+/// computed once; each fold reads its train x train block and its test x train block from it.
+/// Folds are warm-started from the previous fold (dual coefficients matched by sample index),
+/// and per-layer curves from the same fold of the previous layer.
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "icl/core/error.hpp"
 #include "icl/core/labels.hpp"
 #include "icl/core/linalg.hpp"
 #include "icl/core/view.hpp"
+#include "icl/probe/detail/folds_impl.hpp"
 #include "icl/probe/detail/logistic_impl.hpp"
+#include "icl/probe/detail/model_impl.hpp"
 #include "icl/probe/detail/ridge_impl.hpp"
-#include "icl/probe/logistic.hpp"
-#include "icl/probe/model.hpp"
-#include "icl/probe/ridge.hpp"
+#include "icl/probe/types.hpp"
 
-namespace icl::probe {
-
-/// Per-fold scores and their summary.
-struct cv_result {
-  std::vector<double> fold_scores;       ///< score of each fold (accuracy or R²), in fold order
-  double mean = 0.0;                     ///< mean of fold_scores
-  double std = 0.0;                      ///< population standard deviation (ddof = 0, numpy's std)
-  std::vector<fit_report> fold_reports;  ///< convergence report of each fold's fit
-};
-
-namespace detail {
-
-/// Checks explicit fold ids (one per row, values 0..F−1, every fold non-empty, F >= 2) and returns F.
-inline std::size_t check_fold_ids(const char* function, const std::vector<std::size_t>& fold, std::size_t n) {
-  if (fold.size() != n) icl::detail::throw_invalid(function, "fold_ids has ", fold.size(), " entries but X has ", n, " rows");
-  std::size_t F = 0;
-  for (std::size_t v : fold) F = std::max(F, v + 1);
-  if (F < 2) icl::detail::throw_invalid(function, "fold_ids define ", F, " fold(s), need at least 2");
-  std::vector<std::size_t> size(F, 0);
-  for (std::size_t v : fold) ++size[v];
-  for (std::size_t f = 0; f < F; ++f) {
-    if (size[f] == 0) icl::detail::throw_invalid(function, "fold ", f, " of ", F, " is empty");
-  }
-  return F;
-}
+namespace icl::probe::detail {
 
 inline void summarize(cv_result& r) {
   const double F = static_cast<double>(r.fold_scores.size());
@@ -240,7 +217,7 @@ cv_result cv_ridge(const char* function, matrix_view<const T> X, const std::vect
         truth.push_back(y[t]);
         pred.push_back(s);
       }
-      result.fold_scores.push_back(r2_score(truth, pred));
+      result.fold_scores.push_back(r2(truth, pred));
       fit_report rep;
       rep.method = fit_method::ridge_dual;
       rep.message = "closed form";
@@ -259,7 +236,8 @@ cv_result cv_ridge(const char* function, matrix_view<const T> X, const std::vect
       }
       ridge_params q = p;
       if (p.solver == ridge_solver::dual) q.solver = ridge_solver::automatic;
-      const linear_model m = fit_ridge(make_matrix_view(train_rows.data(), train.size(), d), ytr, q);
+      const linear_model m =
+          fit_ridge_model("icl::probe::fit_ridge", make_matrix_view(train_rows.data(), train.size(), d), ytr, q);
       std::vector<double> truth, pred;
       for (std::size_t t : test) {
         double s = m.intercept[0];
@@ -267,7 +245,7 @@ cv_result cv_ridge(const char* function, matrix_view<const T> X, const std::vect
         truth.push_back(y[t]);
         pred.push_back(s);
       }
-      result.fold_scores.push_back(r2_score(truth, pred));
+      result.fold_scores.push_back(r2(truth, pred));
       result.fold_reports.push_back(m.report);
     }
   }
@@ -275,7 +253,73 @@ cv_result cv_ridge(const char* function, matrix_view<const T> X, const std::vect
   return result;
 }
 
-}  // namespace detail
-}  // namespace icl::probe
+
+/// The step of icl::probe::logistic_curve_tracker: the folds are fixed at construction, each
+/// layer's fold fits start from the same fold of the previous layer (kept in `states`).
+struct logistic_curve_step {
+  using result_type = cv_result;
+  static constexpr const char* add_layer_function = "icl::probe::logistic_curve_tracker::add_layer";
+
+  logistic_params params;
+  cv_params cv;
+  icl::detail::encoded_labels labels;
+  std::vector<std::size_t> folds;
+  std::vector<fold_state> states;
+
+  logistic_curve_step(const std::vector<int>& y, logistic_params p, const cv_params& c)
+      : params(std::move(p)), cv(c) {
+    constexpr const char* fn = "icl::probe::logistic_curve_tracker";
+    check_logistic_params(fn, params);
+    labels = icl::detail::encode_labels(fn, y, y.size(), 2, "labels");
+    folds = cv.stratified ? stratified_folds(fn, labels, cv) : plain_folds(fn, y.size(), cv);
+  }
+
+  template <class T>
+  cv_result operator()(matrix_view<const T> H, std::size_t /*layer*/) {
+    constexpr const char* fn = add_layer_function;
+    check_design(fn, H);
+    if (H.rows() != labels.codes.size()) {
+      icl::detail::throw_invalid(fn, "H has ", H.rows(), " rows but labels has ", labels.codes.size(), " entries");
+    }
+    icl::detail::require_finite(fn, "H", H);
+    return cv_logistic(fn, H, labels, folds, cv.folds, params, &states);
+  }
+
+  static double curve_value(const cv_result& r) noexcept { return r.mean; }
+};
+
+/// The step of icl::probe::ridge_curve_tracker: mean CV R² per layer, folds fixed at construction.
+struct ridge_curve_step {
+  using result_type = cv_result;
+  static constexpr const char* add_layer_function = "icl::probe::ridge_curve_tracker::add_layer";
+
+  std::vector<double> targets;
+  ridge_params params;
+  cv_params cv;
+  std::vector<std::size_t> folds;
+
+  ridge_curve_step(std::vector<double> t, const ridge_params& p, const cv_params& c)
+      : targets(std::move(t)), params(p), cv(c) {
+    constexpr const char* fn = "icl::probe::ridge_curve_tracker";
+    check_ridge_params(fn, params);
+    check_targets(fn, targets, targets.size(), "targets");
+    folds = plain_folds(fn, targets.size(), cv);
+  }
+
+  template <class T>
+  cv_result operator()(matrix_view<const T> H, std::size_t /*layer*/) const {
+    constexpr const char* fn = add_layer_function;
+    check_design(fn, H);
+    if (H.rows() != targets.size()) {
+      icl::detail::throw_invalid(fn, "H has ", H.rows(), " rows but targets has ", targets.size(), " entries");
+    }
+    icl::detail::require_finite(fn, "H", H);
+    return cv_ridge(fn, H, targets, folds, cv.folds, params);
+  }
+
+  static double curve_value(const cv_result& r) noexcept { return r.mean; }
+};
+
+}  // namespace icl::probe::detail
 
 #endif  // ICL_PROBE_DETAIL_CV_IMPL_HPP

@@ -29,7 +29,7 @@
 #include "icl/config.hpp"
 #include "icl/core/linalg.hpp"
 #include "icl/core/parallel.hpp"
-#include "icl/probe/model.hpp"
+#include "icl/probe/types.hpp"
 
 #if ICL_HAS_BLAS
 extern "C" {

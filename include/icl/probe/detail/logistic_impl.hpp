@@ -1,21 +1,48 @@
 #ifndef ICL_PROBE_DETAIL_LOGISTIC_IMPL_HPP
 #define ICL_PROBE_DETAIL_LOGISTIC_IMPL_HPP
 
-/// Logistic-probe kernels behind icl/probe/logistic.hpp: the dual fit from a Gram block, the
-/// primal fit from a row block, and the recovery of coef = A·X.
+/// Logistic-probe checks and kernels behind icl/probe/logistic.hpp: the dual fit from a Gram
+/// block, the primal fit from a row block, the recovery of coef = A·X (dual coefficients A,
+/// m x n; see icl/probe/types.hpp), and fit_logistic after its checks.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
 
+#include "icl/core/error.hpp"
+#include "icl/core/labels.hpp"
 #include "icl/core/linalg.hpp"
+#include "icl/core/view.hpp"
 #include "icl/probe/detail/lbfgs_logistic.hpp"
-#include "icl/probe/model.hpp"
+#include "icl/probe/detail/model_impl.hpp"
+#include "icl/probe/types.hpp"
 
 namespace icl::probe::detail {
+
+inline void check_logistic_params(const char* function, const logistic_params& p) {
+  if (!(p.C > 0.0) || !std::isfinite(p.C)) icl::detail::throw_invalid(function, "C = ", p.C, " must be finite and > 0");
+  if (!(p.tol >= 0.0)) icl::detail::throw_invalid(function, "tol = ", p.tol, " must be >= 0");
+  if (p.memory == 0) icl::detail::throw_invalid(function, "memory = 0 must be >= 1");
+}
+
+inline lbfgs_options make_lbfgs_options(const logistic_params& p) {
+  lbfgs_options o;
+  o.C = p.C;
+  o.max_iter = p.max_iter;
+  o.tol = p.tol;
+  o.memory = p.memory;
+  o.fit_intercept = p.fit_intercept;
+  return o;
+}
+
+inline bool use_dual(logistic_solver s, std::size_t n, std::size_t d) {
+  return s == logistic_solver::dual || (s == logistic_solver::automatic && n <= d);
+}
 
 /// Result of a fit in representation form: V (m x cols), b (m), and the report.
 struct raw_fit {
@@ -100,6 +127,44 @@ std::vector<C> full_gram(const C* rows, std::size_t n, std::size_t d, std::size_
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < i; ++j) K[i * n + j] = K[j * n + i];
   return K;
+}
+
+/// fit_logistic after its checks: X (n x d, finite) and the encoded labels (at least two classes).
+template <class T>
+linear_model fit_logistic_model(matrix_view<const T> X, const icl::detail::encoded_labels& enc,
+                                const logistic_params& p) {
+  using C = icl::detail::compute_t<T>;
+  const std::size_t n = X.rows(), d = X.cols(), k = enc.n_classes(), m = k == 2 ? 1 : k;
+  std::vector<C> buffer;
+  std::size_t ld = 0;
+  const C* rows = icl::detail::rows_as_compute<C>(X, 0, n, buffer, ld);
+  const auto opt = make_lbfgs_options(p);
+
+  linear_model model;
+  model.n_outputs = m;
+  model.n_features = d;
+  model.classes = enc.classes;
+  if (use_dual(p.solver, n, d)) {
+    const std::vector<C> K = full_gram<C>(rows, n, d, ld);
+    auto fit = fit_dual<C>(K.data(), n, n, enc.codes, k, opt, p.warm_start.dual, p.warm_start.intercept);
+    model.coef = coef_from_dual<C>(fit.v, m, rows, n, d, ld);
+    model.intercept = std::move(fit.b);
+    model.report = std::move(fit.report);
+    model.dual_coef = std::move(fit.v);
+  } else {
+    auto fit = fit_primal<C>(rows, n, d, ld, enc.codes, k, opt, p.warm_start.coef, p.warm_start.intercept);
+    model.coef = std::move(fit.v);
+    model.intercept = std::move(fit.b);
+    model.report = std::move(fit.report);
+  }
+  return model;
+}
+
+/// Fraction of the predicted labels equal to y (same length).
+inline double accuracy(const std::vector<int>& predicted, const std::vector<int>& y) {
+  std::size_t hits = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) hits += predicted[i] == y[i] ? 1 : 0;
+  return static_cast<double>(hits) / static_cast<double>(y.size());
 }
 
 }  // namespace icl::probe::detail
