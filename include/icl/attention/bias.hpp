@@ -45,9 +45,8 @@ namespace icl::attention {
 /// positions is exactly zero (the shares are undefined), and a prompt whose (layers, heads) differ
 /// from the accumulated ones (nothing is added then). Not thread-safe: one accumulator per
 /// worker, merge() at the end.
-class label_bias_accumulator : public detail::prompt_accumulator<detail::label_bias_kind> {
-  using kind = detail::label_bias_kind;
-
+class label_bias_accumulator
+    : public detail::prompt_accumulator<detail::bias_sums, attention_params, detail::label_bias_accumulator_name> {
  public:
   explicit label_bias_accumulator(attention_params params = {}) : prompt_accumulator(params) {}
 
@@ -55,11 +54,12 @@ class label_bias_accumulator : public detail::prompt_accumulator<detail::label_b
   template <class T>
   void add(tensor_view<const T, 4> A, const std::vector<std::size_t>& label_positions,
            const std::vector<int>& label_classes) {
-    add_part(detail::bias_statistics_of(kind::add_name, A, label_positions, label_classes, settings(), sums()));
+    add_part(detail::bias_statistics_of(function_name<detail::add_member>(), A, label_positions, label_classes,
+                                        settings(), sums()));
   }
 
   /// The means over the prompts added; icl::invalid_argument when none was added.
-  label_bias result() const { return sums().means(kind::result_name); }
+  label_bias result() const { return sums().means(function_name<detail::result_member>()); }
 };
 
 /// The bias statistics of one prompt (label_classes[i] is the class of label_positions[i]).

@@ -64,34 +64,34 @@ inline std::vector<std::pair<std::size_t, std::size_t>> top_heads(const head_map
 /// (add) or one layer of a prompt at a time (add_layer). merge(other) adds another worker's
 /// prompts (icl::invalid_argument for another shape); prompts(), layer_prompts(). Not
 /// thread-safe: one accumulator per worker, merge() at the end.
-class previous_token_accumulator : public detail::layered_accumulator<detail::previous_token_kind> {
-  using kind = detail::previous_token_kind;
-
+class previous_token_accumulator
+    : public detail::layered_accumulator<detail::layered_sum, detail::no_settings,
+                                         detail::previous_token_accumulator_name> {
  public:
-  previous_token_accumulator() : layered_accumulator(kind::settings{}) {}
+  previous_token_accumulator() : layered_accumulator(detail::no_settings{}) {}
 
   /// Adds one prompt's attention [layers, heads, T, T]. Errors: those of previous_token_score,
   /// and a prompt whose (layers, heads) differ from the accumulated ones.
   template <class T>
   void add(tensor_view<const T, 4> A) {
-    add_part(detail::previous_token_impl(kind::add_name, A));
+    add_part(detail::previous_token_impl(function_name<detail::add_member>(), A));
   }
   /// Adds layer `layer` of one prompt, [heads, T, T]; every layer must be fed before result().
   template <class T>
   void add_layer(std::size_t layer, tensor_view<const T, 3> A) {
-    add_layer_part(layer, detail::previous_token_impl(kind::add_layer_name, detail::as_one_layer(A)));
+    add_layer_part(layer,
+                   detail::previous_token_impl(function_name<detail::add_layer_member>(), detail::as_one_layer(A)));
   }
   /// The sum over the prompts added; icl::invalid_argument when none was added or a layer
   /// received none.
-  head_map result() const { return sums().total(kind::result_name); }
+  head_map result() const { return sums().total(function_name<detail::result_member>()); }
 };
 
 /// Sum of induction_score over prompts (each prompt with its own T and label positions), fed a
 /// whole prompt (add) or one layer at a time (add_layer); merge, prompts(), layer_prompts() and
 /// thread safety as previous_token_accumulator.
-class induction_accumulator : public detail::layered_accumulator<detail::induction_kind> {
-  using kind = detail::induction_kind;
-
+class induction_accumulator
+    : public detail::layered_accumulator<detail::layered_sum, attention_params, detail::induction_accumulator_name> {
  public:
   explicit induction_accumulator(attention_params params = {}) : layered_accumulator(params) {}
 
@@ -99,17 +99,17 @@ class induction_accumulator : public detail::layered_accumulator<detail::inducti
   /// prompt whose (layers, heads) differ from the accumulated ones.
   template <class T>
   void add(tensor_view<const T, 4> A, const std::vector<std::size_t>& label_positions) {
-    add_part(detail::induction_impl(kind::add_name, A, label_positions, settings()));
+    add_part(detail::induction_impl(function_name<detail::add_member>(), A, label_positions, settings()));
   }
   /// Adds layer `layer` of one prompt, [heads, T, T]; every layer must be fed before result().
   template <class T>
   void add_layer(std::size_t layer, tensor_view<const T, 3> A, const std::vector<std::size_t>& label_positions) {
-    add_layer_part(layer, detail::induction_impl(kind::add_layer_name, detail::as_one_layer(A), label_positions,
-                                                 settings()));
+    add_layer_part(layer, detail::induction_impl(function_name<detail::add_layer_member>(), detail::as_one_layer(A),
+                                                 label_positions, settings()));
   }
   /// The sum over the prompts added; icl::invalid_argument when none was added or a layer
   /// received none.
-  head_map result() const { return sums().total(kind::result_name); }
+  head_map result() const { return sums().total(function_name<detail::result_member>()); }
 };
 
 /// label_attention [P4]: for each (layer, head) and label class c, sum over the label positions

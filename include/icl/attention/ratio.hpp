@@ -91,20 +91,19 @@ inline head_map icl_change(const head_map& with_icl, const head_map& without_icl
 /// merge(other) adds another accumulator's prompts (icl::invalid_argument when the two differ in
 /// normalize or in shape); the result equals adding every prompt to one accumulator, up to the
 /// rounding of the sums. Not thread-safe: one accumulator per worker, merge() at the end.
-class ratio_accumulator : public detail::layered_accumulator<detail::ratio_kind> {
-  using kind = detail::ratio_kind;
-
+class ratio_accumulator
+    : public detail::layered_accumulator<detail::ratio_sums, detail::ratio_settings, detail::ratio_accumulator_name> {
  public:
   explicit ratio_accumulator(bool normalize = true, attention_params params = {})
-      : layered_accumulator(kind::settings{normalize, params}) {}
+      : layered_accumulator(detail::ratio_settings{normalize, params}) {}
 
   /// Adds one prompt's attention [layers, heads, T, T]. Errors: those of attention_ratio, and a
   /// prompt whose (layers, heads) differ from the accumulated ones (nothing is added then).
   template <class T>
   void add(tensor_view<const T, 4> A, const std::vector<std::size_t>& sources, const std::vector<std::size_t>& relevant,
            const std::vector<std::size_t>& irrelevant) {
-    add_part(detail::attention_ratio_terms(kind::add_name, A, sources, relevant, irrelevant, settings().normalize,
-                                           settings().params));
+    add_part(detail::attention_ratio_terms(function_name<detail::add_member>(), A, sources, relevant, irrelevant,
+                                           settings().normalize, settings().params));
   }
 
   /// Adds layer `layer` of one prompt, [heads, T, T]; every layer must be fed before result().
@@ -112,16 +111,17 @@ class ratio_accumulator : public detail::layered_accumulator<detail::ratio_kind>
   template <class T>
   void add_layer(std::size_t layer, tensor_view<const T, 3> A, const std::vector<std::size_t>& sources,
                  const std::vector<std::size_t>& relevant, const std::vector<std::size_t>& irrelevant) {
-    add_layer_part(layer, detail::attention_ratio_terms(kind::add_layer_name, detail::as_one_layer(A), sources,
-                                                        relevant, irrelevant, settings().normalize, settings().params));
+    add_layer_part(layer, detail::attention_ratio_terms(function_name<detail::add_layer_member>(),
+                                                        detail::as_one_layer(A), sources, relevant, irrelevant,
+                                                        settings().normalize, settings().params));
   }
 
   /// Mean over the prompts added of the per-prompt ratio, per layer; icl::invalid_argument when
   /// none was added or a layer received none.
-  head_map result() const { return sums().mean_of_ratios(kind::result_name); }
+  head_map result() const { return sums().mean_of_ratios(function_name<detail::result_member>()); }
 
   /// Summed numerators over summed denominators; errors as result().
-  head_map ratio_of_sums() const { return sums().ratio_of_sums(kind::ratio_of_sums_name); }
+  head_map ratio_of_sums() const { return sums().ratio_of_sums(function_name<detail::ratio_of_sums_member>()); }
 };
 
 }  // namespace icl::attention

@@ -3,13 +3,15 @@
 
 /// The machinery of the four attention accumulators (ratio_accumulator,
 /// previous_token_accumulator, induction_accumulator, label_bias_accumulator): each is a thin
-/// class over prompt_accumulator<Kind> (or layered_accumulator<Kind>), where Kind names the
-/// per-prompt contribution, the sums it goes into, the settings fixed at construction and the
-/// function names used in errors. The public class only computes a prompt's contribution with
-/// the metric's kernel and hands it over; adding, merging, counting and their checks live here.
+/// class over prompt_accumulator<Sums, Settings, Name> (or layered_accumulator), where Sums is
+/// the state a prompt's contribution is added into, Settings what is fixed at construction and
+/// Name the class's qualified name for error messages. The public class only computes a prompt's
+/// contribution with the metric's kernel and hands it over; adding, merging, counting and their
+/// checks live here.
 
 #include <algorithm>
 #include <cstddef>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,8 @@ using icl::detail::throw_invalid;
 /// count. merge adds another state of the same shape. Flags (zero_denominator) are OR-ed.
 class layered_sum {
  public:
+  using part = head_map;
+
   bool empty() const noexcept { return counts_.empty(); }
 
   /// Adds a whole prompt's map.
@@ -130,71 +134,82 @@ class layered_sum {
 /// The settings of an accumulator that has none.
 struct no_settings {};
 
-/// A Kind whose accumulators can always be merged (their settings only affect the checks of add).
-struct merge_always {
-  template <class Settings>
-  static void check_merge(const char* /*function*/, const Settings& /*mine*/, const Settings& /*other*/) noexcept {}
-};
+/// Member names, for the error messages of the accumulators ("<class>::<member>").
+inline constexpr char add_member[] = "add";
+inline constexpr char add_layer_member[] = "add_layer";
+inline constexpr char merge_member[] = "merge";
+inline constexpr char result_member[] = "result";
 
-/// What every attention accumulator shares: one prompt's contribution (Kind::part, computed by
-/// the public class) added into Kind::sums, merge() of another worker's accumulator, prompts().
+/// Accumulators can be merged whatever their settings, unless an overload for their Settings
+/// type (found by argument-dependent lookup) says otherwise by throwing.
+template <class Settings>
+void check_mergeable(const char* /*function*/, const Settings& /*mine*/, const Settings& /*other*/) noexcept {}
+
+/// What every attention accumulator shares: one prompt's contribution (Sums::part, computed by
+/// the public class with the metric's kernel) added into Sums, merge() of another worker's
+/// accumulator, prompts(), and the qualified names of its members for error messages.
 ///
-/// Kind provides:
-///   using part = ...;      // one prompt's contribution
-///   using sums = ...;      // add(function, part), merge(function, sums), prompts()
-///   using settings = ...;  // fixed at construction (what add needs besides its arguments)
-///   static constexpr const char* add_name = "icl::attention::x_accumulator::add";   // and merge_name
-///   static void check_merge(const char* function, const settings& mine, const settings& other);
+///   Sums:      using part = ...; add(function, part), merge(function, sums), prompts()
+///   Settings:  fixed at construction (what add needs besides its arguments); check_mergeable
+///              may be overloaded for it
+///   Name:      the public class's qualified name, e.g. "icl::attention::ratio_accumulator"
 ///
 /// Thread safety: none inside. One accumulator is fed by one thread at a time; the design for
 /// concurrent callers is one accumulator per worker, merged at the end. The const members may be
 /// called from several threads while no thread modifies the accumulator.
-template <class Kind>
+template <class Sums, class Settings, const char* Name>
 class prompt_accumulator {
  public:
-  using settings_type = typename Kind::settings;
-
-  /// Adds the sums of another accumulator of the same kind (another worker's), after checking
+  /// Adds the sums of another accumulator of the same class (another worker's), after checking
   /// that the settings agree and the shapes match; the result is that of adding every prompt to
   /// one accumulator, up to the rounding of the sums. An empty side contributes nothing. The
   /// settings stay this accumulator's.
   void merge(const prompt_accumulator& other) {
-    Kind::check_merge(Kind::merge_name, settings_, other.settings_);
-    sums_.merge(Kind::merge_name, other.sums_);
+    check_mergeable(function_name<merge_member>(), settings_, other.settings_);
+    sums_.merge(function_name<merge_member>(), other.sums_);
   }
 
   /// Prompts added (with add_layer: the most any layer received).
   std::size_t prompts() const noexcept { return sums_.prompts(); }
 
  protected:
-  explicit prompt_accumulator(settings_type settings = settings_type{}) : settings_(std::move(settings)) {}
+  explicit prompt_accumulator(Settings settings = Settings{}) : settings_(std::move(settings)) {}
 
-  const settings_type& settings() const noexcept { return settings_; }
-  const typename Kind::sums& sums() const noexcept { return sums_; }
-  typename Kind::sums& sums() noexcept { return sums_; }
+  /// "<Name>::<Member>", built once per class and member.
+  template <const char* Member>
+  static const char* function_name() {
+    static const std::string name = std::string(Name) + "::" + Member;
+    return name.c_str();
+  }
 
-  /// Adds one whole prompt's contribution.
-  void add_part(const typename Kind::part& part) { sums_.add(Kind::add_name, part); }
+  const Settings& settings() const noexcept { return settings_; }
+  const Sums& sums() const noexcept { return sums_; }
+  Sums& sums() noexcept { return sums_; }
+
+  /// Adds one whole prompt's contribution (errors name "<Name>::add").
+  void add_part(const typename Sums::part& part) { sums_.add(function_name<add_member>(), part); }
 
  private:
-  settings_type settings_;
-  typename Kind::sums sums_;
+  Settings settings_;
+  Sums sums_;
 };
 
 /// prompt_accumulator over per-(layer, head) sums that can also be fed one layer of a prompt at a
-/// time (Kind::sums is layered_sum or built from it; Kind also names add_layer_name).
-template <class Kind>
-class layered_accumulator : public prompt_accumulator<Kind> {
+/// time (Sums::add_layer, Sums::layer_prompts: layered_sum or built from it).
+template <class Sums, class Settings, const char* Name>
+class layered_accumulator : public prompt_accumulator<Sums, Settings, Name> {
+  using base = prompt_accumulator<Sums, Settings, Name>;
+
  public:
   /// Prompts received by each layer.
   const std::vector<std::size_t>& layer_prompts() const noexcept { return this->sums().layer_prompts(); }
 
  protected:
-  using prompt_accumulator<Kind>::prompt_accumulator;
+  using base::base;
 
-  /// Adds a one-layer contribution as layer `layer`.
-  void add_layer_part(std::size_t layer, const typename Kind::part& part) {
-    this->sums().add_layer(Kind::add_layer_name, layer, part);
+  /// Adds a one-layer contribution as layer `layer` (errors name "<Name>::add_layer").
+  void add_layer_part(std::size_t layer, const typename Sums::part& part) {
+    this->sums().add_layer(base::template function_name<add_layer_member>(), layer, part);
   }
 };
 

@@ -33,6 +33,8 @@ struct bias_prompt {
 /// Sums of bias statistics over prompts: the state of label_bias_accumulator.
 class bias_sums {
  public:
+  using part = bias_prompt;
+
   std::size_t prompts() const noexcept { return prompts_; }
 
   /// icl::invalid_argument when prompts were added and their (layers, heads) differ from these.
@@ -194,15 +196,7 @@ bias_prompt bias_statistics_of(const char* function, const tensor_view<const T, 
   return out;
 }
 
-/// The Kind of label_bias_accumulator (see accumulator.hpp).
-struct label_bias_kind : merge_always {
-  using part = bias_prompt;
-  using sums = bias_sums;
-  using settings = attention_params;
-  static constexpr const char* add_name = "icl::attention::label_bias_accumulator::add";
-  static constexpr const char* merge_name = "icl::attention::label_bias_accumulator::merge";
-  static constexpr const char* result_name = "icl::attention::label_bias_accumulator::result";
-};
+inline constexpr char label_bias_accumulator_name[] = "icl::attention::label_bias_accumulator";
 
 inline label_attention_map label_attention_shift_impl(const char* function, const label_attention_map& original,
                                                       const label_attention_map& reversed) {

@@ -2,7 +2,7 @@
 #define ICL_ATTENTION_DETAIL_HEADS_IMPL_HPP
 
 /// Kernels of the head scores: previous-token and induction scores, label attention per class,
-/// top heads, and the Kinds of previous_token_accumulator and induction_accumulator.
+/// top heads, and the names of previous_token_accumulator and induction_accumulator.
 
 #include <algorithm>
 #include <cmath>
@@ -95,27 +95,8 @@ inline std::vector<std::pair<std::size_t, std::size_t>> top_heads_impl(const cha
   return out;
 }
 
-/// The Kind of previous_token_accumulator (see accumulator.hpp).
-struct previous_token_kind : merge_always {
-  using part = head_map;
-  using sums = layered_sum;
-  using settings = no_settings;
-  static constexpr const char* add_name = "icl::attention::previous_token_accumulator::add";
-  static constexpr const char* add_layer_name = "icl::attention::previous_token_accumulator::add_layer";
-  static constexpr const char* merge_name = "icl::attention::previous_token_accumulator::merge";
-  static constexpr const char* result_name = "icl::attention::previous_token_accumulator::result";
-};
-
-/// The Kind of induction_accumulator (see accumulator.hpp).
-struct induction_kind : merge_always {
-  using part = head_map;
-  using sums = layered_sum;
-  using settings = attention_params;
-  static constexpr const char* add_name = "icl::attention::induction_accumulator::add";
-  static constexpr const char* add_layer_name = "icl::attention::induction_accumulator::add_layer";
-  static constexpr const char* merge_name = "icl::attention::induction_accumulator::merge";
-  static constexpr const char* result_name = "icl::attention::induction_accumulator::result";
-};
+inline constexpr char previous_token_accumulator_name[] = "icl::attention::previous_token_accumulator";
+inline constexpr char induction_accumulator_name[] = "icl::attention::induction_accumulator";
 
 }  // namespace icl::attention::detail
 

@@ -124,6 +124,8 @@ head_map attention_ratio_impl(const char* function, const tensor_view<const T, 4
 /// the ratio of sums), all fed and merged together, with layered_sum's rules.
 class ratio_sums {
  public:
+  using part = ratio_terms;
+
   void add(const char* function, const ratio_terms& prompt) {
     ratio_.add(function, prompt.ratio);  // checks the shape before anything is added
     numerator_.add(function, prompt.numerator);
@@ -156,23 +158,18 @@ class ratio_sums {
   layered_sum ratio_, numerator_, denominator_;
 };
 
-/// The Kind of ratio_accumulator (see accumulator.hpp).
-struct ratio_kind {
-  using part = ratio_terms;
-  using sums = ratio_sums;
-  struct settings {
-    bool normalize = true;
-    attention_params params;
-  };
-  static constexpr const char* add_name = "icl::attention::ratio_accumulator::add";
-  static constexpr const char* add_layer_name = "icl::attention::ratio_accumulator::add_layer";
-  static constexpr const char* merge_name = "icl::attention::ratio_accumulator::merge";
-  static constexpr const char* result_name = "icl::attention::ratio_accumulator::result";
-  static constexpr const char* ratio_of_sums_name = "icl::attention::ratio_accumulator::ratio_of_sums";
-  static void check_merge(const char* function, const settings& mine, const settings& other) {
-    if (mine.normalize != other.normalize) throw_invalid(function, "accumulators differ in normalize");
-  }
+/// What a ratio_accumulator fixes at construction; accumulators that differ in normalize do not
+/// merge.
+struct ratio_settings {
+  bool normalize = true;
+  attention_params params;
 };
+inline void check_mergeable(const char* function, const ratio_settings& mine, const ratio_settings& other) {
+  if (mine.normalize != other.normalize) throw_invalid(function, "accumulators differ in normalize");
+}
+
+inline constexpr char ratio_accumulator_name[] = "icl::attention::ratio_accumulator";
+inline constexpr char ratio_of_sums_member[] = "ratio_of_sums";
 
 /// Per-layer means of a head map, leaving out the flagged (undefined) heads when skip_flagged;
 /// left_out (when given) receives the number left out per layer. Checks as mean_over_heads.
