@@ -18,6 +18,8 @@ icl_missing_packages() {
   [[ -f /usr/include/eigen3/Eigen/Core ]] || icl_deb_installed libeigen3-dev || echo libeigen3-dev
   icl_deb_installed catch2 || echo catch2
   icl_deb_installed libopenblas-dev || echo libopenblas-dev
+  # LAPACKE, for the test of the library beside Eigen's EIGEN_USE_LAPACKE back-end.
+  icl_deb_installed liblapacke-dev || echo liblapacke-dev
   icl_deb_installed xtensor-dev || icl_deb_installed libxtensor-dev || echo xtensor-dev
   icl_deb_installed libbenchmark-dev || echo libbenchmark-dev
   # The file readers (include/icl/io) and the command-line program (tools/icl-metrics).

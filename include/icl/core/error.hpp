@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "icl/config.hpp"
+
 namespace icl {
 
 /// A computation could not be carried out (for example a numerical failure).

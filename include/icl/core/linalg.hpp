@@ -5,8 +5,10 @@
 ///
 /// Operands are row-major blocks of the compute type (float or double) with a leading
 /// dimension. With ICL_USE_BLAS (the `icl_metrics::blas` component) the products call the
-/// Fortran BLAS routines ?GEMM and ?SYRK — SYRK computes one triangle of A·Aᵀ and so does half
-/// the work of GEMM; otherwise Eigen's own products do the same job.
+/// Fortran BLAS routines ?GEMM and ?SYRK (through icl/core/detail/blas.hpp, which also compiles
+/// beside Eigen's own BLAS back-end) — SYRK computes one triangle of A·Aᵀ and so does half the
+/// work of GEMM; otherwise Eigen's own products do the same job. The functions here depend on
+/// ICL_USE_BLAS and so live in the per-configuration namespace (icl/config.hpp).
 
 #include <algorithm>
 #include <climits>
@@ -17,26 +19,12 @@
 #include <Eigen/Core>
 
 #include "icl/config.hpp"
+#include "icl/core/detail/blas.hpp"
 #include "icl/core/error.hpp"
 #include "icl/core/matrix.hpp"
 #include "icl/core/parallel.hpp"
 #include "icl/core/view.hpp"
 #include "icl/core/widen.hpp"
-
-#if ICL_HAS_BLAS
-extern "C" {
-void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const float* alpha,
-            const float* a, const int* lda, const float* b, const int* ldb, const float* beta, float* c,
-            const int* ldc);
-void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k, const double* alpha,
-            const double* a, const int* lda, const double* b, const int* ldb, const double* beta, double* c,
-            const int* ldc);
-void ssyrk_(const char* uplo, const char* trans, const int* n, const int* k, const float* alpha, const float* a,
-            const int* lda, const float* beta, float* c, const int* ldc);
-void dsyrk_(const char* uplo, const char* trans, const int* n, const int* k, const double* alpha, const double* a,
-            const int* lda, const double* beta, double* c, const int* ldc);
-}
-#endif
 
 namespace icl::detail {
 
@@ -45,15 +33,6 @@ using row_major_map = Eigen::Map<Eigen::Matrix<C, Eigen::Dynamic, Eigen::Dynamic
 template <class C>
 using const_row_major_map =
     Eigen::Map<const Eigen::Matrix<C, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
-
-#if ICL_HAS_BLAS
-inline int blas_int(std::size_t value, const char* what) {
-  if (value > static_cast<std::size_t>(INT_MAX)) {
-    throw_invalid("icl::detail::blas", what, " = ", value, " exceeds the BLAS integer range");
-  }
-  return static_cast<int>(value);
-}
-#endif
 
 /// out = A·Bᵀ: A is rows_a x k (leading dimension lda), B is rows_b x k (ldb), out is
 /// rows_a x rows_b (ldo); all row-major.
@@ -67,12 +46,7 @@ void product_abt(const C* a, std::size_t rows_a, std::size_t lda, const C* b, st
   // with B first: (k x rows_b)ᵀ · (k x rows_a).
   const int m = blas_int(rows_b, "rows"), n = blas_int(rows_a, "rows"), kk = blas_int(k, "depth");
   const int la = blas_int(lda, "lda"), lb = blas_int(ldb, "ldb"), lo = blas_int(ldo, "ldo");
-  const C one = 1, zero = 0;
-  if constexpr (std::is_same_v<C, float>) {
-    sgemm_("T", "N", &m, &n, &kk, &one, b, &lb, a, &la, &zero, out, &lo);
-  } else {
-    dgemm_("T", "N", &m, &n, &kk, &one, b, &lb, a, &la, &zero, out, &lo);
-  }
+  blas::gemm("T", "N", m, n, kk, C(1), b, lb, a, la, C(0), out, lo);
 #else
   const_row_major_map<C> A(a, static_cast<Eigen::Index>(rows_a), static_cast<Eigen::Index>(k),
                            Eigen::OuterStride<>(static_cast<Eigen::Index>(lda)));
@@ -95,12 +69,7 @@ void product_aat_upper(const C* a, std::size_t rows, std::size_t lda, std::size_
   // so out_cm = (Aᵀ)ᵀ·Aᵀ is SYRK with trans = 'T'.
   const int n = blas_int(rows, "rows"), kk = blas_int(k, "depth");
   const int la = blas_int(lda, "lda"), lo = blas_int(ldo, "ldo");
-  const C one = 1, zero = 0;
-  if constexpr (std::is_same_v<C, float>) {
-    ssyrk_("L", "T", &n, &kk, &one, a, &la, &zero, out, &lo);
-  } else {
-    dsyrk_("L", "T", &n, &kk, &one, a, &la, &zero, out, &lo);
-  }
+  blas::syrk("L", "T", n, kk, C(1), a, la, C(0), out, lo);
 #else
   const_row_major_map<C> A(a, static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(k),
                            Eigen::OuterStride<>(static_cast<Eigen::Index>(lda)));
@@ -178,6 +147,7 @@ const C* rows_as_compute(matrix_view<const T> X, std::size_t first, std::size_t 
 }  // namespace icl::detail
 
 namespace icl {
+inline namespace ICL_ABI_NAMESPACE {  // its body depends on ICL_USE_BLAS (icl/config.hpp)
 
 /// The Gram matrix X·Xᵀ (n x n, symmetric) of the rows of X, through SYRK with the
 /// `icl_metrics::blas` component (Eigen's rank update otherwise). Computed in float for float,
@@ -198,6 +168,7 @@ dense_matrix<detail::compute_t<T>> gram_matrix(matrix_view<const T> X) {
   return gram;
 }
 
+}  // namespace ICL_ABI_NAMESPACE
 }  // namespace icl
 
 #endif  // ICL_CORE_LINALG_HPP

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "icl/config.hpp"
+
 namespace icl {
 
 class counter_rng {

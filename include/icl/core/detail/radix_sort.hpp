@@ -27,6 +27,8 @@
 #include <utility>
 #include <vector>
 
+#include "icl/config.hpp"
+
 namespace icl::detail {
 
 /// An unsigned key with the order of the doubles: u(x) < u(y) exactly when x < y, and

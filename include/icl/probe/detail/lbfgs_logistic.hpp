@@ -31,15 +31,6 @@
 #include "icl/core/parallel.hpp"
 #include "icl/probe/types.hpp"
 
-#if ICL_HAS_BLAS
-extern "C" {
-void sgemv_(const char* trans, const int* m, const int* n, const float* alpha, const float* a, const int* lda,
-            const float* x, const int* incx, const float* beta, float* y, const int* incy);
-void dgemv_(const char* trans, const int* m, const int* n, const double* alpha, const double* a, const int* lda,
-            const double* x, const int* incx, const double* beta, double* y, const int* incy);
-}
-#endif
-
 namespace icl::probe::detail {
 
 template <class C>
@@ -87,14 +78,9 @@ struct dual_ops {
 #if ICL_HAS_BLAS
     // out[c] = K·in[c] through ?GEMV, one call per output (GEMM would pack all of K each call).
     std::vector<C> out_c(m * n);
-    const int nn = icl::detail::blas_int(n, "rows"), lk = icl::detail::blas_int(ldk, "ldk"), one_i = 1;
-    const C one = 1, zero = 0;
+    const int nn = icl::detail::blas_int(n, "rows"), lk = icl::detail::blas_int(ldk, "ldk");
     for (std::size_t c = 0; c < m; ++c) {
-      if constexpr (std::is_same_v<C, float>) {
-        sgemv_("T", &nn, &nn, &one, K, &lk, in_c.data() + c * n, &one_i, &zero, out_c.data() + c * n, &one_i);
-      } else {
-        dgemv_("T", &nn, &nn, &one, K, &lk, in_c.data() + c * n, &one_i, &zero, out_c.data() + c * n, &one_i);
-      }
+      icl::detail::blas::gemv("T", nn, nn, C(1), K, lk, in_c.data() + c * n, 1, C(0), out_c.data() + c * n, 1);
     }
     for (std::size_t k = 0; k < m * n; ++k) out[k] = static_cast<double>(out_c[k]);
 #else
@@ -183,12 +169,7 @@ struct primal_ops {
       std::vector<C> rc(R, R + n * m), gc(m * d);
       const int dd = icl::detail::blas_int(d, "cols"), mm = icl::detail::blas_int(m, "outputs");
       const int nn = icl::detail::blas_int(n, "rows"), lx = icl::detail::blas_int(ld, "ld");
-      const C one = 1, zero = 0;
-      if constexpr (std::is_same_v<C, float>) {
-        sgemm_("N", "T", &dd, &mm, &nn, &one, X, &lx, rc.data(), &mm, &zero, gc.data(), &dd);
-      } else {
-        dgemm_("N", "T", &dd, &mm, &nn, &one, X, &lx, rc.data(), &mm, &zero, gc.data(), &dd);
-      }
+      icl::detail::blas::gemm("N", "T", dd, mm, nn, C(1), X, lx, rc.data(), mm, C(0), gc.data(), dd);
       for (std::size_t k = 0; k < m * d; ++k) g[k] = static_cast<double>(gc[k]) + v[k];
       return;
     }
