@@ -1,8 +1,12 @@
 // RSA on generated hidden states: a toy "model" whose middle layers encode a task parameter
 // (a regression slope) more strongly when in-context demonstrations are present.
-// Computes, per layer, the alignment of the hidden-state RDM with the slope hypothesis, the ICL
-// effect, a permutation test and a bootstrap interval at the peak layer, and a within/between
-// group test. Run: ./scripts/demo
+// Computes, per layer, the alignment of the hidden-state RDM with the slope hypothesis and the
+// ICL effect; per layer again with a permutation p-value and a bootstrap interval (rsa_curve);
+// the same curve one layer at a time, as an engine callback would (hypothesis_alignment_tracker);
+// and, at the peak layer, a within/between group test and the other comparisons.
+// Build and run (docs/rsa.md; ./scripts/demo does not build the examples):
+//   cmake --preset dev && cmake --build --preset dev --target example_rsa_demo
+//   ./build/dev/examples/example_rsa_demo
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -49,7 +53,7 @@ int main() {
   const icl::rsa::rdm hypothesis = icl::rsa::parameter_rdm(slope);
   const auto effect = icl::rsa::icl_effect(H_icl, H_none, hypothesis);  // correlation RDMs, Spearman
 
-  std::printf("Hypothesis alignment (Spearman, correlation-distance RDMs), n = %zu prompts, d = %zu\n", n, d);
+  std::printf("Hypothesis alignment (Spearman, correlation-dissimilarity RDMs), n = %zu prompts, d = %zu\n", n, d);
   std::printf("layer   with ICL   without   delta\n");
   for (std::size_t l = 0; l < layers; ++l) {
     std::printf("%5zu   %8.4f  %8.4f  %+7.4f\n", l, effect.with_icl[l], effect.without_icl[l], effect.delta[l]);
@@ -57,16 +61,31 @@ int main() {
   const std::size_t peak = effect.with_icl.peak_layer();
   std::printf("peak layer (with ICL): %zu\n\n", peak);
 
+  // Per layer, with inference: the statistic, its permutation p-value and a bootstrap interval.
+  icl::rsa::rsa_curve_params inference;  // alignment: correlation RDMs, Spearman (the defaults)
+  inference.permutations = 2000;
+  inference.bootstrap_samples = 500;
+  inference.seed = 7;
+  const icl::rsa::layer_rsa_result rsa = icl::rsa::rsa_curve(H_icl, hypothesis, inference);
+  std::printf("with ICL, %zu permutations and %zu bootstrap samples per layer\n", inference.permutations,
+              inference.bootstrap_samples);
+  std::printf("layer       rho   p-value   95%% interval\n");
+  for (std::size_t l = 0; l < rsa.layers(); ++l) {
+    std::printf("%5zu   %7.4f   %7.5f   [%7.4f, %7.4f]\n", l, rsa.statistic[l], rsa.p_value[l], rsa.ci_low[l],
+                rsa.ci_high[l]);
+  }
+  std::printf("peak layer: %zu\n\n", rsa.peak_layer());
+
+  // One layer at a time, as an inference engine's callback produces them.
+  icl::rsa::hypothesis_alignment_tracker tracker(hypothesis);
+  for (std::size_t l = 0; l < layers; ++l) tracker.add_layer(H_icl.matrix(l));
+  std::printf("tracker: %zu layers, peak layer %zu (the same curve as above)\n\n", tracker.size(), tracker.peak_layer());
+  if (tracker.curve().values != effect.with_icl.values || rsa.curve.values != effect.with_icl.values) {
+    std::fprintf(stderr, "the three forms of the with-ICL curve disagree\n");
+    return 1;
+  }
+
   const auto peak_rdm = icl::rsa::compute_rdm(H_icl.matrix(peak), icl::rsa::dissimilarity::correlation);
-  const auto perm = icl::rsa::permutation_test(peak_rdm, hypothesis, icl::rsa::comparison::spearman, 5000, 7);
-  std::printf("permutation test at layer %zu: rho = %.4f, p = %.5f (%zu permutations)\n", peak, perm.statistic,
-              perm.p_value, perm.permutations);
-  icl::rsa::bootstrap_params boot;
-  boot.samples = 500;
-  boot.seed = 11;
-  const auto ci = icl::rsa::bootstrap_compare(peak_rdm, hypothesis, icl::rsa::comparison::spearman, boot);
-  std::printf("bootstrap over conditions: 95%% CI [%.4f, %.4f], s.e. %.4f\n", ci.ci_low, ci.ci_high,
-              ci.standard_error);
   const auto groups = icl::rsa::within_between_test(peak_rdm, task, icl::alternative::less);
   std::printf("within-task vs between-task dissimilarity: %.4f vs %.4f, Welch t = %.3f, df = %.1f, p = %.3g\n",
               groups.mean_within, groups.mean_between, groups.test.t, groups.test.df, groups.test.p_value);

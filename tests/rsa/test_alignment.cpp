@@ -28,14 +28,14 @@ TEMPLATE_TEST_CASE("alignment_curve matches scipy per layer", "[rsa][layers]", f
     icl_test::require_close<TestType>(curve.values, f.values("align_spearman_correlation"));
     REQUIRE(curve.peak_layer() == 2);
 
-    icl::rsa::alignment_params pearson;
-    pearson.distance = icl::rsa::dissimilarity::euclidean;
-    pearson.method = icl::rsa::comparison::pearson;
+    icl::rsa::hypothesis_alignment_params pearson;
+    pearson.dissimilarity = icl::rsa::dissimilarity::euclidean;
+    pearson.comparison = icl::rsa::comparison::pearson;
     icl_test::require_close<TestType>(icl::rsa::alignment_curve(H, hypothesis, pearson).values,
                                       f.values("align_pearson_euclidean"));
 
     // The incremental form gives the same curve, layer by layer.
-    icl::rsa::alignment_tracker tracker(hypothesis);
+    icl::rsa::hypothesis_alignment_tracker tracker(hypothesis);
     for (std::size_t l = 0; l < layers; ++l) tracker.add_layer(H.matrix(l));
     REQUIRE(tracker.curve().values == curve.values);
 

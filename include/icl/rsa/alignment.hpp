@@ -4,97 +4,63 @@
 /// Hypothesis alignment per layer and the ICL effect (METRICS.md 1.5 and 6):
 ///   alignment(layer) = compare(RDM(H_layer), hypothesis)
 ///   Δ(layer)         = alignment_with_ICL(layer) − alignment_without_ICL(layer)
+/// and rsa_curve, the alignment of every layer with its permutation p-value and bootstrap
+/// interval. The params and result structs are in icl/rsa/types.hpp.
 
 #include <cstddef>
 #include <utility>
-#include <vector>
 
 #include "icl/core/error.hpp"
 #include "icl/core/view.hpp"
 #include "icl/layers.hpp"
 #include "icl/rsa/compare.hpp"
+#include "icl/rsa/detail/alignment_impl.hpp"
 #include "icl/rsa/embedding.hpp"
+#include "icl/rsa/inference.hpp"
 #include "icl/rsa/rdm.hpp"
+#include "icl/rsa/types.hpp"
 
 namespace icl::rsa {
 
-/// Options of the alignment functions.
-struct alignment_params {
-  /// Dissimilarity of the layer's RDM. Default: correlation (1 − Pearson r between prompts).
-  dissimilarity distance = dissimilarity::correlation;
-  /// How the layer RDM is compared with the hypothesis. Default: spearman ([P1] convention).
-  comparison method = comparison::spearman;
-  /// Standardization of the states before the RDM. Default: none. The [P1] pipeline is
-  /// standardization::zscore_features with dissimilarity::cosine.
-  standardization standardize = standardization::none;
-  /// Options of compute_rdm (NaN policy, block size).
-  rdm_params rdm_options = {};
-  /// Options of compare (NaN policy for undefined comparisons).
-  compare_params compare_options = {};
-};
-
-/// compare(RDM(H), hypothesis) for one layer's states H (n prompts x d).
-/// Throws icl::invalid_argument when H has a different number of rows than hypothesis.n().
+/// compare(RDM(H), hypothesis) for one layer's states H (n prompts x d, any strides): the RDM
+/// under params.dissimilarity (after params.standardize), compared by params.comparison.
+/// Throws icl::invalid_argument when H has a different number of rows than hypothesis.n(), and
+/// whatever compute_rdm, standardize and compare throw (their messages name them).
 template <class T>
-double hypothesis_alignment(matrix_view<const T> H, const rdm& hypothesis, const alignment_params& params = {}) {
-  const char* fn = "icl::rsa::hypothesis_alignment";
-  icl::detail::check_matrix(fn, "H", H);
-  if (H.rows() != hypothesis.n()) {
-    icl::detail::throw_invalid(fn, "H has ", H.rows(), " rows (prompts) but the hypothesis RDM has n = ", hypothesis.n());
-  }
-  if (params.standardize == standardization::none) {
-    return compare(compute_rdm(H, params.distance, params.rdm_options), hypothesis, params.method, params.compare_options);
-  }
-  const auto standardized = standardize(H, params.standardize, params.rdm_options.nan);
-  return compare(compute_rdm(standardized.view(), params.distance, params.rdm_options), hypothesis, params.method,
-                 params.compare_options);
+double hypothesis_alignment(matrix_view<const T> H, const rdm& hypothesis,
+                            const hypothesis_alignment_params& params = {}) {
+  return detail::hypothesis_alignment("icl::rsa::hypothesis_alignment", H, hypothesis, params);
 }
 
 /// Builds an alignment curve one layer at a time, for callers that produce layers in sequence
-/// (an inference engine's evaluation callback) and drop each after use.
-class alignment_tracker {
+/// (an inference engine's evaluation callback) and drop each after use: icl::layer_tracker over
+/// one layer's hypothesis_alignment. add_layer(H) returns the layer's alignment; curve(),
+/// layers(), size() and peak_layer() as in icl::layer_tracker. Every layer must have the width
+/// (d) of the first one. Not thread-safe.
+class hypothesis_alignment_tracker : public layer_tracker<detail::hypothesis_alignment_step> {
  public:
-  explicit alignment_tracker(rdm hypothesis, alignment_params params = {})
-      : hypothesis_(std::move(hypothesis)), params_(params) {}
+  explicit hypothesis_alignment_tracker(rdm hypothesis, hypothesis_alignment_params params = {})
+      : layer_tracker(detail::hypothesis_alignment_step{std::move(hypothesis), params}) {}
 
-  /// Adds the next layer's states (n x d) and returns its alignment.
-  template <class T>
-  double add_layer(matrix_view<const T> H) {
-    const double value = hypothesis_alignment(H, hypothesis_, params_);
-    curve_.values.push_back(value);
-    return value;
-  }
-
-  const layer_curve& curve() const noexcept { return curve_; }
-  const rdm& hypothesis() const noexcept { return hypothesis_; }
-
- private:
-  rdm hypothesis_;
-  alignment_params params_;
-  layer_curve curve_;
+  /// The hypothesis RDM every layer is compared with.
+  const rdm& hypothesis() const noexcept { return step().hypothesis; }
 };
 
 /// The alignment of every layer of H ([layers, n, d], any strides) with the hypothesis.
 template <class T>
-layer_curve alignment_curve(tensor_view<const T, 3> H, const rdm& hypothesis, const alignment_params& params = {}) {
-  const std::size_t layers = icl::detail::check_layers("icl::rsa::alignment_curve", "H", H);
-  alignment_tracker tracker(hypothesis, params);
-  for (std::size_t l = 0; l < layers; ++l) tracker.add_layer(H.matrix(l));
+layer_curve alignment_curve(tensor_view<const T, 3> H, const rdm& hypothesis,
+                            const hypothesis_alignment_params& params = {}) {
+  icl::detail::check_layers("icl::rsa::alignment_curve", "H", H);
+  hypothesis_alignment_tracker tracker(hypothesis, params);
+  tracker.add_layers(H);
   return tracker.curve();
 }
-
-/// Alignment with and without in-context demonstrations, and their difference per layer.
-struct icl_effect_result {
-  layer_curve with_icl;
-  layer_curve without_icl;
-  layer_curve delta;  ///< with_icl − without_icl
-};
 
 /// The ICL effect on hypothesis alignment: both tensors are [layers, n, d] states of the same n
 /// prompts (same order as the hypothesis), with and without demonstrations.
 template <class T, class U>
 icl_effect_result icl_effect(tensor_view<const T, 3> with_icl, tensor_view<const U, 3> without_icl, const rdm& hypothesis,
-                             const alignment_params& params = {}) {
+                             const hypothesis_alignment_params& params = {}) {
   const char* fn = "icl::rsa::icl_effect";
   const std::size_t layers = icl::detail::check_layers(fn, "with_icl", with_icl);
   if (icl::detail::check_layers(fn, "without_icl", without_icl) != layers) {
@@ -105,6 +71,30 @@ icl_effect_result icl_effect(tensor_view<const T, 3> with_icl, tensor_view<const
   out.without_icl = alignment_curve(without_icl, hypothesis, params);
   out.delta = curve_difference(out.with_icl, out.without_icl);
   return out;
+}
+
+/// Per-layer RSA with inference: for each layer l of H ([layers, n, d], any strides),
+///   statistic[l]        = hypothesis_alignment(H_l, hypothesis, params.alignment),
+///   p_value[l]          = permutation_test(R_l, hypothesis, c, {permutations, seed, alt,
+///                         nan = alignment.compare_options.nan}).p_value,
+///   ci_low[l], ci_high[l] = bootstrap_compare(R_l, hypothesis, c, {bootstrap_samples,
+///                         confidence, seed}).ci_low / .ci_high,
+/// where R_l is the layer's RDM as hypothesis_alignment builds it and c =
+/// params.alignment.comparison. Every layer uses the same seed, so each layer's numbers equal
+/// those of a loop that calls these functions itself. permutations = 0 leaves p_value NaN,
+/// bootstrap_samples = 0 leaves the interval NaN; a statistic that is NaN (only under
+/// nan_policy::propagate) leaves both NaN. curve holds the statistics; peak_layer() their peak.
+///
+/// Cost: per layer one RDM, one comparison, one permutation test and one bootstrap (each
+/// parallel inside, see permutation_test and bootstrap_compare).
+/// Throws icl::invalid_argument ("icl::rsa::rsa_curve: ...") when H has no layers or its n
+/// differs from hypothesis.n(), for n < 3, an unknown comparison or alternative, omit with
+/// permutations, bootstrap_samples = 1, a confidence outside (0, 1), whitened_cosine with a
+/// bootstrap; and, for a failure at one layer, the error of the function that failed with
+/// "icl::rsa::rsa_curve: layer <l>: " in front (same exception type).
+template <class T>
+layer_rsa_result rsa_curve(tensor_view<const T, 3> H, const rdm& hypothesis, const rsa_curve_params& params = {}) {
+  return detail::rsa_curve("icl::rsa::rsa_curve", H, hypothesis, params);
 }
 
 }  // namespace icl::rsa

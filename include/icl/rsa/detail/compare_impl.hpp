@@ -1,8 +1,9 @@
 #ifndef ICL_RSA_DETAIL_COMPARE_IMPL_HPP
 #define ICL_RSA_DETAIL_COMPARE_IMPL_HPP
 
-/// Kernels behind icl::rsa::compare (METRICS.md 1.4), and the definitions of the functions
-/// declared in icl/rsa/compare.hpp. Not a public header: include icl/rsa/compare.hpp.
+/// Kernels behind icl::rsa::compare (METRICS.md 1.4), the checks shared by every function where
+/// two RDMs meet (check_rdm_pair, compare_checked), and the bodies of the functions of
+/// icl/rsa/compare.hpp. Not a public header: include icl/rsa/compare.hpp.
 
 #include <algorithm>
 #include <cmath>
@@ -11,12 +12,12 @@
 #include <limits>
 #include <vector>
 
+#include "icl/core/condensed.hpp"
 #include "icl/core/detail/kendall.hpp"
 #include "icl/core/error.hpp"
 #include "icl/core/parallel.hpp"
 #include "icl/core/rank.hpp"
-#include "icl/rsa/compare.hpp"
-#include "icl/rsa/rdm_type.hpp"
+#include "icl/rsa/types.hpp"
 
 namespace icl::rsa::detail {
 
@@ -24,25 +25,7 @@ using icl::detail::throw_invalid;
 
 inline constexpr double quiet_nan = std::numeric_limits<double>::quiet_NaN();
 
-inline const char* comparison_name(comparison c) noexcept {
-  switch (c) {
-    case comparison::pearson:
-      return "pearson";
-    case comparison::spearman:
-      return "spearman";
-    case comparison::kendall_tau_a:
-      return "kendall_tau_a";
-    case comparison::kendall_tau_b:
-      return "kendall_tau_b";
-    case comparison::rho_a:
-      return "rho_a";
-    case comparison::cosine:
-      return "cosine";
-    case comparison::whitened_cosine:
-      return "whitened_cosine";
-  }
-  return nullptr;
-}
+inline const char* comparison_name(comparison c) noexcept { return enum_name_or_null(c); }
 
 /// Throws when `c` is not one of the enumerators (a bad cast from an integer).
 inline void check_comparison(const char* fn, comparison c) {
@@ -272,7 +255,7 @@ struct second_moment {
 };
 
 inline second_moment double_center(const double* d, std::size_t n) {
-  const std::size_t m = n * (n - 1) / 2;
+  const std::size_t m = icl::detail::checked_pair_count("icl::rsa::compare", n);
   std::vector<double> row_mean(n, 0.0);
   for (std::size_t i = 0, k = 0; i < n; ++i) {
     for (std::size_t j = i + 1; j < n; ++j, ++k) {
@@ -399,42 +382,41 @@ inline double compare_checked(const double* a, const double* b, std::size_t m, s
 
 }  // namespace icl::rsa::detail
 
-// ---- the public functions of icl/rsa/compare.hpp ---------------------------------------------
-namespace icl::rsa {
+namespace icl::rsa::detail {
 
-inline const char* to_string(comparison c) noexcept {
-  const char* name = detail::comparison_name(c);
-  return name != nullptr ? name : "unknown";
-}
-
-inline double compare(const std::vector<double>& a, const std::vector<double>& b, comparison c,
-                      const compare_params& params) {
-  const char* fn = "icl::rsa::compare";
-  if (a.size() != b.size()) {
-    icl::detail::throw_invalid(fn, "a has ", a.size(), " values but b has ", b.size(), " (sizes must match)");
-  }
-  std::size_t n = 0;
-  if (c == comparison::whitened_cosine && a.size() >= 2) n = conditions_from_pair_count(fn, a.size());
-  return detail::compare_checked(a.data(), b.data(), a.size(), n, c, params.nan, fn);
-}
-
-inline double compare(const rdm& a, const rdm& b, comparison c, const compare_params& params) {
-  const char* fn = "icl::rsa::compare";
+/// The one check of a pair of RDMs, wherever two meet (compare, permutation_test,
+/// bootstrap_compare, the alignment functions): the same n (both named), a condensed length
+/// n(n-1)/2 for each, and n >= 3 conditions (m >= 2 pairs). Their entries are checked by
+/// compare_checked, under the caller's nan_policy.
+inline void check_rdm_pair(const char* fn, const rdm& a, const rdm& b) {
   if (a.n() != b.n()) {
-    icl::detail::throw_invalid(fn, "a has n = ", a.n(), " conditions (m = ", a.size(), ") but b has n = ", b.n(),
-                               " (m = ", b.size(), ")");
+    throw_invalid(fn, "a has n = ", a.n(), " conditions (m = ", a.size(), ") but b has n = ", b.n(), " (m = ", b.size(),
+                  ")");
   }
   for (const rdm* r : {&a, &b}) {
     if (r->size() != icl::detail::checked_pair_count(fn, r->n())) {
-      icl::detail::throw_invalid(fn, r == &a ? "a" : "b", " holds ", r->size(), " condensed values for n = ", r->n(),
-                                 " conditions (expected n(n-1)/2)");
+      throw_invalid(fn, r == &a ? "a" : "b", " holds ", r->size(), " condensed values for n = ", r->n(),
+                    " conditions (expected n(n-1)/2)");
     }
   }
-  return detail::compare_checked(a.condensed().data(), b.condensed().data(), a.size(), a.n(), c, params.nan, fn);
+  if (a.n() < 3) throw_invalid(fn, "need n >= 3 conditions, got n = ", a.n());
 }
 
-inline double compare(const rdm& a, const rdm& b, comparison c) { return compare(a, b, c, compare_params{}); }
+/// compare() of two condensed vectors.
+inline double compare_vectors(const char* fn, const std::vector<double>& a, const std::vector<double>& b, comparison c,
+                              const compare_params& params) {
+  if (a.size() != b.size()) throw_invalid(fn, "a has ", a.size(), " values but b has ", b.size(), " (sizes must match)");
+  std::size_t n = 0;
+  if (c == comparison::whitened_cosine && a.size() >= 2) n = icl::detail::conditions_from_pair_count(fn, a.size());
+  return compare_checked(a.data(), b.data(), a.size(), n, c, params.nan, fn);
+}
 
-}  // namespace icl::rsa
+/// compare() of two RDMs.
+inline double compare_rdms(const char* fn, const rdm& a, const rdm& b, comparison c, const compare_params& params) {
+  check_rdm_pair(fn, a, b);
+  return compare_checked(a.condensed().data(), b.condensed().data(), a.size(), a.n(), c, params.nan, fn);
+}
+
+}  // namespace icl::rsa::detail
 
 #endif  // ICL_RSA_DETAIL_COMPARE_IMPL_HPP

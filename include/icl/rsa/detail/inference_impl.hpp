@@ -1,8 +1,8 @@
 #ifndef ICL_RSA_DETAIL_INFERENCE_IMPL_HPP
 #define ICL_RSA_DETAIL_INFERENCE_IMPL_HPP
 
-/// Kernels behind icl::rsa::permutation_test and icl::rsa::bootstrap_compare (METRICS.md 1.5).
-/// Included by icl/rsa/inference.hpp; not a public header.
+/// Kernels behind icl::rsa::permutation_test and icl::rsa::bootstrap_compare (METRICS.md 1.5),
+/// and their bodies. Included by icl/rsa/inference.hpp; not a public header.
 
 #include <algorithm>
 #include <cmath>
@@ -11,25 +11,17 @@
 #include <numeric>
 #include <vector>
 
+#include "icl/core/condensed.hpp"
 #include "icl/core/detail/kendall.hpp"
 #include "icl/core/error.hpp"
+#include "icl/core/parallel.hpp"
+#include "icl/core/random.hpp"
 #include "icl/core/rank.hpp"
-#include "icl/rsa/compare.hpp"
-#include "icl/rsa/rdm_type.hpp"
+#include "icl/core/stats.hpp"
+#include "icl/rsa/detail/compare_impl.hpp"
+#include "icl/rsa/types.hpp"
 
 namespace icl::rsa::detail {
-
-/// Start of each condition's row in the condensed vector: pair (p, q), p < q, sits at
-/// row_start[p] + (q - p - 1).
-inline std::vector<std::size_t> condensed_row_starts(std::size_t n) {
-  std::vector<std::size_t> start(n, 0);
-  for (std::size_t p = 0; p < n; ++p) start[p] = p * n - p * (p + 1) / 2;
-  return start;
-}
-
-inline std::size_t condensed_index(const std::vector<std::size_t>& row_start, std::size_t p, std::size_t q) noexcept {
-  return p < q ? row_start[p] + (q - p - 1) : row_start[q] + (p - q - 1);
-}
 
 /// Reusable per-thread storage of the permutation kernel.
 struct permutation_scratch {
@@ -66,7 +58,7 @@ class permutation_kernel {
   static constexpr std::size_t square_max_conditions = 4096;
 
   permutation_kernel(const rdm& a, const rdm& b, comparison c, std::size_t square_max = square_max_conditions)
-      : kind_(c), n_(a.n()), m_(a.size()), row_start_(condensed_row_starts(a.n())) {
+      : kind_(c), n_(a.n()), m_(a.size()), index_(a.n()) {
     const double* pa = a.condensed().data();
     const double* pb = b.condensed().data();
     switch (c) {
@@ -163,7 +155,7 @@ class permutation_kernel {
     for (std::size_t i = 0; i < n_; ++i) {
       const std::size_t p = order[i];
       for (std::size_t j = i + 1; j < n_; ++j, ++k) {
-        sum += x_[condensed_index(row_start_, p, order[j])] * y_[k];
+        sum += x_[index_(p, order[j])] * y_[k];
       }
     }
     return sum;
@@ -229,7 +221,7 @@ class permutation_kernel {
     std::uint32_t* seq = s.sequence.data();
     std::uint32_t* merge = s.merge.data();
     for (std::size_t t = 0; t < m_; ++t) {
-      seq[t] = a_rank_[condensed_index(row_start_, order[b_order_row_[t]], order[b_order_col_[t]])];
+      seq[t] = a_rank_[index_(order[b_order_row_[t]], order[b_order_col_[t]])];
     }
     icl::detail::kendall_counts counts;
     counts.total = total_;
@@ -260,7 +252,7 @@ class permutation_kernel {
   comparison kind_;
   std::size_t n_;
   std::size_t m_;
-  std::vector<std::size_t> row_start_;
+  icl::detail::condensed_indexer index_;  ///< condensed position of a pair of conditions
   double scale_ = 0.0;
   // dot-product statistics and whitened_cosine
   std::vector<double> x_;         ///< x condensed, when x_square_ is not used
@@ -333,6 +325,174 @@ inline double linear_quantile(const std::vector<double>& sorted, double q) {
   const double b = sorted[lo + 1];
   const double diff = b - a;
   return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
+}
+
+
+/// The body of icl::rsa::permutation_test; `fn` names the caller in messages.
+inline permutation_result permutation_test(const char* fn, const rdm& a, const rdm& b, comparison c,
+                                           const permutation_params& params) {
+  check_comparison(fn, c);
+  check_rdm_pair(fn, a, b);
+  const std::size_t count = params.permutations;
+  if (count == 0) icl::detail::throw_invalid(fn, "need at least 1 permutation, got 0");
+  const alternative alt = params.alt;
+  icl::detail::check_alternative(fn, alt);
+  if (params.nan == nan_policy::omit) {
+    icl::detail::throw_invalid(fn, "nan_policy::omit is not supported (use raise or propagate)");
+  }
+  if (c == comparison::kendall_tau_a || c == comparison::kendall_tau_b) check_kendall_size(fn, a.size());
+
+  permutation_result result{0.0, 0.0, count, {}};
+  result.statistic =
+      compare_checked(a.condensed().data(), b.condensed().data(), a.size(), a.n(), c, params.nan, fn);
+  if (std::isnan(result.statistic)) {
+    result.p_value = quiet_nan;
+    return result;
+  }
+  const double observed = result.statistic;
+  const double slack = 1e-12 * std::abs(observed);
+  const auto counts_as_extreme = [&](double s) {
+    switch (alt) {
+      case alternative::greater:
+        return s >= observed - slack;
+      case alternative::less:
+        return s <= observed + slack;
+      case alternative::two_sided:
+        break;
+    }
+    return std::abs(s) >= std::abs(observed) - slack;
+  };
+
+  const permutation_kernel kernel(a, b, c);
+  const std::size_t n = a.n();
+  if (params.keep_null) result.null_distribution.resize(count);
+  constexpr std::size_t chunk_size = 64;
+  const std::size_t chunks = (count + chunk_size - 1) / chunk_size;
+  std::vector<std::size_t> chunk_counts(chunks, 0);
+  icl::detail::parallel_for(0, chunks, [&](std::size_t chunk) {
+    permutation_scratch scratch;
+    scratch.order.resize(n);
+    const std::size_t first = chunk * chunk_size;
+    const std::size_t last = std::min(first + chunk_size, count);
+    std::size_t extreme = 0;
+    for (std::size_t k = first; k < last; ++k) {
+      for (std::size_t i = 0; i < n; ++i) scratch.order[i] = i;
+      counter_rng rng(params.seed, k);
+      rng.shuffle(scratch.order.begin(), n);
+      const double s = kernel.evaluate(scratch.order, scratch);
+      if (counts_as_extreme(s)) ++extreme;
+      if (params.keep_null) result.null_distribution[k] = s;
+    }
+    chunk_counts[chunk] = extreme;
+  });
+  std::size_t extreme = 0;
+  for (const std::size_t e : chunk_counts) extreme += e;
+  result.p_value = static_cast<double>(1 + extreme) / static_cast<double>(1 + count);
+  return result;
+}
+
+/// The body of icl::rsa::bootstrap_compare; `fn` names the caller in messages.
+inline bootstrap_result bootstrap_compare(const char* fn, const rdm& a, const rdm& b, comparison c,
+                                          const bootstrap_params& params) {
+  check_comparison(fn, c);
+  if (c == comparison::whitened_cosine) {
+    icl::detail::throw_invalid(fn, "whitened_cosine is not defined on a bootstrap sample of conditions (repeated "
+                                   "conditions do not form an RDM); use another comparison");
+  }
+  check_rdm_pair(fn, a, b);
+  const std::size_t count = params.samples;
+  if (count < 2) icl::detail::throw_invalid(fn, "need at least 2 bootstrap samples, got ", count);
+  if (!(params.confidence > 0.0 && params.confidence < 1.0)) {
+    icl::detail::throw_invalid(fn, "confidence must lie strictly between 0 and 1, got ", params.confidence);
+  }
+  if (c == comparison::kendall_tau_a || c == comparison::kendall_tau_b) check_kendall_size(fn, a.size());
+
+  bootstrap_result result{0.0, 0.0, 0.0, 0.0, count, 0};
+  result.statistic =
+      compare_checked(a.condensed().data(), b.condensed().data(), a.size(), a.n(), c, nan_policy::raise, fn);
+  const std::size_t n = a.n();
+  const icl::detail::condensed_indexer index(n);
+  const double* pa = a.condensed().data();
+  const double* pb = b.condensed().data();
+  // Spearman and rho_a rank each resample by counting over the dense ranks of a and b.
+  const bool by_ranks = c == comparison::spearman || c == comparison::rho_a;
+  dense_ranking dense_a;
+  dense_ranking dense_b;
+  if (by_ranks) {
+    dense_a = dense_ranks(pa, a.size());
+    dense_b = dense_ranks(pb, b.size());
+  }
+  std::vector<double> statistics(count);
+  constexpr std::size_t chunk_size = 16;
+  const std::size_t chunks = (count + chunk_size - 1) / chunk_size;
+  icl::detail::parallel_for(0, chunks, [&](std::size_t chunk) {
+    std::vector<std::size_t> draw(n);
+    std::vector<std::size_t> pairs;  // condensed indices of the resampled pairs
+    std::vector<double> va;
+    std::vector<double> vb;
+    std::vector<std::size_t> histogram;
+    std::vector<double> level_rank;
+    pairs.reserve(a.size());
+    const undefined_handling quiet{fn, false};
+    const std::size_t first = chunk * chunk_size;
+    const std::size_t last = std::min(first + chunk_size, count);
+    for (std::size_t s = first; s < last; ++s) {
+      counter_rng rng(params.seed, s);
+      for (std::size_t k = 0; k < n; ++k) draw[k] = static_cast<std::size_t>(rng.uniform_below(n));
+      pairs.clear();
+      for (std::size_t k = 0; k < n; ++k) {
+        for (std::size_t l = k + 1; l < n; ++l) {
+          if (draw[k] == draw[l]) continue;  // a condition paired with its own copy
+          pairs.push_back(index(draw[k], draw[l]));
+        }
+      }
+      const std::size_t size = pairs.size();
+      if (size < 2) {
+        statistics[s] = quiet_nan;
+        continue;
+      }
+      va.resize(size);
+      vb.resize(size);
+      if (by_ranks) {
+        centered_ranks_of_resample(dense_a, pairs, histogram, level_rank, va.data());
+        centered_ranks_of_resample(dense_b, pairs, histogram, level_rank, vb.data());
+        if (c == comparison::rho_a) {
+          statistics[s] = rho_a_from_centered_ranks(va.data(), vb.data(), size);
+        } else if (is_constant(va.data(), size) || is_constant(vb.data(), size)) {
+          statistics[s] = quiet_nan;  // spearman of a constant resample
+        } else {
+          statistics[s] = spearman_from_centered_ranks(va.data(), vb.data(), size);
+        }
+        continue;
+      }
+      for (std::size_t t = 0; t < size; ++t) {
+        va[t] = pa[pairs[t]];
+        vb[t] = pb[pairs[t]];
+      }
+      statistics[s] = statistic(va.data(), vb.data(), size, 0, c, quiet);
+    }
+  });
+  std::vector<double> defined;
+  defined.reserve(count);
+  for (const double s : statistics) {
+    if (!std::isnan(s)) defined.push_back(s);
+  }
+  result.skipped = count - defined.size();
+  if (defined.size() < 2) {
+    icl::detail::throw_error(fn, "only ", defined.size(), " of ", count,
+                             " bootstrap samples gave a defined statistic (need at least 2)");
+  }
+  double sum = 0.0;
+  for (const double s : defined) sum += s;
+  const double mean = sum / static_cast<double>(defined.size());
+  double squares = 0.0;
+  for (const double s : defined) squares += (s - mean) * (s - mean);
+  result.standard_error = std::sqrt(squares / static_cast<double>(defined.size() - 1));
+  std::sort(defined.begin(), defined.end());
+  const double tail = 0.5 * (1.0 - params.confidence);
+  result.ci_low = linear_quantile(defined, tail);
+  result.ci_high = linear_quantile(defined, 1.0 - tail);
+  return result;
 }
 
 }  // namespace icl::rsa::detail

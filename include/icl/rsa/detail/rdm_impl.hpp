@@ -1,7 +1,8 @@
 #ifndef ICL_RSA_DETAIL_RDM_IMPL_HPP
 #define ICL_RSA_DETAIL_RDM_IMPL_HPP
 
-/// Blocked computation of RDMs from Gram blocks (METRICS.md 1.2).
+/// Bodies of the functions of icl/rsa/rdm.hpp; not a public header. Blocked computation of RDMs
+/// from Gram blocks (METRICS.md 1.2).
 ///
 /// The rows are cut into blocks of b rows. For each pair of blocks (I, J ≥ I) the Gram block
 /// G = X_I·X_Jᵀ is one SYRK (I = J) or GEMM call, and every pair (i < j) inside it is mapped to
@@ -16,12 +17,20 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <map>
+#include <utility>
 #include <vector>
 
+#include <Eigen/Core>
+#include <Eigen/Eigenvalues>
+
+#include "icl/core/condensed.hpp"
 #include "icl/core/error.hpp"
 #include "icl/core/linalg.hpp"
+#include "icl/core/matrix.hpp"
 #include "icl/core/parallel.hpp"
 #include "icl/core/view.hpp"
+#include "icl/rsa/types.hpp"
 
 namespace icl::rsa::detail {
 
@@ -222,7 +231,7 @@ void condensed_from_gram(matrix_view<const T> X, row_transform transform, const 
         const std::size_t i = i0 + r;
         const std::size_t j_begin = std::max(j0, i + 1);
         if (j_begin >= j0 + bj) return;
-        double* dst = out + (i * n - i * (i + 1) / 2 + (j_begin - i - 1));
+        double* dst = out + condensed_index(n, i, j_begin);
         const C* g = tile.data() + r * bj + (j_begin - j0);
         const double* f = factor.data() + j_begin;
         const double fi = factor[i];
@@ -248,6 +257,199 @@ void condensed_from_gram(matrix_view<const T> X, row_transform transform, const 
       });
     }
   }
+}
+
+
+// ---- checks, and the bodies of the functions of icl/rsa/rdm.hpp ---------------------------
+
+template <class T>
+void check_rdm_input(const char* function, matrix_view<const T> X) {
+  check_matrix(function, "X", X);
+  if (X.rows() < 2) throw_invalid(function, "need n >= 2 conditions (rows), got ", X.rows());
+  if (X.cols() < 1) throw_invalid(function, "need d >= 1 features (columns), got ", X.cols());
+  checked_pair_count(function, X.rows());
+}
+
+/// Marks rows with zero norm as undefined (cosine/correlation): an error under raise.
+inline void reject_zero_rows(const char* function, row_statistics& stats, dissimilarity d, nan_policy policy) {
+  for (std::size_t i = 0; i < stats.squared_norm.size(); ++i) {
+    if (stats.valid[i] && !(stats.squared_norm[i] > 0.0)) {
+      if (policy == nan_policy::raise) {
+        if (d == dissimilarity::correlation) {
+          throw_invalid(function, "row ", i, " has zero variance (correlation dissimilarity undefined)");
+        }
+        throw_invalid(function, "row ", i, " is all zeros (cosine dissimilarity undefined)");
+      }
+      stats.valid[i] = 0;
+    }
+  }
+}
+
+/// compute_rdm after the name of the calling function: statistics, checks, blocked Gram products.
+template <class T>
+rdm compute_rdm(const char* fn, matrix_view<const T> X, dissimilarity d, const rdm_params& params) {
+  check_rdm_input(fn, X);
+  if (enum_name_or_null(d) == nullptr) throw_invalid(fn, "unknown dissimilarity value ", static_cast<int>(d));
+  using C = compute_t<T>;
+  const auto transform = d == dissimilarity::correlation ? row_transform::center : row_transform::none;
+  row_statistics stats = gather_row_statistics(fn, X, transform, params.nan);
+  gram_map map = gram_map::sqeuclidean;
+  switch (d) {
+    case dissimilarity::euclidean: map = gram_map::euclidean; break;
+    case dissimilarity::sqeuclidean: map = gram_map::sqeuclidean; break;
+    case dissimilarity::sqeuclidean_per_feature: map = gram_map::sqeuclidean_per_feature; break;
+    case dissimilarity::correlation:
+    case dissimilarity::cosine:
+      map = gram_map::cosine;
+      reject_zero_rows(fn, stats, d, params.nan);
+      break;
+  }
+  std::vector<double> values(checked_pair_count(fn, X.rows()));
+  condensed_from_gram<C>(X, transform, stats, map, params.block_rows, values.data());
+  return rdm(X.rows(), std::move(values));
+}
+
+/// W with P = W·Wᵀ for a symmetric positive semi-definite P (through its eigendecomposition),
+/// so that (x_i − x_j)ᵀP(x_i − x_j) = ‖(x_i − x_j)ᵀW‖².
+template <class P>
+Eigen::MatrixXd precision_factor(const char* function, matrix_view<const P> precision, std::size_t d) {
+  check_matrix(function, "precision", precision);
+  if (precision.rows() != d || precision.cols() != d) {
+    throw_invalid(function, "precision is ", precision.rows(), " x ", precision.cols(),
+                               ", expected d x d = ", d, " x ", d);
+  }
+  Eigen::MatrixXd p(static_cast<Eigen::Index>(d), static_cast<Eigen::Index>(d));
+  double largest = 0.0;
+  for (std::size_t i = 0; i < d; ++i) {
+    for (std::size_t j = 0; j < d; ++j) {
+      const double v = to_double(precision(i, j));
+      if (!std::isfinite(v)) throw_invalid(function, "precision entry (", i, ", ", j, ") is ", v);
+      p(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = v;
+      largest = std::max(largest, std::abs(v));
+    }
+  }
+  for (std::size_t i = 0; i < d; ++i) {
+    for (std::size_t j = i + 1; j < d; ++j) {
+      const double a = p(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j));
+      const double b = p(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(i));
+      if (std::abs(a - b) > 1e-10 * largest) {
+        throw_invalid(function, "precision is not symmetric at (", i, ", ", j, "): ", a, " vs ", b);
+      }
+    }
+  }
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(p);
+  if (eigen.info() != Eigen::Success) throw_error(function, "eigendecomposition of the precision failed");
+  const Eigen::VectorXd& lambda = eigen.eigenvalues();
+  const double tolerance = 1e-10 * std::max(lambda.cwiseAbs().maxCoeff(), 1e-300);
+  if (lambda.minCoeff() < -tolerance) {
+    throw_invalid(function, "precision is not positive semi-definite (smallest eigenvalue ",
+                               lambda.minCoeff(), ")");
+  }
+  return eigen.eigenvectors() * lambda.cwiseMax(0.0).cwiseSqrt().asDiagonal();
+}
+
+/// compute_rdm_mahalanobis: the rows mapped to Y = X·W with P = W·Wᵀ, then the per-feature
+/// squared Euclidean RDM of Y.
+template <class T, class P>
+rdm compute_rdm_mahalanobis(const char* fn, matrix_view<const T> X, matrix_view<const P> precision,
+                            const rdm_params& params) {
+  check_rdm_input(fn, X);
+  using C = compute_t<T>;
+  const std::size_t n = X.rows(), d = X.cols();
+  const Eigen::Matrix<C, Eigen::Dynamic, Eigen::Dynamic> w = precision_factor(fn, precision, d).template cast<C>();
+  // Check the input first (NaN/Inf are named by row and column before any product).
+  gather_row_statistics(fn, X, row_transform::none, params.nan);
+  dense_matrix<C> y(n, d);
+  std::vector<C> row(d);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < d; ++j) row[j] = to_compute<C>(X(i, j));
+    Eigen::Map<const Eigen::Matrix<C, 1, Eigen::Dynamic>> x(row.data(), static_cast<Eigen::Index>(d));
+    Eigen::Map<Eigen::Matrix<C, 1, Eigen::Dynamic>> out(y.row_data(i), static_cast<Eigen::Index>(d));
+    out.noalias() = x * w;
+  }
+  return compute_rdm("icl::rsa::compute_rdm", y.view(), dissimilarity::sqeuclidean_per_feature, params);
+}
+
+/// Maps arbitrary integer labels to 0..k-1 in sorted order of the distinct values (np.unique).
+inline std::vector<std::size_t> dense_codes(const std::vector<int>& labels, std::vector<int>& distinct) {
+  std::map<int, std::size_t> code;
+  for (int v : labels) code.emplace(v, 0);
+  distinct.clear();
+  for (auto& entry : code) {
+    entry.second = distinct.size();
+    distinct.push_back(entry.first);
+  }
+  std::vector<std::size_t> out(labels.size());
+  for (std::size_t i = 0; i < labels.size(); ++i) out[i] = code[labels[i]];
+  return out;
+}
+
+/// The crossnobis RDM (see compute_rdm_crossnobis); `precision` may be null (the identity).
+template <class T>
+rdm crossnobis(const char* fn, matrix_view<const T> X, const std::vector<int>& conditions, const std::vector<int>& folds,
+               const Eigen::MatrixXd* precision) {
+  check_matrix(fn, "X", X);
+  const std::size_t rows = X.rows(), d = X.cols();
+  if (d < 1) throw_invalid(fn, "need d >= 1 features (columns), got ", d);
+  if (conditions.size() != rows) {
+    throw_invalid(fn, "conditions has ", conditions.size(), " labels for ", rows, " rows of X");
+  }
+  if (folds.size() != rows) throw_invalid(fn, "folds has ", folds.size(), " labels for ", rows, " rows of X");
+  std::vector<int> condition_values, fold_values;
+  const std::vector<std::size_t> c = dense_codes(conditions, condition_values);
+  const std::vector<std::size_t> f = dense_codes(folds, fold_values);
+  const std::size_t n = condition_values.size(), k = fold_values.size();
+  if (n < 2) throw_invalid(fn, "need at least 2 conditions, got ", n);
+  if (k < 2) throw_invalid(fn, "need at least 2 folds, got ", k);
+  gather_row_statistics(fn, X, row_transform::none, nan_policy::raise);
+
+  // Per (fold, condition) sums and counts, in double.
+  std::vector<Eigen::MatrixXd> fold_sum(k, Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d)));
+  std::vector<std::vector<std::size_t>> fold_count(k, std::vector<std::size_t>(n, 0));
+  Eigen::MatrixXd total_sum = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d));
+  std::vector<std::size_t> total_count(n, 0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t j = 0; j < d; ++j) {
+      const double v = to_double(X(r, j));
+      fold_sum[f[r]](static_cast<Eigen::Index>(c[r]), static_cast<Eigen::Index>(j)) += v;
+      total_sum(static_cast<Eigen::Index>(c[r]), static_cast<Eigen::Index>(j)) += v;
+    }
+    ++fold_count[f[r]][c[r]];
+    ++total_count[c[r]];
+  }
+  for (std::size_t fold = 0; fold < k; ++fold) {
+    for (std::size_t cond = 0; cond < n; ++cond) {
+      if (fold_count[fold][cond] == 0) {
+        throw_invalid(fn, "condition ", condition_values[cond], " has no measurement in fold ",
+                                   fold_values[fold], " (every condition must occur in every fold)");
+      }
+    }
+  }
+  if (precision != nullptr && (static_cast<std::size_t>(precision->rows()) != d)) {
+    throw_invalid(fn, "precision is ", precision->rows(), " x ", precision->cols(), ", expected d x d = ", d,
+                               " x ", d);
+  }
+  std::vector<double> values(checked_pair_count(fn, n), 0.0);
+  for (std::size_t fold = 0; fold < k; ++fold) {
+    Eigen::MatrixXd test = fold_sum[fold];
+    Eigen::MatrixXd train = total_sum - fold_sum[fold];
+    for (std::size_t cond = 0; cond < n; ++cond) {
+      const auto row = static_cast<Eigen::Index>(cond);
+      test.row(row) /= static_cast<double>(fold_count[fold][cond]);
+      train.row(row) /= static_cast<double>(total_count[cond] - fold_count[fold][cond]);
+    }
+    const Eigen::MatrixXd kernel = precision != nullptr ? Eigen::MatrixXd(train * (*precision) * test.transpose())
+                                                        : Eigen::MatrixXd(train * test.transpose());
+    std::size_t idx = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j, ++idx) {
+        const auto a = static_cast<Eigen::Index>(i), b = static_cast<Eigen::Index>(j);
+        values[idx] += (kernel(a, a) + kernel(b, b) - kernel(a, b) - kernel(b, a)) / static_cast<double>(d);
+      }
+    }
+  }
+  for (double& v : values) v /= static_cast<double>(k);
+  return rdm(n, std::move(values));
 }
 
 }  // namespace icl::rsa::detail
