@@ -1,14 +1,17 @@
-// parallel_for and parallel_reduce: every index once, exceptions reach the caller, and sums that
-// do not depend on the number of threads.
+// parallel_for and parallel_reduce: every index once, the exception of the lowest failing index
+// reaches the caller, and sums that do not depend on the number of threads.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "icl/config.hpp"
@@ -134,6 +137,62 @@ TEST_CASE("parallel_for rethrows an exception from the body", "[core][parallel]"
                                                          return 1.0;
                                                        }),
                           Catch::Contains("chunk 20"));
+    });
+  }
+}
+
+TEST_CASE("every loop helper rethrows the error of the lowest failing index", "[core][parallel]") {
+  // Indices 13, 40, 77 and 90 fail; 13 fails last in time (it sleeps first), so with several
+  // threads the others have usually failed before it. The message of 13 must arrive every time.
+  const auto body = [](std::size_t i) {
+    if (i == 13) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      icl::detail::throw_invalid("icl::test", "index ", i);
+    }
+    if (i == 40 || i == 77 || i == 90) icl::detail::throw_invalid("icl::test", "index ", i);
+  };
+  const auto message_of = [](auto&& loop) -> std::string {
+    try {
+      loop();
+    } catch (const icl::invalid_argument& e) {
+      return e.what();
+    }
+    return "no exception";
+  };
+  for (int threads : {1, 2, 4}) {
+    INFO("threads " << threads);
+    with_threads(threads, [&] {
+#if ICL_HAS_OPENMP
+      std::atomic<int> team{0};
+      icl::detail::parallel_for(0, 8, [&](std::size_t) { team = std::max(team.load(), omp_get_num_threads()); });
+      CHECK(team.load() == threads);
+#endif
+      for (int repeat = 0; repeat < 5; ++repeat) {
+        CHECK(message_of([&] { icl::detail::parallel_for(0, 100, body); }) == "icl::test: index 13");
+        CHECK(message_of([&] { icl::detail::parallel_for(5, 100, body); }) == "icl::test: index 13");
+        CHECK(message_of([&] { icl::detail::parallel_for(14, 100, body); }) == "icl::test: index 40");
+        CHECK(message_of([&] { icl::detail::parallel_for_sized(0, 100, std::size_t{1} << 20, body); }) ==
+              "icl::test: index 13");
+        CHECK(message_of([&] { icl::detail::beside_blas_for(0, 100, std::size_t{1} << 20, body); }) ==
+              "icl::test: index 13");
+        // Reductions: the first failing chunk (chunks of 4: 13 is in the chunk starting at 12).
+        const auto chunk_sum = [&](std::size_t first, std::size_t last) {
+          for (std::size_t i = first; i < last; ++i) body(i);
+          return 1.0;
+        };
+        CHECK(message_of([&] { icl::detail::parallel_reduce(100, 4, 0.0, chunk_sum); }) == "icl::test: index 13");
+        CHECK(message_of([&] { icl::detail::beside_blas_reduce(100, 4, 0.0, chunk_sum); }) == "icl::test: index 13");
+      }
+      // The indices below the lowest failure all ran.
+      std::vector<std::atomic<int>> ran(100);
+      for (auto& r : ran) r = 0;
+      CHECK(message_of([&] {
+              icl::detail::parallel_for(0, 100, [&](std::size_t i) {
+                ran[i] = 1;
+                body(i);
+              });
+            }) == "icl::test: index 13");
+      for (std::size_t i = 0; i <= 13; ++i) CHECK(ran[i].load() == 1);
     });
   }
 }

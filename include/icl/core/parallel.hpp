@@ -8,9 +8,20 @@
 /// outputs, and reductions go through parallel_reduce, which cuts the range into chunks whose
 /// boundaries depend only on the range (never on the thread count) and adds the chunk results in
 /// chunk order.
+///
+/// Errors, the one policy of the library: when bodies throw, every loop helper here
+/// (parallel_for, parallel_for_sized, beside_blas_for, parallel_reduce, beside_blas_reduce)
+/// rethrows on the calling thread the exception of the LOWEST failing index (for the reductions:
+/// of the first failing chunk), whatever the number of threads — the error a serial loop would
+/// have stopped at. Other failures are dropped. In parallel, an index above a failure already
+/// seen may be skipped, so a body must not rely on running after another one failed; indices
+/// below it all run, so the lowest failure is always found. Modules use these helpers rather
+/// than catching exceptions in their own loops.
 
+#include <atomic>
 #include <cstddef>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <vector>
 
@@ -33,29 +44,57 @@ inline int max_threads() noexcept {
 
 namespace detail {
 
-/// Calls body(i) for every i in [begin, end), possibly in parallel. An exception thrown by any
-/// call is rethrown on the calling thread after the loop (the first one caught wins).
+/// The failure of a parallel loop with the lowest index, whichever thread saw it first.
+class first_failure {
+ public:
+  /// True when an index below i already failed (the body of i need not run).
+  bool below(std::size_t i) const noexcept { return lowest_.load(std::memory_order_relaxed) < i; }
+
+  /// Records the exception being handled as the failure of index i (call in a catch block).
+  void record(std::size_t i) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (i < lowest_.load(std::memory_order_relaxed)) {
+      failure_ = std::current_exception();
+      lowest_.store(i, std::memory_order_relaxed);
+    }
+  }
+
+  /// Rethrows the recorded failure, if any.
+  void rethrow() const {
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+ private:
+  std::atomic<std::size_t> lowest_{std::numeric_limits<std::size_t>::max()};
+  std::exception_ptr failure_;
+  std::mutex mutex_;
+};
+
+/// Calls body(i) for every i in [begin, end), possibly in parallel. When calls throw, the
+/// exception of the lowest failing i is rethrown on the calling thread (the policy of the
+/// header comment).
 template <class Body>
 void parallel_for(std::size_t begin, std::size_t end, Body&& body) {
   if (end <= begin) return;
 #if ICL_HAS_OPENMP
   const auto count = static_cast<std::ptrdiff_t>(end - begin);
   if (count > 1 && omp_get_max_threads() > 1 && !omp_in_parallel()) {
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
+    first_failure failure;
 #pragma omp parallel for schedule(dynamic, 1)
     for (std::ptrdiff_t k = 0; k < count; ++k) {
+      const std::size_t i = begin + static_cast<std::size_t>(k);
+      if (failure.below(i)) continue;
       try {
-        body(begin + static_cast<std::size_t>(k));
+        body(i);
       } catch (...) {
-        const std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
+        failure.record(i);
       }
     }
-    if (failure) std::rethrow_exception(failure);
+    failure.rethrow();
     return;
   }
 #endif
+  // In order: the first exception is the one of the lowest failing index.
   for (std::size_t i = begin; i < end; ++i) body(i);
 }
 
