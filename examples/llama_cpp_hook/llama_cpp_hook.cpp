@@ -1,16 +1,19 @@
 // icl-metrics inside llama.cpp: the eval callback (llama_context_params::cb_eval) hands over each
 // block's residual output `l_out-{il}` and, with flash attention off, the attention weights
-// `kq_soft_max-{il}` as f32 tensors of the CPU backend; they go straight into icl views and
-// accumulators (no copy of the attention; one d-vector per block and prompt for the hidden
-// states), and the program prints per-layer metrics.
+// `kq_soft_max-{il}` as f32 tensors of the CPU backend. They go straight into an
+// icl::collect::prompt_collector, one prompt at a time and one layer at a time: the last
+// position's state is stored (no other copy), the attention is reduced by the icl::attention
+// accumulators as it arrives (never stored), and the RDM of every block grows by one row per
+// prompt. At the end the collector runs the per-layer suite and the program prints it.
 //
 //   llama_cpp_hook MODEL.gguf [prompts=32] [demonstrations=4]
 //
 // Task: in-context sentiment classification with unrelated labels ("foo" = positive, "bar" =
 // negative), "Review: <sentence>\nSentiment: <label>\n" demonstrations, then a query.
-// Per block: separability and task decodability of the query's class from the last-position
-// state, previous-token and induction scores, the attention ratio from the last position to the
-// labels of the query's class versus the other labels.
+// Per block: RSA of the query states against the class hypothesis with its permutation p-value,
+// task decodability and probe accuracy of the query's class, separability, CKA with the next
+// block, previous-token and induction scores, and the attention ratio from the last position to
+// the labels of the query's class versus the other labels. See README.md in this folder.
 
 #include <llama.h>
 #include <ggml-backend.h>
@@ -28,10 +31,8 @@
 #include <vector>
 
 #include "icl/attention/heads.hpp"
-#include "icl/attention/ratio.hpp"
+#include "icl/collect/collector.hpp"
 #include "icl/core/view.hpp"
-#include "icl/decode/knn.hpp"
-#include "icl/geometry/alignment.hpp"
 
 namespace {
 
@@ -92,13 +93,9 @@ prompt make_prompt(const llama_vocab* vocab, lcg& r, std::size_t demos, int quer
 
 // ---- the callback -------------------------------------------------------------------------------
 struct hook_state {
-  std::size_t layers = 0, heads = 0, d = 0, prompts = 0;
-  const prompt* current = nullptr;
-  std::size_t prompt_index = 0;
-  std::vector<std::vector<float>> hidden;  // [layer][prompt * d]: the last position's state
-  std::vector<icl::attention::previous_token_accumulator> pth;
-  std::vector<icl::attention::induction_accumulator> ih;
-  std::vector<icl::attention::ratio_accumulator> ratio;
+  icl::collect::prompt_collector* collector = nullptr;
+  std::size_t heads = 0, d = 0;
+  std::size_t tokens = 0;  // T of the prompt being evaluated
   std::size_t hidden_seen = 0, attention_seen = 0;
   std::string error;
 };
@@ -128,37 +125,33 @@ bool on_tensor(ggml_tensor* t, bool ask, void* user) {
       throw std::runtime_error(std::string(t->name) + " is not in host memory (run on the CPU backend)");
     }
     const auto* data = static_cast<const float*>(t->data);
-    const std::size_t T = s.current->tokens.size();
+    const std::size_t T = s.tokens;
+    const auto es = static_cast<std::ptrdiff_t>(sizeof(float));
     long il = layer_of(t->name, "l_out");
     if (il >= 0) {
       // [d, rows]: the last row is the last position (the last block keeps only output rows).
       const auto rows = static_cast<std::size_t>(t->ne[1]);
+      if (static_cast<std::size_t>(t->ne[0]) != s.d) throw std::runtime_error(std::string(t->name) + ": unexpected width");
       const float* row = reinterpret_cast<const float*>(reinterpret_cast<const char*>(data) + (rows - 1) * t->nb[1]);
-      std::copy(row, row + s.d, s.hidden[static_cast<std::size_t>(il)].begin() + static_cast<std::ptrdiff_t>(s.prompt_index * s.d));
+      const auto feature_stride = static_cast<std::ptrdiff_t>(t->nb[0]) / es;
+      s.collector->add_layer(static_cast<std::size_t>(il),
+                             icl::make_matrix_view(row, 1, s.d, static_cast<std::ptrdiff_t>(s.d) * feature_stride,
+                                                   feature_stride));
       ++s.hidden_seen;
       return true;
     }
     il = layer_of(t->name, "kq_soft_max");
     // [n_kv, T, heads]: keys 0..T-1 are this prompt's positions (the cache was cleared; the
-    // padding cells beyond T are masked to 0).
+    // padding cells beyond T are masked to 0). Viewed as [heads, T, T] through its strides.
     if (static_cast<std::size_t>(t->ne[1]) != T || static_cast<std::size_t>(t->ne[0]) < T ||
         static_cast<std::size_t>(t->ne[2]) != s.heads) {
       throw std::runtime_error(std::string(t->name) + ": unexpected shape");
     }
-    const auto es = static_cast<std::ptrdiff_t>(sizeof(float));
-    const icl::tensor_view<const float, 4> A(
-        data, {1, s.heads, T, T},
-        {static_cast<std::ptrdiff_t>(t->nb[3]) / es, static_cast<std::ptrdiff_t>(t->nb[2]) / es,
-         static_cast<std::ptrdiff_t>(t->nb[1]) / es, static_cast<std::ptrdiff_t>(t->nb[0]) / es});
-    const prompt& p = *s.current;
-    std::vector<std::size_t> rel, irr;
-    for (std::size_t i = 0; i < p.label_positions.size(); ++i) {
-      (p.label_classes[i] == p.query_class ? rel : irr).push_back(p.label_positions[i]);
-    }
-    const auto l = static_cast<std::size_t>(il);
-    s.pth[l].add(A);
-    s.ih[l].add(A, p.label_positions);
-    if (!rel.empty() && !irr.empty()) s.ratio[l].add(A, {T - 1}, rel, irr);
+    const icl::tensor_view<const float, 3> A(
+        data, {s.heads, T, T},
+        {static_cast<std::ptrdiff_t>(t->nb[2]) / es, static_cast<std::ptrdiff_t>(t->nb[1]) / es,
+         static_cast<std::ptrdiff_t>(t->nb[0]) / es});
+    s.collector->add_attention(static_cast<std::size_t>(il), A);
     ++s.attention_seen;
   } catch (const std::exception& e) {
     s.error = e.what();
@@ -190,15 +183,22 @@ int main(int argc, char** argv) {
   }
   const llama_vocab* vocab = llama_model_get_vocab(model);
 
+  const auto n_layers = static_cast<std::size_t>(llama_model_n_layer(model));
   hook_state s;
-  s.layers = static_cast<std::size_t>(llama_model_n_layer(model));
   s.heads = static_cast<std::size_t>(llama_model_n_head(model));
   s.d = static_cast<std::size_t>(llama_model_n_embd(model));
-  s.prompts = n_prompts;
-  s.hidden.assign(s.layers, std::vector<float>(n_prompts * s.d));
-  s.pth.resize(s.layers);
-  s.ih.resize(s.layers);
-  s.ratio.resize(s.layers);
+
+  // One state per block and prompt (the last position), stored as the CPU backend computes it
+  // (f32; precision::f16 would halve the memory); an RDM per block grown as prompts arrive.
+  icl::collect::collector_config config;
+  config.layers = n_layers;
+  config.width = s.d;
+  config.positions = 1;
+  config.stored = icl::collect::precision::f32;
+  config.grown_rdm = icl::rsa::dissimilarity::correlation;
+  config.reserve_prompts = n_prompts;
+  icl::collect::prompt_collector collector(config);
+  s.collector = &collector;
 
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = 1024;
@@ -230,72 +230,80 @@ int main(int argc, char** argv) {
   }
 
   lcg r{20240};
-  std::vector<int> query_classes;
   std::size_t correct = 0;
   for (std::size_t i = 0; i < n_prompts; ++i) {
     const prompt p = make_prompt(vocab, r, demos, static_cast<int>(i % 2), labels);
-    s.current = &p;
-    s.prompt_index = i;
+    icl::collect::prompt_info info;
+    info.index = i;
+    info.label = p.query_class;
+    const std::size_t T = p.tokens.size();
+    info.attention.sources = {T - 1};
+    info.attention.label_positions = p.label_positions;
+    for (std::size_t k = 0; k < p.label_positions.size(); ++k) {
+      (p.label_classes[k] == p.query_class ? info.attention.relevant : info.attention.irrelevant)
+          .push_back(p.label_positions[k]);
+    }
+    if (info.attention.relevant.empty() || info.attention.irrelevant.empty()) {
+      info.attention.relevant.clear();  // no ratio for this prompt: its demonstrations have one class
+      info.attention.irrelevant.clear();
+    }
+    s.tokens = T;
+    collector.begin_prompt(info);
     llama_memory_clear(llama_get_memory(ctx), true);
     std::vector<llama_token> toks = p.tokens;
     if (llama_decode(ctx, llama_batch_get_one(toks.data(), static_cast<int32_t>(toks.size()))) != 0) {
       std::fprintf(stderr, "llama_decode failed on prompt %zu\n", i);
       return 1;
     }
-    if (!s.error.empty()) {
-      std::fprintf(stderr, "prompt %zu: %s\n", i, s.error.c_str());
+    try {
+      if (!s.error.empty()) throw std::runtime_error(s.error);
+      collector.end_prompt();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "prompt %zu: %s\n", i, e.what());
       return 1;
     }
     const float* logits = llama_get_logits_ith(ctx, -1);
     const int pred = logits[labels[0]] >= logits[labels[1]] ? 0 : 1;
     correct += pred == p.query_class ? 1U : 0U;
-    query_classes.push_back(p.query_class);
   }
-  if (s.hidden_seen != n_prompts * s.layers || s.attention_seen != n_prompts * s.layers) {
+  if (s.hidden_seen != n_prompts * n_layers || s.attention_seen != n_prompts * n_layers) {
     std::fprintf(stderr, "the callback saw %zu l_out and %zu kq_soft_max tensors, expected %zu each\n",
-                 s.hidden_seen, s.attention_seen, n_prompts * s.layers);
+                 s.hidden_seen, s.attention_seen, n_prompts * n_layers);
     return 1;
   }
 
+  const icl::collect::memory_usage memory = collector.memory();
   std::printf("llama.cpp + icl-metrics: %zu prompts, %zu demonstrations (foo = positive, bar = negative)\n",
               n_prompts, demos);
+  std::printf("collected: %zu blocks x d = %zu; states %zu bytes, grown RDMs %zu, attention %zu\n", n_layers, s.d,
+              memory.states, memory.grown_rdm, memory.attention);
   std::printf("2-way accuracy at the query: %.3f\n", static_cast<double>(correct) / static_cast<double>(n_prompts));
-  std::printf("%5s %8s %8s %8s %8s %9s %9s\n", "block", "separ.", "TD(5nn)", "PTH", "IH", "ratio", "best h");
-  std::vector<std::pair<double, std::pair<std::size_t, std::size_t>>> ih_all;
+
+  icl::collect::suite_params params;
+  params.permutation.permutations = 1000;
+  params.decode.k = 5;
+  params.cv.folds = 4;
+  icl::collect::suite_result res;
   try {
-    for (std::size_t l = 0; l < s.layers; ++l) {
-      const icl::matrix_view<const float> H(s.hidden[l].data(), n_prompts, s.d, static_cast<std::ptrdiff_t>(s.d), 1);
-      const double sep = icl::geometry::separability(H, query_classes).separability;
-      const double td = icl::decode::task_decodability(H, query_classes, 5).overall;
-      const auto pth = s.pth[l].result();
-      const auto ih = s.ih[l].result();
-      double pth_mean = 0, ih_mean = 0;
-      for (std::size_t h = 0; h < s.heads; ++h) {
-        pth_mean += pth(0, h) / static_cast<double>(s.heads * n_prompts);
-        ih_mean += ih(0, h) / static_cast<double>(s.heads * n_prompts);
-        ih_all.push_back({ih(0, h), {l, h}});
-      }
-      double ratio_mean = 0, best = 0;
-      std::size_t best_h = 0;
-      if (s.ratio[l].prompts() > 0) {
-        const auto ra = s.ratio[l].result();
-        for (std::size_t h = 0; h < s.heads; ++h) {
-          ratio_mean += ra(0, h) / static_cast<double>(s.heads);
-          if (ra(0, h) > best) best = ra(0, h), best_h = h;
-        }
-      }
-      std::printf("%5zu %8.3f %8.3f %8.3f %8.3f %9.3f %6zu:%.2f\n", l + 1, sep, td, pth_mean, ih_mean, ratio_mean,
-                  best_h, best);
-    }
+    res = collector.run_suite(params);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "metric failed: %s\n", e.what());
     return 1;
   }
-  std::sort(ih_all.begin(), ih_all.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  const double per_prompt = 1.0 / static_cast<double>(n_prompts);
+  std::printf("%5s %7s %7s %8s %7s %7s %7s %7s %7s %8s\n", "block", "RSA", "p", "TD(5nn)", "probe", "separ.",
+              "CKA+1", "PTH", "IH", "ratio");
+  for (std::size_t l = 0; l < n_layers; ++l) {
+    const double cka = l + 1 < n_layers ? res.cka_consecutive[l] : 1.0;
+    const double ratio = res.attention.ratio ? res.attention.ratio_curve[l] : 0.0;
+    std::printf("%5zu %7.3f %7.4f %8.3f %7.3f %7.3f %7.3f %7.3f %7.3f %8.3f\n", l + 1, res.rsa[l].statistic,
+                res.rsa[l].p_value, res.decodability.curve[l], res.probe_curve[l], res.separability_curve[l], cka,
+                res.attention.previous_token_curve[l] * per_prompt, res.attention.induction_curve[l] * per_prompt,
+                ratio);
+  }
   std::printf("top induction heads (block, head): ");
-  for (std::size_t i = 0; i < 5 && i < ih_all.size(); ++i) {
-    std::printf("L%zuH%zu (%.2f) ", ih_all[i].second.first + 1, ih_all[i].second.second,
-                ih_all[i].first / static_cast<double>(n_prompts));
+  for (const auto& [layer, head] : icl::attention::top_heads(*res.attention.induction, 0.05)) {
+    std::printf("L%zuH%zu (%.2f) ", layer + 1, head, (*res.attention.induction)(layer, head) * per_prompt);
   }
   std::printf("\n");
 
