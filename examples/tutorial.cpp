@@ -11,8 +11,11 @@
 #include <string>
 #include <vector>
 
-#include <icl/icl.hpp>      // every metric module
-#include <icl/io/load.hpp>  // the readers (the icl_metrics::io component)
+#include <icl/attention/ratio.hpp>
+#include <icl/decode/knn.hpp>
+#include <icl/io/load.hpp>  // the readers: the icl_metrics::io component, not in <icl/icl.hpp>
+#include <icl/rsa/alignment.hpp>
+#include <icl/rsa/hypothesis.hpp>
 
 namespace {
 
@@ -46,35 +49,34 @@ int main() {
     std::printf("%zu layers, %zu prompts, d = %zu\n", layers, n, with_icl.extent(2));
 
     // ---- 2. RSA per layer: the prompts with 8 demonstrations against the concept hypothesis --
-    // The prompts are sorted by their number of demonstrations: those with 8 are one row range.
+    // The prompts are sorted by their number of demonstrations: those with 8 are one row range,
+    // viewed in place with the strides of the whole tensor.
     std::size_t first = 0;
     while (first < n && shots[first] != 8) ++first;
     const std::size_t count = n - first;
+    const auto rows = [&](const icl::tensor_view<const float, 3>& H) {
+      return icl::make_tensor_view<float, 3>(H.data() + first * static_cast<std::size_t>(H.stride(1)),
+                                             {layers, count, H.extent(2)}, H.strides());
+    };
     const std::vector<int> group(concepts.begin() + static_cast<std::ptrdiff_t>(first), concepts.end());
     const icl::rsa::rdm hypothesis = icl::rsa::categorical_rdm(group);  // 0: same function, 1: not
 
-    icl::rsa::permutation_params permutations;
-    permutations.permutations = 1000;  // p >= 1/1001
-    permutations.seed = 1;
-    icl::rsa::bootstrap_params bootstrap;
-    bootstrap.samples = 200;
-    bootstrap.seed = 1;
+    icl::rsa::rsa_curve_params rsa;  // correlation-distance RDMs compared by Spearman's rho
+    rsa.permutations = 1000;         // p >= 1/1001
+    rsa.bootstrap_samples = 200;
+    rsa.seed = 1;
+    const icl::rsa::layer_rsa_result with = icl::rsa::rsa_curve(rows(with_icl), hypothesis, rsa);
+    const icl::layer_curve alone = icl::rsa::alignment_curve(rows(without_icl), hypothesis, rsa.alignment);
 
     std::printf("\nRSA, %zu prompts with 8 demonstrations: Spearman r of the correlation-distance RDM with\n"
                 "the categorical RDM of the function (p: 1000 permutations; 95%% bootstrap interval)\n",
                 count);
     std::printf("layer   r (ICL)    p      95%% interval      r (no ICL)\n");
-    for (std::size_t l = 0; l < layers; ++l) {
-      const auto states = with_icl.matrix(l).row_range(first, count);
-      const auto alone = without_icl.matrix(l).row_range(first, count);
-      const icl::rsa::rdm rdm = icl::rsa::compute_rdm(states, icl::rsa::dissimilarity::correlation);
-      const icl::rsa::rdm rdm_alone = icl::rsa::compute_rdm(alone, icl::rsa::dissimilarity::correlation);
-      const auto test = icl::rsa::permutation_test(rdm, hypothesis, icl::rsa::comparison::spearman, permutations);
-      const auto interval = icl::rsa::bootstrap_compare(rdm, hypothesis, icl::rsa::comparison::spearman, bootstrap);
-      const double baseline = icl::rsa::compare(rdm_alone, hypothesis, icl::rsa::comparison::spearman);
-      std::printf("%5zu  %8.4f  %6.4f  [%7.4f, %7.4f]  %9.4f\n", l, test.statistic, test.p_value, interval.ci_low,
-                  interval.ci_high, baseline);
+    for (std::size_t l = 0; l < with.layers(); ++l) {
+      std::printf("%5zu  %8.4f  %6.4f  [%7.4f, %7.4f]  %9.4f\n", l, with.statistic[l], with.p_value[l],
+                  with.ci_low[l], with.ci_high[l], alone.values[l]);
     }
+    std::printf("peak at layer %zu\n", with.peak_layer());
 
     // ---- 3. Task decodability: leave-one-out 10-NN accuracy of the function, every layer -----
     const auto td = icl::decode::decodability_curve(with_icl, concepts);
@@ -95,17 +97,22 @@ int main() {
     const std::size_t prompts = maps.extent(0);
     const std::size_t width = relevant.size() / prompts, source_width = sources.size() / prompts;
 
-    icl::attention::ratio_accumulator ratios;  // per-token means, averaged over prompts
+    icl::attention::ratio_accumulator ratios;  // per-token means of the two key sets
     for (std::size_t p = 0; p < prompts; ++p) {
       ratios.add(maps[p], positions(sources, source_width, p), positions(relevant, width, p),
                  positions(irrelevant, width, p));
     }
-    const icl::attention::head_map mean_ratio = ratios.result();
-    std::printf("\nAttention ratio per head, mean over %zu prompts (+inf: a zero denominator)\n", prompts);
+    const icl::attention::head_map mean_ratio = ratios.result();       // mean of per-prompt ratios
+    const icl::attention::head_map summed = ratios.ratio_of_sums();   // ratio of summed attention
+    std::printf("\nAttention ratio per head over %zu prompts: mean of the per-prompt ratios, then\n"
+                "(in brackets) the ratio of the attention summed over prompts\n",
+                prompts);
     for (std::size_t l = 0; l < mean_ratio.layers; ++l) {
       std::printf("layer %zu:", l);
-      for (std::size_t h = 0; h < mean_ratio.heads; ++h) std::printf(" %7.2f", mean_ratio(l, h));
-      std::printf("\n");
+      for (std::size_t h = 0; h < mean_ratio.heads; ++h) std::printf(" %6.2f", mean_ratio(l, h));
+      std::printf("  (");
+      for (std::size_t h = 0; h < summed.heads; ++h) std::printf("%s%.2f", h == 0 ? "" : " ", summed(l, h));
+      std::printf(")\n");
     }
     return 0;
   } catch (const std::exception& e) {
