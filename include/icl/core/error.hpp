@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "icl/config.hpp"
@@ -50,10 +51,15 @@ template <class... Parts>
   throw invalid_argument(concat(function, ": ", std::forward<Parts>(parts)...));
 }
 
-/// Throws icl::error with the message "<function>: <parts...>".
-template <class... Parts>
-[[noreturn]] void throw_error(const char* function, Parts&&... parts) {
-  throw error(concat(function, ": ", std::forward<Parts>(parts)...));
+/// Throws Exception — icl::error by default, or a class derived from it such as
+/// icl::io::format_error — with the message "<where>: <parts...>". `where` is the qualified name
+/// of the function (const char*), or for the file readers the source of the data ("path" or
+/// "path:member"). With throw_invalid, the one way the library throws.
+template <class Exception = error, class Where, class... Parts>
+[[noreturn]] void throw_error(const Where& where, Parts&&... parts) {
+  static_assert(std::is_base_of_v<error, Exception>,
+                "icl::detail::throw_error throws icl::error or a class derived from it");
+  throw Exception(concat(where, ": ", std::forward<Parts>(parts)...));
 }
 
 /// a * b, or icl::invalid_argument when the product does not fit in size_t.

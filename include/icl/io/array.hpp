@@ -29,6 +29,10 @@
 
 namespace icl::io {
 
+// Every error of the readers is thrown by icl::detail::throw_error<format_error or file_error>
+// (message "<source>: <what>") or icl::detail::throw_invalid.
+using icl::detail::throw_error;
+
 /// A file is malformed or hostile (wrong magic, truncated data, a header that does not parse, an
 /// unsupported dtype, a missing member...). The message is "<source>: <what is wrong>", where
 /// source is the path, or "path:member" for a member of an archive.
@@ -106,12 +110,6 @@ constexpr dtype dtype_of() noexcept {
 
 namespace detail {
 
-/// Throws icl::io::format_error with the message "<source>: <parts...>".
-template <class... Parts>
-[[noreturn]] void fail(const std::string& source, Parts&&... parts) {
-  throw format_error(icl::detail::concat(source, ": ", std::forward<Parts>(parts)...));
-}
-
 /// "[2, 3, 4]".
 inline std::string shape_string(const std::vector<std::size_t>& shape) {
   std::string out = "[";
@@ -130,7 +128,7 @@ inline std::size_t checked_element_count(const std::string& source, const std::v
   if (zero) return 0;
   for (std::size_t e : shape) {
     if (n > std::numeric_limits<std::size_t>::max() / e) {
-      fail(source, "shape ", shape_string(shape), " has more elements than size_t can count");
+      throw_error<format_error>(source, "shape ", shape_string(shape), " has more elements than size_t can count");
     }
     n *= e;
   }
@@ -227,7 +225,7 @@ class array {
         valid_(true) {
     size_ = detail::checked_element_count(source_, shape_);
     if (strides_.size() != shape_.size()) {
-      detail::fail(source_, "array has ", shape_.size(), " extents but ", strides_.size(), " strides");
+      throw_error<format_error>(source_, "array has ", shape_.size(), " extents but ", strides_.size(), " strides");
     }
   }
 

@@ -54,13 +54,15 @@ inline file_kind kind_of(const std::string& path) {
   return file_kind::safetensors;
 }
 
+/// The one array of an archive or file that holds exactly one; format_error listing them otherwise.
 template <class Container>
-array single_or_fail(const Container& c, const std::string& path, const char* what) {
+array single_array(const Container& c, const std::string& path, const char* what) {
   const std::vector<std::string> names = c.names();
   if (names.size() == 1) return c.get(names.front());
   std::string all;
   for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
-  fail(path, "holds ", names.size(), " ", what, " (", all.empty() ? "none" : all, "); name one as ", path, ":NAME");
+  throw_error<format_error>(path, "holds ", names.size(), " ", what, " (", all.empty() ? "none" : all,
+                            "); name one as ", path, ":NAME");
 }
 
 }  // namespace detail
@@ -87,24 +89,27 @@ inline reference_parts split_reference(const std::string& reference) {
 /// ("<path>: no member 'x' (members: ...)") or a member named in an .npy reference.
 inline array load(const std::string& reference, const std::string& base_dir = "") {
   reference_parts parts = split_reference(reference);
-  if (parts.path.empty()) throw format_error("icl::io::load: empty file name in reference '" + reference + "'");
+  if (parts.path.empty()) {
+    throw_error<format_error>("icl::io::load", "empty file name in reference '", reference, "'");
+  }
   if (!base_dir.empty() && std::filesystem::path(parts.path).is_relative()) {
     parts.path = (std::filesystem::path(base_dir) / parts.path).string();
   }
   switch (detail::kind_of(parts.path)) {
     case detail::file_kind::npy:
-      if (parts.has_member) detail::fail(parts.path, "an .npy file holds one array; it has no member '", parts.member, "'");
+      if (parts.has_member)
+        throw_error<format_error>(parts.path, "an .npy file holds one array; it has no member '", parts.member, "'");
       return read_npy(parts.path);
     case detail::file_kind::npz: {
       const npz_archive archive(parts.path);
-      return parts.has_member ? archive.get(parts.member) : detail::single_or_fail(archive, parts.path, "arrays");
+      return parts.has_member ? archive.get(parts.member) : detail::single_array(archive, parts.path, "arrays");
     }
     case detail::file_kind::safetensors: {
       const safetensors_file file(parts.path);
-      return parts.has_member ? file.get(parts.member) : detail::single_or_fail(file, parts.path, "tensors");
+      return parts.has_member ? file.get(parts.member) : detail::single_array(file, parts.path, "tensors");
     }
   }
-  detail::fail(parts.path, "unknown file kind");
+  throw_error<format_error>(parts.path, "unknown file kind");
 }
 
 }  // namespace icl::io

@@ -50,15 +50,16 @@ class npz_archive {
   /// its bytes live and for the errors.
   array get(const std::string& name) const {
     const detail::zip_entry* e = find(name);
-    if (e == nullptr) detail::fail(source(), "no member '", name, "' (members: ", detail::joined_names(order_), ")");
+    if (e == nullptr)
+      throw_error<format_error>(source(), "no member '", name, "' (members: ", detail::joined_names(order_), ")");
     const std::string member_source = source() + ":" + strip_npy(e->name);
-    if (e->flags & 0x1u) detail::fail(member_source, "the member is encrypted");
+    if (e->flags & 0x1u) throw_error<format_error>(member_source, "the member is encrypted");
     const std::uint64_t offset = detail::zip_data_offset(image_.bytes, image_.size, *e, member_source);
     const unsigned char* data = image_.bytes + offset;
     if (e->method == 0) {
       if (e->compressed_size != e->uncompressed_size) {
-        detail::fail(member_source, "stored member declares ", e->compressed_size, " compressed but ",
-                     e->uncompressed_size, " uncompressed bytes");
+        throw_error<format_error>(member_source, "stored member declares ", e->compressed_size, " compressed but ",
+                                  e->uncompressed_size, " uncompressed bytes");
       }
       return detail::parse_npy_image(data, static_cast<std::size_t>(e->compressed_size), member_source, image_.owner,
                                      image_.where);
@@ -70,7 +71,8 @@ class npz_archive {
       return detail::parse_npy_image(p, static_cast<std::size_t>(e->uncompressed_size), member_source,
                                      std::shared_ptr<const void>(std::move(buffer)), storage::inflated);
     }
-    detail::fail(member_source, "compression method ", e->method, " is not supported (only stored and deflate)");
+    throw_error<format_error>(member_source, "compression method ", e->method,
+                              " is not supported (only stored and deflate)");
   }
 
   /// The path (or the source name given to parse_npz).
@@ -90,7 +92,7 @@ class npz_archive {
     for (auto& e : entries) {
       if (!e.name.empty() && e.name.back() == '/') continue;  // a directory entry
       std::string key = strip_npy(e.name);
-      if (members_.count(key) != 0) detail::fail(source(), "duplicate member name '", key, "'");
+      if (members_.count(key) != 0) throw_error<format_error>(source(), "duplicate member name '", key, "'");
       order_.push_back(key);
       members_.emplace(std::move(key), std::move(e));
     }

@@ -52,7 +52,7 @@ class safetensors_file {
   array get(const std::string& name) const {
     const auto it = header_.tensors.find(name);
     if (it == header_.tensors.end()) {
-      detail::fail(source(), "no tensor '", name, "' (tensors: ", detail::joined_names(names()), ")");
+      throw_error<format_error>(source(), "no tensor '", name, "' (tensors: ", detail::joined_names(names()), ")");
     }
     const detail::safetensors_entry& e = it->second;
     return detail::make_array(e.type, e.shape, false, image_.bytes + e.begin, static_cast<std::size_t>(e.length),

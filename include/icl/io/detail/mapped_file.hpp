@@ -34,16 +34,16 @@ class mapped_file {
     do {
       fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     } while (fd < 0 && errno == EINTR);
-    if (fd < 0) system_fail(path, "cannot open", errno);
+    if (fd < 0) throw_error<file_error>(path, "cannot open: ", system_reason(errno));
     struct ::stat st {};
     if (::fstat(fd, &st) != 0) {
       const int e = errno;
       ::close(fd);
-      system_fail(path, "cannot inspect", e);
+      throw_error<file_error>(path, "cannot inspect: ", system_reason(e));
     }
     if (!S_ISREG(st.st_mode)) {
       ::close(fd);
-      throw file_error(path + ": not a regular file");
+      throw_error<file_error>(path, "not a regular file");
     }
     size_ = static_cast<std::size_t>(st.st_size);
     if (size_ > 0) {
@@ -51,21 +51,21 @@ class mapped_file {
       if (p == MAP_FAILED) {
         const int e = errno;
         ::close(fd);
-        system_fail(path, "cannot map", e);
+        throw_error<file_error>(path, "cannot map: ", system_reason(e));
       }
       data_ = static_cast<const unsigned char*>(p);
     }
     ::close(fd);
 #else
     std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) throw file_error(path + ": cannot open");
+    if (!in) throw_error<file_error>(path, "cannot open");
     const std::streamoff end = in.tellg();
-    if (end < 0) throw file_error(path + ": cannot inspect");
+    if (end < 0) throw_error<file_error>(path, "cannot inspect");
     size_ = static_cast<std::size_t>(end);
     buffer_ = allocate_aligned(size_);
     in.seekg(0);
     if (size_ > 0 && !in.read(reinterpret_cast<char*>(buffer_.get()), static_cast<std::streamsize>(size_))) {
-      throw file_error(path + ": cannot read");
+      throw_error<file_error>(path, "cannot read");
     }
     data_ = buffer_.get();
 #endif
@@ -85,9 +85,8 @@ class mapped_file {
   std::size_t size() const noexcept { return size_; }
 
  private:
-  [[noreturn]] static void system_fail(const std::string& path, const char* what, int error_number) {
-    throw file_error(path + ": " + what + ": " + std::generic_category().message(error_number));
-  }
+  /// The system's text for an errno value ("No such file or directory").
+  static std::string system_reason(int error_number) { return std::generic_category().message(error_number); }
 
   const unsigned char* data_ = nullptr;
   std::size_t size_ = 0;
@@ -125,7 +124,7 @@ inline byte_image mapped_image(const std::string& path) {
 
 /// A caller's buffer; format_error for a null pointer with a nonzero size.
 inline byte_image external_image(const unsigned char* bytes, std::size_t size, const std::string& source) {
-  if (bytes == nullptr && size != 0) fail(source, "null buffer of ", size, " bytes");
+  if (bytes == nullptr && size != 0) throw_error<format_error>(source, "null buffer of ", size, " bytes");
   byte_image image;
   image.bytes = bytes;
   image.size = size;

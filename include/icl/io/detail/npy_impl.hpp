@@ -48,39 +48,44 @@ class npy_header_parser {
       expect(':', "expected ':' after header key '" + key + "'");
       skip_space();
       if (key == "descr") {
-        if (have_descr) fail(source_, "header key 'descr' appears twice");
+        if (have_descr) throw_error<format_error>(source_, "header key 'descr' appears twice");
         have_descr = true;
-        if (peek() == '[') fail(source_, "structured dtypes (a list in 'descr') are not supported");
+        if (peek() == '[')
+          throw_error<format_error>(source_, "structured dtypes (a list in 'descr') are not supported");
         h.type = parse_descr(read_string("the 'descr' value"));
       } else if (key == "fortran_order") {
-        if (have_order) fail(source_, "header key 'fortran_order' appears twice");
+        if (have_order) throw_error<format_error>(source_, "header key 'fortran_order' appears twice");
         have_order = true;
         h.fortran_order = read_bool();
       } else if (key == "shape") {
-        if (have_shape) fail(source_, "header key 'shape' appears twice");
+        if (have_shape) throw_error<format_error>(source_, "header key 'shape' appears twice");
         have_shape = true;
         h.shape = read_shape();
       } else {
-        fail(source_, "unknown header key '", key, "'");
+        throw_error<format_error>(source_, "unknown header key '", key, "'");
       }
       skip_space();
       if (peek() == ',') {
         ++p_;
       } else if (peek() != '}') {
-        fail(source_, "expected ',' or '}' after the value of header key '", key, "'");
+        throw_error<format_error>(source_, "expected ',' or '}' after the value of header key '", key, "'");
       }
     }
     skip_space();
-    if (p_ != end_) fail(source_, "unexpected text after the header dict");
+    if (p_ != end_) throw_error<format_error>(source_, "unexpected text after the header dict");
     if (!have_descr || !have_order || !have_shape) {
-      fail(source_, "the header lacks the key '", !have_descr ? "descr" : !have_order ? "fortran_order" : "shape", "'");
+      throw_error<format_error>(source_, "the header lacks the key '",
+                                !have_descr   ? "descr"
+                                : !have_order ? "fortran_order"
+                                              : "shape",
+                                "'");
     }
     return h;
   }
 
   /// '<f4', '|b1', ... -> dtype. Big-endian and unknown dtypes are format errors.
   io::dtype parse_descr(const std::string& d) const {
-    if (d.size() < 3) fail(source_, "unknown dtype '", d, "'");
+    if (d.size() < 3) throw_error<format_error>(source_, "unknown dtype '", d, "'");
     const char order = d[0];
     const std::string code = d.substr(1);
     io::dtype t{};
@@ -96,23 +101,25 @@ class npy_header_parser {
     else if (code == "u4") t = dtype::u32;
     else if (code == "u8") t = dtype::u64;
     else if (code == "b1") t = dtype::boolean;
-    else fail(source_, "unsupported dtype '", d, "' (supported: f2, f4, f8, i1-i8, u1-u8, b1)");
+    else
+      throw_error<format_error>(source_, "unsupported dtype '", d, "' (supported: f2, f4, f8, i1-i8, u1-u8, b1)");
     const bool single_byte = dtype_size(t) == 1;
-    if (order == '>' && !single_byte) fail(source_, "big-endian dtype '", d, "' is not supported");
-    if (order == '|' && !single_byte) fail(source_, "dtype '", d, "' has no byte order ('|') but several bytes");
+    if (order == '>' && !single_byte) throw_error<format_error>(source_, "big-endian dtype '", d, "' is not supported");
+    if (order == '|' && !single_byte)
+      throw_error<format_error>(source_, "dtype '", d, "' has no byte order ('|') but several bytes");
     if (order != '<' && order != '|' && order != '>' && order != '=') {
-      fail(source_, "unknown byte order in dtype '", d, "'");
+      throw_error<format_error>(source_, "unknown byte order in dtype '", d, "'");
     }
     return t;
   }
 
  private:
   char peek() const {
-    if (p_ == end_) fail(source_, "the header ends early");
+    if (p_ == end_) throw_error<format_error>(source_, "the header ends early");
     return *p_;
   }
   void expect(char c, const std::string& what) {
-    if (peek() != c) fail(source_, what);
+    if (peek() != c) throw_error<format_error>(source_, what);
     ++p_;
   }
   void skip_space() {
@@ -120,11 +127,11 @@ class npy_header_parser {
   }
   std::string read_string(const char* what) {
     const char quote = peek();
-    if (quote != '\'' && quote != '"') fail(source_, "expected a quoted string for ", what);
+    if (quote != '\'' && quote != '"') throw_error<format_error>(source_, "expected a quoted string for ", what);
     ++p_;
     std::string out;
     while (peek() != quote) {
-      if (*p_ == '\\') fail(source_, "escape sequences in header strings are not supported");
+      if (*p_ == '\\') throw_error<format_error>(source_, "escape sequences in header strings are not supported");
       out += *p_++;
     }
     ++p_;
@@ -139,7 +146,7 @@ class npy_header_parser {
       p_ += 5;
       return false;
     }
-    fail(source_, "'fortran_order' is neither True nor False");
+    throw_error<format_error>(source_, "'fortran_order' is neither True nor False");
   }
   std::vector<std::size_t> read_shape() {
     expect('(', "'shape' is not a tuple");
@@ -150,24 +157,25 @@ class npy_header_parser {
         ++p_;
         break;
       }
-      if (peek() < '0' || peek() > '9') fail(source_, "'shape' holds something other than non-negative integers");
+      if (peek() < '0' || peek() > '9')
+        throw_error<format_error>(source_, "'shape' holds something other than non-negative integers");
       std::size_t value = 0;
       while (p_ != end_ && *p_ >= '0' && *p_ <= '9') {
         const auto digit = static_cast<std::size_t>(*p_ - '0');
         if (value > (std::numeric_limits<std::size_t>::max() - digit) / 10) {
-          fail(source_, "a 'shape' extent does not fit in size_t");
+          throw_error<format_error>(source_, "a 'shape' extent does not fit in size_t");
         }
         value = value * 10 + digit;
         ++p_;
       }
       if (p_ != end_ && *p_ == 'L') ++p_;  // Python 2 long literal
-      if (shape.size() >= 64) fail(source_, "'shape' has more than 64 dimensions");
+      if (shape.size() >= 64) throw_error<format_error>(source_, "'shape' has more than 64 dimensions");
       shape.push_back(value);
       skip_space();
       if (peek() == ',') {
         ++p_;
       } else if (peek() != ')') {
-        fail(source_, "expected ',' or ')' in 'shape'");
+        throw_error<format_error>(source_, "expected ',' or ')' in 'shape'");
       }
     }
     return shape;
@@ -182,9 +190,10 @@ class npy_header_parser {
 inline npy_header parse_npy_header(const unsigned char* bytes, std::size_t size, const std::string& source) {
   static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   if (size < 6 || std::memcmp(bytes, magic, 6) != 0) {
-    fail(source, "not an .npy file (wrong magic; expected \\x93NUMPY)");
+    throw_error<format_error>(source, "not an .npy file (wrong magic; expected \\x93NUMPY)");
   }
-  if (size < 10) fail(source, "truncated: the file ends inside the .npy preamble (", size, " bytes)");
+  if (size < 10)
+    throw_error<format_error>(source, "truncated: the file ends inside the .npy preamble (", size, " bytes)");
   const unsigned major = bytes[6];
   const unsigned minor = bytes[7];
   std::size_t preamble = 0;
@@ -193,15 +202,20 @@ inline npy_header parse_npy_header(const unsigned char* bytes, std::size_t size,
     preamble = 10;
     header_length = read_le16(bytes + 8);
   } else if (major == 2 || major == 3) {
-    if (size < 12) fail(source, "truncated: the file ends inside the .npy preamble (", size, " bytes)");
+    if (size < 12)
+      throw_error<format_error>(source, "truncated: the file ends inside the .npy preamble (", size, " bytes)");
     preamble = 12;
     header_length = read_le32(bytes + 8);
   } else {
-    fail(source, "unsupported .npy format version ", major, ".", minor, " (supported: 1.0, 2.0, 3.0)");
+    throw_error<format_error>(source, "unsupported .npy format version ", major, ".", minor,
+                              " (supported: 1.0, 2.0, 3.0)");
   }
-  if (minor != 0) fail(source, "unsupported .npy format version ", major, ".", minor, " (supported: 1.0, 2.0, 3.0)");
+  if (minor != 0)
+    throw_error<format_error>(source, "unsupported .npy format version ", major, ".", minor,
+                              " (supported: 1.0, 2.0, 3.0)");
   if (!fits(preamble, header_length, size)) {
-    fail(source, "header length ", header_length, " runs past the end of the file (", size, " bytes)");
+    throw_error<format_error>(source, "header length ", header_length, " runs past the end of the file (", size,
+                              " bytes)");
   }
   const auto* text = reinterpret_cast<const char*>(bytes + preamble);
   npy_header h = npy_header_parser(text, text + header_length, source).parse();
@@ -213,22 +227,23 @@ inline npy_header parse_npy_header(const unsigned char* bytes, std::size_t size,
 /// data is misaligned for its dtype, in which case it is copied.
 inline array parse_npy_image(const unsigned char* bytes, std::size_t size, const std::string& source,
                              std::shared_ptr<const void> owner, io::storage where) {
-  if (bytes == nullptr && size != 0) fail(source, "null buffer of ", size, " bytes");
+  if (bytes == nullptr && size != 0) throw_error<format_error>(source, "null buffer of ", size, " bytes");
   npy_header h = parse_npy_header(bytes, size, source);
   const std::size_t count = checked_element_count(source, h.shape);
   const std::size_t item = dtype_size(h.type);
   if (count > std::numeric_limits<std::size_t>::max() / item) {
-    fail(source, "shape ", shape_string(h.shape), " of ", dtype_name(h.type), " has more bytes than size_t can count");
+    throw_error<format_error>(source, "shape ", shape_string(h.shape), " of ", dtype_name(h.type),
+                              " has more bytes than size_t can count");
   }
   const std::size_t nbytes = count * item;
   const std::size_t available = size - h.data_offset;
   if (available < nbytes) {
-    fail(source, "truncated: shape ", shape_string(h.shape), " of ", dtype_name(h.type), " needs ", nbytes,
-         " data bytes, the file holds ", available);
+    throw_error<format_error>(source, "truncated: shape ", shape_string(h.shape), " of ", dtype_name(h.type), " needs ",
+                              nbytes, " data bytes, the file holds ", available);
   }
   if (available > nbytes) {
-    fail(source, "shape ", shape_string(h.shape), " of ", dtype_name(h.type), " needs ", nbytes,
-         " data bytes, the file holds ", available, " (", available - nbytes, " trailing bytes)");
+    throw_error<format_error>(source, "shape ", shape_string(h.shape), " of ", dtype_name(h.type), " needs ", nbytes,
+                              " data bytes, the file holds ", available, " (", available - nbytes, " trailing bytes)");
   }
   return make_array(h.type, std::move(h.shape), h.fortran_order, bytes + h.data_offset, nbytes, std::move(owner),
                     source, where);

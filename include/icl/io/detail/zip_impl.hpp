@@ -39,15 +39,16 @@ constexpr std::uint32_t zip_local_signature = 0x04034b50;
 inline std::vector<zip_entry> read_zip_directory(const unsigned char* bytes, std::size_t size,
                                                  const std::string& source) {
   if (size >= 4 && read_le32(bytes) != zip_local_signature && read_le32(bytes) != zip_eocd_signature) {
-    fail(source, "not an .npz file (wrong magic; expected a zip archive, PK\\x03\\x04)");
+    throw_error<format_error>(source, "not an .npz file (wrong magic; expected a zip archive, PK\\x03\\x04)");
   }
-  if (size < 22) fail(source, "not an .npz file (", size, " bytes, too short for a zip archive)");
+  if (size < 22) throw_error<format_error>(source, "not an .npz file (", size, " bytes, too short for a zip archive)");
   // The end-of-central-directory record: the last 22 bytes, or earlier when a comment follows.
   std::size_t eocd = size - 22;
   const std::size_t lowest = size - 22 > 65535 ? size - 22 - 65535 : 0;
   for (;;) {
     if (read_le32(bytes + eocd) == zip_eocd_signature && read_le16(bytes + eocd + 20) <= size - eocd - 22) break;
-    if (eocd == lowest) fail(source, "truncated or not a zip archive (no end-of-central-directory record)");
+    if (eocd == lowest)
+      throw_error<format_error>(source, "truncated or not a zip archive (no end-of-central-directory record)");
     --eocd;
   }
   std::uint64_t disk = read_le16(bytes + eocd + 4);
@@ -61,7 +62,8 @@ inline std::vector<zip_entry> read_zip_directory(const unsigned char* bytes, std
   if (eocd >= 20 && read_le32(bytes + eocd - 20) == zip64_locator_signature) {
     const std::uint64_t at = read_le64(bytes + eocd - 20 + 8);
     if (!fits(at, 56, size) || read_le32(bytes + at) != zip64_eocd_signature) {
-      fail(source, "the zip64 end-of-central-directory record is missing or out of range (offset ", at, ")");
+      throw_error<format_error>(source, "the zip64 end-of-central-directory record is missing or out of range (offset ",
+                                at, ")");
     }
     const unsigned char* z = bytes + at;
     disk = read_le32(z + 16);
@@ -71,13 +73,15 @@ inline std::vector<zip_entry> read_zip_directory(const unsigned char* bytes, std
     cd_size = read_le64(z + 40);
     cd_offset = read_le64(z + 48);
   }
-  if (disk != 0 || cd_disk != 0 || entries_here != entries) fail(source, "multi-disk zip archives are not supported");
+  if (disk != 0 || cd_disk != 0 || entries_here != entries)
+    throw_error<format_error>(source, "multi-disk zip archives are not supported");
   if (!fits(cd_offset, cd_size, size)) {
-    fail(source, "the central directory (offset ", cd_offset, ", ", cd_size, " bytes) runs past the end of the file (",
-         size, " bytes)");
+    throw_error<format_error>(source, "the central directory (offset ", cd_offset, ", ", cd_size,
+                              " bytes) runs past the end of the file (", size, " bytes)");
   }
   if (entries > cd_size / 46) {
-    fail(source, "the zip directory claims ", entries, " entries, more than its ", cd_size, " bytes can hold");
+    throw_error<format_error>(source, "the zip directory claims ", entries, " entries, more than its ", cd_size,
+                              " bytes can hold");
   }
 
   std::vector<zip_entry> out;
@@ -86,7 +90,7 @@ inline std::vector<zip_entry> read_zip_directory(const unsigned char* bytes, std
   const unsigned char* const end = p + cd_size;
   for (std::uint64_t k = 0; k < entries; ++k) {
     if (end - p < 46 || read_le32(p) != zip_central_signature) {
-      fail(source, "zip directory entry ", k, " is truncated or has a bad signature");
+      throw_error<format_error>(source, "zip directory entry ", k, " is truncated or has a bad signature");
     }
     zip_entry e;
     e.flags = read_le16(p + 8);
@@ -100,7 +104,7 @@ inline std::vector<zip_entry> read_zip_directory(const unsigned char* bytes, std
     const std::uint32_t start_disk = read_le16(p + 34);
     e.local_offset = read_le32(p + 42);
     if (static_cast<std::size_t>(end - p) - 46 < name_length + extra_length + comment_length) {
-      fail(source, "zip directory entry ", k, " runs past the end of the directory");
+      throw_error<format_error>(source, "zip directory entry ", k, " runs past the end of the directory");
     }
     e.name.assign(reinterpret_cast<const char*>(p + 46), name_length);
     // zip64 extended information: the 64-bit values of the fields saturated at 0xFFFFFFFF.
@@ -110,13 +114,14 @@ inline std::vector<zip_entry> read_zip_directory(const unsigned char* bytes, std
       const std::uint16_t id = read_le16(x);
       const std::size_t length = read_le16(x + 2);
       if (static_cast<std::size_t>(x_end - x) - 4 < length) {
-        fail(source, "zip directory entry '", e.name, "' has an extra field past its end");
+        throw_error<format_error>(source, "zip directory entry '", e.name, "' has an extra field past its end");
       }
       if (id == 0x0001) {
         const unsigned char* v = x + 4;
         const unsigned char* const v_end = v + length;
         auto take = [&](std::uint64_t& field) {
-          if (v_end - v < 8) fail(source, "zip directory entry '", e.name, "' has a short zip64 field");
+          if (v_end - v < 8)
+            throw_error<format_error>(source, "zip directory entry '", e.name, "' has a short zip64 field");
           field = read_le64(v);
           v += 8;
         };
@@ -126,7 +131,8 @@ inline std::vector<zip_entry> read_zip_directory(const unsigned char* bytes, std
       }
       x += 4 + length;
     }
-    if (start_disk != 0 && start_disk != 0xFFFF) fail(source, "multi-disk zip archives are not supported");
+    if (start_disk != 0 && start_disk != 0xFFFF)
+      throw_error<format_error>(source, "multi-disk zip archives are not supported");
     p += 46 + name_length + extra_length + comment_length;
     out.push_back(std::move(e));
   }
@@ -138,13 +144,14 @@ inline std::vector<zip_entry> read_zip_directory(const unsigned char* bytes, std
 inline std::uint64_t zip_data_offset(const unsigned char* bytes, std::size_t size, const zip_entry& e,
                                      const std::string& source) {
   if (!fits(e.local_offset, 30, size) || read_le32(bytes + e.local_offset) != zip_local_signature) {
-    fail(source, "the local zip header at offset ", e.local_offset, " is out of range or has a bad signature");
+    throw_error<format_error>(source, "the local zip header at offset ", e.local_offset,
+                              " is out of range or has a bad signature");
   }
   const unsigned char* h = bytes + e.local_offset;
   const std::uint64_t data = e.local_offset + 30 + read_le16(h + 26) + read_le16(h + 28);
   if (!fits(data, e.compressed_size, size)) {
-    fail(source, "truncated: the member's ", e.compressed_size, " bytes at offset ", data,
-         " run past the end of the file (", size, " bytes)");
+    throw_error<format_error>(source, "truncated: the member's ", e.compressed_size, " bytes at offset ", data,
+                              " run past the end of the file (", size, " bytes)");
   }
   return data;
 }
@@ -156,13 +163,14 @@ inline std::shared_ptr<unsigned char> inflate_member(const unsigned char* in, st
                                                      const std::string& source) {
   // Deflate expands by at most 1032:1; a larger claim is a lie, not a reason to allocate.
   if (expected / 1032 > in_size + 1) {
-    fail(source, "the zip directory claims ", expected, " bytes inflated from ", in_size,
-         " compressed bytes, more than deflate can produce");
+    throw_error<format_error>(source, "the zip directory claims ", expected, " bytes inflated from ", in_size,
+                              " compressed bytes, more than deflate can produce");
   }
-  if (expected > std::numeric_limits<std::size_t>::max()) fail(source, "the member is too large for this machine");
+  if (expected > std::numeric_limits<std::size_t>::max())
+    throw_error<format_error>(source, "the member is too large for this machine");
   auto out = allocate_aligned(static_cast<std::size_t>(expected));
   z_stream zs{};
-  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) fail(source, "zlib inflateInit2 failed");
+  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) throw_error<format_error>(source, "zlib inflateInit2 failed");
   std::uint64_t in_left = in_size, out_done = 0;
   const unsigned char* next_in = in;
   int status = Z_OK;
@@ -190,23 +198,25 @@ inline std::shared_ptr<unsigned char> inflate_member(const unsigned char* in, st
     const uInt produced = before - zs.avail_out;
     if (out_left == 0 && produced > 0) {
       inflateEnd(&zs);
-      fail(source, "the compressed member inflates to more than the ", expected, " bytes its zip entry declares");
+      throw_error<format_error>(source, "the compressed member inflates to more than the ", expected,
+                                " bytes its zip entry declares");
     }
     out_done += produced;
     if (status == Z_STREAM_END) break;
     if (status == Z_BUF_ERROR && zs.avail_in == 0 && in_left == 0) {
       inflateEnd(&zs);
-      fail(source, "truncated: the compressed member ends before its deflate stream does");
+      throw_error<format_error>(source, "truncated: the compressed member ends before its deflate stream does");
     }
     if (status != Z_OK && status != Z_BUF_ERROR) {
       const std::string message = zs.msg != nullptr ? zs.msg : "zlib error";
       inflateEnd(&zs);
-      fail(source, "corrupt compressed member (", message, ")");
+      throw_error<format_error>(source, "corrupt compressed member (", message, ")");
     }
   }
   inflateEnd(&zs);
   if (out_done != expected) {
-    fail(source, "the compressed member inflates to ", out_done, " bytes, its zip entry declares ", expected);
+    throw_error<format_error>(source, "the compressed member inflates to ", out_done, " bytes, its zip entry declares ",
+                              expected);
   }
   uLong check = crc32(0L, Z_NULL, 0);
   for (std::uint64_t done = 0; done < expected;) {
@@ -214,7 +224,8 @@ inline std::shared_ptr<unsigned char> inflate_member(const unsigned char* in, st
     check = crc32(check, reinterpret_cast<const Bytef*>(out.get() + done), chunk);
     done += chunk;
   }
-  if (static_cast<std::uint32_t>(check) != crc) fail(source, "CRC-32 mismatch: the compressed member is corrupt");
+  if (static_cast<std::uint32_t>(check) != crc)
+    throw_error<format_error>(source, "CRC-32 mismatch: the compressed member is corrupt");
   return out;
 }
 
