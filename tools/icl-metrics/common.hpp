@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "icl/core/view.hpp"
+#include "icl/io/dispatch.hpp"
 #include "icl/io/load.hpp"
 
 namespace icl_tool {
@@ -86,18 +88,15 @@ std::vector<std::vector<int>> read_int_rows(const json& value, const std::string
 /// A floating 1-D list (norm gain, ridge targets) from a tensor reference or inline JSON.
 std::vector<double> read_double_list(const std::string& spec, const std::string& base_dir, const std::string& what);
 
-/// Calls f(T{}) with T the element type of a floating array (float, double, icl::f16, icl::bf16).
+/// Calls f(T{}) with T the element type of a floating array (float, double, icl::f16, icl::bf16):
+/// icl::io::visit_float, with a non-floating array an input_error (exit code 3).
 template <class F>
 decltype(auto) visit_float(const icl::io::array& a, F&& f) {
-  switch (a.type()) {
-    case icl::io::dtype::f16: return f(icl::f16{});
-    case icl::io::dtype::bf16: return f(icl::bf16{});
-    case icl::io::dtype::f32: return f(float{});
-    case icl::io::dtype::f64: return f(double{});
-    default: break;
+  if (!a.is_floating()) {
+    throw input_error(a.source() + ": dtype " + icl::io::dtype_name(a.type()) +
+                      " is not a floating type (f16, bf16, f32 or f64 expected)");
   }
-  throw input_error(a.source() + ": dtype " + icl::io::dtype_name(a.type()) +
-                    " is not a floating type (f16, bf16, f32 or f64 expected)");
+  return icl::io::visit_float(a, std::forward<F>(f));
 }
 
 /// "4 x 128 x 64" for a shape.

@@ -16,10 +16,12 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "icl/core/enum_names.hpp"
 #include "icl/core/error.hpp"
 #include "icl/core/view.hpp"
 
@@ -51,25 +53,9 @@ class file_error : public format_error {
 /// Element types the readers know.
 enum class dtype { f16, bf16, f32, f64, i8, i16, i32, i64, u8, u16, u32, u64, boolean };
 
-/// "f16", "bf16", "f32", "f64", "i8", ..., "u64", "bool".
-inline const char* dtype_name(dtype t) noexcept {
-  switch (t) {
-    case dtype::f16: return "f16";
-    case dtype::bf16: return "bf16";
-    case dtype::f32: return "f32";
-    case dtype::f64: return "f64";
-    case dtype::i8: return "i8";
-    case dtype::i16: return "i16";
-    case dtype::i32: return "i32";
-    case dtype::i64: return "i64";
-    case dtype::u8: return "u8";
-    case dtype::u16: return "u16";
-    case dtype::u32: return "u32";
-    case dtype::u64: return "u64";
-    case dtype::boolean: return "bool";
-  }
-  return "?";
-}
+/// "f16", "bf16", "f32", "f64", "i8", ..., "u64", "bool" (the names of icl::to_string(dtype));
+/// "?" for a value outside the enumeration.
+inline const char* dtype_name(dtype t) noexcept;
 
 /// Bytes per element.
 inline std::size_t dtype_size(dtype t) noexcept {
@@ -96,6 +82,56 @@ enum class storage {
   copied,    ///< copied into an owned, 64-byte aligned buffer (the data was misaligned in place)
   inflated   ///< decompressed into an owned, 64-byte aligned buffer (deflate member of an .npz)
 };
+
+}  // namespace icl::io
+
+namespace icl {
+
+/// Names of icl::io::dtype for icl::to_string / from_string: those of icl::io::dtype_name ("f16",
+/// "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "bool": numpy's
+/// short names, and "bool" for dtype::boolean).
+template <>
+struct enum_traits<io::dtype> {
+  static constexpr const char* type_name = "icl::io::dtype";
+  static constexpr std::array<std::pair<io::dtype, std::string_view>, 13> names = {{
+      {io::dtype::f16, "f16"},
+      {io::dtype::bf16, "bf16"},
+      {io::dtype::f32, "f32"},
+      {io::dtype::f64, "f64"},
+      {io::dtype::i8, "i8"},
+      {io::dtype::i16, "i16"},
+      {io::dtype::i32, "i32"},
+      {io::dtype::i64, "i64"},
+      {io::dtype::u8, "u8"},
+      {io::dtype::u16, "u16"},
+      {io::dtype::u32, "u32"},
+      {io::dtype::u64, "u64"},
+      {io::dtype::boolean, "bool"},
+  }};
+};
+
+/// Names of icl::io::storage: "mapped", "external", "copied", "inflated".
+template <>
+struct enum_traits<io::storage> {
+  static constexpr const char* type_name = "icl::io::storage";
+  static constexpr std::array<std::pair<io::storage, std::string_view>, 4> names = {{
+      {io::storage::mapped, "mapped"},
+      {io::storage::external, "external"},
+      {io::storage::copied, "copied"},
+      {io::storage::inflated, "inflated"},
+  }};
+};
+
+}  // namespace icl
+
+namespace icl::io {
+
+inline const char* dtype_name(dtype t) noexcept {
+  for (const auto& entry : enum_traits<dtype>::names) {
+    if (entry.first == t) return entry.second.data();  // the names are string literals
+  }
+  return "?";
+}
 
 /// The dtype that holds elements of type T (float -> f32, double -> f64, f16, bf16).
 template <class T>
@@ -273,8 +309,57 @@ class array {
 
   /// Every element of an integer or bool array, in C order, as int64. A u64 above INT64_MAX and
   /// a floating array are icl::invalid_argument naming the source.
-  std::vector<std::int64_t> integers() const {
-    constexpr const char* fn = "icl::io::array::integers";
+  std::vector<std::int64_t> integers() const { return read_integers("icl::io::array::integers"); }
+
+  /// Every element of an integer or bool array, in C order, as int: class labels and conditions
+  /// in the form the metrics take them (std::vector<int>). An element outside the range of int
+  /// (or a u64 above INT64_MAX) and a floating array are icl::invalid_argument naming the source
+  /// (and the element's index).
+  std::vector<int> labels() const {
+    constexpr const char* fn = "icl::io::array::labels";
+    const std::vector<std::int64_t> values = read_integers(fn);
+    std::vector<int> out(values.size());
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      if (values[k] < std::numeric_limits<int>::min() || values[k] > std::numeric_limits<int>::max()) {
+        icl::detail::throw_invalid(fn, source_, " element ", k, " is ", values[k], ", outside the range of int");
+      }
+      out[k] = static_cast<int>(values[k]);
+    }
+    return out;
+  }
+
+  /// Every element, in C order, as double (64-bit integers above 2^53 round to the nearest
+  /// double; bool gives 0 and 1).
+  std::vector<double> doubles() const {
+    check_valid("icl::io::array::doubles");
+    std::vector<double> out;
+    out.reserve(size_);
+    const auto* base = static_cast<const unsigned char*>(data_);
+    const std::ptrdiff_t item = static_cast<std::ptrdiff_t>(itemsize());
+    detail::for_each_offset(shape_, strides_, size_, [&](std::ptrdiff_t offset) {
+      const unsigned char* p = base + offset * item;
+      switch (type_) {
+        case dtype::f16: out.push_back(static_cast<double>(static_cast<float>(detail::load_unaligned<f16>(p)))); break;
+        case dtype::bf16: out.push_back(static_cast<double>(static_cast<float>(detail::load_unaligned<bf16>(p)))); break;
+        case dtype::f32: out.push_back(static_cast<double>(detail::load_unaligned<float>(p))); break;
+        case dtype::f64: out.push_back(detail::load_unaligned<double>(p)); break;
+        case dtype::i8: out.push_back(detail::load_unaligned<std::int8_t>(p)); break;
+        case dtype::i16: out.push_back(detail::load_unaligned<std::int16_t>(p)); break;
+        case dtype::i32: out.push_back(detail::load_unaligned<std::int32_t>(p)); break;
+        case dtype::i64: out.push_back(static_cast<double>(detail::load_unaligned<std::int64_t>(p))); break;
+        case dtype::u8: out.push_back(detail::load_unaligned<std::uint8_t>(p)); break;
+        case dtype::u16: out.push_back(detail::load_unaligned<std::uint16_t>(p)); break;
+        case dtype::u32: out.push_back(detail::load_unaligned<std::uint32_t>(p)); break;
+        case dtype::u64: out.push_back(static_cast<double>(detail::load_unaligned<std::uint64_t>(p))); break;
+        case dtype::boolean: out.push_back(*p != 0 ? 1.0 : 0.0); break;
+      }
+    });
+    return out;
+  }
+
+ private:
+  /// integers(), with messages naming fn.
+  std::vector<std::int64_t> read_integers(const char* fn) const {
     check_valid(fn);
     if (is_floating()) {
       icl::detail::throw_invalid(fn, source_, " holds ", dtype_name(type_), ", not integers");
@@ -309,36 +394,6 @@ class array {
     return out;
   }
 
-  /// Every element, in C order, as double (64-bit integers above 2^53 round to the nearest
-  /// double; bool gives 0 and 1).
-  std::vector<double> doubles() const {
-    check_valid("icl::io::array::doubles");
-    std::vector<double> out;
-    out.reserve(size_);
-    const auto* base = static_cast<const unsigned char*>(data_);
-    const std::ptrdiff_t item = static_cast<std::ptrdiff_t>(itemsize());
-    detail::for_each_offset(shape_, strides_, size_, [&](std::ptrdiff_t offset) {
-      const unsigned char* p = base + offset * item;
-      switch (type_) {
-        case dtype::f16: out.push_back(static_cast<double>(static_cast<float>(detail::load_unaligned<f16>(p)))); break;
-        case dtype::bf16: out.push_back(static_cast<double>(static_cast<float>(detail::load_unaligned<bf16>(p)))); break;
-        case dtype::f32: out.push_back(static_cast<double>(detail::load_unaligned<float>(p))); break;
-        case dtype::f64: out.push_back(detail::load_unaligned<double>(p)); break;
-        case dtype::i8: out.push_back(detail::load_unaligned<std::int8_t>(p)); break;
-        case dtype::i16: out.push_back(detail::load_unaligned<std::int16_t>(p)); break;
-        case dtype::i32: out.push_back(detail::load_unaligned<std::int32_t>(p)); break;
-        case dtype::i64: out.push_back(static_cast<double>(detail::load_unaligned<std::int64_t>(p))); break;
-        case dtype::u8: out.push_back(detail::load_unaligned<std::uint8_t>(p)); break;
-        case dtype::u16: out.push_back(detail::load_unaligned<std::uint16_t>(p)); break;
-        case dtype::u32: out.push_back(detail::load_unaligned<std::uint32_t>(p)); break;
-        case dtype::u64: out.push_back(static_cast<double>(detail::load_unaligned<std::uint64_t>(p))); break;
-        case dtype::boolean: out.push_back(*p != 0 ? 1.0 : 0.0); break;
-      }
-    });
-    return out;
-  }
-
- private:
   void check_valid(const char* fn) const {
     if (!valid_) icl::detail::throw_invalid(fn, "the array is empty (default-constructed)");
   }

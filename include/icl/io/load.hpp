@@ -2,7 +2,8 @@
 #define ICL_IO_LOAD_HPP
 
 /// One entry point for every reader: load("a.npy"), load("acts.npz:hidden"),
-/// load("acts.safetensors:layers.3.out"). Includes npy.hpp, npz.hpp and safetensors.hpp.
+/// load("acts.safetensors:layers.3.out"). Includes npy.hpp, npz.hpp, safetensors.hpp and
+/// dispatch.hpp (visit_float).
 ///
 /// Reference syntax: PATH or PATH:NAME. PATH is the longest prefix before a ':' that ends in
 /// ".npz", ".safetensors" or ".npy" (an .npy holds one array, so a NAME after it is an error);
@@ -21,6 +22,7 @@
 
 #include "icl/io/array.hpp"
 #include "icl/io/detail/mapped_file.hpp"
+#include "icl/io/dispatch.hpp"
 #include "icl/io/npy.hpp"
 #include "icl/io/npz.hpp"
 #include "icl/io/safetensors.hpp"
