@@ -19,9 +19,6 @@
 
 namespace {
 
-// The metrics take labels as std::vector<int>; the readers give integers as int64.
-std::vector<int> as_int(const std::vector<std::int64_t>& values) { return {values.begin(), values.end()}; }
-
 // Row `row` of an int64 [rows, width] array padded with -1, as positions.
 std::vector<std::size_t> positions(const std::vector<std::int64_t>& table, std::size_t width, std::size_t row) {
   std::vector<std::size_t> out;
@@ -43,8 +40,8 @@ int main() {
     const icl::io::array hidden_no_icl = activations.get("hidden_no_icl");  // the queries alone
     const auto with_icl = hidden_icl.view<float, 3>();
     const auto without_icl = hidden_no_icl.view<float, 3>();
-    const std::vector<int> concepts = as_int(icl::io::load(dir + "/concepts.npy").integers());
-    const std::vector<int> shots = as_int(icl::io::load(dir + "/demonstrations.npy").integers());
+    const std::vector<int> concepts = icl::io::load(dir + "/concepts.npy").labels();  // int64 -> int
+    const std::vector<int> shots = icl::io::load(dir + "/demonstrations.npy").labels();
     const std::size_t layers = with_icl.extent(0), n = with_icl.extent(1);
     std::printf("%zu layers, %zu prompts, d = %zu\n", layers, n, with_icl.extent(2));
 
