@@ -46,8 +46,8 @@ int main() {
   const auto H = icl::make_tensor_view<float, 3>(states.data(), {layers, n, d});
   const auto E = icl::make_matrix_view(unembedding.data(), vocabulary, d);
 
-  icl::geometry::alignment_params params;
-  params.norm_gain = gamma;              // logit lens through the final RMSNorm (ε = 1e-5)
+  icl::geometry::separability_alignment_params params;
+  params.final_norm = icl::rms_norm_params{gamma, 1e-5};  // logit lens through the toy model's final RMSNorm
   params.label_token_ids = label_tokens;  // E is the whole unembedding: argmax over all 50 tokens
   params.seed = 1;
   const auto curves = icl::geometry::separability_alignment_curves(H, labels, E, params);

@@ -108,7 +108,7 @@ void bm_alignment(benchmark::State& state, std::size_t classes, bool probe) {
   const problem& p = make_problem(n, d, classes);
   const auto H = icl::make_matrix_view(p.states.data(), n, d);
   const auto D = icl::make_matrix_view(p.directions.data(), classes, d);
-  icl::geometry::alignment_params params;
+  icl::geometry::separability_alignment_params params;
   params.separability = probe;
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {

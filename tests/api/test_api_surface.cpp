@@ -118,7 +118,7 @@ TEST_CASE("API.md: geometry", "[api][geometry]") {
   directions[0] = -1.0;
   directions[d] = 1.0;
   const auto result = icl::geometry::separability_alignment(H, labels, icl::make_matrix_view(directions.data(), 2, d),
-                                                            icl::geometry::alignment_params{});
+                                                            icl::geometry::separability_alignment_params{});
   REQUIRE(result.separability == 1.0);
   REQUIRE(result.output_alignment == 1.0);
   REQUIRE(result.singular_alignment == Approx(1.0).epsilon(1e-3));

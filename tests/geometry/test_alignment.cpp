@@ -31,10 +31,11 @@ void check_case(const icl_test::fixture_file& f, const std::string& name) {
   const auto labels = f.ints(name + "_y");
   const auto& e_shape = f.shape(name + "_E");
   const auto& e = f.values(name + "_E");
-  icl::geometry::alignment_params p;
+  icl::geometry::separability_alignment_params p;
   p.separability = false;
   p.denoise_rank = static_cast<std::size_t>(f.scalar(name + "_r"));
-  if (f.has(name + "_gamma")) p.norm_gain = f.values(name + "_gamma");
+  // The fixture's RMSNorm uses ε = 1e-5.
+  if (f.has(name + "_gamma")) p.final_norm = icl::rms_norm_params{f.values(name + "_gamma"), 1e-5};
   if (f.has(name + "_tokens")) {
     for (int t : f.ints(name + "_tokens")) p.label_token_ids.push_back(static_cast<std::size_t>(t));
   }
@@ -80,12 +81,12 @@ void check_case(const icl_test::fixture_file& f, const std::string& name) {
     for (const auto& q : r1.pairs) first.push_back(q.singular_alignment);
     icl_test::require_close<T>(first, f.values(name + "_singular1"));
 
-    // apply_norm = false ignores the gain: the same as no norm_gain.
-    if (!p.norm_gain.empty()) {
-      auto off = p, none = p;
-      off.apply_norm = false;
-      none.norm_gain.clear();
-      const auto a = icl::geometry::separability_alignment(H.view, labels, directions_double.view, off);
+    // A norm without γ (all ones) only scales each state: the same argmax as no norm.
+    if (p.final_norm) {
+      auto unit = p, none = p;
+      unit.final_norm->gamma.clear();
+      none.final_norm.reset();
+      const auto a = icl::geometry::separability_alignment(H.view, labels, directions_double.view, unit);
       const auto b = icl::geometry::separability_alignment(H.view, labels, directions_double.view, none);
       REQUIRE(a.output_alignment == b.output_alignment);
       REQUIRE(a.denoised_output_alignment == b.denoised_output_alignment);
@@ -121,15 +122,6 @@ TEST_CASE("directional_separability counts the sides of u", "[geometry][alignmen
   REQUIRE(icl::geometry::directional_separability(H, labels, {1.0, 0.0}) == Approx(4.0 / 6.0));
   // u = (-1, 0): A: -1, 0 >= 0, 2 >= 0 -> 2 of 3 (a zero projection counts for A); B: 1, -2 < 0, 3 -> 1 of 3.
   REQUIRE(icl::geometry::directional_separability(H, labels, {-1.0, 0.0}) == Approx(3.0 / 6.0));
-}
-
-TEST_CASE("effective_dimension of an isotropic and a rank-one spread", "[geometry][alignment]") {
-  // Rows ±e_1, ±e_2, ±e_3: H̄ has three equal singular values -> 3.
-  const std::vector<double> iso = {1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1};
-  REQUIRE(icl::geometry::effective_dimension(icl::make_matrix_view(iso.data(), 6, 3)) == Approx(3.0).epsilon(1e-12));
-  // Points on a line (plus an offset): rank one -> 1.
-  const std::vector<float> line = {1, 2, 3, 2, 4, 6, -1, -2, -3, 5, 10, 15};
-  REQUIRE(icl::geometry::effective_dimension(icl::make_matrix_view(line.data(), 4, 3)) == Approx(1.0).epsilon(1e-6));
 }
 
 TEST_CASE("f16 states give the result of their float values", "[geometry][alignment]") {

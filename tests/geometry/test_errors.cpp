@@ -18,8 +18,8 @@ const std::vector<double> h = {1, 0.5, 0, 2, 0.3, 1.2, -1, 0, 0.7, 0.1, 0.4, -0.
 const std::vector<int> labels = {1, 1, 1, 2, 2, 2};
 const std::vector<double> dirs = {1, 0, 0, 0, 0, 1, 0, 0};
 
-icl::geometry::alignment_params no_probe() {
-  icl::geometry::alignment_params p;
+icl::geometry::separability_alignment_params no_probe() {
+  icl::geometry::separability_alignment_params p;
   p.separability = false;
   return p;
 }
@@ -61,11 +61,11 @@ TEST_CASE("separability_alignment rejects bad options and non-finite input", "[g
   const auto H = icl::make_matrix_view(h.data(), 6, 4);
   const auto D = icl::make_matrix_view(dirs.data(), 2, 4);
   auto p = no_probe();
-  p.norm_gain = {1, 1, 1};
+  p.final_norm = icl::rms_norm_params{{1, 1, 1}, 1e-5};
   REQUIRE_THROWS_WITH(icl::geometry::separability_alignment(H, labels, D, p),
-                      Contains("icl::geometry::separability_alignment: norm_gain (gamma) has 3 values but H has d = 4"));
-  p.norm_gain = {1, std::nan(""), 1, 1};
-  REQUIRE_THROWS_WITH(icl::geometry::separability_alignment(H, labels, D, p), Contains("norm_gain[1] is nan"));
+                      Contains("icl::geometry::separability_alignment: final_norm.gamma has 3 values but the vectors have d = 4"));
+  p.final_norm = icl::rms_norm_params{{1, std::nan(""), 1, 1}, 1e-5};
+  REQUIRE_THROWS_WITH(icl::geometry::separability_alignment(H, labels, D, p), Contains("final_norm.gamma[1] is nan"));
   p = no_probe();
   p.denoise_rank = 0;
   REQUIRE_THROWS_WITH(icl::geometry::separability_alignment(H, labels, D, p),

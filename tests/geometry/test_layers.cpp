@@ -70,7 +70,7 @@ TEMPLATE_TEST_CASE("planted layers: alignment falls as the class signal turns aw
   const auto b = icl::make_tensor_view<TestType, 3>(
       interleaved.data(), {layers, n, d}, {static_cast<std::ptrdiff_t>(d), static_cast<std::ptrdiff_t>(layers * d), 1});
   const auto D = icl::make_matrix_view(p.directions.data(), 2, d);
-  const icl::geometry::alignment_params params;  // separability on the seeded random half
+  const icl::geometry::separability_alignment_params params;  // separability on the seeded random half
 
   const auto curves = icl::geometry::separability_alignment_curves(a, p.labels, D, params);
   REQUIRE(curves.layers.size() == layers);
@@ -91,7 +91,7 @@ TEMPLATE_TEST_CASE("planted layers: alignment falls as the class signal turns aw
 
   // The strided tensor and the incremental tracker give the same curves.
   const auto strided = icl::geometry::separability_alignment_curves(b, p.labels, D, params);
-  icl::geometry::alignment_tracker<double> tracker(p.labels, D, params);
+  icl::geometry::separability_alignment_tracker<double> tracker(p.labels, D, params);
   for (std::size_t l = 0; l < layers; ++l) {
     const auto& r = tracker.add_layer(a.matrix(l));
     REQUIRE(r.variance_alignment == curves.variance_alignment[l]);

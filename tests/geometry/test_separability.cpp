@@ -22,8 +22,8 @@ icl::probe::split_indices fixture_split(const icl_test::fixture_file& f, const s
 }
 
 // The optimum of the probe's objective, as the fixture's LogisticRegression(tol=1e-10).
-icl::geometry::alignment_params converged() {
-  icl::geometry::alignment_params p;
+icl::geometry::separability_alignment_params converged() {
+  icl::geometry::separability_alignment_params p;
   p.probe.max_iter = 10000;
   p.probe.tol = 1e-9;
   return p;
@@ -68,7 +68,7 @@ TEST_CASE("separability_alignment computes separability on the explicit or the s
   REQUIRE(explicit_split.separability == Approx(f.scalar("tri_mean")).epsilon(1e-12));
 
   // Default: the seeded stratified half of each pair; pair p uses stream seed + p·golden.
-  icl::geometry::alignment_params p;
+  icl::geometry::separability_alignment_params p;
   p.seed = 11;
   const auto a = icl::geometry::separability_alignment(H.view, labels, D, p);
   const auto b = icl::geometry::separability_alignment(H.view, labels, D, p);
@@ -117,7 +117,7 @@ TEST_CASE("separability rejects bad splits and classes", "[geometry][separabilit
                       Contains("icl::geometry::separability: the split of label pair (0, 1) has 3 + 0 training rows"));
   REQUIRE_THROWS_WITH(icl::geometry::separability(H, {0, 0, 0, 0, 0, 0, 0, 1}),
                       Contains("icl::geometry::separability: label 1 has 1 row(s): separability needs at least 2 per class"));
-  icl::geometry::alignment_params p;
+  icl::geometry::separability_alignment_params p;
   p.test_fraction = 1.0;
   REQUIRE_THROWS_WITH(icl::geometry::separability(H, labels, p),
                       Contains("icl::geometry::separability: test_fraction = 1 must be in (0, 1)"));

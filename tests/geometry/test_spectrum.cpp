@@ -1,16 +1,20 @@
-// The eigensolver behind the spectral measures: tridiagonalization, eigenvalues by symmetric
-// QR and the wanted eigenvectors by inverse iteration agree with Eigen's full solver.
+// The spectrum of the centred states (icl/geometry/spectrum.hpp): the effective dimension and
+// its per-layer curve, and the eigensolver behind the spectral measures (tridiagonalization,
+// eigenvalues by symmetric QR and the wanted eigenvectors by inverse iteration agree with
+// Eigen's full solver).
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include <Eigen/Core>
 #include <Eigen/QR>
 
 #include "icl/core/random.hpp"
-#include "icl/geometry/detail/pair_geometry.hpp"
+#include "icl/geometry/detail/spectrum_impl.hpp"
+#include "icl/geometry/spectrum.hpp"
 
 namespace {
 
@@ -50,4 +54,38 @@ TEST_CASE("top_eigenpairs agrees with the full symmetric solver", "[geometry][sp
   for (Eigen::Index i = 0; i < 60; ++i) d(i, i) = i < 2 ? 5.0 : 1.0 / static_cast<double>(i + 1);
   const Eigen::MatrixXd q = Eigen::HouseholderQR<Eigen::MatrixXd>(random_gram(60, 60, 4)).householderQ();
   check_against_full(q * d * q.transpose(), 3, false);
+}
+
+TEST_CASE("effective_dimension of an isotropic and a rank-one spread", "[geometry][alignment]") {
+  // Rows ±e_1, ±e_2, ±e_3: H̄ has three equal singular values -> 3.
+  const std::vector<double> iso = {1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1};
+  REQUIRE(icl::geometry::effective_dimension(icl::make_matrix_view(iso.data(), 6, 3)) == Approx(3.0).epsilon(1e-12));
+  // Points on a line (plus an offset): rank one -> 1.
+  const std::vector<float> line = {1, 2, 3, 2, 4, 6, -1, -2, -3, 5, 10, 15};
+  REQUIRE(icl::geometry::effective_dimension(icl::make_matrix_view(line.data(), 4, 3)) == Approx(1.0).epsilon(1e-6));
+}
+
+TEST_CASE("effective_dimension_curve is the effective dimension of each layer", "[geometry][spectrum]") {
+  // Layer 0: the isotropic spread (3); layer 1: points on a line (1); any strides.
+  const std::vector<double> layers = {1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1,
+                                      1, 2, 3, 2, 4, 6, -1, -2, -3, 5, 10, 15, 0, 0, 0, 3, 6, 9};
+  const auto H = icl::make_tensor_view<double, 3>(layers.data(), {2, 6, 3});
+  const auto curve = icl::geometry::effective_dimension_curve(H);
+  REQUIRE(curve.layers() == 2);
+  REQUIRE(curve[0] == icl::geometry::effective_dimension(H.matrix(0)));
+  REQUIRE(curve[1] == icl::geometry::effective_dimension(H.matrix(1)));
+  REQUIRE(curve[0] == Approx(3.0).epsilon(1e-12));
+  REQUIRE(curve[1] == Approx(1.0).epsilon(1e-12));
+  REQUIRE(curve.peak_layer() == 0);
+  // The same layers stored [n, layers, d].
+  std::vector<double> interleaved(layers.size());
+  for (std::size_t l = 0; l < 2; ++l)
+    for (std::size_t i = 0; i < 6; ++i)
+      for (std::size_t j = 0; j < 3; ++j) interleaved[(i * 2 + l) * 3 + j] = layers[(l * 6 + i) * 3 + j];
+  const auto strided = icl::make_tensor_view<double, 3>(interleaved.data(), {2, 6, 3}, {3, 6, 1});
+  const auto same = icl::geometry::effective_dimension_curve(strided);
+  REQUIRE(same[0] == Approx(curve[0]).epsilon(1e-12));
+  REQUIRE(same[1] == Approx(curve[1]).epsilon(1e-12));
+  REQUIRE_THROWS_WITH(icl::geometry::effective_dimension_curve(icl::make_tensor_view<double, 3>(layers.data(), {0, 6, 3})),
+                      Catch::Contains("icl::geometry::effective_dimension_curve: H has no layers"));
 }

@@ -1,9 +1,10 @@
 #ifndef ICL_GEOMETRY_DETAIL_ALIGNMENT_IMPL_HPP
 #define ICL_GEOMETRY_DETAIL_ALIGNMENT_IMPL_HPP
 
-/// The body of icl::geometry::separability_alignment: argument checks are done by the caller;
-/// this converts H once to the compute type, runs the logit lens over all rows once, and then
-/// computes every measure of METRICS.md 4 on each label pair.
+/// The bodies of the functions of icl/geometry/alignment.hpp (argument checks are done by the
+/// caller, with detail/alignment_checks.hpp). separability_alignment converts H once to the
+/// compute type, runs the logit lens over all rows once, and then computes every measure of
+/// docs/metrics.md section 4 on each label pair.
 
 #include <algorithm>
 #include <cmath>
@@ -17,9 +18,10 @@
 #include "icl/core/linalg.hpp"
 #include "icl/core/parallel.hpp"
 #include "icl/core/view.hpp"
-#include "icl/geometry/alignment_types.hpp"
+#include "icl/geometry/detail/alignment_checks.hpp"
 #include "icl/geometry/detail/pair_geometry.hpp"
 #include "icl/geometry/detail/separability_impl.hpp"
+#include "icl/geometry/types.hpp"
 #include "icl/probe/cross_validation.hpp"
 
 namespace icl::geometry::detail {
@@ -42,7 +44,7 @@ struct direction_set {
 };
 
 template <class C, class U>
-direction_set<C> read_directions(matrix_view<const U> D, std::size_t m, const alignment_params& p) {
+direction_set<C> read_directions(matrix_view<const U> D, std::size_t m, const separability_alignment_params& p) {
   direction_set<C> out;
   out.d = D.cols();
   out.vocabulary = !p.label_token_ids.empty();
@@ -65,11 +67,10 @@ direction_set<C> read_directions(matrix_view<const U> D, std::size_t m, const al
   return out;
 }
 
-inline norm_setup make_norm(const alignment_params& p) {
+/// The final norm of p (the identity when p.final_norm is empty).
+inline norm_setup make_norm(const separability_alignment_params& p) {
   norm_setup norm;
-  norm.apply = p.apply_norm && !p.norm_gain.empty();
-  norm.gain = p.norm_gain;
-  norm.eps = p.norm_eps;
+  if (p.final_norm) norm.norm = &*p.final_norm;
   return norm;
 }
 
@@ -96,7 +97,6 @@ std::size_t lens_hits(const std::vector<C>& g, std::size_t count, const std::vec
   return hits;
 }
 
-/// Everything but separability for the pair (a, b), whose rows of Hc are idx (increasing).
 /// A pair's result with its classes, labels and sizes filled in and no measure yet.
 inline pair_alignment pair_header(const icl::detail::encoded_labels& enc, std::size_t a, std::size_t b) {
   pair_alignment out;
@@ -109,11 +109,12 @@ inline pair_alignment pair_header(const icl::detail::encoded_labels& enc, std::s
   return out;
 }
 
+/// Everything but separability for the pair (a, b), whose rows of Hc are idx (increasing).
 template <class C>
 pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const std::vector<std::size_t>& idx,
                              const icl::detail::encoded_labels& enc, std::size_t a, std::size_t b,
                              const direction_set<C>& dirs, const norm_setup& norm, const std::vector<C>& g_all,
-                             const std::vector<std::size_t>& best_all, const alignment_params& p) {
+                             const std::vector<std::size_t>& best_all, const separability_alignment_params& p) {
   const std::size_t d = dirs.d, np = idx.size();
   pair_alignment out = pair_header(enc, a, b);
   const auto pair_name = [&] {
@@ -274,7 +275,7 @@ inline void average_pairs(alignment_result& out) {
 /// Every measure for every label pair (separability when p.separability, on `split` when given).
 template <class T, class U>
 alignment_result alignment_measures(const char* fn, matrix_view<const T> H, const icl::detail::encoded_labels& enc,
-                                    matrix_view<const U> D, const alignment_params& p,
+                                    matrix_view<const U> D, const separability_alignment_params& p,
                                     const icl::probe::split_indices* split = nullptr) {
   using C = icl::detail::compute_t<T>;
   const std::size_t n = H.rows(), d = H.cols(), m = enc.n_classes();
@@ -305,6 +306,86 @@ alignment_result alignment_measures(const char* fn, matrix_view<const T> H, cons
   }
   average_pairs(out);
   return out;
+}
+
+/// Separability alone (the probe per label pair, averaged) on checked input.
+template <class T>
+alignment_result separability_only(const char* fn, matrix_view<const T> H, const icl::detail::encoded_labels& enc,
+                                   const separability_alignment_params& p, const icl::probe::split_indices* split) {
+  separability_alignment_params q = p;
+  q.separability = true;
+  using C = icl::detail::compute_t<T>;
+  std::vector<C> buffer;
+  std::size_t ldh = 0;
+  const C* Hc = icl::detail::rows_as_compute<C>(H, 0, H.rows(), buffer, ldh);
+  alignment_result out;
+  out.classes = enc.classes;
+  out.has_separability = true;
+  for (std::size_t a = 0; a < enc.n_classes(); ++a) {
+    for (std::size_t b = a + 1; b < enc.n_classes(); ++b) {
+      pair_alignment pair = pair_header(enc, a, b);
+      pair_separability<C>(fn, Hc, ldh, H.cols(), pair_rows(enc, a, b), enc, out.pairs.size(), split, q, pair);
+      out.pairs.push_back(pair);
+    }
+  }
+  double sum = 0.0;
+  for (const auto& pair : out.pairs) sum += pair.separability;
+  out.separability = sum / static_cast<double>(out.pairs.size());
+  return out;
+}
+
+/// S(u) of a checked two-class H: the fraction of rows of class 0 with uᵀh ≥ 0 and of class 1
+/// with uᵀh < 0 (uᵀh accumulated in double).
+template <class T>
+double directional_separability_unchecked(matrix_view<const T> H, const icl::detail::encoded_labels& enc,
+                                          const std::vector<double>& u) {
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < H.rows(); ++i) {
+    double acc = 0.0;
+    for (std::size_t j = 0; j < H.cols(); ++j) acc += icl::detail::to_double(H(i, j)) * u[j];
+    correct += enc.codes[i] == 0 ? (acc >= 0.0 ? 1 : 0) : (acc < 0.0 ? 1 : 0);
+  }
+  return static_cast<double>(correct) / static_cast<double>(H.rows());
+}
+
+/// The step of icl::geometry::separability_alignment_tracker (see icl::layer_tracker): one
+/// layer's separability_alignment, with the labels, the viewed label directions and the options
+/// held by the tracker. Its curve is the separability.
+template <class U>
+struct separability_alignment_step {
+  using result_type = alignment_result;
+  static constexpr const char* add_layer_function = "icl::geometry::separability_alignment_tracker::add_layer";
+
+  std::vector<int> labels;
+  matrix_view<const U> directions;
+  separability_alignment_params params;
+
+  template <class T>
+  result_type operator()(matrix_view<const T> H, std::size_t /*layer*/) const {
+    const char* fn = "icl::geometry::separability_alignment";
+    const auto enc = check_alignment_input(fn, H, labels, directions, params);
+    return alignment_measures(fn, H, enc, directions, params);
+  }
+  static double curve_value(const result_type& r) noexcept { return r.separability; }
+};
+
+/// One curve per measure from the per-layer results (copied into curves.layers).
+inline alignment_curves curves_of(const std::vector<alignment_result>& layers) {
+  alignment_curves curves;
+  for (const alignment_result& r : layers) {
+    curves.separability.values.push_back(r.separability);
+    curves.directional_separability.values.push_back(r.directional_separability);
+    curves.output_alignment.values.push_back(r.output_alignment);
+    curves.singular_alignment.values.push_back(r.singular_alignment);
+    curves.variance_alignment.values.push_back(r.variance_alignment);
+    curves.mean_alignment.values.push_back(r.mean_alignment);
+    curves.composite_alignment.values.push_back(r.composite_alignment);
+    curves.effective_dimension.values.push_back(r.effective_dimension);
+    curves.denoised_output_alignment.values.push_back(r.denoised_output_alignment);
+    curves.output_alignment_all_classes.values.push_back(r.output_alignment_all_classes);
+  }
+  curves.layers = layers;
+  return curves;
 }
 
 }  // namespace icl::geometry::detail

@@ -1,7 +1,7 @@
 #ifndef ICL_GEOMETRY_DETAIL_CKA_IMPL_HPP
 #define ICL_GEOMETRY_DETAIL_CKA_IMPL_HPP
 
-/// Kernels of linear CKA (Kornblith et al. 2019). With column-centered X̄ and Ȳ, K = X̄X̄ᵀ and
+/// Checks and kernels of linear CKA (Kornblith et al. 2019), behind icl/geometry/cka.hpp. With column-centered X̄ and Ȳ, K = X̄X̄ᵀ and
 /// L = ȲȲᵀ are already centered, and every term CKA needs is one of
 ///   ⟨K, L⟩ = ‖ȲᵀX̄‖_F²,  diag(K)_i = ‖x̄_i‖²,  tr K = ‖X̄‖_F²,
 /// taken from the n x n Gram matrices (SYRK) when n < d_x + d_y and from the d x d products
@@ -15,12 +15,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include "icl/core/error.hpp"
 #include "icl/core/linalg.hpp"
+#include "icl/core/matrix.hpp"
 #include "icl/core/parallel.hpp"
-#include "icl/geometry/detail/pair_geometry.hpp"
+#include "icl/core/view.hpp"
+#include "icl/geometry/detail/spectrum_impl.hpp"
+#include "icl/layers.hpp"
 
 namespace icl::geometry::detail {
 
@@ -211,6 +215,128 @@ inline double cka_from_terms(const char* fn, const cka_terms& t, bool debiased) 
                                !(xx > 0.0) ? xx : yy, " (must be > 0): debiased linear CKA is undefined");
   }
   return xy / std::sqrt(xx * yy);
+}
+
+/// float unless either input is double.
+template <class T, class U>
+using cka_compute_t = std::conditional_t<std::is_same_v<icl::detail::compute_t<T>, double> ||
+                                             std::is_same_v<icl::detail::compute_t<U>, double>,
+                                         double, float>;
+
+/// Checks the row count n of CKA's inputs (n >= 2, n > 3 when debiased).
+inline void check_cka_rows(const char* fn, std::size_t n, bool debiased) {
+  if (debiased && n <= 3) {
+    icl::detail::throw_invalid(fn, "debiased CKA needs n > 3 rows, got n = ", n);
+  }
+  if (n < 2) icl::detail::throw_invalid(fn, "need n >= 2 rows, got n = ", n);
+}
+
+/// Checks the two matrices of linear_cka.
+template <class T, class U>
+void check_cka_input(const char* fn, matrix_view<const T> X, matrix_view<const U> Y, bool debiased) {
+  icl::detail::check_matrix(fn, "X", X);
+  icl::detail::check_matrix(fn, "Y", Y);
+  if (X.rows() != Y.rows()) {
+    icl::detail::throw_invalid(fn, "X has ", X.rows(), " rows but Y has ", Y.rows(), " (the same prompts are needed)");
+  }
+  if (X.cols() == 0 || Y.cols() == 0) {
+    icl::detail::throw_invalid(fn, "X and Y need at least one column, got d_x = ", X.cols(), ", d_y = ", Y.cols());
+  }
+  check_cka_rows(fn, X.rows(), debiased);
+  icl::detail::require_finite(fn, "X", X);
+  icl::detail::require_finite(fn, "Y", Y);
+}
+
+/// The body of linear_cka on checked matrices, with products in C: the Gram route when
+/// n < d_x + d_y, the feature route otherwise.
+template <class C, class T, class U>
+double linear_cka_unchecked(const char* fn, matrix_view<const T> X, matrix_view<const U> Y, bool debiased) {
+  const std::size_t n = X.rows(), dx = X.cols(), dy = Y.cols();
+  std::vector<double> mean;
+  const auto xc = centered_matrix<C>(X, mean);
+  const auto yc = centered_matrix<C>(Y, mean);
+  cka_terms t;
+  if (n < dx + dy) {
+    const auto K = make_centered_gram<C>(xc, n, dx);
+    const auto L = make_centered_gram<C>(yc, n, dy);
+    t = terms_from_grams(K, L, false);
+  } else {
+    t = terms_from_features<C>(xc, dx, yc, dy, n);
+  }
+  return cka_from_terms(fn, t, debiased);
+}
+
+/// Checks the two [layers, n, d] tensors of cka_matrix.
+template <class T, class U>
+void check_cka_tensors(const char* fn, tensor_view<const T, 3> X, tensor_view<const U, 3> Y, bool debiased) {
+  icl::detail::check_layers(fn, "X", X);
+  icl::detail::check_layers(fn, "Y", Y);
+  const std::size_t n = X.extent(1);
+  if (Y.extent(1) != n) icl::detail::throw_invalid(fn, "X has ", n, " rows per layer but Y has ", Y.extent(1));
+  if (X.extent(2) == 0 || Y.extent(2) == 0) {
+    icl::detail::throw_invalid(fn, "X and Y need at least one column, got d_x = ", X.extent(2), ", d_y = ", Y.extent(2));
+  }
+  check_cka_rows(fn, n, debiased);
+}
+
+/// Checks that the tensors of cka_curve have the same number of layers; returns it.
+template <class T, class U>
+std::size_t check_cka_curve_layers(const char* fn, tensor_view<const T, 3> X, tensor_view<const U, 3> Y) {
+  const std::size_t layers = icl::detail::check_layers(fn, "X", X);
+  if (icl::detail::check_layers(fn, "Y", Y) != layers) {
+    icl::detail::throw_invalid(fn, "X has ", layers, " layers but Y has ", Y.extent(0));
+  }
+  return layers;
+}
+
+/// The body of cka_matrix on checked tensors: each layer's centered Gram matrix once (the
+/// layers are checked for NaN/Inf as they are read), then one inner product per pair of layers.
+template <class C, class T, class U>
+dense_matrix<double> cka_matrix_unchecked(const char* fn, tensor_view<const T, 3> X, tensor_view<const U, 3> Y,
+                                          bool debiased) {
+  const std::size_t lx = X.extent(0), ly = Y.extent(0), n = X.extent(1);
+  const auto grams = [&](auto tensor, std::size_t layers, const char* name) {
+    std::vector<centered_gram<C>> out;
+    for (std::size_t l = 0; l < layers; ++l) {
+      const auto M = tensor.matrix(l);
+      icl::detail::require_finite(fn, name, M);
+      std::vector<double> mean;
+      const auto c = centered_matrix<C>(M, mean);
+      out.push_back(make_centered_gram<C>(c, n, M.cols()));
+    }
+    return out;
+  };
+  const bool same = static_cast<const void*>(X.data()) == static_cast<const void*>(Y.data()) &&
+                    std::is_same_v<std::remove_cv_t<T>, std::remove_cv_t<U>> && X.extents() == Y.extents() &&
+                    X.strides() == Y.strides();
+  const auto gx = grams(X, lx, "X");
+  const auto gy = same ? std::vector<centered_gram<C>>() : grams(Y, ly, "Y");
+  const auto& ys = same ? gx : gy;
+  // ⟨K, K⟩ of each layer once; one inner product per pair of layers.
+  std::vector<double> self_x(lx), self_y(ly);
+  for (std::size_t a = 0; a < lx; ++a) self_x[a] = gram_inner(gx[a], gx[a]);
+  for (std::size_t b = 0; b < ly; ++b) self_y[b] = same ? self_x[b] : gram_inner(ys[b], ys[b]);
+  dense_matrix<double> out(lx, ly);
+  for (std::size_t a = 0; a < lx; ++a) {
+    for (std::size_t b = 0; b < ly; ++b) {
+      if (same && b < a) {
+        out(a, b) = out(b, a);
+        continue;
+      }
+      cka_terms t;
+      t.n = n;
+      t.kk = self_x[a];
+      t.ll = self_y[b];
+      t.kl = gram_inner(gx[a], ys[b]);
+      t.dkk = dot(gx[a].diag, gx[a].diag);
+      t.dll = dot(ys[b].diag, ys[b].diag);
+      t.dkl = dot(gx[a].diag, ys[b].diag);
+      t.tk = gx[a].trace;
+      t.tl = ys[b].trace;
+      out(a, b) = cka_from_terms(fn, t, debiased);
+    }
+  }
+  return out;
 }
 
 }  // namespace icl::geometry::detail

@@ -1,7 +1,7 @@
 #ifndef ICL_GEOMETRY_DETAIL_SEPARABILITY_IMPL_HPP
 #define ICL_GEOMETRY_DETAIL_SEPARABILITY_IMPL_HPP
 
-/// The separability score of one label pair (METRICS.md 4): a logistic probe fitted on the
+/// The separability score of one label pair (docs/metrics.md, section 4): a logistic probe fitted on the
 /// training rows of the pair and its accuracy on the held-out rows. The pair's rows are copied
 /// into dense compute-type blocks and handed to icl::probe::fit_logistic.
 
@@ -13,7 +13,7 @@
 #include "icl/core/error.hpp"
 #include "icl/core/labels.hpp"
 #include "icl/core/view.hpp"
-#include "icl/geometry/alignment_types.hpp"
+#include "icl/geometry/types.hpp"
 #include "icl/probe/cross_validation.hpp"
 #include "icl/probe/logistic.hpp"
 #include "icl/probe/model.hpp"
@@ -43,7 +43,7 @@ void gather(const C* Hc, std::size_t ldh, std::size_t d, const std::vector<std::
 template <class C>
 void pair_separability(const char* fn, const C* Hc, std::size_t ldh, std::size_t d, const std::vector<std::size_t>& idx,
                        const icl::detail::encoded_labels& enc, std::size_t pair_index,
-                       const icl::probe::split_indices* split, const alignment_params& p, pair_alignment& out) {
+                       const icl::probe::split_indices* split, const separability_alignment_params& p, pair_alignment& out) {
   const std::size_t a = out.class_a, b = out.class_b;
   const auto in_pair = [&](std::size_t i) { return enc.codes[i] == a || enc.codes[i] == b; };
   std::vector<std::size_t> train, test;

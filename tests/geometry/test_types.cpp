@@ -1,0 +1,36 @@
+// icl/geometry/types.hpp: the names of the geometry's enums, and the defaults of its options.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "icl/geometry/types.hpp"
+
+using Catch::Contains;
+
+TEST_CASE("variance_mode names round-trip", "[geometry][types]") {
+  using icl::geometry::variance_mode;
+  REQUIRE(icl::enum_names<variance_mode>() == std::vector<std::string>{"proportion", "raw"});
+  for (const variance_mode v : {variance_mode::proportion, variance_mode::raw}) {
+    REQUIRE(icl::from_string<variance_mode>(icl::to_string(v)) == v);
+  }
+  REQUIRE(icl::to_string(variance_mode::raw) == "raw");
+  REQUIRE(icl::from_string<variance_mode>("proportion") == variance_mode::proportion);
+  REQUIRE_THROWS_AS(icl::from_string<variance_mode>("Raw"), icl::invalid_argument);
+  REQUIRE_THROWS_WITH(icl::from_string<variance_mode>("share"),
+                      Contains("icl::from_string: 'share' is not a icl::geometry::variance_mode (one of proportion, raw)"));
+  REQUIRE_THROWS_WITH(icl::to_string(static_cast<variance_mode>(7)),
+                      Contains("icl::to_string: icl::geometry::variance_mode has no value 7"));
+}
+
+TEST_CASE("separability_alignment_params defaults", "[geometry][types]") {
+  const icl::geometry::separability_alignment_params p;
+  REQUIRE(p.separability);
+  REQUIRE(p.test_fraction == 0.5);
+  REQUIRE_FALSE(p.final_norm.has_value());  // no norm unless one is given
+  REQUIRE(p.variance == icl::geometry::variance_mode::proportion);
+  REQUIRE(p.singular_vectors == 2);
+  REQUIRE(p.denoise_rank == 2);
+  const icl::rms_norm_params norm;  // the shared RMSNorm default
+  REQUIRE(norm.epsilon == 1e-6);
+}
