@@ -1,4 +1,4 @@
-// Separability (logistic probe, METRICS.md 4) against scikit-learn on a fixed split
+// Separability (logistic probe, docs/metrics.md section 4) against scikit-learn on a fixed split
 // (tests/data/geometry_separability.txt), and the seeded random split.
 #include <catch2/catch.hpp>
 

@@ -7,7 +7,6 @@
 
 #include <cstddef>
 
-#include "icl/core/error.hpp"
 #include "icl/core/view.hpp"
 #include "icl/geometry/detail/spectrum_impl.hpp"
 #include "icl/layers.hpp"
@@ -22,11 +21,7 @@ namespace icl::geometry {
 template <class T>
 double effective_dimension(matrix_view<const T> H) {
   const char* fn = "icl::geometry::effective_dimension";
-  icl::detail::check_matrix(fn, "H", H);
-  if (H.rows() < 2 || H.cols() == 0) {
-    icl::detail::throw_invalid(fn, "need n >= 2 rows and d >= 1 columns, got ", H.rows(), " x ", H.cols());
-  }
-  icl::detail::require_finite(fn, "H", H);
+  detail::check_spectrum_input(fn, H);
   return detail::effective_dimension_unchecked(fn, H);
 }
 

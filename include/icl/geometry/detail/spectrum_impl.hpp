@@ -322,6 +322,16 @@ spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t 
   return out;
 }
 
+/// Checks the states of effective_dimension: n >= 2 rows, d >= 1 columns, no NaN/Inf.
+template <class T>
+void check_spectrum_input(const char* fn, matrix_view<const T> H) {
+  icl::detail::check_matrix(fn, "H", H);
+  if (H.rows() < 2 || H.cols() == 0) {
+    icl::detail::throw_invalid(fn, "need n >= 2 rows and d >= 1 columns, got ", H.rows(), " x ", H.cols());
+  }
+  icl::detail::require_finite(fn, "H", H);
+}
+
 /// The participation ratio (Σσ²)² / Σσ⁴ of the singular values of H̄ (H with its column means
 /// removed), computed as tr(K)² / ‖K‖_F² of the smaller of H̄H̄ᵀ and H̄ᵀH̄. H is checked by the
 /// caller (n >= 2, d >= 1, finite); throws naming `fn` when H̄ is zero.
