@@ -1,6 +1,8 @@
 // Reading activations from files and computing metrics on them in place: the hidden states
 // [layers, n, d] of a .safetensors file (float32, memory-mapped, never copied), one RDM per
-// layer, and how similar consecutive layers' RDMs are; then a float64 matrix from an .npy file.
+// layer, and how similar consecutive layers' RDMs are; then a float64 matrix from an .npy file;
+// one generic function over tensors of every floating dtype (visit_float); and class labels read
+// as std::vector<int> (labels()).
 // Run from the repository root (the examples test does): ./build/dev/examples/example_io_demo
 #include <cstddef>
 #include <cstdio>
@@ -8,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <icl/decode/knn.hpp>
 #include <icl/io/load.hpp>
 #include <icl/rsa/compare.hpp>
 #include <icl/rsa/rdm.hpp>
@@ -45,6 +48,25 @@ int main() {
     const auto rdm = icl::rsa::compute_rdm(x.matrix<double>(), icl::rsa::dissimilarity::correlation);
     std::printf("%s: %zu x %zu f64 (strides %td, %td); correlation distance of rows 0 and 1: %.6f\n",
                 x.source().c_str(), x.shape()[0], x.shape()[1], x.strides()[0], x.strides()[1], rdm(0, 1));
+
+    // Any floating dtype with one generic function: visit_float calls the lambda with a value of
+    // the tensor's element type (icl::f16, icl::bf16, float or double).
+    for (const char* name : {"t_F16", "t_BF16", "t_F32", "t_F64"}) {
+      const icl::io::array t = file.get(name);
+      const icl::rsa::rdm r = icl::io::visit_float(t, [&](auto tag) {
+        using T = decltype(tag);
+        return icl::rsa::compute_rdm(t.matrix<T>(), icl::rsa::dissimilarity::euclidean);
+      });
+      std::printf("%s: %s [%zu, %zu]; euclidean distance of rows 0 and 1: %.4f\n", t.source().c_str(),
+                  icl::io::dtype_name(t.type()), t.shape()[0], t.shape()[1], r(0, 1));
+    }
+
+    // Class labels as the metrics take them (std::vector<int>), from any integer dtype.
+    const std::vector<int> labels = icl::io::load("labels.npy", dir).labels();
+    const icl::decode::decodability_result decodability =
+        icl::decode::task_decodability(x.matrix<double>(), labels, 1);
+    std::printf("labels.npy: %zu labels; 1-NN decodability of the classes from the rows of %s: %.3f\n",
+                labels.size(), x.source().c_str(), decodability.overall);
     return 0;
   } catch (const icl::io::format_error& e) {
     std::fprintf(stderr, "bad input file: %s\n", e.what());
