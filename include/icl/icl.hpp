@@ -16,8 +16,8 @@
 #include "icl/core/matrix.hpp"
 #include "icl/core/parallel.hpp"
 #include "icl/core/random.hpp"
-#include "icl/core/rms_norm.hpp"
 #include "icl/core/rank.hpp"
+#include "icl/core/rms_norm.hpp"
 #include "icl/core/stats.hpp"
 #include "icl/core/view.hpp"
 
