@@ -39,6 +39,8 @@ suite_params quick_params() {
   suite_params p;
   p.permutation.permutations = 200;
   p.permutation.seed = 7;
+  p.bootstrap = icl::rsa::bootstrap_params{};
+  p.bootstrap->samples = 100;
   p.decode.k = 3;
   p.cv.folds = 3;
   return p;
@@ -58,6 +60,9 @@ void require_batch_results(const suite_result& got, icl::tensor_view<const S, 3>
     CHECK(got.rsa[l].statistic == want.statistic);
     CHECK(got.rsa[l].p_value == want.p_value);
     CHECK(got.rsa_curve.values[l] == want.statistic);
+    const auto interval = icl::rsa::bootstrap_compare(r, hypothesis, p.comparison, *p.bootstrap);
+    CHECK(got.rsa_bootstrap[l].ci_low == interval.ci_low);
+    CHECK(got.rsa_bootstrap[l].ci_high == interval.ci_high);
   }
   const auto td = icl::decode::decodability_curve(H, labels, p.decode);
   CHECK(got.decodability.curve.values == td.curve.values);
@@ -99,6 +104,10 @@ void require_batch_results(const suite_result& got, icl::tensor_view<const S, 3>
   CHECK(got.attention.ratio->values == ratio.result().values);
   CHECK(got.attention.previous_token_curve.values == icl::attention::mean_over_heads(previous.result()).values);
   CHECK(got.attention.ratio_curve.values == icl::attention::mean_over_defined_heads(ratio.result()).values);
+  REQUIRE(got.attention.ratio_of_sums.has_value());
+  CHECK(got.attention.ratio_of_sums->values == ratio.ratio_of_sums().values);
+  CHECK(got.attention.ratio_of_sums_curve.values ==
+        icl::attention::mean_over_defined_heads(ratio.ratio_of_sums()).values);
 }
 
 }  // namespace

@@ -171,4 +171,5 @@ TEST_CASE("shards: 4 threads feeding their own shards, merged, equal one collect
   CHECK(a.attention.induction->values == b.attention.induction->values);
   CHECK(a.attention.ratio->values == b.attention.ratio->values);
   CHECK(a.attention.ratio->zero_denominator_count == b.attention.ratio->zero_denominator_count);
+  CHECK(a.attention.ratio_of_sums->values == b.attention.ratio_of_sums->values);
 }

@@ -13,17 +13,14 @@
 #include <utility>
 #include <vector>
 
-#include "icl/attention/heads.hpp"
-#include "icl/attention/ratio.hpp"
+#include "icl/attention/types.hpp"
 #include "icl/core/enum_names.hpp"
 #include "icl/core/matrix.hpp"
-#include "icl/decode/knn.hpp"
-#include "icl/geometry/alignment.hpp"
+#include "icl/decode/types.hpp"
+#include "icl/geometry/types.hpp"
 #include "icl/layers.hpp"
-#include "icl/probe/cross_validation.hpp"
-#include "icl/rsa/compare.hpp"
-#include "icl/rsa/inference.hpp"
-#include "icl/rsa/rdm.hpp"
+#include "icl/probe/types.hpp"
+#include "icl/rsa/types.hpp"
 
 namespace icl::collect {
 
@@ -151,6 +148,8 @@ struct suite_params {
   std::optional<rsa::rdm> hypothesis = std::nullopt;
   /// Options of permutation_test (its default: 10000 permutations, seed 0, two-sided).
   rsa::permutation_params permutation = {};
+  /// When set, a bootstrap interval per layer (icl::rsa::bootstrap_compare with these options).
+  std::optional<rsa::bootstrap_params> bootstrap = std::nullopt;
   /// Use the collector's grown RDM when it has one for this dissimilarity and position (true,
   /// default; equal to compute_rdm within rounding, see docs/collector.md), or always call
   /// compute_rdm on the stored states (false: the batch function's exact result).
@@ -185,16 +184,19 @@ struct suite_params {
 };
 
 /// The attention metrics over the collected prompts (each empty when no prompt gave what it
-/// needs): the sums of previous_token_score and induction_score over prompts and the mean
-/// attention ratio — the results of the icl::attention accumulators fed in prompt order —
-/// with the mean over heads of each layer as curves (the ratio's over defined heads).
+/// needs): the sums of previous_token_score and induction_score over prompts, the mean of the
+/// per-prompt attention ratios and the ratio of the summed terms — the results of the
+/// icl::attention accumulators fed in prompt order — with the mean over heads of each layer as
+/// curves (the ratios' over defined heads).
 struct attention_summary {
-  std::optional<attention::head_map> previous_token;
-  std::optional<attention::head_map> induction;
-  std::optional<attention::head_map> ratio;
+  std::optional<attention::head_map> previous_token;  ///< previous_token_accumulator::result()
+  std::optional<attention::head_map> induction;       ///< induction_accumulator::result()
+  std::optional<attention::head_map> ratio;           ///< ratio_accumulator::result()
+  std::optional<attention::head_map> ratio_of_sums;   ///< ratio_accumulator::ratio_of_sums()
   layer_curve previous_token_curve;
   layer_curve induction_curve;
   layer_curve ratio_curve;
+  layer_curve ratio_of_sums_curve;
 };
 
 /// Everything run_suite computed, one entry per layer (a family that was switched off, or that
@@ -206,6 +208,7 @@ struct suite_result {
 
   // RSA: the statistic against the hypothesis with its permutation p-value, per layer.
   std::vector<rsa::permutation_result> rsa;
+  std::vector<rsa::bootstrap_result> rsa_bootstrap;  ///< with suite_params::bootstrap
   layer_curve rsa_curve;                    ///< the statistic per layer
   std::vector<rsa::rdm> rdms;               ///< with suite_params::keep_rdms
   bool used_grown_rdm = false;              ///< whether the RDMs came from the grown ones

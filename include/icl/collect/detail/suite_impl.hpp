@@ -38,6 +38,7 @@ void run_rsa(const collector_state& s, tensor_view<const S, 3> H, const suite_pa
     rsa::rdm r = out.used_grown_rdm ? grown_rdm(s, l) : rsa::compute_rdm(H.matrix(l), p.dissimilarity, p.rdm);
     out.rsa.push_back(rsa::permutation_test(r, hypothesis, p.comparison, p.permutation));
     out.rsa_curve.values.push_back(out.rsa.back().statistic);
+    if (p.bootstrap) out.rsa_bootstrap.push_back(rsa::bootstrap_compare(r, hypothesis, p.comparison, *p.bootstrap));
     if (p.keep_rdms) out.rdms.push_back(std::move(r));
   }
 }
@@ -84,6 +85,8 @@ inline attention_summary run_attention(const collector_state& s) {
   if (ratio.prompts() > 0) {
     out.ratio = ratio.result();
     out.ratio_curve = attention::mean_over_defined_heads(*out.ratio);
+    out.ratio_of_sums = ratio.ratio_of_sums();
+    out.ratio_of_sums_curve = attention::mean_over_defined_heads(*out.ratio_of_sums);
   }
   return out;
 }
