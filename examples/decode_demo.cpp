@@ -2,6 +2,10 @@
 // which of four tasks a prompt belongs to more and more clearly with depth (peaking at layer 7).
 // Prints the leave-one-out kNN decodability curve, its peak layer, the per-class values and the
 // pairwise matrix at the peak, and the same curve fed one layer at a time (the incremental form).
+//
+// Build and run (./scripts/demo does not build the examples):
+//   cmake --preset dev && cmake --build --preset dev --target example_decode_demo
+//   ./build/dev/examples/example_decode_demo
 #include <cmath>
 #include <cstdio>
 #include <string>

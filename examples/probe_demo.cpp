@@ -3,6 +3,10 @@
 // Prints, per layer, the 5-fold cross-validated accuracy of a logistic probe and the R² of a
 // ridge probe, then at the peak layer: one fit with its convergence report, the [P2] 50/50
 // split accuracy, and the selectivity against a control task (Hewitt & Liang 2019).
+//
+// Build and run (./scripts/demo does not build the examples):
+//   cmake --preset dev && cmake --build --preset dev --target example_probe_demo
+//   ./build/dev/examples/example_probe_demo
 #include <cmath>
 #include <cstdio>
 #include <string>
