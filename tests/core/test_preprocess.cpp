@@ -3,6 +3,7 @@
 // that name the function called, and the overloads that take the owning matrix.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -84,4 +85,33 @@ TEST_CASE("preprocessing errors name the function called", "[core][preprocess][e
   REQUIRE_THROWS_WITH(icl::standardize(Z, static_cast<icl::standardization>(4)),
                       Contains("icl::standardize: unknown standardization value 4"));
   REQUIRE(std::isnan(icl::standardize(Z, icl::standardization::zscore_features, icl::nan_policy::propagate)(0, 1)));
+}
+
+TEST_CASE("half-precision tokens pool like their float values", "[core][preprocess]") {
+  const std::size_t n = 3, length = 2, d = 4;
+  const std::vector<float> f = ramp<float>(n * length * d);
+  std::vector<icl::f16> h(f.size());
+  std::vector<icl::bf16> b(f.size());
+  std::vector<float> hf(f.size()), bf(f.size());  // the values the half types hold
+  for (std::size_t k = 0; k < f.size(); ++k) {
+    h[k] = icl::f16(f[k]);
+    b[k] = icl::bf16(f[k]);
+    hf[k] = static_cast<float>(h[k]);
+    bf[k] = static_cast<float>(b[k]);
+  }
+  const auto shape = std::array<std::size_t, 3>{n, length, d};
+  for (const auto how : {icl::pooling::max, icl::pooling::mean, icl::pooling::last}) {
+    const std::vector<std::size_t> all = {0, 1};
+    const auto expected_h = icl::pool_tokens(icl::make_tensor_view<float, 3>(hf.data(), shape), all, how);
+    const auto expected_b = icl::pool_tokens(icl::make_tensor_view<float, 3>(bf.data(), shape), all, how);
+    REQUIRE(icl::pool_tokens(icl::make_tensor_view<icl::f16, 3>(h.data(), shape), all, how).values() ==
+            expected_h.values());
+    REQUIRE(icl::rsa::pool_tokens(icl::make_tensor_view<icl::f16, 3>(h.data(), shape), all, how).values() ==
+            expected_h.values());
+    REQUIRE(icl::rsa::pool_tokens(icl::make_tensor_view<icl::bf16, 3>(b.data(), shape), all, how).values() ==
+            expected_b.values());
+  }
+  const auto Zh = icl::make_matrix_view(h.data(), n * length, d);
+  REQUIRE(icl::rsa::standardize(Zh, icl::standardization::zscore_rows).values() ==
+          icl::standardize(icl::make_matrix_view(hf.data(), n * length, d), icl::standardization::zscore_rows).values());
 }

@@ -41,8 +41,8 @@ dense_matrix<detail::compute_t<T>> pool_tokens(tensor_view<const T, 3> tokens,
 
 /// pool_tokens with the same position subset for every prompt.
 template <class T>
-dense_matrix<detail::compute_t<T>> pool_tokens(tensor_view<const T, 3> tokens, const std::vector<std::size_t>& positions,
-                                               pooling how) {
+dense_matrix<detail::compute_t<T>> pool_tokens(tensor_view<const T, 3> tokens,
+                                               const std::vector<std::size_t>& positions, pooling how) {
   return detail::pool_tokens("icl::pool_tokens", tokens,
                              std::vector<std::vector<std::size_t>>(tokens.extent(0), positions), how);
 }

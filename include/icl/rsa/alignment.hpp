@@ -59,18 +59,9 @@ layer_curve alignment_curve(tensor_view<const T, 3> H, const rdm& hypothesis,
 /// The ICL effect on hypothesis alignment: both tensors are [layers, n, d] states of the same n
 /// prompts (same order as the hypothesis), with and without demonstrations.
 template <class T, class U>
-icl_effect_result icl_effect(tensor_view<const T, 3> with_icl, tensor_view<const U, 3> without_icl, const rdm& hypothesis,
-                             const hypothesis_alignment_params& params = {}) {
-  const char* fn = "icl::rsa::icl_effect";
-  const std::size_t layers = icl::detail::check_layers(fn, "with_icl", with_icl);
-  if (icl::detail::check_layers(fn, "without_icl", without_icl) != layers) {
-    icl::detail::throw_invalid(fn, "with_icl has ", layers, " layers, without_icl has ", without_icl.extent(0));
-  }
-  icl_effect_result out;
-  out.with_icl = alignment_curve(with_icl, hypothesis, params);
-  out.without_icl = alignment_curve(without_icl, hypothesis, params);
-  out.delta = curve_difference(out.with_icl, out.without_icl);
-  return out;
+icl_effect_result icl_effect(tensor_view<const T, 3> with_icl, tensor_view<const U, 3> without_icl,
+                             const rdm& hypothesis, const hypothesis_alignment_params& params = {}) {
+  return detail::icl_effect("icl::rsa::icl_effect", with_icl, without_icl, hypothesis, params);
 }
 
 /// Per-layer RSA with inference: for each layer l of H ([layers, n, d], any strides),

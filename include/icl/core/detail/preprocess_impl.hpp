@@ -72,7 +72,8 @@ dense_matrix<compute_t<T>> pool_tokens(const char* fn, tensor_view<const T, 3> t
   });
   for (std::size_t i = 0; i < n; ++i) {
     if (bad_feature[i] != length) {
-      throw_invalid(fn, "prompt ", i, " feature ", bad_feature[i], " pools to a non-finite value (NaN/Inf in the input)");
+      throw_invalid(fn, "prompt ", i, " feature ", bad_feature[i],
+                    " pools to a non-finite value (NaN/Inf in the input)");
     }
   }
   return out;
@@ -131,7 +132,8 @@ dense_matrix<compute_t<T>> standardize(const char* fn, matrix_view<const T> X, s
   if (policy == nan_policy::raise) {
     for (std::size_t g = 0; g < groups; ++g) {
       if (constant[g]) {
-        throw_invalid(fn, by_feature ? "feature " : "row ", g, " is constant (zero standard deviation, z-score undefined)");
+        throw_invalid(fn, by_feature ? "feature " : "row ", g,
+                      " is constant (zero standard deviation, z-score undefined)");
       }
     }
   }

@@ -37,7 +37,8 @@ rdm layer_rdm(matrix_view<const T> H, const hypothesis_alignment_params& params)
   if (params.standardize == standardization::none) {
     return detail::compute_rdm("icl::rsa::compute_rdm", H, params.dissimilarity, params.rdm_options);
   }
-  const auto standardized = icl::detail::standardize("icl::rsa::standardize", H, params.standardize, params.rdm_options.nan);
+  const auto standardized =
+      icl::detail::standardize("icl::rsa::standardize", H, params.standardize, params.rdm_options.nan);
   return detail::compute_rdm("icl::rsa::compute_rdm", standardized.view(), params.dissimilarity, params.rdm_options);
 }
 
@@ -64,6 +65,28 @@ struct hypothesis_alignment_step {
   }
   static double curve_value(double value) noexcept { return value; }
 };
+
+/// icl_effect: the alignment curves of both tensors (layer by layer, as alignment_curve) and
+/// their difference.
+template <class T, class U>
+icl_effect_result icl_effect(const char* fn, tensor_view<const T, 3> with_icl, tensor_view<const U, 3> without_icl,
+                             const rdm& hypothesis, const hypothesis_alignment_params& params) {
+  const std::size_t layers = icl::detail::check_layers(fn, "with_icl", with_icl);
+  if (icl::detail::check_layers(fn, "without_icl", without_icl) != layers) {
+    throw_invalid(fn, "with_icl has ", layers, " layers, without_icl has ", without_icl.extent(0));
+  }
+  icl_effect_result out;
+  for (std::size_t l = 0; l < layers; ++l) {
+    out.with_icl.values.push_back(
+        hypothesis_alignment("icl::rsa::hypothesis_alignment", with_icl.matrix(l), hypothesis, params));
+  }
+  for (std::size_t l = 0; l < layers; ++l) {
+    out.without_icl.values.push_back(
+        hypothesis_alignment("icl::rsa::hypothesis_alignment", without_icl.matrix(l), hypothesis, params));
+  }
+  out.delta = curve_difference(out.with_icl, out.without_icl);
+  return out;
+}
 
 /// The checks of rsa_curve that need no layer: its options and the hypothesis.
 inline void check_rsa_curve_params(const char* fn, const rdm& hypothesis, const rsa_curve_params& p) {

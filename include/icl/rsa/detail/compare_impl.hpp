@@ -380,10 +380,6 @@ inline double compare_checked(const double* a, const double* b, std::size_t m, s
   return statistic(kept_a.data(), kept_b.data(), kept_a.size(), 0, c, u);
 }
 
-}  // namespace icl::rsa::detail
-
-namespace icl::rsa::detail {
-
 /// The one check of a pair of RDMs, wherever two meet (compare, permutation_test,
 /// bootstrap_compare, the alignment functions): the same n (both named), a condensed length
 /// n(n-1)/2 for each, and n >= 3 conditions (m >= 2 pairs). Their entries are checked by
@@ -405,7 +401,9 @@ inline void check_rdm_pair(const char* fn, const rdm& a, const rdm& b) {
 /// compare() of two condensed vectors.
 inline double compare_vectors(const char* fn, const std::vector<double>& a, const std::vector<double>& b, comparison c,
                               const compare_params& params) {
-  if (a.size() != b.size()) throw_invalid(fn, "a has ", a.size(), " values but b has ", b.size(), " (sizes must match)");
+  if (a.size() != b.size()) {
+    throw_invalid(fn, "a has ", a.size(), " values but b has ", b.size(), " (sizes must match)");
+  }
   std::size_t n = 0;
   if (c == comparison::whitened_cosine && a.size() >= 2) n = icl::detail::conditions_from_pair_count(fn, a.size());
   return compare_checked(a.data(), b.data(), a.size(), n, c, params.nan, fn);

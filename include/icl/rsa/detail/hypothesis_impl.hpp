@@ -48,8 +48,7 @@ inline rdm parameter_rdm(const char* fn, const std::vector<double>& values, para
       const double difference = std::abs(values[i] - values[j]);
       const double d = distance == parameter_distance::absolute ? difference : difference * difference;
       if (!std::isfinite(d)) {
-        throw_invalid(fn, "the distance of values ", i, " and ", j, " (", values[i], ", ", values[j],
-                              ") overflows");
+        throw_invalid(fn, "the distance of values ", i, " and ", j, " (", values[i], ", ", values[j], ") overflows");
       }
       condensed[k] = d;
     }
@@ -91,8 +90,8 @@ inline group_test_result within_between_test(const char* fn, const rdm& r, const
     return true;
   };
   if (is_constant(within) && is_constant(between)) {
-    throw_invalid(fn, "within-group and between-group entries are both constant (",
-                          within.front(), " and ", between.front(), "): the t statistic is undefined");
+    throw_invalid(fn, "within-group and between-group entries are both constant (", within.front(), " and ",
+                  between.front(), "): the t statistic is undefined");
   }
   group_test_result result{};
   try {

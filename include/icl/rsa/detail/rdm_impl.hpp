@@ -9,7 +9,7 @@
 /// its dissimilarity from g_ij and the squared row norms:
 ///   sqeuclidean  ‖x_i − x_j‖² = ‖x_i‖² + ‖x_j‖² − 2 g_ij   (clamped at 0 against rounding)
 ///   cosine       1 − g_ij / (‖x_i‖ ‖x_j‖)
-///   correlation  the cosine distance of the rows after removing each row's mean
+///   correlation  the cosine dissimilarity of the rows after removing each row's mean
 /// Memory is O(b·d + b²) beyond the input and the condensed output: the input is read in place
 /// when its rows are contiguous in the compute type, otherwise converted block by block.
 
@@ -183,7 +183,7 @@ row_statistics gather_row_statistics(const char* function, matrix_view<const T> 
     for (std::size_t i = 0; i < n; ++i) {
       if (!stats.valid[i]) {
         throw_invalid(function, "row ", i, " column ", bad_column[i], " is ", to_double(X(i, bad_column[i])),
-                      " (NaN/Inf in the input; pass nan_policy::propagate for NaN distances)");
+                      " (NaN/Inf in the input; pass nan_policy::propagate for NaN dissimilarities)");
       }
     }
   }
@@ -201,7 +201,7 @@ void condensed_from_gram(matrix_view<const T> X, row_transform transform, const 
   if (n < 2) return;
   const std::size_t b = block_rows == 0 ? default_block_rows<C>(n, d) : std::min(block_rows, n);
   std::vector<C> rows_i, rows_j, tile(b * b);
-  // Per-row factors of the mapping, NaN for an unusable row so that every distance involving
+  // Per-row factors of the mapping, NaN for an unusable row so that every dissimilarity involving
   // it comes out NaN without a test in the inner loop: 1/‖x_i‖ for cosine, ‖x_i‖² otherwise.
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> factor(n);
@@ -259,9 +259,9 @@ void condensed_from_gram(matrix_view<const T> X, row_transform transform, const 
   }
 }
 
+// ---- checks, and the bodies of the functions of icl/rsa/rdm.hpp ------------------------------
 
-// ---- checks, and the bodies of the functions of icl/rsa/rdm.hpp ---------------------------
-
+/// The input of compute_rdm and compute_rdm_mahalanobis: a valid view, n >= 2, d >= 1.
 template <class T>
 void check_rdm_input(const char* function, matrix_view<const T> X) {
   check_matrix(function, "X", X);
