@@ -24,7 +24,7 @@
 #include "icl/geometry/spectrum.hpp"
 #include "icl/geometry/types.hpp"
 #include "icl/layers.hpp"
-#include "icl/probe/cross_validation.hpp"
+#include "icl/probe/types.hpp"
 
 namespace icl::geometry {
 

@@ -18,7 +18,7 @@
 #include "icl/core/enum_names.hpp"
 #include "icl/core/rms_norm.hpp"
 #include "icl/layers.hpp"
-#include "icl/probe/logistic.hpp"
+#include "icl/probe/types.hpp"
 
 namespace icl::geometry {
 

@@ -13,7 +13,7 @@
 #include "icl/core/rms_norm.hpp"
 #include "icl/core/view.hpp"
 #include "icl/geometry/types.hpp"
-#include "icl/probe/cross_validation.hpp"
+#include "icl/probe/types.hpp"
 
 namespace icl::geometry::detail {
 
