@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -499,5 +501,312 @@ TEST_CASE("geometry: f16 label directions give the results of the same direction
   for (const char* key : {"output_alignment", "singular_alignment", "mean_alignment", "separability"}) {
     INFO(key);
     CHECK(rb[key][0].get<double>() == Approx(ra[key][0].get<double>()).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("CSV carries the RSA p-values without ICL, the probe's convergence and the attention biases", "[cli][csv]") {
+  SECTION("rsa: p_value_without_icl") {
+    const std::string args = "rsa acts.safetensors:hidden_icl --no-icl acts.safetensors:hidden_no_icl "
+                             "--concepts concepts.npy --permutations 19 -q";
+    const run_result j = run(args);
+    const run_result c = run(args + " --format csv");
+    INFO(j.err << c.err);
+    REQUIRE(j.code == 0);
+    REQUIRE(c.code == 0);
+    const json result = parse(j.out)["result"];
+    const auto lines = split_lines(c.out);
+    REQUIRE(lines.size() == 5);
+    CHECK(lines[0] == "layer,with_icl,p_value_with_icl,without_icl,p_value_without_icl,delta");
+    for (std::size_t l = 0; l < 4; ++l) {
+      const auto cells = split_csv(lines[l + 1]);
+      REQUIRE(cells.size() == 6);
+      CHECK(std::stod(cells[2]) == Approx(result["p_value_with_icl"][l].get<double>()).epsilon(1e-15));
+      CHECK(std::stod(cells[4]) == Approx(result["p_value_without_icl"][l].get<double>()).epsilon(1e-15));
+      CHECK(std::stod(cells[4]) > 0.0);
+      CHECK(std::stod(cells[4]) <= 1.0);
+    }
+  }
+  SECTION("probe: converged") {
+    const run_result c = run("probe acts.safetensors:hidden_icl --labels concepts.npy --folds 4 -q --format csv");
+    INFO(c.err);
+    REQUIRE(c.code == 0);
+    const auto lines = split_lines(c.out);
+    REQUIRE(lines.size() == 5);
+    CHECK(lines[0] == "layer,mean,std,converged,fold_0,fold_1,fold_2,fold_3");
+    for (std::size_t l = 0; l < 4; ++l) {
+      const std::string cell = split_csv(lines[l + 1])[3];
+      CHECK((cell == "true" || cell == "false"));
+    }
+  }
+  SECTION("attention: majority and recency excess, recency profile") {
+    const std::string args = "attention acts.safetensors:attention --relevant relevant.npy --irrelevant irrelevant.npy "
+                             "--label-positions label_positions.npy --label-classes label_classes.npy -q";
+    const run_result j = run(args);
+    const run_result c = run(args + " --format csv");
+    INFO(j.err << c.err);
+    REQUIRE(j.code == 0);
+    REQUIRE(c.code == 0);
+    const json bias = parse(j.out)["result"]["bias"];
+    const std::size_t profile = bias["profile_prompts"].size();
+    REQUIRE(profile > 0);
+    const auto lines = split_lines(c.out);
+    REQUIRE(lines.size() == 17);
+    const auto header = split_csv(lines[0]);
+    const auto column = [&](const std::string& name) {
+      const auto at = std::find(header.begin(), header.end(), name);
+      REQUIRE(at != header.end());
+      return static_cast<std::size_t>(at - header.begin());
+    };
+    const std::size_t majority = column("majority_excess"), recency = column("recency_excess");
+    std::vector<std::size_t> shares;
+    for (std::size_t k = 0; k < profile; ++k) shares.push_back(column("recency_profile_" + std::to_string(k)));
+    CHECK(std::find(header.begin(), header.end(), "recency_profile_" + std::to_string(profile)) == header.end());
+    // Cells hold the JSON values (empty where the JSON has null).
+    const auto same = [](const std::string& cell, const json& value) {
+      if (value.is_null()) return cell.empty();
+      return !cell.empty() && std::stod(cell) == Approx(value.get<double>()).epsilon(1e-15);
+    };
+    for (std::size_t i = 0; i < 16; ++i) {
+      INFO("row " << i);
+      const std::size_t l = i / 4, h = i % 4;
+      const auto cells = split_csv(lines[i + 1]);
+      REQUIRE(cells.size() == header.size());
+      CHECK(same(cells[majority], bias["majority_excess"][l][h]));
+      CHECK(same(cells[recency], bias["recency_excess"][l][h]));
+      for (std::size_t k = 0; k < profile; ++k) CHECK(same(cells[shares[k]], bias["recency_profile"][l][h][k]));
+    }
+  }
+}
+
+TEST_CASE("options bind to the library's parameters and take its enum names", "[cli][options]") {
+  SECTION("decode --dissimilarity, and --metric as its deprecated alias") {
+    const run_result a = run("decode acts.safetensors:hidden_icl --labels concepts.npy --dissimilarity cosine -q");
+    const run_result b = run("decode acts.safetensors:hidden_icl --labels concepts.npy --metric cosine -q");
+    const run_result e = run("decode acts.safetensors:hidden_icl --labels concepts.npy -q");
+    INFO(a.err << b.err << e.err);
+    REQUIRE(a.code == 0);
+    REQUIRE(b.code == 0);
+    REQUIRE(e.code == 0);
+    const json ja = parse(a.out), jb = parse(b.out), je = parse(e.out);
+    CHECK(ja["params"]["dissimilarity"] == "cosine");
+    CHECK(ja["result"]["dissimilarity"] == "cosine");
+    CHECK(ja["result"]["overall"] == jb["result"]["overall"]);
+    CHECK(ja["result"]["overall"] != je["result"]["overall"]);
+    CHECK(je["params"]["dissimilarity"] == "euclidean");
+    const run_result help = run("decode --help");
+    CHECK(help.out.find("--dissimilarity") != std::string::npos);
+    CHECK(help.out.find("--metric") == std::string::npos);  // hidden
+    CHECK(run("decode acts.safetensors:hidden_icl --labels concepts.npy --dissimilarity manhattan -q").code == 2);
+  }
+  SECTION("rsa: every enumerator name is accepted and echoed") {
+    const run_result help = run("rsa --help");
+    for (const char* name : {"euclidean", "sqeuclidean", "sqeuclidean_per_feature", "correlation", "cosine", "pearson",
+                             "spearman", "kendall_tau_a", "kendall_tau_b", "rho_a", "whitened_cosine", "none",
+                             "zscore_features", "zscore_rows"}) {
+      INFO(name);
+      CHECK(help.out.find(name) != std::string::npos);
+    }
+    const run_result r = run("rsa acts.safetensors:hidden_icl --labels concepts.npy --dissimilarity euclidean "
+                             "--comparison kendall_tau_b --standardize zscore_rows -q");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const json j = parse(r.out);
+    CHECK(j["params"]["dissimilarity"] == "euclidean");
+    CHECK(j["params"]["comparison"] == "kendall_tau_b");
+    CHECK(j["params"]["standardize"] == "zscore_rows");
+    CHECK(j["result"]["comparison"] == "kendall_tau_b");
+    CHECK(run("rsa acts.safetensors:hidden_icl --labels concepts.npy --comparison kendall -q").code == 2);
+  }
+  SECTION("geometry: --variance takes the library's names") {
+    const run_result r = run("geometry acts.safetensors:hidden_icl --labels labels.npy --label-directions "
+                             "label_directions.npy --no-separability --variance raw -q");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const json j = parse(r.out);
+    CHECK(j["params"]["variance"] == "raw");
+    CHECK(j["params"]["separability"] == false);
+    CHECK(run("geometry acts.safetensors:hidden_icl --labels labels.npy --variance scaled -q").code == 2);
+  }
+}
+
+namespace {
+
+/// A field of a documented JSON object: its name and whether every instance has it.
+struct documented_field {
+  std::string name;
+  bool always = false;
+};
+
+std::vector<std::string> table_cells(const std::string& line) {
+  std::vector<std::string> cells;
+  std::size_t start = line.find('|');
+  while (start != std::string::npos) {
+    const std::size_t end = line.find('|', start + 1);
+    if (end == std::string::npos) break;
+    std::string cell = line.substr(start + 1, end - start - 1);
+    const auto first = cell.find_first_not_of(' '), last = cell.find_last_not_of(' ');
+    cells.push_back(first == std::string::npos ? std::string() : cell.substr(first, last - first + 1));
+    start = end;
+  }
+  return cells;
+}
+
+/// The tables of docs/cli.md that follow a `<!-- schema: NAME -->` line: NAME -> fields (the
+/// first `code` of the "field" or "key" column; "always" in the "present" column).
+std::map<std::string, std::vector<documented_field>> documented_schemas() {
+  std::map<std::string, std::vector<documented_field>> out;
+  const std::string marker = "<!-- schema: ";
+  std::istringstream in(read_text(ICL_CLI_DOCS));
+  std::string current;
+  std::size_t name_column = 0, present_column = 0;
+  bool header = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(marker, 0) == 0) {
+      current = line.substr(marker.size(), line.find(" -->") - marker.size());
+      header = true;
+      continue;
+    }
+    if (current.empty()) continue;
+    if (line.empty() || line[0] != '|') {
+      if (!header) current.clear();
+      continue;
+    }
+    const auto cells = table_cells(line);
+    if (header) {
+      header = false;
+      name_column = present_column = cells.size();
+      for (std::size_t c = 0; c < cells.size(); ++c) {
+        if (cells[c] == "field" || cells[c] == "key") name_column = c;
+        if (cells[c] == "present") present_column = c;
+      }
+      out[current];  // a schema with no rows is caught by the checks
+      continue;
+    }
+    if (name_column >= cells.size()) continue;
+    const std::string& cell = cells[name_column];
+    const auto open = cell.find('`');
+    if (open == std::string::npos || cell.rfind("---", 0) == 0) continue;
+    documented_field f;
+    f.name = cell.substr(open + 1, cell.find('`', open + 1) - open - 1);
+    f.always = present_column < cells.size() && cells[present_column] == "always";
+    out[current].push_back(f);
+  }
+  return out;
+}
+
+/// Every instance holds the `always` fields and only documented fields; together the instances
+/// hold every documented field but those in `not_exercised`.
+void check_schema(const std::map<std::string, std::vector<documented_field>>& schemas, const std::string& name,
+                  const std::vector<json>& instances, const std::set<std::string>& not_exercised = {}) {
+  INFO("schema " << name);
+  REQUIRE(schemas.count(name) == 1);
+  const auto& fields = schemas.at(name);
+  REQUIRE_FALSE(fields.empty());
+  REQUIRE_FALSE(instances.empty());
+  std::set<std::string> documented, seen;
+  for (const auto& f : fields) documented.insert(f.name);
+  for (const json& object : instances) {
+    REQUIRE(object.is_object());
+    for (const auto& f : fields) {
+      INFO("field " << f.name);
+      if (f.always) CHECK(object.contains(f.name));
+    }
+    for (auto it = object.begin(); it != object.end(); ++it) {
+      INFO("undocumented field " << it.key());
+      CHECK(documented.count(it.key()) == 1);
+      seen.insert(it.key());
+    }
+  }
+  for (const auto& f : fields) {
+    INFO("documented field never written: " << f.name);
+    CHECK((seen.count(f.name) == 1 || not_exercised.count(f.name) == 1));
+  }
+}
+
+json run_json(const std::string& args) {
+  const run_result r = run(args + " -q");
+  INFO(args << "\n" << r.err);
+  REQUIRE(r.code == 0);
+  return parse(r.out);
+}
+
+}  // namespace
+
+TEST_CASE("the JSON output matches the schemas of docs/cli.md", "[cli][schema]") {
+  const auto schemas = documented_schemas();
+  const json rsa = run_json("rsa acts.safetensors:hidden_icl --no-icl acts.safetensors:hidden_no_icl "
+                            "--concepts concepts.npy --permutations 19");
+  const json decode = run_json("decode acts.safetensors:hidden_icl --labels concepts.npy");
+  const json groups = run_json("decode acts.safetensors:hidden_icl --labels concepts.npy --demonstrations "
+                               "demonstrations.npy");
+  // k = 30 leaves no group with more than k prompts: every group is skipped.
+  const json skipped = run_json("decode acts.safetensors:hidden_icl --labels concepts.npy --demonstrations "
+                                "demonstrations.npy -k 30");
+  const json logistic = run_json("probe acts.safetensors:hidden_icl --labels concepts.npy --folds 4 --selectivity");
+  const json ridge = run_json("probe acts.safetensors:hidden_icl --targets demonstrations.npy");
+  const json geometry = run_json("geometry acts.safetensors:hidden_icl --labels labels.npy --label-directions "
+                                 "label_directions.npy --norm-gain norm_gain.npy");
+  const json attention = run_json("attention acts.safetensors:attention --relevant relevant.npy --irrelevant "
+                                  "irrelevant.npy --label-positions label_positions.npy --label-classes "
+                                  "label_classes.npy");
+  const fs::path out = work_dir() / "schema_report";
+  fs::remove_all(out);
+  const run_result report = run("report . -q --no-html --out '" + out.string() + "'");
+  INFO(report.err);
+  REQUIRE(report.code == 0);
+  const json results = parse(read_text(out / "results.json"));
+
+  SECTION("the document of every subcommand") {
+    for (const json* doc : {&rsa, &decode, &groups, &logistic, &ridge, &geometry, &attention}) {
+      CHECK((*doc)["format"] == "icl-metrics-result");
+      CHECK((*doc)["version"] == 1);
+    }
+    check_schema(schemas, "document", {rsa, decode, groups, skipped, logistic, ridge, geometry, attention});
+  }
+  SECTION("params: the keys of the option tables") {
+    check_schema(schemas, "rsa.params", {rsa["params"]});
+    check_schema(schemas, "decode.params", {decode["params"], groups["params"]});
+    check_schema(schemas, "probe.params", {logistic["params"], ridge["params"]});
+    check_schema(schemas, "geometry.params", {geometry["params"]});
+    check_schema(schemas, "attention.params", {attention["params"]});
+  }
+  SECTION("result of each subcommand") {
+    check_schema(schemas, "rsa.result", {rsa["result"]});
+    std::vector<json> decode_results = {decode["result"], groups["result"], skipped["result"]};
+    std::vector<json> group_entries;
+    for (const json& task : results["tasks"]) {
+      decode_results.push_back(task["decodability"]);
+      for (const json& g : task["decodability"].value("by_demonstrations", json::array())) group_entries.push_back(g);
+    }
+    check_schema(schemas, "decode.result", decode_results);
+    for (const json* doc : {&groups, &skipped}) {
+      for (const json& g : (*doc)["result"]["by_demonstrations"]) group_entries.push_back(g);
+    }
+    check_schema(schemas, "decode.group", group_entries);
+    check_schema(schemas, "probe.result", {logistic["result"], ridge["result"]});
+    // undefined_layers: see the zero-variance test of the geometry.
+    check_schema(schemas, "geometry.result", {geometry["result"]}, {"undefined_layers"});
+    check_schema(schemas, "attention.result", {attention["result"]});
+    check_schema(schemas, "attention.bias", {attention["result"]["bias"]});
+  }
+  SECTION("results.json of report") {
+    check_schema(schemas, "results", {results});
+    CHECK(results["version"] == 1);
+    check_schema(schemas, "results.options", {results["options"]});
+    std::vector<json> tasks, probes, rsas, geometries, attentions;
+    for (const json& task : results["tasks"]) {
+      tasks.push_back(task);
+      if (task.contains("rsa")) rsas.push_back(task["rsa"]);
+      if (task.contains("probe")) probes.push_back(task["probe"]);
+      if (task.contains("geometry")) geometries.push_back(task["geometry"]);
+      if (task.contains("attention")) attentions.push_back(task["attention"]);
+    }
+    check_schema(schemas, "results.task", tasks);
+    // The families inside a task have the subcommands' schemas (here without permutations, so
+    // only the fields these runs write are required).
+    check_schema(schemas, "rsa.result", rsas, {"permutations", "seed", "p_value_with_icl", "p_value_without_icl"});
+    check_schema(schemas, "probe.result", probes, {"alpha", "control_seed", "control_mean", "selectivity"});
+    check_schema(schemas, "geometry.result", geometries, {"undefined_layers"});
+    check_schema(schemas, "attention.result", attentions);
   }
 }

@@ -1,9 +1,11 @@
 // Attention measures per (layer, head), one prompt at a time: attention ratio (mean over
 // prompts), previous-token and induction scores (sums over prompts), label attention per class
-// (sums over prompts), and the top heads by each score.
+// (sums over prompts), the label biases, and the top heads by each score; the `attention`
+// subcommand.
 #include <map>
+#include <memory>
 
-#include "families.hpp"
+#include "command.hpp"
 #include "icl/attention/bias.hpp"
 #include "icl/attention/heads.hpp"
 #include "icl/attention/ratio.hpp"
@@ -47,7 +49,8 @@ struct accumulators {
   std::map<int, std::vector<double>> label_mass;  ///< class -> [layers * heads] summed over prompts
   std::map<int, std::size_t> label_count;         ///< class -> number of label positions over prompts
   std::size_t layers = 0, heads = 0, label_prompts = 0, no_label_prompts = 0, bias_skipped = 0;
-  explicit accumulators(bool normalize) : ratio(normalize) {}
+  accumulators(bool normalize, const icl::attention::attention_params& params)
+      : ratio(normalize, params), induction(params), bias(params) {}
 };
 
 void check_count(const position_lists& p, std::size_t prompts, const std::string& what) {
@@ -92,7 +95,7 @@ void add_prompt(icl::tensor_view<const T, 4> A, std::size_t p, const attention_i
           throw input_error("label_classes has " + std::to_string(classes.size()) + " entries for prompt " +
                             std::to_string(p) + " but label_positions has " + std::to_string(positions.size()));
         }
-        const auto la = icl::attention::label_attention(A, positions, classes);
+        const auto la = icl::attention::label_attention(A, positions, classes, in.params);
         for (std::size_t c = 0; c < la.classes.size(); ++c) {
           auto& mass = acc.label_mass[la.classes[c]];
           mass.resize(la.layers * la.heads, 0.0);
@@ -142,11 +145,11 @@ json attention(const attention_set& maps, const attention_inputs& in, progress& 
   }
   if (in.label_classes && !in.label_positions) throw input_error("attention label classes need label positions");
 
-  accumulators acc(in.normalize);
+  accumulators acc(in.normalize, in.params);
   prog.begin("attention", "prompt", prompts);
   for (std::size_t p = 0; p < prompts; ++p) {
     const named_array& source = maps.batched ? maps.arrays[0] : maps.arrays[p];
-    visit_float(source.array, [&](auto tag) {
+    icl_tool::visit_float(source.array, [&](auto tag) {
       using T = decltype(tag);
       if (maps.batched) {
         add_prompt<T>(source.array.template view<T, 5>()[p], p, in, acc, source.name);
@@ -235,5 +238,106 @@ json attention(const attention_set& maps, const attention_inputs& in, progress& 
   });
   return out;
 }
+
+json attention_rows(const json& r) {
+  json rows = json::array();
+  const std::size_t layers = r["layers"].get<std::size_t>(), heads = r["heads"].get<std::size_t>();
+  for (std::size_t l = 0; l < layers; ++l) {
+    for (std::size_t h = 0; h < heads; ++h) {
+      json row{{"layer", l}, {"head", h}, {"previous_token", r["previous_token"][l][h]}};
+      if (r.contains("ratio")) {
+        row["ratio"] = r["ratio"][l][h];
+        row["ratio_undefined"] = r["ratio_undefined"][l][h];
+      }
+      if (r.contains("induction")) row["induction"] = r["induction"][l][h];
+      if (r.contains("label_attention")) {
+        for (auto it = r["label_attention"].begin(); it != r["label_attention"].end(); ++it) {
+          row["label_attention_" + it.key()] = it.value()[l][h];
+        }
+      }
+      if (r.contains("bias")) {
+        const json& bias = r["bias"];
+        row["majority_excess"] = bias["majority_excess"][l][h];
+        row["recency_excess"] = bias["recency_excess"][l][h];
+        const json& profile = bias["recency_profile"][l][h];
+        for (std::size_t j = 0; j < profile.size(); ++j) row["recency_profile_" + std::to_string(j)] = profile[j];
+      }
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+namespace {
+
+class attention_command : public command {
+ public:
+  explicit attention_command(CLI::App& app) {
+    auto* sub = app.add_subcommand(
+        "attention", "Attention ratio, previous-token, induction and label-attention scores per (layer, head)");
+    option_set& o = echo_ = option_set(sub);
+    sub->add_option("maps", maps_,
+                    "Attention: one [prompts, layers, heads, T, T] tensor, or one [layers, heads, T, T] tensor per "
+                    "prompt")
+        ->required();
+    sub->add_option("--sources", sources_,
+                    "Source (query) positions [prompts, s] or [s]; default: the last position");
+    auto* rel = sub->add_option("--relevant", relevant_, "Relevant key positions [prompts, r] or [r] (-1 = padding)");
+    auto* irr = sub->add_option("--irrelevant", irrelevant_, "Irrelevant key positions [prompts, i] or [i]");
+    rel->needs(irr);
+    irr->needs(rel);
+    auto* lp = sub->add_option("--label-positions", label_positions_,
+                               "Demonstration label positions [prompts, k]: induction score");
+    auto* lc = sub->add_option("--label-classes", label_classes_,
+                               "Class of each label position [prompts, k]: label attention per class");
+    lc->needs(lp);
+    o.flag("--raw-sums", "normalize", in_.normalize, false, "Attention ratio of raw sums instead of per-token means");
+    o.add("--top-fraction", "top_fraction", in_.top_fraction, "Fraction of heads listed as top heads")
+        ->check(CLI::Range(0.0, 1.0));
+    o.flag("--check-row-sums", "check_row_sums", in_.params.check_row_sums, true,
+           "Require every attention row that is read to sum to 1 (within --row-sum-tolerance)");
+    o.add("--row-sum-tolerance", "row_sum_tolerance", in_.params.row_sum_tolerance,
+          "Tolerance of --check-row-sums")
+        ->check(CLI::NonNegativeNumber);
+    add_common_options(sub, common_);
+  }
+
+  int run() override {
+    attention_set set;
+    for (const auto& ref : maps_) set.arrays.push_back(named_array{load_tensor(ref), ref});
+    set.batched = set.arrays.size() == 1 && set.arrays[0].array.rank() == 5;
+    if (!sources_.empty()) in_.sources = read_positions(sources_, "", "sources");
+    if (!relevant_.empty()) in_.relevant = read_positions(relevant_, "", "relevant positions");
+    if (!irrelevant_.empty()) in_.irrelevant = read_positions(irrelevant_, "", "irrelevant positions");
+    if (!label_positions_.empty()) in_.label_positions = read_positions(label_positions_, "", "label positions");
+    if (!label_classes_.empty()) in_.label_classes = read_int_rows(json(label_classes_), "", "label classes");
+    progress prog(common_.quiet);
+    const json r = attention(set, in_, prog);
+    json inputs{{"maps", maps_}};
+    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+             {"sources", sources_}, {"relevant", relevant_}, {"irrelevant", irrelevant_},
+             {"label_positions", label_positions_}, {"label_classes", label_classes_}}) {
+      if (!value.empty()) inputs[key] = value;
+    }
+    json out = command_header("attention", inputs, echo_.params());
+    out["result"] = r;
+    out["rows"] = attention_rows(r);
+    write_result(out, common_.output);
+    return exit_ok;
+  }
+
+ private:
+  common_options common_;
+  std::vector<std::string> maps_;
+  std::string sources_, relevant_, irrelevant_, label_positions_, label_classes_;
+  attention_inputs in_;
+  option_set echo_{nullptr};
+};
+
+[[maybe_unused]] const bool registered = register_command(
+    "attention", 50,
+    [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<attention_command>(app); });
+
+}  // namespace
 
 }  // namespace icl_tool

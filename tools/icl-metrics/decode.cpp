@@ -1,9 +1,10 @@
 // Task decodability (leave-one-out kNN) per layer, for the whole set and per number of
-// demonstrations.
+// demonstrations; the `decode` subcommand.
 #include <map>
+#include <memory>
 #include <set>
 
-#include "families.hpp"
+#include "command.hpp"
 
 namespace icl_tool {
 
@@ -11,12 +12,10 @@ namespace {
 
 template <class T>
 json decodability_typed(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
-                        const decode_options& options, progress& prog, const std::vector<std::size_t>* rows) {
+                        const icl::decode::decode_params& params, progress& prog,
+                        const std::vector<std::size_t>* rows) {
   const auto H = hidden.array.view<T, 3>();
   const std::size_t layers = H.extent(0), d = H.extent(2);
-  icl::decode::decode_params params;
-  params.k = options.k;
-  params.metric = options.metric;
   const std::string context = hidden.name + " with " + labels_name;
 
   std::vector<int> used_labels;
@@ -50,8 +49,9 @@ json decodability_typed(const named_array& hidden, const std::vector<int>& label
     prog.step(l + 1);
   }
   json out;
-  out["k"] = options.k;
-  out["metric"] = icl::decode::to_string(options.metric);
+  out["k"] = params.k;
+  out["dissimilarity"] = icl::to_string(params.dissimilarity);
+  out["metric"] = icl::to_string(params.dissimilarity);  // deprecated name of "dissimilarity"
   out["n"] = used_labels.size();
   out["classes"] = classes;
   out["overall"] = overall;
@@ -75,16 +75,17 @@ void check_rows(const named_array& hidden, std::size_t n_labels, const std::stri
 }  // namespace
 
 json decodability(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
-                  const decode_options& options, progress& prog, const std::vector<std::size_t>* rows) {
+                  const icl::decode::decode_params& params, progress& prog, const std::vector<std::size_t>* rows) {
   require_float(hidden.array, 3, "hidden states [layers, n, d]");
   check_rows(hidden, labels.size(), labels_name);
-  return visit_float(hidden.array, [&](auto tag) {
-    return decodability_typed<decltype(tag)>(hidden, labels, labels_name, options, prog, rows);
+  return icl_tool::visit_float(hidden.array, [&](auto tag) {
+    return decodability_typed<decltype(tag)>(hidden, labels, labels_name, params, prog, rows);
   });
 }
 
 json decodability_by_group(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
-                           const std::vector<int>& demonstrations, const decode_options& options, progress& prog) {
+                           const std::vector<int>& demonstrations, const icl::decode::decode_params& params,
+                           progress& prog) {
   require_float(hidden.array, 3, "hidden states [layers, n, d]");
   check_rows(hidden, labels.size(), labels_name);
   if (demonstrations.size() != labels.size()) {
@@ -102,10 +103,10 @@ json decodability_by_group(const named_array& hidden, const std::vector<int>& la
     for (const std::size_t r : rows) distinct.insert(labels[r]);
     if (distinct.size() < 2) {
       entry["skipped"] = "a single concept among these prompts";
-    } else if (rows.size() <= options.k) {
-      entry["skipped"] = "only " + std::to_string(rows.size()) + " prompts, need more than k = " + std::to_string(options.k);
+    } else if (rows.size() <= params.k) {
+      entry["skipped"] = "only " + std::to_string(rows.size()) + " prompts, need more than k = " + std::to_string(params.k);
     } else {
-      const json r = decodability(hidden, labels, labels_name, options, prog, &rows);
+      const json r = decodability(hidden, labels, labels_name, params, prog, &rows);
       entry["overall"] = r["overall"];
       entry["peak_layer"] = r["peak_layer"];
     }
@@ -126,5 +127,76 @@ json curve_rows(const json& curves, const std::vector<std::string>& keys, std::s
   }
   return rows;
 }
+
+namespace {
+
+class decode_command : public command {
+ public:
+  explicit decode_command(CLI::App& app) {
+    auto* sub =
+        app.add_subcommand("decode", "Task decodability: leave-one-out kNN accuracy of the concepts, per layer");
+    option_set& o = echo_ = option_set(sub);
+    sub->add_option("hidden", hidden_, "Hidden states [layers, n, d] (e.g. acts.safetensors:hidden)")->required();
+    sub->add_option("--labels,--concepts", labels_, "Concept (task) of each prompt (.npy, tensor reference, JSON list)")
+        ->required();
+    o.add("-k,--neighbors", "k", params_.k, "Number of neighbours")->check(CLI::PositiveNumber);
+    o.add("--dissimilarity", "dissimilarity", params_.dissimilarity,
+                                "Dissimilarity between hidden states");
+    o.alias("--metric", params_.dissimilarity, "Deprecated name of --dissimilarity", true);
+    sub->add_option("--demonstrations", demonstrations_,
+                    "Number of demonstrations of each prompt: one TD curve per number");
+    add_common_options(sub, common_);
+  }
+
+  int run() override {
+    const named_array hidden = hidden_input(hidden_);
+    const auto labels = read_int_list(labels_, "", "labels");
+    progress prog(common_.quiet);
+    json inputs{{"hidden", hidden_}, {"labels", labels_}};
+    json params = echo_.params();
+    params["metric"] = params["dissimilarity"];  // deprecated name of "dissimilarity"
+    json out = command_header("decode", inputs, params);
+    if (demonstrations_.empty()) {
+      const json r = decodability(hidden, labels, labels_, params_, prog);
+      out["result"] = r;
+      json rows = json::array();
+      for (std::size_t l = 0; l < r["overall"].size(); ++l) {
+        json row{{"layer", l}, {"td", r["overall"][l]}};
+        for (auto it = r["per_class"].begin(); it != r["per_class"].end(); ++it) {
+          row["td_class_" + it.key()] = it.value()[l];
+        }
+        rows.push_back(row);
+      }
+      out["rows"] = rows;
+    } else {
+      const auto demos = read_int_list(demonstrations_, "", "demonstrations");
+      out["inputs"]["demonstrations"] = demonstrations_;
+      const json groups = decodability_by_group(hidden, labels, labels_, demos, params_, prog);
+      out["result"] = json{{"by_demonstrations", groups}};
+      json rows = json::array();
+      for (const auto& g : groups) {
+        if (!g.contains("overall")) continue;
+        for (std::size_t l = 0; l < g["overall"].size(); ++l) {
+          rows.push_back(
+              json{{"demonstrations", g["demonstrations"]}, {"layer", l}, {"n", g["n"]}, {"td", g["overall"][l]}});
+        }
+      }
+      out["rows"] = rows;
+    }
+    write_result(out, common_.output);
+    return exit_ok;
+  }
+
+ private:
+  common_options common_;
+  std::string hidden_, labels_, demonstrations_;
+  icl::decode::decode_params params_;
+  option_set echo_{nullptr};
+};
+
+[[maybe_unused]] const bool registered = register_command(
+    "decode", 20, [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<decode_command>(app); });
+
+}  // namespace
 
 }  // namespace icl_tool

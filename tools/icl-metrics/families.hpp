@@ -1,7 +1,8 @@
-// The metric families as the program runs them: each function takes loaded arrays, runs the
-// library per layer (with progress), and returns the results as JSON curves (one value per
-// layer). Each family lives in its own .cpp, which instantiates the library templates for the
-// four floating types once.
+// The metric families as the program runs them: each function takes loaded arrays and the
+// library's own parameter structs, runs the library per layer (with progress), and returns the
+// results as JSON curves (one value per layer). Each family lives in its own .cpp, which also
+// registers its subcommand (command.hpp) and instantiates the library templates for the four
+// floating types once; the report (report.cpp) calls the functions declared here.
 #ifndef ICL_TOOLS_FAMILIES_HPP
 #define ICL_TOOLS_FAMILIES_HPP
 
@@ -12,10 +13,14 @@
 #include <vector>
 
 #include "common.hpp"
+#include "icl/attention/ratio.hpp"
 #include "icl/decode/knn.hpp"
-#include "icl/rsa/compare.hpp"
-#include "icl/rsa/embedding.hpp"
-#include "icl/rsa/rdm.hpp"
+#include "icl/geometry/alignment_types.hpp"
+#include "icl/probe/cross_validation.hpp"
+#include "icl/probe/logistic.hpp"
+#include "icl/probe/ridge.hpp"
+#include "icl/rsa/alignment.hpp"
+#include "icl/rsa/inference.hpp"
 
 namespace icl_tool {
 
@@ -27,31 +32,27 @@ struct named_array {
 
 // ---- task decodability ------------------------------------------------------------------------
 
-struct decode_options {
-  std::size_t k = 10;
-  icl::decode::distance_metric metric = icl::decode::distance_metric::euclidean;
-};
-
 /// TD per layer of hidden [layers, n, d] with labels (n). When rows is given, only those rows
-/// (prompts) are used. Result: {"k", "metric", "n", "classes", "overall": [L], "per_class":
-/// {label: [L]}, "peak_layer", "peak_value"}.
+/// (prompts) are used. Result: {"k", "dissimilarity", "metric" (the same, deprecated), "n",
+/// "classes", "overall": [L], "per_class": {label: [L]}, "peak_layer", "peak_value"}.
 json decodability(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
-                  const decode_options& options, progress& prog, const std::vector<std::size_t>* rows = nullptr);
+                  const icl::decode::decode_params& params, progress& prog,
+                  const std::vector<std::size_t>* rows = nullptr);
 
 /// TD per layer for each distinct value of `demonstrations` (one entry per value, increasing):
 /// [{"demonstrations": k, "n": n_k, "overall": [L], "peak_layer"} or {"demonstrations": k,
 /// "n": n_k, "skipped": reason}].
 json decodability_by_group(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
-                           const std::vector<int>& demonstrations, const decode_options& options, progress& prog);
+                           const std::vector<int>& demonstrations, const icl::decode::decode_params& params,
+                           progress& prog);
 
 // ---- RSA ---------------------------------------------------------------------------------------
 
+/// The library's options of the RSA alignment and of its permutation test.
 struct rsa_options {
-  icl::rsa::dissimilarity dissimilarity = icl::rsa::dissimilarity::correlation;
-  icl::rsa::comparison comparison = icl::rsa::comparison::spearman;
-  icl::rsa::standardization standardize = icl::rsa::standardization::none;
-  std::size_t permutations = 0;  ///< 0: no permutation test
-  std::uint64_t seed = 0;
+  icl::rsa::hypothesis_alignment_params alignment;
+  icl::rsa::permutation_params permutation;  ///< permutations = 0 (the program's default): no test
+  rsa_options() { permutation.permutations = 0; }
 };
 
 /// Alignment of each layer's RDM with the hypothesis RDM, with (and when without is given,
@@ -62,13 +63,12 @@ json rsa_alignment(const named_array& with_icl, const named_array* without_icl, 
 
 // ---- probes ------------------------------------------------------------------------------------
 
+/// The library's options of the probes and of their folds, and the program's control task.
 struct probe_options {
-  double C = 1.0;
-  std::size_t max_iter = 100;
-  double alpha = 1.0;
-  std::size_t folds = 5;
-  std::uint64_t seed = 0;
-  bool selectivity = false;
+  icl::probe::logistic_params logistic;
+  icl::probe::ridge_params ridge;
+  icl::probe::cv_params cv;
+  bool selectivity = false;  ///< also a control task (labels permuted with cv.seed + 1)
 };
 
 /// Cross-validated logistic probe per layer: {"probe": "logistic", "C", "folds", "seed", "mean":
@@ -84,21 +84,12 @@ json ridge_probe(const named_array& hidden, const std::vector<double>& targets, 
 
 // ---- geometry ----------------------------------------------------------------------------------
 
-struct geometry_options {
-  bool separability = true;
-  double C = 1.0;
-  double test_fraction = 0.5;
-  std::uint64_t seed = 0;
-  std::vector<double> norm_gain;      ///< empty: no final norm
-  double norm_eps = 1e-5;
-  std::vector<std::size_t> label_token_ids;  ///< with a full unembedding
-  std::size_t denoise_rank = 2;
-};
+using geometry_params = icl::geometry::separability_alignment_params;
 
 /// Separability (and, with directions, every alignment measure) and the effective dimension per
 /// layer: {"classes", "separability": [L], "effective_dimension": [L], ("output_alignment", ...)}.
 json geometry(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
-              const named_array* directions, const geometry_options& options, progress& prog);
+              const named_array* directions, const geometry_params& params, progress& prog);
 
 // ---- attention ---------------------------------------------------------------------------------
 
@@ -113,14 +104,20 @@ struct attention_set {
 struct attention_inputs {
   std::optional<position_lists> sources, relevant, irrelevant, label_positions;
   std::optional<std::vector<std::vector<int>>> label_classes;  ///< aligned with label_positions (padding dropped)
-  bool normalize = true;
+  bool normalize = true;      ///< ratio of per-token means (false: of raw sums)
   double top_fraction = 0.1;
+  icl::attention::attention_params params;  ///< row-sum checks of every accumulator
 };
 
 /// Attention measures per (layer, head), summed or averaged over prompts: {"prompts", "layers",
 /// "heads", "previous_token": [[H] x L], ("ratio", "ratio_undefined", "induction",
-/// "label_attention", "top_previous_token", "top_induction")}.
+/// "label_attention", "bias", "top_previous_token", "top_induction")}.
 json attention(const attention_set& maps, const attention_inputs& inputs, progress& prog);
+
+/// One flat row per (layer, head) of an attention result, for CSV: previous_token, (ratio,
+/// ratio_undefined), (induction), (label_attention_<c>...), (majority_excess, recency_excess,
+/// recency_profile_<j>...).
+json attention_rows(const json& result);
 
 // ---- helpers -----------------------------------------------------------------------------------
 

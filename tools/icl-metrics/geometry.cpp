@@ -1,9 +1,11 @@
 // Hidden-state geometry per layer: separability, the alignment measures with the label
-// directions, and the effective dimension.
+// directions, and the effective dimension; the `geometry` subcommand.
 #include <limits>
 #include <map>
+#include <memory>
+#include <optional>
 
-#include "families.hpp"
+#include "command.hpp"
 #include "icl/core/widen.hpp"
 #include "icl/geometry/alignment.hpp"
 
@@ -27,19 +29,6 @@ double measure(const icl::geometry::alignment_result& r, const std::string& key)
   if (key == "mean_alignment") return r.mean_alignment;
   if (key == "composite_alignment") return r.composite_alignment;
   return r.denoised_output_alignment;
-}
-
-icl::geometry::alignment_params make_params(const geometry_options& o) {
-  icl::geometry::alignment_params p;
-  p.separability = o.separability;
-  p.probe.C = o.C;
-  p.test_fraction = o.test_fraction;
-  p.seed = o.seed;
-  p.norm_gain = o.norm_gain;
-  p.norm_eps = o.norm_eps;
-  p.label_token_ids = o.label_token_ids;
-  p.denoise_rank = o.denoise_rank;
-  return p;
 }
 
 /// Label directions in float or double: f16/bf16 rows are widened to float once (a few rows, or
@@ -97,10 +86,9 @@ bool rows_all_equal(icl::matrix_view<const T> X) {
 
 template <class T>
 json geometry_typed(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
-                    const named_array* directions, const geometry_options& options, progress& prog) {
+                    const named_array* directions, const geometry_params& params, progress& prog) {
   const auto H = hidden.array.view<T, 3>();
   const std::size_t layers = H.extent(0);
-  const auto params = make_params(options);
   directions_view dv;
   std::string context = hidden.name + " with " + labels_name;
   if (directions != nullptr) {
@@ -129,9 +117,9 @@ json geometry_typed(const named_array& hidden, const std::vector<int>& labels, c
           const auto r = dv.is_double ? icl::geometry::separability_alignment(layer, labels, dv.d, params)
                                       : icl::geometry::separability_alignment(layer, labels, dv.f, params);
           classes = r.classes;
-          if (options.separability) values["separability"] = r.separability;
+          if (params.separability) values["separability"] = r.separability;
           for (const auto& key : alignment_keys()) values[key] = measure(r, key);
-        } else if (options.separability) {
+        } else if (params.separability) {
           const auto r = icl::geometry::separability(layer, labels, params);
           classes = r.classes;
           values["separability"] = r.separability;
@@ -141,7 +129,7 @@ json geometry_typed(const named_array& hidden, const std::vector<int>& labels, c
       });
     }
     const double undefined = std::numeric_limits<double>::quiet_NaN();
-    if (options.separability) curves["separability"].push_back(values.count("separability") ? values["separability"] : undefined);
+    if (params.separability) curves["separability"].push_back(values.count("separability") ? values["separability"] : undefined);
     if (directions != nullptr) {
       for (const auto& key : alignment_keys()) curves[key].push_back(values.count(key) ? values[key] : undefined);
     }
@@ -156,15 +144,15 @@ json geometry_typed(const named_array& hidden, const std::vector<int>& labels, c
   json out;
   out["classes"] = classes;
   out["label_directions"] = directions != nullptr ? json(directions->name) : json(nullptr);
-  if (options.separability) {
-    out["probe_C"] = options.C;
-    out["test_fraction"] = options.test_fraction;
-    out["seed"] = options.seed;
+  if (params.separability) {
+    out["probe_C"] = params.probe.C;
+    out["test_fraction"] = params.test_fraction;
+    out["seed"] = params.seed;
     out["separability"] = numbers(curves["separability"]);
   }
   if (directions != nullptr) {
-    out["final_norm"] = !options.norm_gain.empty();
-    out["denoise_rank"] = options.denoise_rank;
+    out["final_norm"] = params.final_norm.has_value();
+    out["denoise_rank"] = params.denoise_rank;
     for (const auto& key : alignment_keys()) out[key] = numbers(curves[key]);
   }
   out["effective_dimension"] = numbers(curves["effective_dimension"]);
@@ -175,16 +163,100 @@ json geometry_typed(const named_array& hidden, const std::vector<int>& labels, c
 }  // namespace
 
 json geometry(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
-              const named_array* directions, const geometry_options& options, progress& prog) {
+              const named_array* directions, const geometry_params& params, progress& prog) {
   require_float(hidden.array, 3, "hidden states [layers, n, d]");
   if (hidden.array.shape()[1] != labels.size()) {
     throw input_error(labels_name + ": has " + std::to_string(labels.size()) + " entries but " + hidden.name +
                       " (shape " + shape_string(hidden.array.shape()) + ") holds n = " +
                       std::to_string(hidden.array.shape()[1]) + " prompts");
   }
-  return visit_float(hidden.array, [&](auto tag) {
-    return geometry_typed<decltype(tag)>(hidden, labels, labels_name, directions, options, prog);
+  return icl_tool::visit_float(hidden.array, [&](auto tag) {
+    return geometry_typed<decltype(tag)>(hidden, labels, labels_name, directions, params, prog);
   });
 }
+
+namespace {
+
+class geometry_command : public command {
+ public:
+  explicit geometry_command(CLI::App& app) {
+    auto* sub = app.add_subcommand(
+        "geometry", "Separability, alignment with the label directions and effective dimension per layer");
+    option_set& o = echo_ = option_set(sub);
+    sub->add_option("hidden", hidden_, "Hidden states [layers, n, d]")->required();
+    sub->add_option("--labels", labels_, "Answer class of each prompt")->required();
+    auto* dirs = sub->add_option("--label-directions", directions_,
+                                 "Unembedding rows of the label tokens [classes, d], class order = increasing label");
+    auto* unemb = sub->add_option("--unembedding", unembedding_, "Full unembedding [V, d] (with --label-token-ids)");
+    auto* ids = sub->add_option("--label-token-ids", token_ids_,
+                                "Row of the unembedding for each class (JSON list or .npy)");
+    dirs->excludes(unemb);
+    unemb->needs(ids);
+    ids->needs(unemb);
+    sub->add_option("--norm-gain", norm_gain_, "Gain of the final RMSNorm [d] (logit lens through the norm)");
+    o.flag("--no-separability", "separability", params_.separability, false, "Skip the separability probes");
+    o.add("-C,--C", "C", params_.probe.C, "Inverse L2 penalty of the separability probe")->check(CLI::PositiveNumber);
+    o.add("--test-fraction", "test_fraction", params_.test_fraction, "Held-out fraction of each label pair")
+        ->check(CLI::Range(0.0, 1.0));
+    o.add("--seed", "seed", params_.seed, "Seed of the splits");
+    o.add("--norm-eps", "norm_eps", norm_eps_, "Epsilon of the final RMSNorm (with --norm-gain)");
+    o.add("--denoise-rank", "denoise_rank", params_.denoise_rank, "Rank of the denoised output alignment")
+        ->check(CLI::PositiveNumber);
+    o.add("--variance", "variance", params_.variance, "Normalization of the variance alignment");
+    o.add("--singular-vectors", "singular_vectors", params_.singular_vectors,
+          "Leading singular vectors searched by the singular alignment")
+        ->check(CLI::PositiveNumber);
+    add_common_options(sub, common_);
+  }
+
+  int run() override {
+    const named_array hidden = hidden_input(hidden_);
+    const auto labels = read_int_list(labels_, "", "labels");
+    std::optional<named_array> directions;
+    json inputs{{"hidden", hidden_}, {"labels", labels_}};
+    if (!directions_.empty()) {
+      directions = named_array{load_float_tensor(directions_, "", 2, "label directions [classes, d]"), directions_};
+      inputs["label_directions"] = directions_;
+    } else if (!unembedding_.empty()) {
+      directions = named_array{load_float_tensor(unembedding_, "", 2, "unembedding [V, d]"), unembedding_};
+      for (const int id : read_int_list(token_ids_, "", "label token ids")) {
+        if (id < 0) throw input_error(token_ids_ + ": label token id " + std::to_string(id) + " is negative");
+        params_.label_token_ids.push_back(static_cast<std::size_t>(id));
+      }
+      inputs["unembedding"] = unembedding_;
+      inputs["label_token_ids"] = token_ids_;
+    }
+    if (!norm_gain_.empty()) {
+      params_.final_norm = icl::rms_norm_params{read_double_list(norm_gain_, "", "final norm gain"), norm_eps_};
+      inputs["norm_gain"] = norm_gain_;
+    }
+    progress prog(common_.quiet);
+    const json r = geometry(hidden, labels, labels_, directions ? &*directions : nullptr, params_, prog);
+    json out = command_header("geometry", inputs, echo_.params());
+    out["result"] = r;
+    out["rows"] = curve_rows(r,
+                             {"separability", "directional_separability", "output_alignment",
+                              "output_alignment_all_classes", "singular_alignment", "variance_alignment",
+                              "mean_alignment", "composite_alignment", "denoised_output_alignment",
+                              "effective_dimension"},
+                             layer_count(hidden));
+    write_result(out, common_.output);
+    return exit_ok;
+  }
+
+ private:
+  common_options common_;
+  std::string hidden_, labels_, directions_, unembedding_, token_ids_, norm_gain_;
+  geometry_params params_;
+  /// ε of the final norm given with --norm-gain. The program's default stays 1e-5 (Llama 2,
+  /// SmolLM2), the value it has always used; the library's own default is 1e-6.
+  double norm_eps_ = 1e-5;
+  option_set echo_{nullptr};
+};
+
+[[maybe_unused]] const bool registered = register_command(
+    "geometry", 40, [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<geometry_command>(app); });
+
+}  // namespace
 
 }  // namespace icl_tool

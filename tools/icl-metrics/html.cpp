@@ -484,7 +484,7 @@ std::string task_section(const json& task, std::size_t index) {
     const std::size_t classes = (*dec)["classes"].size();
     if (classes > 0) c.reference = 1.0 / static_cast<double>(classes);
     std::string caption = "Leave-one-out kNN accuracy of the concept from the query-position state (k = " +
-                          std::to_string((*dec)["k"].get<std::size_t>()) + ", " + (*dec)["metric"].get<std::string>() +
+                          std::to_string((*dec)["k"].get<std::size_t>()) + ", " + (*dec)["dissimilarity"].get<std::string>() +
                           "); peak at layer " + std::to_string((*dec)["peak_layer"].get<std::size_t>()) +
                           ". Dashed: one curve per number of demonstrations. Chance = 1 / number of concepts.";
     o << figure(render(c), caption);
@@ -710,8 +710,8 @@ std::string render_html(const json& results) {
   for (std::size_t i = 0; i < results["tasks"].size(); ++i) o << task_section(results["tasks"][i], i);
   const json& opts = results["options"];
   o << "<footer>Made by icl-metrics " << escape(results.value("program_version", "")) << ". Task decodability: k = "
-    << opts["decodability"]["k"].dump() << ", " << escape(opts["decodability"]["metric"].get<std::string>())
-    << " distance; RSA: " << escape(opts["rsa"]["dissimilarity"].get<std::string>()) << " RDM, "
+    << opts["decodability"]["k"].dump() << ", " << escape(opts["decodability"]["dissimilarity"].get<std::string>())
+    << " dissimilarity; RSA: " << escape(opts["rsa"]["dissimilarity"].get<std::string>()) << " RDM, "
     << escape(opts["rsa"]["comparison"].get<std::string>()) << " comparison; seed " << opts["seed"].dump()
     << ". Every number is in results.json beside this file.</footer>";
   o << "</main></body></html>\n";

@@ -1,6 +1,9 @@
-// Cross-validated probes per layer: logistic (classes) and ridge (continuous targets).
-#include "families.hpp"
-#include "icl/probe/cross_validation.hpp"
+// Cross-validated probes per layer: logistic (classes) and ridge (continuous targets); the
+// `probe` subcommand.
+#include <memory>
+#include <optional>
+
+#include "command.hpp"
 
 namespace icl_tool {
 
@@ -30,16 +33,12 @@ json logistic_typed(const named_array& hidden, const std::vector<int>& labels, c
   const auto H = hidden.array.view<T, 3>();
   const std::size_t layers = H.extent(0);
   const std::string context = hidden.name + " with " + labels_name;
-  icl::probe::logistic_params params;
-  params.C = options.C;
-  params.max_iter = options.max_iter;
-  icl::probe::cv_params cv;
-  cv.folds = options.folds;
-  cv.seed = options.seed;
+  const icl::probe::logistic_params& params = options.logistic;
+  const icl::probe::cv_params& cv = options.cv;
   auto tracker = with_context(context, [&] { return icl::probe::logistic_curve_tracker(labels, params, cv); });
   std::optional<icl::probe::logistic_curve_tracker> control;
   if (options.selectivity) {
-    const std::vector<int> control_labels = icl::probe::control_labels(labels, options.seed + 1);
+    const std::vector<int> control_labels = icl::probe::control_labels(labels, cv.seed + 1);
     control.emplace(with_context(context + " (control task)",
                                  [&] { return icl::probe::logistic_curve_tracker(control_labels, params, cv); }));
   }
@@ -63,16 +62,16 @@ json logistic_typed(const named_array& hidden, const std::vector<int>& labels, c
   }
   json out;
   out["probe"] = "logistic";
-  out["C"] = options.C;
-  out["max_iter"] = options.max_iter;
-  out["folds"] = options.folds;
-  out["seed"] = options.seed;
+  out["C"] = params.C;
+  out["max_iter"] = params.max_iter;
+  out["folds"] = cv.folds;
+  out["seed"] = cv.seed;
   out["mean"] = mean;
   out["std"] = sd;
   out["fold_scores"] = folds;
   out["converged"] = converged;
   if (control) {
-    out["control_seed"] = options.seed + 1;
+    out["control_seed"] = cv.seed + 1;
     out["control_mean"] = control_mean;
     out["selectivity"] = selectivity;
   }
@@ -86,11 +85,8 @@ json ridge_typed(const named_array& hidden, const std::vector<double>& targets, 
   const auto H = hidden.array.view<T, 3>();
   const std::size_t layers = H.extent(0);
   const std::string context = hidden.name + " with " + targets_name;
-  icl::probe::ridge_params params;
-  params.alpha = options.alpha;
-  icl::probe::cv_params cv;
-  cv.folds = options.folds;
-  cv.seed = options.seed;
+  const icl::probe::ridge_params& params = options.ridge;
+  const icl::probe::cv_params& cv = options.cv;
   auto tracker = with_context(context, [&] { return icl::probe::ridge_curve_tracker(targets, params, cv); });
   json mean = json::array(), sd = json::array(), folds = json::array();
   prog.begin("ridge probe", "layer", layers);
@@ -104,9 +100,9 @@ json ridge_typed(const named_array& hidden, const std::vector<double>& targets, 
   }
   json out;
   out["probe"] = "ridge";
-  out["alpha"] = options.alpha;
-  out["folds"] = options.folds;
-  out["seed"] = options.seed;
+  out["alpha"] = params.alpha;
+  out["folds"] = cv.folds;
+  out["seed"] = cv.seed;
   out["mean"] = mean;
   out["std"] = sd;
   out["fold_scores"] = folds;
@@ -119,7 +115,7 @@ json ridge_typed(const named_array& hidden, const std::vector<double>& targets, 
 json logistic_probe(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
                     const probe_options& options, progress& prog) {
   check_rows(hidden, labels.size(), labels_name);
-  return visit_float(hidden.array, [&](auto tag) {
+  return icl_tool::visit_float(hidden.array, [&](auto tag) {
     return logistic_typed<decltype(tag)>(hidden, labels, labels_name, options, prog);
   });
 }
@@ -127,9 +123,74 @@ json logistic_probe(const named_array& hidden, const std::vector<int>& labels, c
 json ridge_probe(const named_array& hidden, const std::vector<double>& targets, const std::string& targets_name,
                  const probe_options& options, progress& prog) {
   check_rows(hidden, targets.size(), targets_name);
-  return visit_float(hidden.array, [&](auto tag) {
+  return icl_tool::visit_float(hidden.array, [&](auto tag) {
     return ridge_typed<decltype(tag)>(hidden, targets, targets_name, options, prog);
   });
 }
+
+namespace {
+
+class probe_command : public command {
+ public:
+  explicit probe_command(CLI::App& app) {
+    auto* sub =
+        app.add_subcommand("probe", "Cross-validated probes per layer: logistic (classes) or ridge (targets)");
+    option_set& o = echo_ = option_set(sub);
+    sub->add_option("hidden", hidden_, "Hidden states [layers, n, d]")->required();
+    auto* labels = sub->add_option("--labels", labels_, "Class of each prompt: logistic probe, accuracy");
+    auto* targets = sub->add_option("--targets", targets_, "Continuous target of each prompt: ridge probe, R^2");
+    labels->excludes(targets);
+    o.add("--folds", "folds", options_.cv.folds, "Cross-validation folds (stratified for classes)")
+        ->check(CLI::Range(std::size_t{2}, std::size_t{1000000}));
+    o.add("--seed", "seed", options_.cv.seed, "Seed of the fold shuffles");
+    o.add("-C,--C", "C", options_.logistic.C, "Inverse L2 penalty of the logistic probe (scikit-learn's C)")
+        ->check(CLI::PositiveNumber);
+    o.add("--max-iter", "max_iter", options_.logistic.max_iter, "L-BFGS iterations of the logistic probe")
+        ->check(CLI::PositiveNumber);
+    o.flag("--selectivity", "selectivity", options_.selectivity, true,
+           "Also fit a control task (labels permuted, seed + 1) and report accuracy - control accuracy");
+    o.add("--alpha", "alpha", options_.ridge.alpha, "Penalty of the ridge probe")->check(CLI::PositiveNumber);
+    add_common_options(sub, common_);
+  }
+
+  int run() override {
+    if (labels_.empty() && targets_.empty()) throw usage_error("probe: give --labels (logistic) or --targets (ridge)");
+    const named_array hidden = hidden_input(hidden_);
+    progress prog(common_.quiet);
+    json r;
+    json inputs{{"hidden", hidden_}};
+    json params = echo_.params();
+    if (!labels_.empty()) {
+      inputs["labels"] = labels_;
+      params.erase("alpha");
+      r = logistic_probe(hidden, read_int_list(labels_, "", "labels"), labels_, options_, prog);
+    } else {
+      inputs["targets"] = targets_;
+      for (const char* logistic_only : {"C", "max_iter", "selectivity"}) params.erase(logistic_only);
+      r = ridge_probe(hidden, read_double_list(targets_, "", "targets"), targets_, options_, prog);
+    }
+    json out = command_header("probe", inputs, params);
+    out["result"] = r;
+    json rows = curve_rows(r, {"mean", "std", "converged", "control_mean", "selectivity"}, layer_count(hidden));
+    for (std::size_t l = 0; l < rows.size(); ++l) {
+      const auto& folds = r["fold_scores"][l];
+      for (std::size_t f = 0; f < folds.size(); ++f) rows[l]["fold_" + std::to_string(f)] = folds[f];
+    }
+    out["rows"] = rows;
+    write_result(out, common_.output);
+    return exit_ok;
+  }
+
+ private:
+  common_options common_;
+  std::string hidden_, labels_, targets_;
+  probe_options options_;
+  option_set echo_{nullptr};
+};
+
+[[maybe_unused]] const bool registered = register_command(
+    "probe", 30, [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<probe_command>(app); });
+
+}  // namespace
 
 }  // namespace icl_tool

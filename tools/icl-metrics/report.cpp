@@ -6,8 +6,10 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 
+#include "command.hpp"
 #include "icl/rsa/hypothesis.hpp"
 #include "icl/version.hpp"
 
@@ -195,18 +197,18 @@ json run_task(const json& task, std::size_t index, const std::string& base_dir, 
     std::size_t smallest = n;
     for (const auto& entry : counts) smallest = std::min(smallest, entry.second);
     probe_options popts;
-    popts.seed = options.seed;
-    if (counts.size() >= 2 && smallest >= popts.folds) {
+    popts.cv.seed = options.seed;
+    if (counts.size() >= 2 && smallest >= popts.cv.folds) {
       out["probe"] = t.run("logistic probe", [&] { return logistic_probe(hidden, *concepts, concepts_name, popts, prog); });
     } else {
-      skipped.push_back("probe: a concept has fewer than " + std::to_string(popts.folds) + " prompts");
+      skipped.push_back("probe: a concept has fewer than " + std::to_string(popts.cv.folds) + " prompts");
     }
   } else {
     skipped.push_back("task decodability, RSA and probe: no concepts");
   }
 
   if (labels) {
-    geometry_options g;
+    geometry_params g;
     g.seed = options.seed;
     std::optional<named_array> directions;
     if (t.has("readout.label_directions")) {
@@ -219,12 +221,16 @@ json run_task(const json& task, std::size_t index, const std::string& base_dir, 
         g.label_token_ids.push_back(static_cast<std::size_t>(id));
       }
     }
-    if (t.has("readout.final_norm.gain")) g.norm_gain = t.doubles("readout.final_norm.gain");
+    // The final norm's ε defaults to 1e-5 in a manifest (Llama 2, SmolLM2), as it always has.
+    std::optional<std::vector<double>> gain;
+    double epsilon = 1e-5;
+    if (t.has("readout.final_norm.gain")) gain = t.doubles("readout.final_norm.gain");
     if (t.has("readout.final_norm.epsilon")) {
       const json& e = t.value("readout.final_norm.epsilon");
       if (!e.is_number()) t.fail("readout.final_norm.epsilon", "expected a number, got " + e.dump());
-      g.norm_eps = e.get<double>();
+      epsilon = e.get<double>();
     }
+    if (gain) g.final_norm = icl::rms_norm_params{std::move(*gain), epsilon};
     out["geometry"] = t.run("geometry", [&] {
       return geometry(hidden, *labels, labels_name, directions ? &*directions : nullptr, g, prog);
     });
@@ -255,6 +261,7 @@ json run_task(const json& task, std::size_t index, const std::string& base_dir, 
     }
     attention_inputs in;
     in.top_fraction = options.top_fraction;
+    in.params = options.attention;
     if (t.has("attention.sources")) in.sources = t.positions("attention.sources");
     if (t.has("attention.relevant")) in.relevant = t.positions("attention.relevant");
     if (t.has("attention.irrelevant")) in.irrelevant = t.positions("attention.irrelevant");
@@ -318,10 +325,11 @@ json run_manifest(const json& manifest, const std::string& base_dir, const repor
   results["description"] = manifest.value("description", "");
   results["model"] = manifest.contains("model") ? manifest["model"] : json::object();
   json opts;
-  opts["decodability"] = json{{"k", options.decode.k}, {"metric", icl::decode::to_string(options.decode.metric)}};
-  opts["rsa"] = json{{"dissimilarity", icl::rsa::to_string(options.rsa.dissimilarity)},
-                     {"comparison", icl::rsa::to_string(options.rsa.comparison)},
-                     {"permutations", options.rsa.permutations}};
+  const std::string dissimilarity(icl::to_string(options.decode.dissimilarity));
+  opts["decodability"] = json{{"k", options.decode.k}, {"dissimilarity", dissimilarity}, {"metric", dissimilarity}};
+  opts["rsa"] = json{{"dissimilarity", icl::to_string(options.rsa.alignment.dissimilarity)},
+                     {"comparison", icl::to_string(options.rsa.alignment.comparison)},
+                     {"permutations", options.rsa.permutation.permutations}};
   opts["seed"] = options.seed;
   opts["top_fraction"] = options.top_fraction;
   results["options"] = opts;
@@ -434,5 +442,42 @@ int run_report(const report_options& options) {
   }
   return exit_ok;
 }
+
+namespace {
+
+class report_command : public command {
+ public:
+  explicit report_command(CLI::App& app) {
+    auto* sub = app.add_subcommand(
+        "report", "Run every metric DIR/manifest.json allows; write results.json and report.html");
+    sub->add_option("dir", options_.dir, "Directory holding manifest.json (see docs/manifest.md)")->required();
+    sub->add_option("--out", options_.out, "Output directory (default: DIR); created if missing");
+    sub->add_option("-k,--neighbors", options_.decode.k, "Neighbours of task decodability")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    sub->add_option("--permutations", options_.rsa.permutation.permutations,
+                    "Permutation test of the RSA alignment per layer (0: none)")
+        ->capture_default_str();
+    sub->add_option("--seed", options_.seed, "Seed of the probes' splits and of the permutations")->capture_default_str();
+    sub->add_option("--top-fraction", options_.top_fraction, "Fraction of heads listed as top heads")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    sub->add_flag("--no-html", options_.no_html, "Write results.json only");
+    sub->add_flag("-q,--quiet", options_.quiet, "No progress on standard error");
+  }
+
+  int run() override {
+    options_.rsa.permutation.seed = options_.seed;
+    return run_report(options_);
+  }
+
+ private:
+  report_options options_;
+};
+
+[[maybe_unused]] const bool registered = register_command(
+    "report", 100, [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<report_command>(app); });
+
+}  // namespace
 
 }  // namespace icl_tool

@@ -14,9 +14,10 @@ namespace icl_tool {
 struct report_options {
   std::string dir;
   std::string out;  ///< empty: dir
-  decode_options decode;
-  rsa_options rsa;
-  std::uint64_t seed = 0;
+  icl::decode::decode_params decode;
+  rsa_options rsa;                           ///< rsa.permutation.seed is `seed`
+  icl::attention::attention_params attention;
+  std::uint64_t seed = 0;                    ///< probe folds, geometry splits, RSA permutations
   double top_fraction = 0.1;
   bool no_html = false;
   bool quiet = false;

@@ -1,20 +1,16 @@
-// RSA: alignment of each layer's RDM with a hypothesis RDM, with and without demonstrations.
-#include "families.hpp"
-#include "icl/rsa/alignment.hpp"
-#include "icl/rsa/inference.hpp"
+// RSA: alignment of each layer's RDM with a hypothesis RDM, with and without demonstrations;
+// the `rsa` subcommand.
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <optional>
+
+#include "command.hpp"
+#include "icl/rsa/hypothesis.hpp"
 
 namespace icl_tool {
 
 namespace {
-
-const char* standardization_name(icl::rsa::standardization s) {
-  switch (s) {
-    case icl::rsa::standardization::none: return "none";
-    case icl::rsa::standardization::zscore_features: return "zscore_features";
-    case icl::rsa::standardization::zscore_rows: return "zscore_rows";
-  }
-  return "unknown";
-}
 
 struct layer_alignment {
   double value;
@@ -23,21 +19,18 @@ struct layer_alignment {
 
 template <class T>
 layer_alignment align_layer(icl::matrix_view<const T> H, const icl::rsa::rdm& hypothesis, const rsa_options& options) {
-  icl::rsa::alignment_params params;
-  params.distance = options.dissimilarity;
-  params.method = options.comparison;
-  params.standardize = options.standardize;
-  if (options.permutations == 0) {
+  const auto& params = options.alignment;
+  if (options.permutation.permutations == 0) {
     return {icl::rsa::hypothesis_alignment(H, hypothesis, params), std::numeric_limits<double>::quiet_NaN()};
   }
   icl::rsa::rdm layer_rdm;
-  if (options.standardize == icl::rsa::standardization::none) {
-    layer_rdm = icl::rsa::compute_rdm(H, options.dissimilarity);
+  if (params.standardize == icl::standardization::none) {
+    layer_rdm = icl::rsa::compute_rdm(H, params.dissimilarity, params.rdm_options);
   } else {
-    const auto z = icl::rsa::standardize(H, options.standardize);
-    layer_rdm = icl::rsa::compute_rdm(z.view(), options.dissimilarity);
+    const auto z = icl::rsa::standardize(H, params.standardize, params.rdm_options.nan);
+    layer_rdm = icl::rsa::compute_rdm(z.view(), params.dissimilarity, params.rdm_options);
   }
-  const auto test = icl::rsa::permutation_test(layer_rdm, hypothesis, options.comparison, options.permutations, options.seed);
+  const auto test = icl::rsa::permutation_test(layer_rdm, hypothesis, params.comparison, options.permutation);
   return {test.statistic, test.p_value};
 }
 
@@ -79,26 +72,27 @@ json rsa_alignment(const named_array& with_icl, const named_array* without_icl, 
     }
   }
   std::vector<double> with_values, with_p, without_values, without_p;
-  visit_float(with_icl.array, [&](auto tag) {
+  icl_tool::visit_float(with_icl.array, [&](auto tag) {
     alignment_curve<decltype(tag)>(with_icl, hypothesis, hypothesis_name, options, prog,
                                    without_icl ? "with ICL" : "alignment", with_values, with_p);
   });
   if (without_icl != nullptr) {
-    visit_float(without_icl->array, [&](auto tag) {
+    icl_tool::visit_float(without_icl->array, [&](auto tag) {
       alignment_curve<decltype(tag)>(*without_icl, hypothesis, hypothesis_name, options, prog, "without ICL",
                                      without_values, without_p);
     });
   }
   json out;
-  out["dissimilarity"] = icl::rsa::to_string(options.dissimilarity);
-  out["comparison"] = icl::rsa::to_string(options.comparison);
-  out["standardize"] = standardization_name(options.standardize);
+  out["dissimilarity"] = icl::to_string(options.alignment.dissimilarity);
+  out["comparison"] = icl::to_string(options.alignment.comparison);
+  out["standardize"] = icl::to_string(options.alignment.standardize);
   out["hypothesis"] = hypothesis_name;
   out["n"] = hypothesis.n();
   out["with_icl"] = numbers(with_values);
-  if (options.permutations > 0) {
-    out["permutations"] = options.permutations;
-    out["seed"] = options.seed;
+  const bool tested = options.permutation.permutations > 0;
+  if (tested) {
+    out["permutations"] = options.permutation.permutations;
+    out["seed"] = options.permutation.seed;
     out["p_value_with_icl"] = numbers(with_p);
   }
   if (without_icl != nullptr) {
@@ -106,7 +100,7 @@ json rsa_alignment(const named_array& with_icl, const named_array* without_icl, 
     std::vector<double> delta(with_values.size());
     for (std::size_t l = 0; l < delta.size(); ++l) delta[l] = with_values[l] - without_values[l];
     out["delta"] = numbers(delta);
-    if (options.permutations > 0) out["p_value_without_icl"] = numbers(without_p);
+    if (tested) out["p_value_without_icl"] = numbers(without_p);
   }
   const icl::layer_curve curve{with_values};
   bool any_finite = false;
@@ -117,5 +111,70 @@ json rsa_alignment(const named_array& with_icl, const named_array* without_icl, 
   }
   return out;
 }
+
+namespace {
+
+class rsa_command : public command {
+ public:
+  explicit rsa_command(CLI::App& app) {
+    auto* sub = app.add_subcommand("rsa", "Alignment of each layer's RDM with a hypothesis RDM (RSA)");
+    option_set& o = echo_ = option_set(sub);
+    sub->add_option("hidden", hidden_,
+                    "Hidden states [layers, n, d] with demonstrations (e.g. acts.safetensors:hidden)")
+        ->required();
+    auto* labels = sub->add_option("--labels,--concepts", labels_,
+                                   "Concept of each prompt (.npy, tensor reference, JSON list): categorical hypothesis RDM");
+    auto* parameter = sub->add_option("--parameter", parameter_,
+                                      "Continuous task parameter of each prompt: hypothesis RDM |a_i - a_j|");
+    labels->excludes(parameter);
+    sub->add_option("--no-icl", no_icl_, "Hidden states [layers, n, d] of the same prompts without demonstrations");
+    o.add("--dissimilarity", "dissimilarity", options_.alignment.dissimilarity, "Dissimilarity of each layer's RDM");
+    o.add("--comparison", "comparison", options_.alignment.comparison, "Comparison of the layer RDM with the hypothesis");
+    o.add("--standardize", "standardize", options_.alignment.standardize, "Standardization before the RDM");
+    o.add("--permutations", "permutations", options_.permutation.permutations,
+          "Permutation test with N permutations per layer (0: none)");
+    o.add("--seed", "seed", options_.permutation.seed, "Seed of the permutations");
+    add_common_options(sub, common_);
+  }
+
+  int run() override {
+    if (labels_.empty() && parameter_.empty()) throw usage_error("rsa: give --labels (or --concepts) or --parameter");
+    const named_array with = hidden_input(hidden_);
+    std::optional<named_array> without;
+    if (!no_icl_.empty()) without = hidden_input(no_icl_);
+    icl::rsa::rdm hypothesis;
+    std::string hyp_name;
+    if (!labels_.empty()) {
+      const auto labels = read_int_list(labels_, "", "labels");
+      hypothesis = with_context(labels_, [&] { return icl::rsa::categorical_rdm(labels); });
+      hyp_name = labels_;
+    } else {
+      const auto values = read_double_list(parameter_, "", "parameter");
+      hypothesis = with_context(parameter_, [&] { return icl::rsa::parameter_rdm(values); });
+      hyp_name = parameter_;
+    }
+    progress prog(common_.quiet);
+    const json r = rsa_alignment(with, without ? &*without : nullptr, hypothesis, hyp_name, options_, prog);
+    json inputs{{"hidden", hidden_}, {"hypothesis", hyp_name}};
+    if (without) inputs["no_icl"] = no_icl_;
+    json out = command_header("rsa", inputs, echo_.params());
+    out["result"] = r;
+    out["rows"] = curve_rows(r, {"with_icl", "p_value_with_icl", "without_icl", "p_value_without_icl", "delta"},
+                             layer_count(with));
+    write_result(out, common_.output);
+    return exit_ok;
+  }
+
+ private:
+  common_options common_;
+  std::string hidden_, no_icl_, labels_, parameter_;
+  rsa_options options_;
+  option_set echo_{nullptr};
+};
+
+[[maybe_unused]] const bool registered =
+    register_command("rsa", 10, [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<rsa_command>(app); });
+
+}  // namespace
 
 }  // namespace icl_tool
