@@ -5,24 +5,22 @@
 /// the leave-one-out k nearest neighbours of every row from tiled Gram blocks, the vote, the
 /// pairwise merge, and the per-layer step of decodability_tracker.
 ///
-/// Neighbours of every row, from tiled Gram blocks.
-///
 /// Distances come from the Gram matrix: ‖a − b‖² = ‖a‖² + ‖b‖² − 2aᵀb (Euclidean; the square is
 /// never rooted, it ranks the same) or 1 − aᵀb/(‖a‖‖b‖) (cosine). The rows are cut into blocks of
 /// b rows; only the blocks (I, J ≥ I) are computed — SYRK for I = J, GEMM otherwise — and each
 /// b x b tile feeds the candidate lists of BOTH its rows (I) and its columns (J): every pair of
 /// points is computed once. Each row keeps its k best (distance, index) candidates in a sorted
-/// array (insertion is rare once the list is full; a single comparison against the k-th
-/// distance rejects almost every candidate). Memory: n·k candidates, one b x b tile and, for
+/// array, a max-heap above k = 128 (insertion is rare once the list is full; a single comparison
+/// against the k-th distance rejects almost every candidate). Memory: n·k candidates, one b x b tile and, for
 /// inputs that are not contiguous rows of the compute type, two b x d converted blocks — never an
 /// n x n matrix.
 ///
 /// Threads: the products are single BLAS calls (threaded by the BLAS); the candidate updates of
-/// a tile are one parallel loop over chunks of rows, each task writing only the lists of its own
-/// rows (taking the tile's rows for rows of I and its columns for rows of J), so no list is
-/// touched by two threads. One parallel region per tile keeps the cost of waking threads low. The k best under the
-/// strict order (distance, index) do not depend on the order candidates arrive in, so results are
-/// the same at any thread count.
+/// a tile are one loop over chunks of rows (icl::detail::beside_blas_for: on the calling thread
+/// beside BLAS products, parallel over Eigen's), each task writing only the lists of its own rows
+/// (taking the tile's rows for rows of I and its columns for rows of J), so no list is touched by
+/// two threads. The k best under the strict order (distance, index) do not depend on the order
+/// candidates arrive in, so results are the same at any thread count.
 
 #include <algorithm>
 #include <cmath>
