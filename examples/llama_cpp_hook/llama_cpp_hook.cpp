@@ -20,6 +20,7 @@
 #include <ggml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -294,7 +295,7 @@ int main(int argc, char** argv) {
   std::printf("%5s %7s %7s %8s %7s %7s %7s %7s %7s %8s\n", "block", "RSA", "p", "TD(5nn)", "probe", "separ.",
               "CKA+1", "PTH", "IH", "ratio");
   for (std::size_t l = 0; l < n_layers; ++l) {
-    const double cka = l + 1 < n_layers ? res.cka_consecutive[l] : 1.0;
+    const double cka = l + 1 < n_layers ? res.cka_consecutive[l] : std::nan("");  // no next block
     const double ratio = res.attention.ratio ? res.attention.ratio_curve[l] : 0.0;
     std::printf("%5zu %7.3f %7.4f %8.3f %7.3f %7.3f %7.3f %7.3f %7.3f %8.3f\n", l + 1, res.rsa[l].statistic,
                 res.rsa[l].p_value, res.decodability.curve[l], res.probe_curve[l], res.separability_curve[l], cka,
