@@ -3,6 +3,8 @@
 // parameter structs (through option_set), run() computes and writes the output, and a
 // namespace-scope register_command(...) makes it known. main.cpp parses and dispatches only, so a
 // new family is one new .cpp file (tools/CMakeLists.txt picks up every .cpp of the folder).
+// The sources are compiled into the executable itself: in a static library the linker would drop
+// the object files that nothing references, and their registrations with them.
 #ifndef ICL_TOOLS_COMMAND_HPP
 #define ICL_TOOLS_COMMAND_HPP
 
