@@ -21,6 +21,7 @@
 
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
 #define ICL_HAS_F16C_DISPATCH 1
+#include <cpuid.h>
 #include <immintrin.h>
 #else
 #define ICL_HAS_F16C_DISPATCH 0
@@ -45,9 +46,13 @@ __attribute__((target("avx,f16c"))) inline void widen_f16_f16c(const f16* source
   widen_f16_portable(source + i, count - i, destination + i);
 }
 
-/// Whether this processor has F16C (and the AVX it needs); asked once.
+/// Whether this processor has F16C (and the AVX it needs, with the operating system's support);
+/// asked once. F16C is CPUID leaf 1, ECX bit 29 (clang's __builtin_cpu_supports has no "f16c").
 inline bool has_f16c() noexcept {
-  static const bool has = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  static const bool has = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __builtin_cpu_supports("avx") && __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & (1u << 29)) != 0;
+  }();
   return has;
 }
 #else
