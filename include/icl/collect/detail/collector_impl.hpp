@@ -238,8 +238,9 @@ void grow_row(collector_state& s, const std::vector<S>& buf, std::size_t j, std:
   const row_moments mx = moments_of(x, dis);
   check_moments(fn, dis, mx, index, layer);
   std::vector<double>& lower = s.lower[layer];
+  std::vector<float> scratch;
   for (std::size_t i = 0; i < j; ++i) {
-    lower.push_back(pair_dissimilarity(dis, x, mx, buf.data() + i * s.block + offset, s.moments[layer][i]));
+    lower.push_back(pair_dissimilarity(dis, x, mx, buf.data() + i * s.block + offset, s.moments[layer][i], scratch));
   }
   s.moments[layer].push_back(mx);
 }
@@ -350,6 +351,7 @@ inline void merge(collector_state& s, collector_state& other) {
           using V = std::decay_t<decltype(mine)>;
           const V& theirs = std::get<V>(other.states);
           std::vector<double> x;
+          std::vector<float> scratch;
           for (std::size_t l = 0; l < s.config.layers; ++l) {
             const std::size_t offset = (l * s.config.positions + s.rdm_position) * d;
             std::vector<double>& lower = s.lower[l];
@@ -358,7 +360,8 @@ inline void merge(collector_state& s, collector_state& other) {
               widen_row(theirs.data() + k * s.block + offset, d, x);
               const row_moments mx = other.moments[l][k];
               for (std::size_t i = 0; i < n; ++i) {
-                lower.push_back(pair_dissimilarity(dis, x, mx, mine.data() + i * s.block + offset, s.moments[l][i]));
+                lower.push_back(
+                    pair_dissimilarity(dis, x, mx, mine.data() + i * s.block + offset, s.moments[l][i], scratch));
               }
               const auto first = other.lower[l].begin() + static_cast<std::ptrdiff_t>(lower_index(k, 0));
               lower.insert(lower.end(), first, first + static_cast<std::ptrdiff_t>(k));

@@ -16,10 +16,12 @@
 
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include "icl/core/error.hpp"
 #include "icl/core/view.hpp"
+#include "icl/core/widen.hpp"
 #include "icl/rsa/rdm.hpp"
 
 namespace icl::collect::detail {
@@ -61,10 +63,10 @@ inline row_moments moments_of(const std::vector<double>& x, rsa::dissimilarity d
   return m;
 }
 
-/// The dissimilarity of the widened row x and the stored row y (d elements each).
+/// The dissimilarity of the widened row x and a stored row y of float or double (d elements).
 template <class S>
-double pair_dissimilarity(rsa::dissimilarity dis, const std::vector<double>& x, row_moments mx, const S* y,
-                          row_moments my) {
+double pair_dissimilarity_wide(rsa::dissimilarity dis, const std::vector<double>& x, row_moments mx, const S* y,
+                               row_moments my) {
   const std::size_t d = x.size();
   double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
   std::size_t k = 0;
@@ -94,6 +96,20 @@ double pair_dissimilarity(rsa::dissimilarity dis, const std::vector<double>& x, 
   }
   for (; k < d; ++k) s0 += term(k);
   return 1.0 - ((s0 + s1) + (s2 + s3)) / (mx.norm * my.norm);
+}
+
+/// The dissimilarity of the widened row x and the stored row y (d elements each). f16 and bf16
+/// rows are first widened to float in `scratch` (exactly, F16C where available).
+template <class S>
+double pair_dissimilarity(rsa::dissimilarity dis, const std::vector<double>& x, row_moments mx, const S* stored,
+                          row_moments my, std::vector<float>& scratch) {
+  if constexpr (std::is_same_v<S, f16> || std::is_same_v<S, bf16>) {
+    scratch.resize(x.size());
+    icl::detail::widen_to_float(stored, x.size(), scratch.data());
+    return pair_dissimilarity_wide(dis, x, mx, static_cast<const float*>(scratch.data()), my);
+  } else {
+    return pair_dissimilarity_wide(dis, x, mx, stored, my);
+  }
 }
 
 /// Throws when a row's norm makes cosine or correlation undefined (the error compute_rdm
