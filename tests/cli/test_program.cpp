@@ -617,6 +617,18 @@ TEST_CASE("options bind to the library's parameters and take its enum names", "[
     CHECK(j["result"]["comparison"] == "kendall_tau_b");
     CHECK(run("rsa acts.safetensors:hidden_icl --labels concepts.npy --comparison kendall -q").code == 2);
   }
+  SECTION("--block-rows reaches the RDM and the kNN tiles without changing the results") {
+    const json a = parse(run("decode acts.safetensors:hidden_icl --labels concepts.npy --block-rows 7 -q").out);
+    const json b = parse(run("decode acts.safetensors:hidden_icl --labels concepts.npy -q").out);
+    CHECK(a["params"]["block_rows"] == 7);
+    CHECK(a["result"]["overall"] == b["result"]["overall"]);
+    const json r = parse(run("rsa acts.safetensors:hidden_icl --labels concepts.npy --block-rows 5 -q").out);
+    const json s = parse(run("rsa acts.safetensors:hidden_icl --labels concepts.npy -q").out);
+    CHECK(r["params"]["block_rows"] == 5);
+    for (std::size_t l = 0; l < 4; ++l) {
+      CHECK(r["result"]["with_icl"][l].get<double>() == Approx(s["result"]["with_icl"][l].get<double>()).margin(1e-6));
+    }
+  }
   SECTION("geometry: --variance takes the library's names") {
     const run_result r = run("geometry acts.safetensors:hidden_icl --labels labels.npy --label-directions "
                              "label_directions.npy --no-separability --variance raw -q");

@@ -143,6 +143,8 @@ class decode_command : public command {
     o.add("--dissimilarity", "dissimilarity", params_.dissimilarity,
                                 "Dissimilarity between hidden states");
     o.alias("--metric", params_.dissimilarity, "Deprecated name of --dissimilarity", true);
+    o.add("--block-rows", "block_rows", params_.block_rows,
+          "Rows per Gram tile (0: automatic; results do not depend on it)");
     sub->add_option("--demonstrations", demonstrations_,
                     "Number of demonstrations of each prompt: one TD curve per number");
     add_common_options(sub, common_);

@@ -134,6 +134,8 @@ class rsa_command : public command {
     o.add("--permutations", "permutations", options_.permutation.permutations,
           "Permutation test with N permutations per layer (0: none)");
     o.add("--seed", "seed", options_.permutation.seed, "Seed of the permutations");
+    o.add("--block-rows", "block_rows", options_.alignment.rdm_options.block_rows,
+          "Rows per block of the RDM's Gram product (0: automatic; results do not depend on it beyond rounding)");
     add_common_options(sub, common_);
   }
 
