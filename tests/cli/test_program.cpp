@@ -578,6 +578,33 @@ TEST_CASE("CSV carries the RSA p-values without ICL, the probe's convergence and
   }
 }
 
+TEST_CASE("attention: the ratio of sums beside the mean of ratios", "[cli][attention]") {
+  // One prompt: both summaries are that prompt's ratio.
+  const run_result one = run("attention attention_0.npy --relevant '[1,3]' --irrelevant '[0,2]' -q");
+  INFO(one.err);
+  REQUIRE(one.code == 0);
+  const json r = parse(one.out)["result"];
+  REQUIRE(r["ratio_of_sums"].size() == r["ratio"].size());
+  for (std::size_t l = 0; l < r["ratio"].size(); ++l) {
+    for (std::size_t h = 0; h < r["ratio"][l].size(); ++h) {
+      INFO("layer " << l << " head " << h);
+      CHECK(r["ratio_of_sums_undefined"][l][h] == r["ratio_undefined"][l][h]);
+      if (r["ratio"][l][h].is_number()) {
+        CHECK(r["ratio_of_sums"][l][h].get<double>() == Approx(r["ratio"][l][h].get<double>()).epsilon(1e-12));
+      }
+    }
+  }
+  // Several prompts: a CSV column of its own, finite and positive here.
+  const run_result many = run("attention acts.safetensors:attention --relevant relevant.npy --irrelevant irrelevant.npy "
+                              "-q --format csv");
+  INFO(many.err);
+  REQUIRE(many.code == 0);
+  const auto lines = split_lines(many.out);
+  REQUIRE(lines.size() == 17);
+  CHECK(lines[0] == "layer,head,previous_token,ratio,ratio_undefined,ratio_of_sums,ratio_of_sums_undefined");
+  for (std::size_t i = 1; i < lines.size(); ++i) CHECK(std::stod(split_csv(lines[i])[5]) > 0.0);
+}
+
 TEST_CASE("options bind to the library's parameters and take its enum names", "[cli][options]") {
   SECTION("decode --dissimilarity, and --metric as its deprecated alias") {
     const run_result a = run("decode acts.safetensors:hidden_icl --labels concepts.npy --dissimilarity cosine -q");

@@ -182,6 +182,17 @@ json attention(const attention_set& maps, const attention_inputs& in, progress& 
         undefined.push_back(row);
       }
       out["ratio_undefined"] = undefined;
+      // The ratio of the summed numerators and denominators over prompts (robust to a prompt
+      // with a tiny denominator), beside the mean of the per-prompt ratios.
+      const auto sums = acc.ratio.ratio_of_sums();
+      out["ratio_of_sums"] = head_grid(sums);
+      json sums_undefined = json::array();
+      for (std::size_t l = 0; l < sums.layers; ++l) {
+        json row = json::array();
+        for (std::size_t h = 0; h < sums.heads; ++h) row.push_back(sums.undefined(l, h));
+        sums_undefined.push_back(row);
+      }
+      out["ratio_of_sums_undefined"] = sums_undefined;
       // Per layer: the mean over the heads whose ratio is defined. A head with a zero denominator
       // (+inf, flagged) would make the whole layer's mean +inf; it is left out and counted.
       std::vector<std::size_t> left_out;
@@ -248,6 +259,10 @@ json attention_rows(const json& r) {
       if (r.contains("ratio")) {
         row["ratio"] = r["ratio"][l][h];
         row["ratio_undefined"] = r["ratio_undefined"][l][h];
+      }
+      if (r.contains("ratio_of_sums")) {
+        row["ratio_of_sums"] = r["ratio_of_sums"][l][h];
+        row["ratio_of_sums_undefined"] = r["ratio_of_sums_undefined"][l][h];
       }
       if (r.contains("induction")) row["induction"] = r["induction"][l][h];
       if (r.contains("label_attention")) {
