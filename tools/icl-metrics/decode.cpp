@@ -5,6 +5,7 @@
 #include <set>
 
 #include "command.hpp"
+#include "icl/decode/knn.hpp"
 
 namespace icl_tool {
 

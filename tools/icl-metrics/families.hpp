@@ -13,14 +13,11 @@
 #include <vector>
 
 #include "common.hpp"
-#include "icl/attention/ratio.hpp"
-#include "icl/decode/knn.hpp"
-#include "icl/geometry/alignment_types.hpp"
-#include "icl/probe/cross_validation.hpp"
-#include "icl/probe/logistic.hpp"
-#include "icl/probe/ridge.hpp"
-#include "icl/rsa/alignment.hpp"
-#include "icl/rsa/inference.hpp"
+#include "icl/attention/types.hpp"
+#include "icl/decode/types.hpp"
+#include "icl/geometry/types.hpp"
+#include "icl/probe/types.hpp"
+#include "icl/rsa/types.hpp"
 
 namespace icl_tool {
 

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "command.hpp"
+#include "icl/probe/cross_validation.hpp"
 
 namespace icl_tool {
 

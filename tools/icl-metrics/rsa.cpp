@@ -6,7 +6,11 @@
 #include <optional>
 
 #include "command.hpp"
+#include "icl/rsa/alignment.hpp"
+#include "icl/rsa/embedding.hpp"
 #include "icl/rsa/hypothesis.hpp"
+#include "icl/rsa/inference.hpp"
+#include "icl/rsa/rdm.hpp"
 
 namespace icl_tool {
 
