@@ -101,6 +101,7 @@ TEMPLATE_TEST_CASE("logprob_increase matches numpy", "[attention][logit_lens]", 
         INFO("O row_stride " << O.view.row_stride() << " E row_stride " << E.view.row_stride() << " block "
                              << block_rows);
         logit_lens_params params;
+        params.scale = icl::attention::normalizer::per_vector;  // the per-vector form (the default is [P4]'s fixed scale)
         params.block_rows = block_rows;
         icl_test::require_close<TestType>(icl::attention::logprob_increase(E.view, b, f.values("x"), O.view, params),
                                           f.values("inc_ones"));
@@ -129,6 +130,7 @@ TEMPLATE_TEST_CASE("logprob_increase is stable for logits beyond exp overflow", 
   const auto E = icl_test::row_major<TestType>(f.values("E"), es[0], es[1]);
   for (std::size_t block_rows : {std::size_t{0}, std::size_t{3}}) {
     logit_lens_params params;
+    params.scale = icl::attention::normalizer::per_vector;
     params.norm.gamma = gamma;
     params.block_rows = block_rows;
     const auto got = icl::attention::logprob_increase(E.view, token(f, "token_b"), x, Ov.view, params);
@@ -145,18 +147,20 @@ TEST_CASE("logprob_increase: a zero output changes nothing, f16 outputs agree wi
   const auto& os = f.shape("O");
   const std::size_t P = os[0], d = os[1], b = token(f, "token_b");
   const auto E = icl_test::row_major<double>(f.values("E"), es[0], es[1]);
+  logit_lens_params pv;
+  pv.scale = icl::attention::normalizer::per_vector;
   std::vector<double> O = f.values("O");
   std::fill(O.begin() + 2 * static_cast<std::ptrdiff_t>(d), O.begin() + 3 * static_cast<std::ptrdiff_t>(d), 0.0);
   const auto Od = icl_test::row_major<double>(O, P, d);
-  const auto with_zero = icl::attention::logprob_increase(E.view, b, f.values("x"), Od.view);
+  const auto with_zero = icl::attention::logprob_increase(E.view, b, f.values("x"), Od.view, pv);
   REQUIRE(std::abs(with_zero[2]) < 1e-12);
   // f16 outputs: the same result as the double computation on the f16-rounded values.
   const auto Oh = icl_test::column_major_padded<icl::f16>(f.values("O"), P, d);
   std::vector<double> rounded(P * d);
   for (std::size_t k = 0; k < P * d; ++k) rounded[k] = static_cast<double>(static_cast<float>(icl::f16(f.values("O")[k])));
   const auto Or = icl_test::row_major<double>(rounded, P, d);
-  icl_test::require_close<double>(icl::attention::logprob_increase(E.view, b, f.values("x"), Oh.view),
-                                  icl::attention::logprob_increase(E.view, b, f.values("x"), Or.view));
+  icl_test::require_close<double>(icl::attention::logprob_increase(E.view, b, f.values("x"), Oh.view, pv),
+                                  icl::attention::logprob_increase(E.view, b, f.values("x"), Or.view, pv));
 }
 
 TEST_CASE("logit_lens errors", "[attention][logit_lens]") {
@@ -222,38 +226,44 @@ TEST_CASE("logit_lens errors", "[attention][logit_lens]") {
   }
 
   SECTION("logprob_increase") {
-    REQUIRE_NOTHROW(logprob_increase(E, 4, x, U));
-    REQUIRE_THROWS_WITH(logprob_increase(Eempty, 0, x, U),
+    // The per-vector form: the overloads without final_hidden need it (the default is fixed_final).
+    logit_lens_params pv;
+    pv.scale = icl::attention::normalizer::per_vector;
+    REQUIRE_NOTHROW(logprob_increase(E, 4, x, U, pv));
+    REQUIRE_THROWS_WITH(logprob_increase(Eempty, 0, x, U, pv),
                         Contains("icl::attention::logprob_increase: E is empty (0 x 4)"));
-    REQUIRE_THROWS_WITH(logprob_increase(E, 0, x, empty),
+    REQUIRE_THROWS_WITH(logprob_increase(E, 0, x, empty, pv),
                         Contains("icl::attention::logprob_increase: O is empty (0 x 4)"));
-    REQUIRE_THROWS_WITH(logprob_increase(E, 0, x, U3),
+    REQUIRE_THROWS_WITH(logprob_increase(E, 0, x, U3, pv),
                         Contains("icl::attention::logprob_increase: O has 3 columns but E has d = 4"));
-    REQUIRE_THROWS_WITH(logprob_increase(E, 0, std::vector<double>(6, 1.0), U),
+    REQUIRE_THROWS_WITH(logprob_increase(E, 0, std::vector<double>(6, 1.0), U, pv),
                         Contains("icl::attention::logprob_increase: x has 6 entries, expected d = 4"));
     logit_lens_params bad_gamma;
+    bad_gamma.scale = icl::attention::normalizer::per_vector;
     bad_gamma.norm.gamma = {1.0};
     REQUIRE_THROWS_WITH(logprob_increase(E, 0, x, U, bad_gamma),
                         Contains("icl::attention::logprob_increase: params.norm.gamma has 1 values but the vectors have d = 4"));
-    REQUIRE_THROWS_WITH(logprob_increase(E, 5, x, U),
+    REQUIRE_THROWS_WITH(logprob_increase(E, 5, x, U, pv),
                         Contains("icl::attention::logprob_increase: token_b = 5 must be < |V| = 5"));
     logit_lens_params bad_eps;
+    bad_eps.scale = icl::attention::normalizer::per_vector;
     bad_eps.norm.epsilon = std::numeric_limits<double>::infinity();
     REQUIRE_THROWS_WITH(logprob_increase(E, 0, x, U, bad_eps),
                         Contains("icl::attention::logprob_increase: params.norm.epsilon = inf must be finite and >= 0"));
     std::vector<double> Ebad = Ev;
     Ebad[4 * d + 3] = std::numeric_limits<double>::quiet_NaN();
-    REQUIRE_THROWS_WITH(logprob_increase(icl::make_matrix_view(Ebad.data(), V, d), 0, x, U),
+    REQUIRE_THROWS_WITH(logprob_increase(icl::make_matrix_view(Ebad.data(), V, d), 0, x, U, pv),
                         Contains("icl::attention::logprob_increase: E (4, 3) is nan"));
     std::vector<double> Obad = Uv;
     Obad[2 * d] = -std::numeric_limits<double>::infinity();
-    REQUIRE_THROWS_WITH(logprob_increase(E, 0, x, icl::make_matrix_view(Obad.data(), 3, d)),
+    REQUIRE_THROWS_WITH(logprob_increase(E, 0, x, icl::make_matrix_view(Obad.data(), 3, d), pv),
                         Contains("icl::attention::logprob_increase: O (2, 0) is -inf"));
     std::vector<double> xbad = x;
     xbad[0] = std::numeric_limits<double>::quiet_NaN();
-    REQUIRE_THROWS_WITH(logprob_increase(E, 0, xbad, U), Contains("icl::attention::logprob_increase: x[0] is nan"));
+    REQUIRE_THROWS_WITH(logprob_increase(E, 0, xbad, U, pv), Contains("icl::attention::logprob_increase: x[0] is nan"));
     // x = 0 with epsilon 0: the RMS norm of x is undefined; likewise for x + o_p = 0.
     logit_lens_params no_eps;
+    no_eps.scale = icl::attention::normalizer::per_vector;
     no_eps.norm.epsilon = 0.0;
     REQUIRE_THROWS_AS(logprob_increase(E, 0, c, U, no_eps), icl::error);
     REQUIRE_THROWS_WITH(logprob_increase(E, 0, c, U, no_eps),
@@ -263,10 +273,10 @@ TEST_CASE("logit_lens errors", "[attention][logit_lens]") {
     REQUIRE_THROWS_WITH(logprob_increase(E, 0, x, icl::make_matrix_view(Ominus.data(), 2, d), no_eps),
                         Contains("icl::attention::logprob_increase: the RMS norm of x + o_1 is 0"));
     // logprob_change shares the checks and names itself.
-    REQUIRE_THROWS_AS(icl::attention::logprob_change(E, 9, x, U), icl::invalid_argument);
-    REQUIRE_THROWS_WITH(icl::attention::logprob_change(E, 9, x, U),
+    REQUIRE_THROWS_AS(icl::attention::logprob_change(E, 9, x, U, pv), icl::invalid_argument);
+    REQUIRE_THROWS_WITH(icl::attention::logprob_change(E, 9, x, U, pv),
                         Contains("icl::attention::logprob_change: token_b = 9 must be < |V| = 5"));
-    REQUIRE_THROWS_WITH(icl::attention::logprob_change(E, 0, x, U3),
+    REQUIRE_THROWS_WITH(icl::attention::logprob_change(E, 0, x, U3, pv),
                         Contains("icl::attention::logprob_change: O has 3 columns but E has d = 4"));
   }
 }

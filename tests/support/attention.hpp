@@ -71,6 +71,35 @@ inline void add_ratio_terms(const std::vector<double>& a, std::size_t L, std::si
   }
 }
 
+/// A 3-D tensor [e0, e1, e2] (values in C order) converted to T, stored C order or permuted and
+/// padded: element (i, j, k) at k * (e0 * (e1 + 1)) + i * (e1 + 1) + j, so that no dimension is
+/// contiguous and the padding holds garbage that must not be read.
+template <class T>
+struct typed_tensor3 {
+  std::vector<T> storage;
+  icl::tensor_view<const T, 3> view;
+};
+
+template <class T>
+typed_tensor3<T> make_tensor3(const std::vector<double>& a, std::size_t e0, std::size_t e1, std::size_t e2,
+                              bool permuted) {
+  typed_tensor3<T> out;
+  if (!permuted) {
+    out.storage.resize(a.size());
+    for (std::size_t i = 0; i < a.size(); ++i) out.storage[i] = static_cast<T>(a[i]);
+    out.view = icl::make_tensor_view<T, 3>(out.storage.data(), {e0, e1, e2});
+    return out;
+  }
+  const std::size_t p1 = e1 + 1;
+  out.storage.assign(e2 * e0 * p1, static_cast<T>(-7.0));
+  for (std::size_t i = 0; i < e0; ++i)
+    for (std::size_t j = 0; j < e1; ++j)
+      for (std::size_t k = 0; k < e2; ++k) out.storage[k * (e0 * p1) + i * p1 + j] = static_cast<T>(a[(i * e1 + j) * e2 + k]);
+  const auto s = [](std::size_t v) { return static_cast<std::ptrdiff_t>(v); };
+  out.view = icl::make_tensor_view<T, 3>(out.storage.data(), {e0, e1, e2}, {s(p1), 1, s(e0 * p1)});
+  return out;
+}
+
 /// Element-wise agreement within a relative tolerance `rel` (for f16/bf16 inputs, a bound of
 /// their precision rather than tolerance<T>()).
 inline void require_rel(const std::vector<double>& actual, const std::vector<double>& expected, double rel) {

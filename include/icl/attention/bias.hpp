@@ -24,6 +24,11 @@
 /// j demonstrations). The functions take a whole prompt [layers, heads, T, T] (there is no
 /// one-layer overload).
 ///
+/// Beside these attention-excess statistics, the bias measures as [P4] (Yu & Ananiadou, arXiv
+/// 2402.02872, Sec. on majority label bias and recency bias) reports them, from the model's
+/// behaviour and from the in-context heads' label attention: majority_label_gap,
+/// order_accuracy_std and label_attention_std (below).
+///
 /// Thread safety: the functions only read their arguments and may be called concurrently. An
 /// accumulator is not thread-safe: give each worker its own and merge() them at the end.
 
@@ -32,6 +37,7 @@
 
 #include "icl/attention/detail/accumulator.hpp"
 #include "icl/attention/detail/bias_impl.hpp"
+#include "icl/attention/detail/bias_measures_impl.hpp"
 #include "icl/attention/heads.hpp"
 #include "icl/attention/types.hpp"
 #include "icl/core/view.hpp"
@@ -79,6 +85,38 @@ label_bias label_bias_statistics(tensor_view<const T, 4> A, const std::vector<st
 inline label_attention_map label_attention_shift(const label_attention_map& original,
                                                  const label_attention_map& reversed) {
   return detail::label_attention_shift_impl("icl::attention::label_attention_shift", original, reversed);
+}
+
+/// Majority-label bias as [P4] measures it: the accuracy on balanced prompts minus the accuracy on
+/// prompts with one fewer demonstration of a label. balanced_correct[i] and reduced_correct[i]
+/// are 1 when prompt i of that condition was answered correctly, 0 otherwise (the two conditions
+/// may hold different prompt counts; to follow the paper, give the queries of the label that lost
+/// a demonstration). Returns both accuracies and gap = balanced − reduced. Throws
+/// icl::invalid_argument for an empty vector or a value other than 0 or 1.
+inline accuracy_gap majority_label_gap(const std::vector<int>& balanced_correct,
+                                       const std::vector<int>& reduced_correct) {
+  return detail::majority_label_gap("icl::attention::majority_label_gap", balanced_correct, reduced_correct);
+}
+
+/// Recency bias as [P4] measures it from behaviour: the standard deviation, across demonstration
+/// orders, of the accuracy under each order. correct_by_order[r][i] is 1 when prompt i under
+/// order r was answered correctly (orders may hold different prompt counts). std = sqrt(Σ_r
+/// (acc_r − mean)² / (R − ddof)); ddof = 0 (default) is the population std, numpy.std's default
+/// (the paper does not state its divisor); ddof = 1 the sample std. Throws icl::invalid_argument
+/// for R <= ddof orders, an empty order, a value other than 0 or 1.
+inline double order_accuracy_std(const std::vector<std::vector<int>>& correct_by_order, std::size_t ddof = 0) {
+  return detail::order_accuracy_std("icl::attention::order_accuracy_std", correct_by_order, ddof);
+}
+
+/// Recency bias as [P4] measures it in the in-context heads: the standard deviation across
+/// demonstration orders of each head's label attention. attention is R x k (row r: order r,
+/// column j: in-context head j's label attention under that order, e.g. label_attention summed
+/// over a class, averaged over prompts); any strides. Returns k values; ddof as
+/// order_accuracy_std (default 0, population). Throws icl::invalid_argument for no column,
+/// R <= ddof rows, NaN/Inf.
+template <class T>
+std::vector<double> label_attention_std(matrix_view<const T> attention, std::size_t ddof = 0) {
+  return detail::label_attention_std("icl::attention::label_attention_std", attention, ddof);
 }
 
 }  // namespace icl::attention

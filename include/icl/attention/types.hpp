@@ -3,12 +3,20 @@
 
 /// The public types of icl::attention: the per-(layer, head) results (head_map,
 /// label_attention_map, label_bias), the options (attention_params, logit_lens_params) and the
-/// logit lens's logprob_result. The functions and accumulators that fill them are declared in
-/// ratio.hpp, heads.hpp, bias.hpp and logit_lens.hpp. The module declares no enum.
+/// logit lens's logprob_result with its normalizer enum, the value-output vectors
+/// (value_output_params, value_outputs), the in-context head selection (head_selection_params,
+/// in_context_head_set, label_logit_minus_result) and the paper-level bias measures (accuracy_gap). The functions and
+/// accumulators that fill them are declared in ratio.hpp, heads.hpp, bias.hpp, logit_lens.hpp,
+/// value_output.hpp and in_context_heads.hpp.
 
+#include <array>
 #include <cstddef>
+#include <optional>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "icl/core/enum_names.hpp"
 #include "icl/core/rms_norm.hpp"
 
 namespace icl::attention {
@@ -78,11 +86,26 @@ struct label_bias {
   }
 };
 
+/// How logprob_change and logprob_increase scale a vector v before the unembedding.
+enum class normalizer {
+  /// [P4]'s fixed normaliser (the default): N(v) = γ ⊙ v / sqrt(σ²_f + ε) with σ²_f = mean of
+  /// squares of `final_hidden`, the final layer's output at the last position before the final
+  /// norm. Every vector is scored at the scale of the real final state (Yu & Ananiadou, arXiv
+  /// 2402.02872; METRICS.md 5). Needs the overloads that take final_hidden.
+  fixed_final,
+  /// Each vector divided by its own RMS: N(v) = γ ⊙ v / sqrt(mean(v²) + ε) (the library's earlier
+  /// form; what the model's final norm would do to v if v were the final state).
+  per_vector
+};
+
 /// Options of logit_minus, logprob_change and logprob_increase.
 struct logit_lens_params {
   /// The model's final RMSNorm: γ (empty, the default, means all ones) and ε (default 1e-6; see
   /// icl/core/rms_norm.hpp for its source, and pass the model's own value).
   rms_norm_params norm;
+  /// logprob_change / logprob_increase / head_logprob_increase: the normalizer (default
+  /// fixed_final, [P4]'s). logit_minus always uses the fixed scale of final_hidden.
+  normalizer scale = normalizer::fixed_final;
   /// Rows per block (logit_minus: rows of U; logprob_increase: vocabulary rows of E);
   /// 0 (default) picks about 4 Mi elements per block.
   std::size_t block_rows = 0;
@@ -95,6 +118,72 @@ struct logprob_result {
   std::vector<double> increase;  ///< logprob[p] − base
 };
 
+/// Options of value_output_vectors and head_outputs.
+struct value_output_params {
+  /// The query position q whose attention row weights the values; empty (default): the last
+  /// position T-1, as [P4] (α_{T,p}).
+  std::optional<std::size_t> query;
+};
+
+/// The value-output vectors of one head at one query position q (value_output_vectors), each a
+/// row-major [positions, d_model] matrix:
+///   unweighted  vo_p = W_O^{(h)} v_p          (v_p the values of the head's kv head at p)
+///   weighted    u_p  = α_{q,p} · vo_p
+///   head_output o    = Σ_p u_p                (d_model entries)
+struct value_outputs {
+  std::size_t positions = 0;   ///< T
+  std::size_t d_model = 0;     ///< rows of W_O
+  std::size_t head = 0;        ///< the query head
+  std::size_t kv_head = 0;     ///< its key/value head (grouped-query mapping)
+  std::size_t query = 0;       ///< the query position used
+  std::vector<double> weighted;     ///< u, [positions, d_model]
+  std::vector<double> unweighted;   ///< vo, [positions, d_model]
+  std::vector<double> head_output;  ///< o, [d_model]
+};
+
+/// Options of select_in_context_heads (and top_k_heads through it).
+struct head_selection_params {
+  /// Heads kept per list (default 10, [P4]'s top 10 of each label). Used when fraction == 0.
+  std::size_t top_k = 10;
+  /// When > 0: keep ceil(fraction * layers * heads) heads per list instead of top_k (the count
+  /// rule of top_heads). Must be in [0, 1].
+  double fraction = 0.0;
+};
+
+/// The in-context heads: one ranked list per label (e.g. foo-heads, bar-heads), highest score
+/// first, and their merge (the union, each head once; see in_context_heads.hpp for the order).
+struct in_context_head_set {
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> per_label;  ///< (layer, head), best first
+  std::vector<std::pair<std::size_t, std::size_t>> merged;                  ///< union of per_label
+};
+
+/// Logit-minus of one head at the label positions (label_logit_minus).
+struct label_logit_minus_result {
+  double at_a = 0.0;  ///< mean M_p over positions_a
+  double at_b = 0.0;  ///< mean M_p over positions_b
+};
+
+/// The majority-label accuracy gap of [P4] (majority_label_gap).
+struct accuracy_gap {
+  double balanced = 0.0;  ///< accuracy on the balanced prompts
+  double reduced = 0.0;   ///< accuracy on the prompts with one fewer demonstration of a label
+  double gap = 0.0;       ///< balanced − reduced
+};
+
 }  // namespace icl::attention
+
+namespace icl {
+
+/// Names of icl::attention::normalizer (icl::to_string / icl::from_string).
+template <>
+struct enum_traits<attention::normalizer> {
+  static constexpr const char* type_name = "icl::attention::normalizer";
+  static constexpr std::array<std::pair<attention::normalizer, std::string_view>, 2> names = {{
+      {attention::normalizer::fixed_final, "fixed_final"},
+      {attention::normalizer::per_vector, "per_vector"},
+  }};
+};
+
+}  // namespace icl
 
 #endif  // ICL_ATTENTION_TYPES_HPP

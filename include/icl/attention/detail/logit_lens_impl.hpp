@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -58,15 +59,18 @@ std::vector<double> project_rows(matrix_view<const T> U, const std::vector<doubl
   return out;
 }
 
-/// log p(b | x) and log p(b | x + o_p) under softmax(E·N(·)), N the RMSNorm `norm` (weight γ,
-/// empty: ones, and ε). E is |V| x d, O is P x d, x and γ have d entries. Returns P + 1 values,
-/// the first for x alone.
+/// log p(t | x) and log p(t | x + o_p) for each token t of `tokens`, under softmax(E·N(·)):
+/// N is the RMSNorm `norm` (weight γ, empty: ones, and ε) of each vector itself when
+/// fixed_denom is empty, and γ ⊙ v / *fixed_denom otherwise ([P4]'s fixed scale). E is |V| x d,
+/// O is P x d, x and γ have d entries. Returns (P + 1) x tokens.size() values, row-major, row 0
+/// for x alone.
 template <class TE, class TO>
-std::vector<double> log_probabilities(const char* function, matrix_view<const TE> E, std::size_t token,
-                                     matrix_view<const TO> O, const std::vector<double>& x,
-                                     const rms_norm_params& norm, std::size_t vocab_block) {
+std::vector<double> log_probabilities(const char* function, matrix_view<const TE> E,
+                                     const std::vector<std::size_t>& tokens, matrix_view<const TO> O,
+                                     const std::vector<double>& x, const rms_norm_params& norm,
+                                     std::optional<double> fixed_denom, std::size_t vocab_block) {
   using C = compute_t<TE>;
-  const std::size_t V = E.rows(), d = E.cols(), P = O.rows(), m = P + 1;
+  const std::size_t V = E.rows(), d = E.cols(), P = O.rows(), m = P + 1, K = tokens.size();
   // Z: row 0 is N(x), row p + 1 is N(x + o_p).
   std::vector<C> Z(m * d);
   std::vector<unsigned char> bad(m, 0);
@@ -75,9 +79,14 @@ std::vector<double> log_probabilities(const char* function, matrix_view<const TE
     if (r > 0) {
       for (std::size_t j = 0; j < d; ++j) v[j] += to_double(O(r - 1, j));
     }
-    double ss = 0.0;
-    for (std::size_t j = 0; j < d; ++j) ss += v[j] * v[j];
-    const double denom = std::sqrt(ss / static_cast<double>(d) + norm.epsilon);
+    double denom = 0.0;
+    if (fixed_denom) {
+      denom = *fixed_denom;
+    } else {
+      double ss = 0.0;
+      for (std::size_t j = 0; j < d; ++j) ss += v[j] * v[j];
+      denom = std::sqrt(ss / static_cast<double>(d) + norm.epsilon);
+    }
     if (!(denom > 0.0) || !std::isfinite(denom)) {
       bad[r] = 1;
       return;
@@ -103,7 +112,7 @@ std::vector<double> log_probabilities(const char* function, matrix_view<const TE
                          : in_place        ? rows_per_block(m, V, std::size_t{1} << 24)
                                            : rows_per_block(std::max(d, m), V);
   std::vector<C> buffer, logits(m * vb);
-  std::vector<double> run_max(m, -std::numeric_limits<double>::infinity()), run_sum(m, 0.0), target(m, 0.0);
+  std::vector<double> run_max(m, -std::numeric_limits<double>::infinity()), run_sum(m, 0.0), target(m * K, 0.0);
   for (std::size_t first = 0; first < V; first += vb) {
     const std::size_t count = std::min(vb, V - first);
     std::size_t ld = d;
@@ -121,11 +130,17 @@ std::vector<double> log_probabilities(const char* function, matrix_view<const TE
       for (std::size_t k = 0; k < count; ++k) s += std::exp(static_cast<double>(l[k]) - mx);
       run_max[r] = mx;
       run_sum[r] = s;
-      if (token >= first && token < first + count) target[r] = static_cast<double>(l[token - first]);
+      for (std::size_t t = 0; t < K; ++t) {
+        const std::size_t token = tokens[t];
+        if (token >= first && token < first + count) target[r * K + t] = static_cast<double>(l[token - first]);
+      }
     });
   }
-  std::vector<double> logprob(m);
-  for (std::size_t r = 0; r < m; ++r) logprob[r] = target[r] - (run_max[r] + std::log(run_sum[r]));
+  std::vector<double> logprob(m * K);
+  for (std::size_t r = 0; r < m; ++r) {
+    const double lse = run_max[r] + std::log(run_sum[r]);
+    for (std::size_t t = 0; t < K; ++t) logprob[r * K + t] = target[r * K + t] - lse;
+  }
   return logprob;
 }
 
@@ -187,10 +202,44 @@ std::vector<double> logit_minus(const char* function, matrix_view<const T> U, ma
   return attention::detail::logit_minus(function, U, a, b, final_hidden, params);
 }
 
-/// logprob_change, its errors naming `function` (logprob_change or logprob_increase).
+/// The fixed denominator sqrt(mean(final_hidden²) + ε) of [P4]'s normaliser (final_hidden
+/// checked by the caller); icl::error when it is 0.
+inline double fixed_final_denominator(const char* function, const std::vector<double>& final_hidden,
+                                      const rms_norm_params& norm) {
+  double ss = 0.0;
+  for (double h : final_hidden) ss += h * h;
+  const double denom = std::sqrt(ss / static_cast<double>(final_hidden.size()) + norm.epsilon);
+  if (!(denom > 0.0)) {
+    throw_error(function, "mean(final_hidden^2) + epsilon = 0: the final norm scale is undefined");
+  }
+  return denom;
+}
+
+/// The denominator logprob_change uses: empty for normalizer::per_vector, the fixed one for
+/// fixed_final (which needs final_hidden: null when the caller's overload has none).
+inline std::optional<double> lens_denominator(const char* function, const std::vector<double>* final_hidden,
+                                              const logit_lens_params& params, std::size_t d) {
+  if (params.scale == normalizer::per_vector) {
+    if (final_hidden != nullptr && !final_hidden->empty()) check_vector(function, "final_hidden", *final_hidden, d);
+    return std::nullopt;
+  }
+  if (params.scale != normalizer::fixed_final) {
+    throw_invalid(function, "params.scale = ", static_cast<int>(params.scale), " is not an icl::attention::normalizer");
+  }
+  if (final_hidden == nullptr) {
+    throw_invalid(function, "params.scale = fixed_final (the default, [P4]'s normaliser) needs final_hidden: ",
+                  "call the overload that takes final_hidden, or set params.scale = normalizer::per_vector");
+  }
+  check_vector(function, "final_hidden", *final_hidden, d);
+  return fixed_final_denominator(function, *final_hidden, params.norm);
+}
+
+/// logprob_change, its errors naming `function` (logprob_change or logprob_increase);
+/// final_hidden null for the overloads without it.
 template <class TE, class TO>
 logprob_result logprob_change(const char* function, matrix_view<const TE> E, std::size_t token_b,
-                              const std::vector<double>& x, matrix_view<const TO> O, const logit_lens_params& params) {
+                              const std::vector<double>& x, matrix_view<const TO> O,
+                              const std::vector<double>* final_hidden, const logit_lens_params& params) {
   check_matrix(function, "E", E);
   check_matrix(function, "O", O);
   if (E.empty()) throw_invalid(function, "E is empty (", E.rows(), " x ", E.cols(), ")");
@@ -200,14 +249,59 @@ logprob_result logprob_change(const char* function, matrix_view<const TE> E, std
   check_vector(function, "x", x, d);
   check_rms_norm(function, "params.norm", params.norm, d);
   if (token_b >= E.rows()) throw_invalid(function, "token_b = ", token_b, " must be < |V| = ", E.rows());
+  const std::optional<double> denom = lens_denominator(function, final_hidden, params, d);
   require_finite(function, "E", E);
   require_finite(function, "O", O);
-  std::vector<double> all = log_probabilities(function, E, token_b, O, x, params.norm, params.block_rows);
+  std::vector<double> all = log_probabilities(function, E, {token_b}, O, x, params.norm, denom, params.block_rows);
   logprob_result out;
   out.base = all[0];
   out.logprob.assign(all.begin() + 1, all.end());
   out.increase.resize(out.logprob.size());
   for (std::size_t p = 0; p < out.logprob.size(); ++p) out.increase[p] = out.logprob[p] - out.base;
+  return out;
+}
+
+/// head_logprob_increase: for each layer l, the residual x_l (row l of X) and the head outputs
+/// O[l] (heads x d) are scored together against every label token in one pass over E.
+template <class TE, class TX, class TO>
+std::vector<head_map> head_logprob_increase(const char* function, matrix_view<const TE> E,
+                                            const std::vector<std::size_t>& label_tokens, matrix_view<const TX> X,
+                                            tensor_view<const TO, 3> O, const std::vector<double>& final_hidden,
+                                            const logit_lens_params& params) {
+  check_matrix(function, "E", E);
+  check_matrix(function, "X", X);
+  if (E.empty()) throw_invalid(function, "E is empty (", E.rows(), " x ", E.cols(), ")");
+  const std::size_t d = E.cols(), L = O.extent(0), H = O.extent(1);
+  if (L == 0 || H == 0) throw_invalid(function, "O has ", L, " layers and ", H, " heads; both must be > 0");
+  if (O.extent(2) != d) throw_invalid(function, "O has width ", O.extent(2), " but E has d = ", d);
+  if (X.rows() != L) throw_invalid(function, "X has ", X.rows(), " rows but O has ", L, " layers");
+  if (X.cols() != d) throw_invalid(function, "X has ", X.cols(), " columns but E has d = ", d);
+  if (label_tokens.empty()) throw_invalid(function, "label_tokens is empty");
+  for (std::size_t k = 0; k < label_tokens.size(); ++k) {
+    if (label_tokens[k] >= E.rows()) {
+      throw_invalid(function, "label_tokens[", k, "] = ", label_tokens[k], " must be < |V| = ", E.rows());
+    }
+  }
+  check_rms_norm(function, "params.norm", params.norm, d);
+  const std::optional<double> denom = lens_denominator(function, &final_hidden, params, d);
+  require_finite(function, "E", E);
+  require_finite(function, "X", X);
+  for (std::size_t l = 0; l < L; ++l) require_finite(function, "O[layer]", O.matrix(l));
+  const std::size_t K = label_tokens.size();
+  std::vector<head_map> out(K);
+  for (auto& map : out) {
+    map.layers = L;
+    map.heads = H;
+    map.values.assign(L * H, 0.0);
+  }
+  for (std::size_t l = 0; l < L; ++l) {
+    const std::vector<double> x = matrix_row(X, l);
+    const std::vector<double> lp =
+        log_probabilities(function, E, label_tokens, O.matrix(l), x, params.norm, denom, params.block_rows);
+    for (std::size_t h = 0; h < H; ++h) {
+      for (std::size_t k = 0; k < K; ++k) out[k].values[l * H + h] = lp[(h + 1) * K + k] - lp[k];
+    }
+  }
   return out;
 }
 
