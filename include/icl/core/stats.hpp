@@ -241,4 +241,6 @@ inline welch_result welch_t_test(const std::vector<double>& a, const std::vector
 }  // namespace stats
 }  // namespace icl
 
+#include "icl/core/mann_whitney.hpp"  // icl::stats::mann_whitney_u (needs icl::alternative above)
+
 #endif  // ICL_CORE_STATS_HPP
