@@ -11,7 +11,9 @@ tests/data/logit_lens_projections.txt:
     gamma (d)        final-norm weight;  token_a, token_b
     minus_gamma      logit_minus with gamma:  ((E_a - E_b) * gamma / sqrt(mean(h^2) + eps)) . u_p
     minus_ones       the same with gamma = ones
-    x (d), O (P x d) residual vector and outputs;  inc_gamma, inc_ones: logprob_increase
+    x (d), O (P x d) residual vector and outputs;  inc_gamma, inc_ones: logprob_increase with
+                     normalizer::per_vector (each vector's own RMS; the default fixed scale of
+                     [P4] is checked against make_p4_fixtures.py)
     base_gamma, logprob_gamma   log p(b | x), log p(b | x + o_p) with gamma (logprob_change)
     inc_big          logprob_increase with x and O scaled by 40 and gamma * 80 (logits beyond
                      exp(709): a naive exp overflows, the log-sum-exp must not)
