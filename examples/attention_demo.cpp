@@ -5,7 +5,11 @@
 // its shift under reversed labels, the bias statistics, the ICL-minus-no-ICL change of the ratio
 // (against the same prompt with the induction head not planted), and the accumulated scores and
 // ratios over prompts of different lengths, fed to two "workers" and merged (worker b is fed one
-// layer at a time, as an inference engine produces them).
+// layer at a time, as an inference engine produces them). Then [P4]'s analyses on layer 2: the
+// value-output vectors of a toy grouped-query layer whose values at the label positions carry
+// the label tokens' unembedding rows, the heads' log-probability increase for each label at the
+// authors' fixed final scale, the in-context heads, the label-position logit-minus, and the
+// paper's bias measures on toy correctness data.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,7 +17,10 @@
 
 #include <icl/attention/bias.hpp>
 #include <icl/attention/heads.hpp>
+#include <icl/attention/in_context_heads.hpp>
+#include <icl/attention/logit_lens.hpp>
 #include <icl/attention/ratio.hpp>
+#include <icl/attention/value_output.hpp>
 #include <icl/core/random.hpp>
 
 namespace {
@@ -142,7 +149,57 @@ int main() {
   std::printf("over %zu prompts: top PTH head layer %zu head %zu (%.2f), top IH head layer %zu head %zu (%.2f)\n",
               pth_a.prompts(), top_pth[0].first, top_pth[0].second, pth_a.result()(top_pth[0].first, top_pth[0].second),
               top_ih[0].first, top_ih[0].second, ih_a.result()(top_ih[0].first, top_ih[0].second));
-  const bool ok = top_pth[0] == std::make_pair(std::size_t{1}, std::size_t{2}) &&
+  // [P4] on layer 2 of the first prompt: 4 query heads on 2 kv heads, d_head = d_model = 8,
+  // W_O = [I I I I] (head h owns columns 8h .. 8h+7), vocabulary of 10 with foo = 3, bar = 7.
+  const std::size_t d = 8, vocab = 10, foo = 3, bar = 7, kv_heads = 2;
+  std::vector<double> E(vocab * d), values(kv_heads * T * d), W_O(d * kHeads * d, 0.0), x(d), final_hidden(d);
+  for (double& v : E) v = rng.uniform01() * 2.0 - 1.0;
+  for (std::size_t g = 0; g < kv_heads; ++g) {
+    for (std::size_t p = 0; p < T; ++p) {
+      for (std::size_t j = 0; j < d; ++j) {
+        double v = 0.2 * (rng.uniform01() - 0.5);
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+          if (labels[i] == p) v += 3.0 * E[(label_class[i] == 0 ? foo : bar) * d + j];
+        }
+        values[(g * T + p) * d + j] = v;
+      }
+    }
+  }
+  for (std::size_t h = 0; h < kHeads; ++h) {
+    for (std::size_t j = 0; j < d; ++j) W_O[j * (kHeads * d) + h * d + j] = 1.0;
+  }
+  for (std::size_t j = 0; j < d; ++j) {
+    x[j] = rng.uniform01() - 0.5;
+    final_hidden[j] = 2.0 * (rng.uniform01() - 0.5);
+  }
+  const auto V = icl::make_tensor_view<double, 3>(values.data(), {kv_heads, T, d});
+  const auto WO = icl::make_matrix_view(W_O.data(), d, kHeads * d);
+  const auto Ev = icl::make_matrix_view(E.data(), vocab, d);
+  const auto O = icl::attention::head_outputs(A[2], V, WO);  // [heads, d]
+  const auto X = icl::make_matrix_view(x.data(), 1, d);
+  const auto scores = icl::attention::head_logprob_increase(
+      Ev, {foo, bar}, X, icl::make_tensor_view<double, 3>(O.data(), {1, kHeads, d}), final_hidden);
+  print_map("log-probability increase of foo per head of layer 2 (fixed final scale):", scores[0]);
+  print_map("log-probability increase of bar per head of layer 2:", scores[1]);
+  icl::attention::head_selection_params selection;
+  selection.top_k = 1;
+  const auto in_context = icl::attention::select_in_context_heads(scores, selection);
+  std::printf("in-context heads of layer 2 (top 1 per label, merged):");
+  for (const auto& [l, h] : in_context.merged) std::printf(" head %zu", h);
+  std::printf("\n");
+  const auto vo = icl::attention::value_output_vectors(A[2], V, WO, 1);
+  const auto minus = icl::attention::label_logit_minus(icl::make_matrix_view(vo.weighted.data(), T, d), Ev, foo, bar,
+                                                       {1, 10}, {4, 7}, final_hidden);
+  std::printf("head 1 (kv head %zu): logit-minus foo - bar at foo positions %+.3f, at bar positions %+.3f\n",
+              vo.kv_head, minus.at_a, minus.at_b);
+  // The paper's bias measures on toy correctness data.
+  const auto gap = icl::attention::majority_label_gap({1, 1, 1, 0, 1, 1, 1, 1}, {1, 0, 1, 0, 1, 1, 0, 1});
+  const double order_sd = icl::attention::order_accuracy_std({{1, 1, 0, 1}, {1, 0, 0, 1}, {1, 1, 1, 1}});
+  std::printf("majority-label accuracy gap %.3f (balanced %.3f, one fewer %.3f); accuracy std across orders %.3f\n",
+              gap.gap, gap.balanced, gap.reduced, order_sd);
+
+  const bool ok = in_context.per_label[0][0].second == 1 && minus.at_a > 0.0 &&
+                  minus.at_b < 0.0 && top_pth[0] == std::make_pair(std::size_t{1}, std::size_t{2}) &&
                   top_ih[0] == std::make_pair(std::size_t{2}, std::size_t{1}) && change(2, 1) > 1.0 &&
                   std::abs(bias.majority(2, 1)) < 0.1 &&
                   icl::attention::top_heads(pooled_ratio, 0.1)[0] == std::make_pair(std::size_t{2}, std::size_t{1});
