@@ -29,6 +29,17 @@ json head_grid(const icl::attention::head_map& m, double scale = 1.0) {
   return grid;
 }
 
+/// The zero-denominator flags of a ratio map, [layers][heads].
+json undefined_grid(const icl::attention::head_map& m) {
+  json grid = json::array();
+  for (std::size_t l = 0; l < m.layers; ++l) {
+    json row = json::array();
+    for (std::size_t h = 0; h < m.heads; ++h) row.push_back(m.undefined(l, h));
+    grid.push_back(row);
+  }
+  return grid;
+}
+
 json top_list(const icl::attention::head_map& m, double fraction) {
   json out = json::array();
   for (const auto& [layer, head] : icl::attention::top_heads(m, fraction)) {
@@ -175,24 +186,12 @@ json attention(const attention_set& maps, const attention_inputs& in, progress& 
       const auto ratio = acc.ratio.result();
       out["ratio_normalize"] = in.normalize;
       out["ratio"] = head_grid(ratio);
-      json undefined = json::array();
-      for (std::size_t l = 0; l < ratio.layers; ++l) {
-        json row = json::array();
-        for (std::size_t h = 0; h < ratio.heads; ++h) row.push_back(ratio.undefined(l, h));
-        undefined.push_back(row);
-      }
-      out["ratio_undefined"] = undefined;
+      out["ratio_undefined"] = undefined_grid(ratio);
       // The ratio of the summed numerators and denominators over prompts (robust to a prompt
       // with a tiny denominator), beside the mean of the per-prompt ratios.
       const auto sums = acc.ratio.ratio_of_sums();
       out["ratio_of_sums"] = head_grid(sums);
-      json sums_undefined = json::array();
-      for (std::size_t l = 0; l < sums.layers; ++l) {
-        json row = json::array();
-        for (std::size_t h = 0; h < sums.heads; ++h) row.push_back(sums.undefined(l, h));
-        sums_undefined.push_back(row);
-      }
-      out["ratio_of_sums_undefined"] = sums_undefined;
+      out["ratio_of_sums_undefined"] = undefined_grid(sums);
       // Per layer: the mean over the heads whose ratio is defined. A head with a zero denominator
       // (+inf, flagged) would make the whole layer's mean +inf; it is left out and counted.
       std::vector<std::size_t> left_out;
@@ -285,36 +284,35 @@ json attention_rows(const json& r) {
 
 namespace {
 
-class attention_command : public command {
+class attention_command : public metric_command {
  public:
-  explicit attention_command(CLI::App& app) {
-    auto* sub = app.add_subcommand(
-        "attention", "Attention ratio, previous-token, induction and label-attention scores per (layer, head)");
-    option_set& o = echo_ = option_set(sub);
-    sub->add_option("maps", maps_,
-                    "Attention: one [prompts, layers, heads, T, T] tensor, or one [layers, heads, T, T] tensor per "
-                    "prompt")
+  explicit attention_command(CLI::App& app)
+      : metric_command(app, "attention",
+                       "Attention ratio, previous-token, induction and label-attention scores per (layer, head)") {
+    sub_->add_option("maps", maps_,
+                     "Attention: one [prompts, layers, heads, T, T] tensor, or one [layers, heads, T, T] tensor per "
+                     "prompt")
         ->required();
-    sub->add_option("--sources", sources_,
-                    "Source (query) positions [prompts, s] or [s]; default: the last position");
-    auto* rel = sub->add_option("--relevant", relevant_, "Relevant key positions [prompts, r] or [r] (-1 = padding)");
-    auto* irr = sub->add_option("--irrelevant", irrelevant_, "Irrelevant key positions [prompts, i] or [i]");
+    sub_->add_option("--sources", sources_,
+                     "Source (query) positions [prompts, s] or [s]; default: the last position");
+    auto* rel = sub_->add_option("--relevant", relevant_, "Relevant key positions [prompts, r] or [r] (-1 = padding)");
+    auto* irr = sub_->add_option("--irrelevant", irrelevant_, "Irrelevant key positions [prompts, i] or [i]");
     rel->needs(irr);
     irr->needs(rel);
-    auto* lp = sub->add_option("--label-positions", label_positions_,
-                               "Demonstration label positions [prompts, k]: induction score");
-    auto* lc = sub->add_option("--label-classes", label_classes_,
-                               "Class of each label position [prompts, k]: label attention per class");
+    auto* lp = sub_->add_option("--label-positions", label_positions_,
+                                "Demonstration label positions [prompts, k]: induction score");
+    auto* lc = sub_->add_option("--label-classes", label_classes_,
+                                "Class of each label position [prompts, k]: label attention per class");
     lc->needs(lp);
-    o.flag("--raw-sums", "normalize", in_.normalize, false, "Attention ratio of raw sums instead of per-token means");
-    o.add("--top-fraction", "top_fraction", in_.top_fraction, "Fraction of heads listed as top heads")
+    bound_.flag("--raw-sums", "normalize", in_.normalize, false, "Attention ratio of raw sums instead of per-token means");
+    bound_.add("--top-fraction", "top_fraction", in_.top_fraction, "Fraction of heads listed as top heads")
         ->check(CLI::Range(0.0, 1.0));
-    o.flag("--check-row-sums", "check_row_sums", in_.params.check_row_sums, true,
-           "Require every attention row that is read to sum to 1 (within --row-sum-tolerance)");
-    o.add("--row-sum-tolerance", "row_sum_tolerance", in_.params.row_sum_tolerance,
-          "Tolerance of --check-row-sums")
+    bound_.flag("--check-row-sums", "check_row_sums", in_.params.check_row_sums, true,
+                "Require every attention row that is read to sum to 1 (within --row-sum-tolerance)");
+    bound_.add("--row-sum-tolerance", "row_sum_tolerance", in_.params.row_sum_tolerance,
+               "Tolerance of --check-row-sums")
         ->check(CLI::NonNegativeNumber);
-    add_common_options(sub, common_);
+    add_output_options();
   }
 
   int run() override {
@@ -334,24 +332,16 @@ class attention_command : public command {
              {"label_positions", label_positions_}, {"label_classes", label_classes_}}) {
       if (!value.empty()) inputs[key] = value;
     }
-    json out = command_header("attention", inputs, echo_.params());
-    out["result"] = r;
-    out["rows"] = attention_rows(r);
-    write_result(out, common_.output);
-    return exit_ok;
+    return write("attention", inputs, r, attention_rows(r));
   }
 
  private:
-  common_options common_;
   std::vector<std::string> maps_;
   std::string sources_, relevant_, irrelevant_, label_positions_, label_classes_;
   attention_inputs in_;
-  option_set echo_{nullptr};
 };
 
-[[maybe_unused]] const bool registered = register_command(
-    "attention", 50,
-    [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<attention_command>(app); });
+[[maybe_unused]] const bool registered = register_command<attention_command>("attention", 50);
 
 }  // namespace
 

@@ -47,6 +47,14 @@ void add_common_options(CLI::App* sub, common_options& c) {
   sub->add_flag("-q,--quiet", c.quiet, "No progress on standard error");
 }
 
+int metric_command::write(const std::string& command, json inputs, json params, json result, json rows) const {
+  json out = command_header(command, std::move(inputs), std::move(params));
+  out["result"] = std::move(result);
+  out["rows"] = std::move(rows);
+  write_result(out, common_.output);
+  return exit_ok;
+}
+
 named_array hidden_input(const std::string& reference, const std::string& what) {
   return named_array{load_float_tensor(reference, "", 3, what), reference};
 }

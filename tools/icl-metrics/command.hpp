@@ -41,9 +41,16 @@ struct registered_command {
   command_factory make;  ///< adds the subcommand
 };
 
-/// Makes a subcommand known to main.cpp; returns true, for a namespace-scope initializer:
-///   [[maybe_unused]] const bool registered = register_command("rsa", 10, &make_rsa);
+/// Makes a subcommand known to main.cpp; returns true, for a namespace-scope initializer.
 bool register_command(std::string name, int order, command_factory make);
+
+/// register_command for a command class C constructed from the CLI11 app:
+///   [[maybe_unused]] const bool registered = register_command<rsa_command>("rsa", 10);
+template <class C>
+bool register_command(std::string name, int order) {
+  return register_command(std::move(name), order,
+                          [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<C>(app); });
+}
 
 /// Every registered subcommand, by order.
 std::vector<registered_command> registered_commands();
@@ -117,6 +124,28 @@ struct common_options {
   bool quiet = false;
 };
 void add_common_options(CLI::App* sub, common_options& c);
+
+/// A metric subcommand (rsa, decode, probe, geometry, attention): its CLI11 subcommand, its
+/// options bound and recorded for `params`, and the output options every one of them has.
+class metric_command : public command {
+ protected:
+  metric_command(CLI::App& app, const std::string& name, const std::string& description)
+      : sub_(app.add_subcommand(name, description)), bound_(sub_) {}
+
+  /// Adds -o/--output, --format and -q/--quiet; called after the command's own options, so that
+  /// --help lists them last.
+  void add_output_options() { add_common_options(sub_, common_); }
+
+  /// Writes the document (command_header, "result", "rows") to --output in --format.
+  int write(const std::string& command, json inputs, json result, json rows) const {
+    return write(command, std::move(inputs), bound_.params(), std::move(result), std::move(rows));
+  }
+  int write(const std::string& command, json inputs, json params, json result, json rows) const;
+
+  CLI::App* sub_;
+  option_set bound_;
+  common_options common_;
+};
 
 /// Hidden states [layers, n, d] named on the command line.
 named_array hidden_input(const std::string& reference, const std::string& what = "hidden states [layers, n, d]");

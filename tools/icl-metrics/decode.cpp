@@ -131,24 +131,21 @@ json curve_rows(const json& curves, const std::vector<std::string>& keys, std::s
 
 namespace {
 
-class decode_command : public command {
+class decode_command : public metric_command {
  public:
-  explicit decode_command(CLI::App& app) {
-    auto* sub =
-        app.add_subcommand("decode", "Task decodability: leave-one-out kNN accuracy of the concepts, per layer");
-    option_set& o = echo_ = option_set(sub);
-    sub->add_option("hidden", hidden_, "Hidden states [layers, n, d] (e.g. acts.safetensors:hidden)")->required();
-    sub->add_option("--labels,--concepts", labels_, "Concept (task) of each prompt (.npy, tensor reference, JSON list)")
+  explicit decode_command(CLI::App& app)
+      : metric_command(app, "decode", "Task decodability: leave-one-out kNN accuracy of the concepts, per layer") {
+    sub_->add_option("hidden", hidden_, "Hidden states [layers, n, d] (e.g. acts.safetensors:hidden)")->required();
+    sub_->add_option("--labels,--concepts", labels_, "Concept (task) of each prompt (.npy, tensor reference, JSON list)")
         ->required();
-    o.add("-k,--neighbors", "k", params_.k, "Number of neighbours")->check(CLI::PositiveNumber);
-    o.add("--dissimilarity", "dissimilarity", params_.dissimilarity,
-                                "Dissimilarity between hidden states");
-    o.alias("--metric", params_.dissimilarity, "Deprecated name of --dissimilarity", true);
-    o.add("--block-rows", "block_rows", params_.block_rows,
-          "Rows per Gram tile (0: automatic; results do not depend on it)");
-    sub->add_option("--demonstrations", demonstrations_,
-                    "Number of demonstrations of each prompt: one TD curve per number");
-    add_common_options(sub, common_);
+    bound_.add("-k,--neighbors", "k", params_.k, "Number of neighbours")->check(CLI::PositiveNumber);
+    bound_.add("--dissimilarity", "dissimilarity", params_.dissimilarity, "Dissimilarity between hidden states");
+    bound_.alias("--metric", params_.dissimilarity, "Deprecated name of --dissimilarity", true);
+    bound_.add("--block-rows", "block_rows", params_.block_rows,
+               "Rows per Gram tile (0: automatic; results do not depend on it)");
+    sub_->add_option("--demonstrations", demonstrations_,
+                     "Number of demonstrations of each prompt: one TD curve per number");
+    add_output_options();
   }
 
   int run() override {
@@ -156,13 +153,11 @@ class decode_command : public command {
     const auto labels = read_int_list(labels_, "", "labels");
     progress prog(common_.quiet);
     json inputs{{"hidden", hidden_}, {"labels", labels_}};
-    json params = echo_.params();
+    json params = bound_.params();
     params["metric"] = params["dissimilarity"];  // deprecated name of "dissimilarity"
-    json out = command_header("decode", inputs, params);
+    json rows = json::array();
     if (demonstrations_.empty()) {
       const json r = decodability(hidden, labels, labels_, params_, prog);
-      out["result"] = r;
-      json rows = json::array();
       for (std::size_t l = 0; l < r["overall"].size(); ++l) {
         json row{{"layer", l}, {"td", r["overall"][l]}};
         for (auto it = r["per_class"].begin(); it != r["per_class"].end(); ++it) {
@@ -170,35 +165,27 @@ class decode_command : public command {
         }
         rows.push_back(row);
       }
-      out["rows"] = rows;
-    } else {
-      const auto demos = read_int_list(demonstrations_, "", "demonstrations");
-      out["inputs"]["demonstrations"] = demonstrations_;
-      const json groups = decodability_by_group(hidden, labels, labels_, demos, params_, prog);
-      out["result"] = json{{"by_demonstrations", groups}};
-      json rows = json::array();
-      for (const auto& g : groups) {
-        if (!g.contains("overall")) continue;
-        for (std::size_t l = 0; l < g["overall"].size(); ++l) {
-          rows.push_back(
-              json{{"demonstrations", g["demonstrations"]}, {"layer", l}, {"n", g["n"]}, {"td", g["overall"][l]}});
-        }
-      }
-      out["rows"] = rows;
+      return write("decode", inputs, params, r, rows);
     }
-    write_result(out, common_.output);
-    return exit_ok;
+    const auto demos = read_int_list(demonstrations_, "", "demonstrations");
+    inputs["demonstrations"] = demonstrations_;
+    const json groups = decodability_by_group(hidden, labels, labels_, demos, params_, prog);
+    for (const auto& g : groups) {
+      if (!g.contains("overall")) continue;
+      for (std::size_t l = 0; l < g["overall"].size(); ++l) {
+        rows.push_back(
+            json{{"demonstrations", g["demonstrations"]}, {"layer", l}, {"n", g["n"]}, {"td", g["overall"][l]}});
+      }
+    }
+    return write("decode", inputs, params, json{{"by_demonstrations", groups}}, rows);
   }
 
  private:
-  common_options common_;
   std::string hidden_, labels_, demonstrations_;
   icl::decode::decode_params params_;
-  option_set echo_{nullptr};
 };
 
-[[maybe_unused]] const bool registered = register_command(
-    "decode", 20, [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<decode_command>(app); });
+[[maybe_unused]] const bool registered = register_command<decode_command>("decode", 20);
 
 }  // namespace
 

@@ -131,27 +131,25 @@ json ridge_probe(const named_array& hidden, const std::vector<double>& targets, 
 
 namespace {
 
-class probe_command : public command {
+class probe_command : public metric_command {
  public:
-  explicit probe_command(CLI::App& app) {
-    auto* sub =
-        app.add_subcommand("probe", "Cross-validated probes per layer: logistic (classes) or ridge (targets)");
-    option_set& o = echo_ = option_set(sub);
-    sub->add_option("hidden", hidden_, "Hidden states [layers, n, d]")->required();
-    auto* labels = sub->add_option("--labels", labels_, "Class of each prompt: logistic probe, accuracy");
-    auto* targets = sub->add_option("--targets", targets_, "Continuous target of each prompt: ridge probe, R^2");
+  explicit probe_command(CLI::App& app)
+      : metric_command(app, "probe", "Cross-validated probes per layer: logistic (classes) or ridge (targets)") {
+    sub_->add_option("hidden", hidden_, "Hidden states [layers, n, d]")->required();
+    auto* labels = sub_->add_option("--labels", labels_, "Class of each prompt: logistic probe, accuracy");
+    auto* targets = sub_->add_option("--targets", targets_, "Continuous target of each prompt: ridge probe, R^2");
     labels->excludes(targets);
-    o.add("--folds", "folds", options_.cv.folds, "Cross-validation folds (stratified for classes)")
+    bound_.add("--folds", "folds", options_.cv.folds, "Cross-validation folds (stratified for classes)")
         ->check(CLI::Range(std::size_t{2}, std::size_t{1000000}));
-    o.add("--seed", "seed", options_.cv.seed, "Seed of the fold shuffles");
-    o.add("-C,--C", "C", options_.logistic.C, "Inverse L2 penalty of the logistic probe (scikit-learn's C)")
+    bound_.add("--seed", "seed", options_.cv.seed, "Seed of the fold shuffles");
+    bound_.add("-C,--C", "C", options_.logistic.C, "Inverse L2 penalty of the logistic probe (scikit-learn's C)")
         ->check(CLI::PositiveNumber);
-    o.add("--max-iter", "max_iter", options_.logistic.max_iter, "L-BFGS iterations of the logistic probe")
+    bound_.add("--max-iter", "max_iter", options_.logistic.max_iter, "L-BFGS iterations of the logistic probe")
         ->check(CLI::PositiveNumber);
-    o.flag("--selectivity", "selectivity", options_.selectivity, true,
-           "Also fit a control task (labels permuted, seed + 1) and report accuracy - control accuracy");
-    o.add("--alpha", "alpha", options_.ridge.alpha, "Penalty of the ridge probe")->check(CLI::PositiveNumber);
-    add_common_options(sub, common_);
+    bound_.flag("--selectivity", "selectivity", options_.selectivity, true,
+                "Also fit a control task (labels permuted, seed + 1) and report accuracy - control accuracy");
+    bound_.add("--alpha", "alpha", options_.ridge.alpha, "Penalty of the ridge probe")->check(CLI::PositiveNumber);
+    add_output_options();
   }
 
   int run() override {
@@ -160,7 +158,7 @@ class probe_command : public command {
     progress prog(common_.quiet);
     json r;
     json inputs{{"hidden", hidden_}};
-    json params = echo_.params();
+    json params = bound_.params();
     if (!labels_.empty()) {
       inputs["labels"] = labels_;
       params.erase("alpha");
@@ -170,27 +168,20 @@ class probe_command : public command {
       for (const char* logistic_only : {"C", "max_iter", "selectivity"}) params.erase(logistic_only);
       r = ridge_probe(hidden, read_double_list(targets_, "", "targets"), targets_, options_, prog);
     }
-    json out = command_header("probe", inputs, params);
-    out["result"] = r;
     json rows = curve_rows(r, {"mean", "std", "converged", "control_mean", "selectivity"}, layer_count(hidden));
     for (std::size_t l = 0; l < rows.size(); ++l) {
       const auto& folds = r["fold_scores"][l];
       for (std::size_t f = 0; f < folds.size(); ++f) rows[l]["fold_" + std::to_string(f)] = folds[f];
     }
-    out["rows"] = rows;
-    write_result(out, common_.output);
-    return exit_ok;
+    return write("probe", inputs, params, r, rows);
   }
 
  private:
-  common_options common_;
   std::string hidden_, labels_, targets_;
   probe_options options_;
-  option_set echo_{nullptr};
 };
 
-[[maybe_unused]] const bool registered = register_command(
-    "probe", 30, [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<probe_command>(app); });
+[[maybe_unused]] const bool registered = register_command<probe_command>("probe", 30);
 
 }  // namespace
 

@@ -118,29 +118,28 @@ json rsa_alignment(const named_array& with_icl, const named_array* without_icl, 
 
 namespace {
 
-class rsa_command : public command {
+class rsa_command : public metric_command {
  public:
-  explicit rsa_command(CLI::App& app) {
-    auto* sub = app.add_subcommand("rsa", "Alignment of each layer's RDM with a hypothesis RDM (RSA)");
-    option_set& o = echo_ = option_set(sub);
-    sub->add_option("hidden", hidden_,
-                    "Hidden states [layers, n, d] with demonstrations (e.g. acts.safetensors:hidden)")
+  explicit rsa_command(CLI::App& app)
+      : metric_command(app, "rsa", "Alignment of each layer's RDM with a hypothesis RDM (RSA)") {
+    sub_->add_option("hidden", hidden_,
+                     "Hidden states [layers, n, d] with demonstrations (e.g. acts.safetensors:hidden)")
         ->required();
-    auto* labels = sub->add_option("--labels,--concepts", labels_,
-                                   "Concept of each prompt (.npy, tensor reference, JSON list): categorical hypothesis RDM");
-    auto* parameter = sub->add_option("--parameter", parameter_,
-                                      "Continuous task parameter of each prompt: hypothesis RDM |a_i - a_j|");
+    auto* labels = sub_->add_option("--labels,--concepts", labels_,
+                                    "Concept of each prompt (.npy, tensor reference, JSON list): categorical hypothesis RDM");
+    auto* parameter = sub_->add_option("--parameter", parameter_,
+                                       "Continuous task parameter of each prompt: hypothesis RDM |a_i - a_j|");
     labels->excludes(parameter);
-    sub->add_option("--no-icl", no_icl_, "Hidden states [layers, n, d] of the same prompts without demonstrations");
-    o.add("--dissimilarity", "dissimilarity", options_.alignment.dissimilarity, "Dissimilarity of each layer's RDM");
-    o.add("--comparison", "comparison", options_.alignment.comparison, "Comparison of the layer RDM with the hypothesis");
-    o.add("--standardize", "standardize", options_.alignment.standardize, "Standardization before the RDM");
-    o.add("--permutations", "permutations", options_.permutation.permutations,
-          "Permutation test with N permutations per layer (0: none)");
-    o.add("--seed", "seed", options_.permutation.seed, "Seed of the permutations");
-    o.add("--block-rows", "block_rows", options_.alignment.rdm_options.block_rows,
-          "Rows per block of the RDM's Gram product (0: automatic; results do not depend on it beyond rounding)");
-    add_common_options(sub, common_);
+    sub_->add_option("--no-icl", no_icl_, "Hidden states [layers, n, d] of the same prompts without demonstrations");
+    bound_.add("--dissimilarity", "dissimilarity", options_.alignment.dissimilarity, "Dissimilarity of each layer's RDM");
+    bound_.add("--comparison", "comparison", options_.alignment.comparison, "Comparison of the layer RDM with the hypothesis");
+    bound_.add("--standardize", "standardize", options_.alignment.standardize, "Standardization before the RDM");
+    bound_.add("--permutations", "permutations", options_.permutation.permutations,
+               "Permutation test with N permutations per layer (0: none)");
+    bound_.add("--seed", "seed", options_.permutation.seed, "Seed of the permutations");
+    bound_.add("--block-rows", "block_rows", options_.alignment.rdm_options.block_rows,
+               "Rows per block of the RDM's Gram product (0: automatic; results do not depend on it beyond rounding)");
+    add_output_options();
   }
 
   int run() override {
@@ -163,23 +162,17 @@ class rsa_command : public command {
     const json r = rsa_alignment(with, without ? &*without : nullptr, hypothesis, hyp_name, options_, prog);
     json inputs{{"hidden", hidden_}, {"hypothesis", hyp_name}};
     if (without) inputs["no_icl"] = no_icl_;
-    json out = command_header("rsa", inputs, echo_.params());
-    out["result"] = r;
-    out["rows"] = curve_rows(r, {"with_icl", "p_value_with_icl", "without_icl", "p_value_without_icl", "delta"},
-                             layer_count(with));
-    write_result(out, common_.output);
-    return exit_ok;
+    return write("rsa", inputs, r,
+                 curve_rows(r, {"with_icl", "p_value_with_icl", "without_icl", "p_value_without_icl", "delta"},
+                            layer_count(with)));
   }
 
  private:
-  common_options common_;
   std::string hidden_, no_icl_, labels_, parameter_;
   rsa_options options_;
-  option_set echo_{nullptr};
 };
 
-[[maybe_unused]] const bool registered =
-    register_command("rsa", 10, [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<rsa_command>(app); });
+[[maybe_unused]] const bool registered = register_command<rsa_command>("rsa", 10);
 
 }  // namespace
 
