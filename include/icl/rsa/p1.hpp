@@ -1,0 +1,94 @@
+#ifndef ICL_RSA_P1_HPP
+#define ICL_RSA_P1_HPP
+
+/// The [P1] preset (Yousefi et al., "Decoding In-Context Learning", arXiv 2310.00313;
+/// METRICS.md 1.1, 1.5 and 5b): a prompt's embedding at a layer is the element-wise MAXIMUM of
+/// its token states over a token subset; each feature is z-scored across the n prompts
+/// (icl::standardization::zscore_features, population std); the representational similarity
+/// matrix is the cosine similarity of those embeddings, RSM = 1 − RDM with the RDM under
+/// dissimilarity::cosine; a layer's alignment with a hypothesis RDM is Spearman's rho of the
+/// condensed RDMs (identical to rho with the RSM up to the sign convention: the RDM is compared
+/// with a hypothesis RDM, so a matching structure gives a positive rho).
+///
+/// The z-scoring axis: features across prompts (METRICS.md 1.1, where [P1]'s "standardize the
+/// embeddings before computing pairwise cosine similarities" is read as z-scoring each feature
+/// over the prompts, the usual column-wise standardization). zscore_rows stays available through
+/// the params (`standardize`).
+///
+///   auto r = icl::rsa::p1_rdm(tokens, subset);                     // one layer, [n, T, d]
+///   auto c = icl::rsa::p1_rsa_curve(all_layers, subset, hypothesis); // [layers, n, T, d]
+///
+/// The same pipeline by hand: icl::pool_tokens(.., pooling::max), then rsa_curve (or
+/// hypothesis_alignment) with p1_alignment_params() / p1_curve_params().
+
+#include <cstddef>
+#include <vector>
+
+#include "icl/core/view.hpp"
+#include "icl/rsa/alignment.hpp"
+#include "icl/rsa/detail/p1_impl.hpp"
+#include "icl/rsa/types.hpp"
+
+namespace icl::rsa {
+
+/// The [P1] comparison options: dissimilarity::cosine, comparison::spearman,
+/// standardization::zscore_features (rdm_options and compare_options at their defaults).
+inline hypothesis_alignment_params p1_alignment_params() { return detail::p1_alignment_defaults(); }
+
+/// rsa_curve_params with alignment = p1_alignment_params() and the defaults of rsa_curve_params
+/// otherwise (10000 permutations, two-sided; 1000 bootstrap samples, 95 %; seed 0).
+inline rsa_curve_params p1_curve_params() {
+  rsa_curve_params p;
+  p.alignment = p1_alignment_params();
+  return p;
+}
+
+/// The [P1] RDM of one layer: tokens [n prompts, T tokens, d] (any strides; float, double, f16,
+/// bf16) max-pooled over subsets[i] for prompt i, z-scored per feature across prompts, cosine
+/// dissimilarities (1 − cosine similarity). `params` may change the standardization, the
+/// dissimilarity and rdm_options (NaN policy, block_rows); its comparison is not used.
+///
+/// Throws icl::invalid_argument ("icl::rsa::p1_rdm: ...") for the errors of icl::pool_tokens
+/// (subsets.size() != n, an empty subset, a position >= T, NaN/Inf pooled), of
+/// icl::standardize (a feature constant across prompts, unless nan_policy::propagate) and of
+/// compute_rdm (n < 2, a zero embedding under cosine).
+template <class T>
+rdm p1_rdm(tensor_view<const T, 3> tokens, const std::vector<std::vector<std::size_t>>& subsets,
+           const hypothesis_alignment_params& params = p1_alignment_params()) {
+  return detail::p1_rdm("icl::rsa::p1_rdm", tokens, subsets, params);
+}
+
+/// p1_rdm with the same token subset for every prompt.
+template <class T>
+rdm p1_rdm(tensor_view<const T, 3> tokens, const std::vector<std::size_t>& token_subset,
+           const hypothesis_alignment_params& params = p1_alignment_params()) {
+  return detail::p1_rdm("icl::rsa::p1_rdm", tokens,
+                        std::vector<std::vector<std::size_t>>(tokens.extent(0), token_subset), params);
+}
+
+/// The [P1] pipeline at every layer: tokens [layers, n, T, d] (any strides) max-pooled over the
+/// subsets at each layer, then rsa_curve(pooled, hypothesis, params): per layer the z-scored
+/// cosine RDM, its Spearman rho with the hypothesis, the permutation p-value and the bootstrap
+/// interval. Equal to icl::pool_tokens(.., pooling::max) per layer followed by rsa_curve with
+/// the same params.
+///
+/// Throws icl::invalid_argument ("icl::rsa::p1_rsa_curve: ...") when tokens has no layers, for
+/// a pooling error (prefixed "layer <l>: "), and for every error of rsa_curve.
+template <class T>
+layer_rsa_result p1_rsa_curve(tensor_view<const T, 4> tokens, const std::vector<std::vector<std::size_t>>& subsets,
+                              const rdm& hypothesis, const rsa_curve_params& params = p1_curve_params()) {
+  return detail::p1_rsa_curve("icl::rsa::p1_rsa_curve", tokens, subsets, hypothesis, params);
+}
+
+/// p1_rsa_curve with the same token subset for every prompt.
+template <class T>
+layer_rsa_result p1_rsa_curve(tensor_view<const T, 4> tokens, const std::vector<std::size_t>& token_subset,
+                              const rdm& hypothesis, const rsa_curve_params& params = p1_curve_params()) {
+  return detail::p1_rsa_curve("icl::rsa::p1_rsa_curve", tokens,
+                              std::vector<std::vector<std::size_t>>(tokens.extent(1), token_subset), hypothesis,
+                              params);
+}
+
+}  // namespace icl::rsa
+
+#endif  // ICL_RSA_P1_HPP
