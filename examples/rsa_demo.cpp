@@ -3,7 +3,10 @@
 // Computes, per layer, the alignment of the hidden-state RDM with the slope hypothesis and the
 // ICL effect; per layer again with a permutation p-value and a bootstrap interval (rsa_curve);
 // the same curve one layer at a time, as an engine callback would (hypothesis_alignment_tracker);
-// and, at the peak layer, a within/between group test and the other comparisons.
+// at the peak layer, a within/between group test and the other comparisons; the [P1] preset
+// (max-pooling over a token subset, z-scored features, cosine RDM, Spearman) from token states;
+// and the association across layers of the ICL change in alignment with the ICL change in
+// task decodability (behaviour_association: r, R², permutation p-value, bootstrap interval).
 // Build and run (docs/rsa.md; ./scripts/demo does not build the examples):
 //   cmake --preset dev && cmake --build --preset dev --target example_rsa_demo
 //   ./build/dev/examples/example_rsa_demo
@@ -11,7 +14,9 @@
 #include <cstdio>
 #include <vector>
 
+#include <icl/core/association.hpp>
 #include <icl/icl.hpp>
+#include <icl/rsa/p1.hpp>
 
 int main() {
   const std::size_t layers = 8, n = 48, d = 256;
@@ -93,5 +98,42 @@ int main() {
                  icl::rsa::comparison::whitened_cosine}) {
     std::printf("compare(%s) at layer %zu: %.4f\n", icl::rsa::to_string(c), peak, icl::rsa::compare(peak_rdm, hypothesis, c));
   }
+
+  // The [P1] preset from token states [layers, n, T, d]: three tokens per prompt, each the
+  // prompt's state plus token noise; the embedding max-pools tokens 1 and 2.
+  const std::size_t T = 3;
+  std::vector<float> tokens(layers * n * T * d);
+  for (std::size_t l = 0; l < layers; ++l)
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t t = 0; t < T; ++t)
+        for (std::size_t j = 0; j < d; ++j)
+          tokens[((l * n + i) * T + t) * d + j] = with_icl[(l * n + i) * d + j] + static_cast<float>(0.3 * normal());
+  const auto token_view = icl::make_tensor_view<float, 4>(tokens.data(), {layers, n, T, d});
+  icl::rsa::rsa_curve_params p1 = icl::rsa::p1_curve_params();  // cosine RDMs of z-scored features, Spearman
+  p1.permutations = 1000;
+  p1.bootstrap_samples = 200;
+  const auto p1_curve = icl::rsa::p1_rsa_curve(token_view, std::vector<std::size_t>{1, 2}, hypothesis, p1);
+  std::printf("\n[P1] preset (max-pool tokens 1-2, z-score features, cosine RDM, Spearman)\n");
+  for (std::size_t l = 0; l < p1_curve.layers(); ++l) {
+    std::printf("%5zu   %7.4f   p = %7.5f\n", l, p1_curve.statistic[l], p1_curve.p_value[l]);
+  }
+  std::printf("peak layer: %zu\n\n", p1_curve.peak_layer());
+
+  // Across layers: does the ICL change in alignment go with the ICL change in task decodability
+  // (here the stand-in for a behaviour gain)? Pearson and Spearman r, R², permutation p-value,
+  // bootstrap interval.
+  std::vector<double> td_gain(layers);
+  for (std::size_t l = 0; l < layers; ++l) {
+    td_gain[l] = icl::decode::task_decodability(H_icl.matrix(l), task, 5).overall -
+                 icl::decode::task_decodability(H_none.matrix(l), task, 5).overall;
+  }
+  icl::stats::association_params assoc;
+  assoc.permutations = 5000;
+  assoc.bootstrap_samples = 2000;
+  assoc.seed = 11;
+  const auto link = icl::stats::behaviour_association(effect.delta.values, td_gain, assoc);
+  std::printf("alignment change vs decodability change over %zu layers: Pearson r = %.3f, Spearman r = %.3f, "
+              "R^2 = %.3f, permutation p = %.4f, 95%% interval [%.3f, %.3f]\n",
+              link.n, link.pearson_r, link.spearman_r, link.r_squared, link.p_value, link.ci_low, link.ci_high);
   return 0;
 }
