@@ -55,6 +55,19 @@ int metric_command::write(const std::string& command, json inputs, json params, 
   return exit_ok;
 }
 
+json curve_rows(const json& curves, const std::vector<std::string>& keys, std::size_t layers) {
+  json rows = json::array();
+  for (std::size_t l = 0; l < layers; ++l) {
+    json row;
+    row["layer"] = l;
+    for (const auto& key : keys) {
+      if (curves.contains(key) && curves[key].is_array() && l < curves[key].size()) row[key] = curves[key][l];
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
 named_array hidden_input(const std::string& reference, const std::string& what) {
   return named_array{load_float_tensor(reference, "", 3, what), reference};
 }

@@ -154,6 +154,10 @@ named_array hidden_input(const std::string& reference, const std::string& what =
 /// params (its "result" and "rows" are added by the command). docs/cli.md gives the schema.
 json command_header(const std::string& command, json inputs, json params);
 
+/// Rows for CSV/JSON output: one object per layer with "layer" and the named curves of `curves`
+/// (those it has).
+json curve_rows(const json& curves, const std::vector<std::string>& keys, std::size_t layers);
+
 /// The number of layers of hidden states [layers, n, d].
 inline std::size_t layer_count(const named_array& hidden) { return hidden.array.shape()[0]; }
 

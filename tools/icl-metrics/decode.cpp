@@ -116,19 +116,6 @@ json decodability_by_group(const named_array& hidden, const std::vector<int>& la
   return out;
 }
 
-json curve_rows(const json& curves, const std::vector<std::string>& keys, std::size_t layers) {
-  json rows = json::array();
-  for (std::size_t l = 0; l < layers; ++l) {
-    json row;
-    row["layer"] = l;
-    for (const auto& key : keys) {
-      if (curves.contains(key) && curves[key].is_array() && l < curves[key].size()) row[key] = curves[key][l];
-    }
-    rows.push_back(row);
-  }
-  return rows;
-}
-
 namespace {
 
 class decode_command : public metric_command {

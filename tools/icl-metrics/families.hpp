@@ -116,11 +116,6 @@ json attention(const attention_set& maps, const attention_inputs& inputs, progre
 /// recency_profile_<j>...).
 json attention_rows(const json& result);
 
-// ---- helpers -----------------------------------------------------------------------------------
-
-/// Rows for CSV/JSON output: one object per layer with "layer" and the named curves.
-json curve_rows(const json& curves, const std::vector<std::string>& keys, std::size_t layers);
-
 }  // namespace icl_tool
 
 #endif  // ICL_TOOLS_FAMILIES_HPP
