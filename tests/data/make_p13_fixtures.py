@@ -63,6 +63,8 @@ per-prompt subsets: positions_flat[positions_offsets[i] : positions_offsets[i+1]
 rdm_shared[l] / rdm_per[l] = pdist(zscore(max over the subset, axis=0, ddof=0), 'cosine')
 (condensed, scipy order); hyp = |s_i - s_j| for a latent scalar s per prompt;
 align_shared[l] = scipy.stats.spearmanr(rdm_shared[l], hyp).statistic, align_per likewise.
+tokens_none (3 layers, 9 prompts, 4 positions, 6 features): the prompts without demonstrations;
+align_none[l]: the same pipeline over subset_none (the ICL effect is align_shared - align_none).
 """)
     rng = np.random.default_rng(20241301)
     layers, n, length, d = 3, 9, 5, 6
@@ -81,6 +83,16 @@ align_shared[l] = scipy.stats.spearmanr(rdm_shared[l], hyp).statistic, align_per
     rdm_per = np.array([p1_rdm(tokens[l], subsets) for l in range(layers)])
     align_shared = [scipy.stats.spearmanr(r, hyp).statistic for r in rdm_shared]
     align_per = [scipy.stats.spearmanr(r, hyp).statistic for r in rdm_per]
+    # The same prompts without demonstrations: another token count, another subset.
+    length_none = 4
+    tokens_none = np.empty((layers, n, length_none, d))
+    for l in range(layers):
+        tokens_none[l] = 0.3 * strength[l] * s[:, None, None] * direction[None, None, :] \
+            + 0.7 * rng.standard_normal((n, length_none, d)) + rng.uniform(-2.0, 2.0, size=(1, 1, d))
+    subset_none = np.array([1, 3])
+    align_none = [scipy.stats.spearmanr(p1_rdm(tokens_none[l], [subset_none] * n), hyp).statistic
+                  for l in range(layers)]
+    print("  P1 alignment without ICL:    ", np.round(align_none, 4))
     print("  P1 alignment (shared subset):", np.round(align_shared, 4))
     print("  P1 alignment (per-prompt):   ", np.round(align_per, 4))
     w.f8("tokens", tokens)
@@ -92,6 +104,9 @@ align_shared[l] = scipy.stats.spearmanr(rdm_shared[l], hyp).statistic, align_per
     w.f8("rdm_per", rdm_per)
     w.f8("align_shared", align_shared)
     w.f8("align_per", align_per)
+    w.f8("tokens_none", tokens_none)
+    w.i8("subset_none", subset_none)
+    w.f8("align_none", align_none)
     w.write()
 
 

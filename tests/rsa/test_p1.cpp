@@ -119,6 +119,39 @@ TEMPLATE_TEST_CASE("p1_rdm and p1_rsa_curve match the numpy [P1] pipeline", "[rs
   }
 }
 
+TEMPLATE_TEST_CASE("p1_icl_effect matches the numpy [P1] pipeline with and without demonstrations", "[rsa][p1]",
+                   float, double) {
+  const icl_test::fixture_file f("rsa_p1.txt");
+  const p1_data s = load(f);
+  const auto& none = f.values("tokens_none");
+  const auto& shape = f.shape("tokens_none");
+  const std::vector<TestType> with_t(s.tokens.begin(), s.tokens.end());
+  const std::vector<TestType> none_t(none.begin(), none.end());
+  const auto with_icl = icl::make_tensor_view<TestType, 4>(with_t.data(), {s.layers, s.n, s.length, s.d});
+  const auto without = icl::make_tensor_view<TestType, 4>(none_t.data(), {shape[0], shape[1], shape[2], shape[3]});
+  const strided_tokens<TestType> strided(s);
+  std::vector<std::size_t> subset_none;
+  for (int p : f.ints("subset_none")) subset_none.push_back(static_cast<std::size_t>(p));
+  const auto hypothesis = icl::rsa::rdm_from_condensed(f.values("hyp"));
+  const auto& align_shared = f.values("align_shared");
+  const auto& align_none = f.values("align_none");
+  for (const auto& tokens : {with_icl, strided.view}) {
+    const icl::rsa::icl_effect_result e = icl::rsa::p1_icl_effect(tokens, s.subset, without, subset_none, hypothesis);
+    REQUIRE(e.delta.layers() == s.layers);
+    for (std::size_t l = 0; l < s.layers; ++l) {
+      CHECK(e.with_icl[l] == Approx(align_shared[l]).margin(1e-12));
+      CHECK(e.without_icl[l] == Approx(align_none[l]).margin(1e-12));
+      CHECK(e.delta[l] == Approx(align_shared[l] - align_none[l]).margin(1e-12));
+    }
+  }
+  const auto fn = Catch::StartsWith("icl::rsa::p1_icl_effect:");
+  REQUIRE_THROWS_WITH(icl::rsa::p1_icl_effect(with_icl, s.subset, without, std::vector<std::size_t>{4}, hypothesis),
+                      fn && Catch::Contains("layer 0: ") && Catch::Contains("position 4"));
+  const auto two_layers = icl::make_tensor_view<TestType, 4>(none_t.data(), {2, shape[1], shape[2], shape[3]});
+  REQUIRE_THROWS_WITH(icl::rsa::p1_icl_effect(with_icl, s.subset, two_layers, subset_none, hypothesis),
+                      fn && Catch::Contains("without_icl has 2"));
+}
+
 TEST_CASE("the [P1] preset's parameters", "[rsa][p1]") {
   const icl::rsa::hypothesis_alignment_params a = icl::rsa::p1_alignment_params();
   CHECK(a.dissimilarity == icl::rsa::dissimilarity::cosine);

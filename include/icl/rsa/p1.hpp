@@ -17,6 +17,7 @@
 ///
 ///   auto r = icl::rsa::p1_rdm(tokens, subset);                     // one layer, [n, T, d]
 ///   auto c = icl::rsa::p1_rsa_curve(all_layers, subset, hypothesis); // [layers, n, T, d]
+///   auto e = icl::rsa::p1_icl_effect(with, subset_with, without, subset_without, hypothesis);
 ///
 /// The same pipeline by hand: icl::pool_tokens(.., pooling::max), then rsa_curve (or
 /// hypothesis_alignment) with p1_alignment_params() / p1_curve_params().
@@ -87,6 +88,35 @@ layer_rsa_result p1_rsa_curve(tensor_view<const T, 4> tokens, const std::vector<
   return detail::p1_rsa_curve("icl::rsa::p1_rsa_curve", tokens,
                               std::vector<std::vector<std::size_t>>(tokens.extent(1), token_subset), hypothesis,
                               params);
+}
+
+/// The [P1] ICL effect: the alignment of every layer with and without demonstrations and their
+/// difference Δ(layer) = with − without (METRICS.md 1.5), each tensor [layers, n, T, d] max-pooled
+/// over its own subsets (the prompts differ in length, so their token positions do), then
+/// icl_effect with `params` (default p1_alignment_params()). Both tensors hold the same n
+/// prompts in the hypothesis' order and the same number of layers.
+///
+/// Throws icl::invalid_argument ("icl::rsa::p1_icl_effect: ...") for a pooling error (prefixed
+/// "layer <l>: "), different layer counts, and the errors of icl_effect.
+template <class T, class U>
+icl_effect_result p1_icl_effect(tensor_view<const T, 4> with_icl,
+                                const std::vector<std::vector<std::size_t>>& with_subsets,
+                                tensor_view<const U, 4> without_icl,
+                                const std::vector<std::vector<std::size_t>>& without_subsets, const rdm& hypothesis,
+                                const hypothesis_alignment_params& params = p1_alignment_params()) {
+  return detail::p1_icl_effect("icl::rsa::p1_icl_effect", with_icl, with_subsets, without_icl, without_subsets,
+                               hypothesis, params);
+}
+
+/// p1_icl_effect with one token subset shared by the prompts of each tensor.
+template <class T, class U>
+icl_effect_result p1_icl_effect(tensor_view<const T, 4> with_icl, const std::vector<std::size_t>& with_subset,
+                                tensor_view<const U, 4> without_icl, const std::vector<std::size_t>& without_subset,
+                                const rdm& hypothesis, const hypothesis_alignment_params& params = p1_alignment_params()) {
+  return detail::p1_icl_effect("icl::rsa::p1_icl_effect", with_icl,
+                               std::vector<std::vector<std::size_t>>(with_icl.extent(1), with_subset), without_icl,
+                               std::vector<std::vector<std::size_t>>(without_icl.extent(1), without_subset),
+                               hypothesis, params);
 }
 
 }  // namespace icl::rsa

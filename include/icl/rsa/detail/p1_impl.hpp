@@ -79,6 +79,23 @@ layer_rsa_result p1_rsa_curve(const char* fn, tensor_view<const T, 4> tokens,
   return detail::rsa_curve(fn, H, hypothesis, params);
 }
 
+/// The [P1] ICL effect: both token tensors pooled by p1_pool_layers (each over its own
+/// subsets), then icl_effect.
+template <class T, class U>
+icl_effect_result p1_icl_effect(const char* fn, tensor_view<const T, 4> with_icl,
+                                const std::vector<std::vector<std::size_t>>& with_subsets,
+                                tensor_view<const U, 4> without_icl,
+                                const std::vector<std::vector<std::size_t>>& without_subsets, const rdm& hypothesis,
+                                const hypothesis_alignment_params& params) {
+  const auto pooled_with = p1_pool_layers(fn, with_icl, with_subsets);
+  const auto pooled_without = p1_pool_layers(fn, without_icl, without_subsets);
+  const auto a = make_tensor_view<icl::detail::compute_t<T>, 3>(
+      pooled_with.data(), {with_icl.extent(0), with_icl.extent(1), with_icl.extent(3)});
+  const auto b = make_tensor_view<icl::detail::compute_t<U>, 3>(
+      pooled_without.data(), {without_icl.extent(0), without_icl.extent(1), without_icl.extent(3)});
+  return detail::icl_effect(fn, a, b, hypothesis, params);
+}
+
 }  // namespace icl::rsa::detail
 
 #endif  // ICL_RSA_DETAIL_P1_IMPL_HPP
