@@ -2,7 +2,8 @@
 // final-token states separate three label classes early and only later turn the class signal
 // toward the unembedding rows of the label tokens, as in [P2]'s account of in-context learning.
 // Prints, per layer, separability and the alignment measures (pair-averaged), the peak layers,
-// the rank-2 denoised logit lens, and linear CKA between consecutive layers.
+// the rank-10 denoised logit lens (the default rank, [P2] Fig. 6), and linear CKA between
+// consecutive layers.
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -53,7 +54,7 @@ int main() {
   const auto curves = icl::geometry::separability_alignment_curves(H, labels, E, params);
 
   std::printf("n = %zu prompts, d = %zu, 3 classes (3 label pairs), unembedding of %zu tokens\n", n, d, vocabulary);
-  std::printf("layer  separab.  dir.sep.  output   3-way out  singular  variance  mean    composite  eff.dim  denoised(r=2)\n");
+  std::printf("layer  separab.  dir.sep.  output   3-way out  singular  variance  mean    composite  eff.dim  denoised(r=10)\n");
   for (std::size_t l = 0; l < layers; ++l) {
     std::printf("%5zu  %8.3f  %8.3f  %7.3f  %9.3f  %8.3f  %8.3f  %6.2f  %9.3f  %7.2f  %8.3f\n", l, curves.separability[l],
                 curves.directional_separability[l], curves.output_alignment[l], curves.output_alignment_all_classes[l],

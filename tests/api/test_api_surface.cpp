@@ -117,8 +117,10 @@ TEST_CASE("API.md: geometry", "[api][geometry]") {
   std::vector<double> directions(2 * d, 0.0);
   directions[0] = -1.0;
   directions[d] = 1.0;
-  const auto result = icl::geometry::separability_alignment(H, labels, icl::make_matrix_view(directions.data(), 2, d),
-                                                            icl::geometry::separability_alignment_params{});
+  icl::geometry::separability_alignment_params params;
+  params.denoise_rank = 2;  // d = 5: below the default rank 10
+  const auto result =
+      icl::geometry::separability_alignment(H, labels, icl::make_matrix_view(directions.data(), 2, d), params);
   REQUIRE(result.separability == 1.0);
   REQUIRE(result.output_alignment == 1.0);
   REQUIRE(result.singular_alignment == Approx(1.0).epsilon(1e-3));

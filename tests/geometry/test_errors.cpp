@@ -21,6 +21,7 @@ const std::vector<double> dirs = {1, 0, 0, 0, 0, 1, 0, 0};
 icl::geometry::separability_alignment_params no_probe() {
   icl::geometry::separability_alignment_params p;
   p.separability = false;
+  p.denoise_rank = 2;  // d = 4: below the default rank 10
   return p;
 }
 

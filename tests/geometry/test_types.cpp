@@ -30,7 +30,8 @@ TEST_CASE("separability_alignment_params defaults", "[geometry][types]") {
   REQUIRE_FALSE(p.final_norm.has_value());  // no norm unless one is given
   REQUIRE(p.variance == icl::geometry::variance_mode::proportion);
   REQUIRE(p.singular_vectors == 2);
-  REQUIRE(p.denoise_rank == 2);
+  REQUIRE(p.denoise_rank == 10);  // [P2] Fig. 6
+  REQUIRE(p.argmax == icl::geometry::lens_argmax::vocabulary);
   const icl::rms_norm_params norm;  // the shared RMSNorm default
   REQUIRE(norm.epsilon == 1e-6);
 }

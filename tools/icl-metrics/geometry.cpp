@@ -183,6 +183,8 @@ class geometry_command : public command {
     auto* sub = app.add_subcommand(
         "geometry", "Separability, alignment with the label directions and effective dimension per layer");
     option_set& o = echo_ = option_set(sub);
+    // The program keeps its denoising rank 2 (the library's default is 10, [P2] Fig. 6).
+    params_.denoise_rank = 2;
     sub->add_option("hidden", hidden_, "Hidden states [layers, n, d]")->required();
     sub->add_option("--labels", labels_, "Answer class of each prompt")->required();
     auto* dirs = sub->add_option("--label-directions", directions_,

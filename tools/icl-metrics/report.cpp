@@ -210,6 +210,7 @@ json run_task(const json& task, std::size_t index, const std::string& base_dir, 
   if (labels) {
     geometry_params g;
     g.seed = options.seed;
+    g.denoise_rank = 2;  // the program's rank (the library's default is 10, [P2] Fig. 6)
     std::optional<named_array> directions;
     if (t.has("readout.label_directions")) {
       directions = t.float_tensor("readout.label_directions", 2, "label directions [classes, d]");

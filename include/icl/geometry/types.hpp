@@ -28,6 +28,15 @@ enum class variance_mode {
   raw          ///< eᵀ(H̄ᵀH̄/n)e: the variance along e, in the units of H²
 };
 
+/// The candidate rows of the logit-lens argmax (output_alignment, denoised_output_alignment,
+/// output_alignment_all_classes) when label_directions is a whole unembedding E
+/// (separability_alignment_params::label_token_ids given). Without label_token_ids the candidates
+/// are the label rows whatever this says.
+enum class lens_argmax {
+  vocabulary,  ///< every row of E, as [P2] does (default)
+  label_rows   ///< the label tokens' rows only: the pair's two rows per pair, every class's row for the m-way form
+};
+
 }  // namespace icl::geometry
 
 namespace icl {
@@ -39,6 +48,16 @@ struct enum_traits<geometry::variance_mode> {
   static constexpr std::array<std::pair<geometry::variance_mode, std::string_view>, 2> names = {{
       {geometry::variance_mode::proportion, "proportion"},
       {geometry::variance_mode::raw, "raw"},
+  }};
+};
+
+/// Names of icl::geometry::lens_argmax ("vocabulary", "label_rows") for icl::to_string / from_string.
+template <>
+struct enum_traits<geometry::lens_argmax> {
+  static constexpr const char* type_name = "icl::geometry::lens_argmax";
+  static constexpr std::array<std::pair<geometry::lens_argmax, std::string_view>, 2> names = {{
+      {geometry::lens_argmax::vocabulary, "vocabulary"},
+      {geometry::lens_argmax::label_rows, "label_rows"},
   }};
 };
 
@@ -72,17 +91,22 @@ struct separability_alignment_params {
   /// Empty (default): label_directions has one row per class (classes in increasing label
   /// order) and the logit-lens argmax runs over those rows. Otherwise label_directions is a full
   /// unembedding E (|V| x d), label_token_ids[c] is the row of class c's label token, and the
-  /// argmax runs over every row of E.
+  /// argmax runs over every row of E (or over the label tokens' rows, see `argmax`).
   std::vector<std::size_t> label_token_ids = {};
+  /// With label_token_ids: the argmax over the whole vocabulary (default, as [P2]) or over the
+  /// label tokens' rows only (lens_argmax::label_rows: the same values as passing E's label rows
+  /// as label_directions without token ids). No effect without label_token_ids.
+  lens_argmax argmax = lens_argmax::vocabulary;
 
   // ---- spectral measures ----
   /// Normalization of variance_alignment. Default: proportion.
   variance_mode variance = variance_mode::proportion;
   /// Number of leading right singular vectors of H̄ searched by singular_alignment. Default: 2.
   std::size_t singular_vectors = 2;
-  /// Rank r of the reconstruction U_rΣ_rV_rᵀ + 1μᵀ behind denoised_output_alignment. Default: 2.
-  /// Must satisfy 1 <= r <= min(n_pair, d) for every label pair.
-  std::size_t denoise_rank = 2;
+  /// Rank r of the reconstruction U_rΣ_rV_rᵀ + 1μᵀ behind denoised_output_alignment. Default: 10,
+  /// the rank of [P2]'s Fig. 6. Must satisfy 1 <= r <= min(n_pair, d) for every label pair: pass
+  /// a smaller r explicitly for fewer than 10 rows per pair or d < 10.
+  std::size_t denoise_rank = 10;
 };
 
 /// Every measure for one unordered label pair (A, B), A the class with the smaller label.
@@ -140,6 +164,23 @@ struct alignment_curves {
   layer_curve denoised_output_alignment;
   layer_curve output_alignment_all_classes;
   std::vector<alignment_result> layers;
+};
+
+/// Layer retention / filtering ([P2]) for one transition l−1 → l (icl/geometry/retention.hpp):
+/// with V_{l−1}, V_l the top-r right singular vectors of the centred states at the two layers,
+/// the norm of each row of V_{l−1}ᵀ V_l V_lᵀ, one per direction of layer l−1: near 1 the
+/// direction is retained by layer l, near 0 it is filtered out.
+struct retention_result {
+  std::size_t layer = 0;        ///< l (the later layer; 1 for retention(previous, current))
+  std::vector<double> norms;    ///< r values in [0, 1]: ‖V_l V_lᵀ v_i‖ for direction v_i of layer l−1
+  /// r x d, row-major: the directions v_i of layer l−1 (unit right singular vectors of its centred
+  /// states, by decreasing singular value, each signed so that its largest-magnitude entry is > 0).
+  std::vector<double> directions;
+  std::vector<double> singular_values;  ///< r: σ_i of layer l−1's centred states
+  /// With an unembedding E: per direction, the top_k token ids with the largest E·v_i (highest
+  /// first; ties to the lower id) and those with the smallest E·v_i (lowest first). Empty otherwise.
+  std::vector<std::vector<std::size_t>> top_tokens;
+  std::vector<std::vector<std::size_t>> bottom_tokens;
 };
 
 }  // namespace icl::geometry

@@ -22,6 +22,9 @@ inline void check_params(const char* fn, const separability_alignment_params& p,
   if (p.final_norm) icl::detail::check_rms_norm(fn, "final_norm", *p.final_norm, d);
   if (p.denoise_rank == 0) icl::detail::throw_invalid(fn, "denoise_rank r = 0 must be >= 1");
   if (p.singular_vectors == 0) icl::detail::throw_invalid(fn, "singular_vectors = 0 must be >= 1");
+  if (p.argmax != lens_argmax::vocabulary && p.argmax != lens_argmax::label_rows) {
+    icl::detail::throw_invalid(fn, "unknown argmax ", static_cast<int>(p.argmax));
+  }
   if (p.separability && !(p.test_fraction > 0.0 && p.test_fraction < 1.0)) {
     icl::detail::throw_invalid(fn, "test_fraction = ", p.test_fraction, " must be in (0, 1)");
   }

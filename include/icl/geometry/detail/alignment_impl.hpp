@@ -27,7 +27,8 @@
 namespace icl::geometry::detail {
 
 /// The label directions, read once: one double row per class, and the candidate rows of the
-/// logit-lens argmax in the compute type (the class rows, or the whole unembedding).
+/// logit-lens argmax in the compute type (the class rows, or the whole unembedding unless
+/// params.argmax is lens_argmax::label_rows).
 template <class C>
 struct direction_set {
   std::size_t d = 0;
@@ -47,10 +48,10 @@ template <class C, class U>
 direction_set<C> read_directions(matrix_view<const U> D, std::size_t m, const separability_alignment_params& p) {
   direction_set<C> out;
   out.d = D.cols();
-  out.vocabulary = !p.label_token_ids.empty();
+  out.vocabulary = !p.label_token_ids.empty() && p.argmax == lens_argmax::vocabulary;
   out.class_rows.resize(m * out.d);
   for (std::size_t c = 0; c < m; ++c) {
-    const std::size_t r = out.vocabulary ? p.label_token_ids[c] : c;
+    const std::size_t r = p.label_token_ids.empty() ? c : p.label_token_ids[c];
     for (std::size_t j = 0; j < out.d; ++j) out.class_rows[c * out.d + j] = icl::detail::to_double(D(r, j));
   }
   if (out.vocabulary) {
