@@ -230,6 +230,41 @@ TEST_CASE("select_in_context_heads matches numpy: top k, top fraction, merged by
   REQUIRE(set.merged.size() <= 12);
 }
 
+TEST_CASE("label_score_accumulator: mean head scores per label over prompts and workers", "[attention][in_context]") {
+  const icl_test::fixture_file f(fixture_name);
+  const auto& ss = f.shape("S");
+  const std::size_t L = ss[1], H = ss[2];
+  std::vector<icl::attention::head_map> maps(2);
+  for (std::size_t k = 0; k < 2; ++k) {
+    maps[k].layers = L;
+    maps[k].heads = H;
+    maps[k].values.assign(f.values("S").begin() + static_cast<std::ptrdiff_t>(k * L * H),
+                          f.values("S").begin() + static_cast<std::ptrdiff_t>((k + 1) * L * H));
+  }
+  icl::attention::label_score_accumulator a(2), b(2);
+  a.add(0, maps[0]);
+  a.add(1, maps[1]);
+  b.add(0, maps[1]);
+  b.add(1, maps[1]);
+  b.add(1, maps[1]);
+  a.merge(b);
+  REQUIRE(a.prompts(0) == 2);
+  REQUIRE(a.prompts(1) == 3);
+  REQUIRE(a.labels() == 2);
+  const auto means = a.result();
+  std::vector<double> expected0(L * H);
+  for (std::size_t i = 0; i < L * H; ++i) expected0[i] = (maps[0].values[i] + maps[1].values[i]) / 2.0;
+  icl_test::require_close<double>(means[0].values, expected0);
+  icl_test::require_close<double>(means[1].values, maps[1].values);
+  // The means feed the selection; equal to selecting on the maps themselves for label 1.
+  const auto set = icl::attention::select_in_context_heads(means);
+  REQUIRE(set.per_label[1] == icl::attention::select_in_context_heads({maps[1]}).per_label[0]);
+  // Merging an accumulator into itself doubles its counts and keeps its means.
+  a.merge(a);
+  REQUIRE(a.prompts(1) == 6);
+  icl_test::require_close<double>(a.result()[1].values, maps[1].values);
+}
+
 TEMPLATE_TEST_CASE("bias measures match numpy", "[attention][in_context]", float, double) {
   const icl_test::fixture_file f(fixture_name);
   const auto gap = icl::attention::majority_label_gap(f.ints("balanced"), f.ints("reduced"));
@@ -374,6 +409,30 @@ TEST_CASE("in-context head analyses: bad input", "[attention][in_context]") {
                         Contains("icl::attention::label_logit_minus: positions_b[0] = 3 must be < T = 3"));
     REQUIRE_THROWS_WITH(label_logit_minus(O, E, 0, 1, {}, {1}, h),
                         Contains("icl::attention::label_logit_minus: positions_a has 0 and positions_b 1 entries"));
+  }
+
+  SECTION("label_score_accumulator") {
+    icl::attention::head_map m;
+    m.layers = 2;
+    m.heads = 2;
+    m.values = {0.1, 0.4, 0.3, 0.2};
+    REQUIRE_THROWS_WITH(icl::attention::label_score_accumulator(0),
+                        Contains("icl::attention::label_score_accumulator: labels = 0"));
+    icl::attention::label_score_accumulator acc(2);
+    REQUIRE_THROWS_WITH(acc.result(), Contains("icl::attention::label_score_accumulator::result: label 0 received no prompt"));
+    REQUIRE_THROWS_WITH(acc.add(2, m), Contains("icl::attention::label_score_accumulator::add: label = 2 must be < labels = 2"));
+    acc.add(0, m);
+    icl::attention::head_map other = m;
+    other.layers = 1;
+    other.heads = 4;
+    REQUIRE_THROWS_WITH(acc.add(1, other),
+                        Contains("icl::attention::label_score_accumulator::add: scores are 1 x 4 but earlier ones were 2 x 2"));
+    icl::attention::head_map inf = m;
+    inf.values[2] = std::numeric_limits<double>::infinity();
+    REQUIRE_THROWS_WITH(acc.add(1, inf),
+                        Contains("icl::attention::label_score_accumulator::add: score of layer 1, head 0 is inf"));
+    REQUIRE_THROWS_WITH(acc.merge(icl::attention::label_score_accumulator(3)),
+                        Contains("icl::attention::label_score_accumulator::merge: the accumulators have 2 and 3 labels"));
   }
 
   SECTION("bias measures") {

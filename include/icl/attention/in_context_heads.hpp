@@ -37,6 +37,36 @@ inline in_context_head_set select_in_context_heads(const std::vector<head_map>& 
   return detail::select_in_context_heads("icl::attention::select_in_context_heads", label_scores, params);
 }
 
+/// The mean head scores per label over prompts, as [P4] ranks heads "over the data": add(label,
+/// scores) adds one prompt's head map to its label (e.g. a prompt predicted foo adds
+/// head_logprob_increase(...)[foo_index] to label foo_index); result() gives one mean map per
+/// label, ready for select_in_context_heads. merge() adds another worker's prompts. Errors
+/// (icl::invalid_argument, naming the member): labels = 0 at construction, a label index >=
+/// labels, an empty or non-finite map, a map whose shape differs from earlier ones, merging
+/// accumulators of different label counts, result() while a label received no prompt. Not
+/// thread-safe: one accumulator per worker, merge() at the end.
+class label_score_accumulator {
+ public:
+  explicit label_score_accumulator(std::size_t labels) {
+    if (labels == 0) detail::throw_invalid("icl::attention::label_score_accumulator", "labels = 0: give at least one label");
+    state_.sums.resize(labels);
+    state_.counts.assign(labels, 0);
+  }
+  void add(std::size_t label, const head_map& scores) {
+    state_.add("icl::attention::label_score_accumulator::add", label, scores);
+  }
+  void merge(const label_score_accumulator& other) {
+    state_.merge("icl::attention::label_score_accumulator::merge", other.state_);
+  }
+  std::vector<head_map> result() const { return state_.means("icl::attention::label_score_accumulator::result"); }
+  /// Prompts added to `label` (0 for an index >= labels).
+  std::size_t prompts(std::size_t label) const { return label < state_.counts.size() ? state_.counts[label] : 0; }
+  std::size_t labels() const { return state_.counts.size(); }
+
+ private:
+  detail::label_score_sums state_;
+};
+
 /// Logit-minus of one head's value-output vectors at the label positions [P4]: with
 /// M_p = (E_a − E_b)·N(u_p) (logit_minus, fixed scale of final_hidden), at_a is the mean of M_p
 /// over positions_a (the label positions of token a's demonstrations) and at_b over positions_b.

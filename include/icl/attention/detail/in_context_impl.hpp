@@ -102,6 +102,58 @@ std::pair<double, double> label_logit_minus(const char* function, matrix_view<co
   return {a / static_cast<double>(positions_a.size()), b / static_cast<double>(positions_b.size())};
 }
 
+/// State of label_score_accumulator: per label, the sum of the head maps added and their count.
+struct label_score_sums {
+  std::vector<head_map> sums;
+  std::vector<std::size_t> counts;
+
+  void add(const char* function, std::size_t label, const head_map& scores) {
+    if (label >= sums.size()) throw_invalid(function, "label = ", label, " must be < labels = ", sums.size());
+    check_head_map(function, scores, "score");
+    for (std::size_t i = 0; i < scores.values.size(); ++i) {
+      if (!std::isfinite(scores.values[i])) {
+        throw_invalid(function, "score of layer ", i / scores.heads, ", head ", i % scores.heads, " is ", scores.values[i]);
+      }
+    }
+    for (const head_map& s : sums) {
+      if (s.layers != 0 && (s.layers != scores.layers || s.heads != scores.heads)) {
+        throw_invalid(function, "scores are ", scores.layers, " x ", scores.heads, " but earlier ones were ", s.layers,
+                      " x ", s.heads);
+      }
+    }
+    head_map& into = sums[label];
+    if (into.layers == 0) {
+      into.layers = scores.layers;
+      into.heads = scores.heads;
+      into.values.assign(scores.values.size(), 0.0);
+    }
+    for (std::size_t i = 0; i < scores.values.size(); ++i) into.values[i] += scores.values[i];
+    ++counts[label];
+  }
+
+  void merge(const char* function, const label_score_sums& from) {
+    const label_score_sums other = from;  // a copy: merging an accumulator into itself is defined
+    if (other.sums.size() != sums.size()) {
+      throw_invalid(function, "the accumulators have ", sums.size(), " and ", other.sums.size(), " labels");
+    }
+    for (std::size_t k = 0; k < sums.size(); ++k) {
+      if (other.counts[k] == 0) continue;
+      head_map total = other.sums[k];
+      add(function, k, total);  // shape checks; counts one prompt
+      counts[k] += other.counts[k] - 1;
+    }
+  }
+
+  std::vector<head_map> means(const char* function) const {
+    std::vector<head_map> out = sums;
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      if (counts[k] == 0) throw_invalid(function, "label ", k, " received no prompt");
+      for (double& v : out[k].values) v /= static_cast<double>(counts[k]);
+    }
+    return out;
+  }
+};
+
 }  // namespace icl::attention::detail
 
 #endif  // ICL_ATTENTION_DETAIL_IN_CONTEXT_IMPL_HPP
