@@ -665,6 +665,16 @@ TEST_CASE("options bind to the library's parameters and take its enum names", "[
     CHECK(j["params"]["variance"] == "raw");
     CHECK(j["params"]["separability"] == false);
     CHECK(run("geometry acts.safetensors:hidden_icl --labels labels.npy --variance scaled -q").code == 2);
+    const std::string unembedding = "geometry hidden.npz:hidden_icl --labels '[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,"
+                                    "0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]' --unembedding unembedding.npy "
+                                    "--label-token-ids '[2,5]' --no-separability -q";
+    const run_result v = run(unembedding);
+    const run_result w = run(unembedding + " --lens-argmax label_rows");
+    INFO(v.err << w.err);
+    REQUIRE(v.code == 0);
+    REQUIRE(w.code == 0);
+    CHECK(parse(v.out)["params"]["lens_argmax"] == "vocabulary");
+    CHECK(parse(w.out)["params"]["lens_argmax"] == "label_rows");
   }
 }
 

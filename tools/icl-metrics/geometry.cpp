@@ -177,38 +177,39 @@ json geometry(const named_array& hidden, const std::vector<int>& labels, const s
 
 namespace {
 
-class geometry_command : public command {
+class geometry_command : public metric_command {
  public:
-  explicit geometry_command(CLI::App& app) {
-    auto* sub = app.add_subcommand(
-        "geometry", "Separability, alignment with the label directions and effective dimension per layer");
-    option_set& o = echo_ = option_set(sub);
+  explicit geometry_command(CLI::App& app)
+      : metric_command(app, "geometry",
+                       "Separability, alignment with the label directions and effective dimension per layer") {
     // The program keeps its denoising rank 2 (the library's default is 10, [P2] Fig. 6).
     params_.denoise_rank = 2;
-    sub->add_option("hidden", hidden_, "Hidden states [layers, n, d]")->required();
-    sub->add_option("--labels", labels_, "Answer class of each prompt")->required();
-    auto* dirs = sub->add_option("--label-directions", directions_,
-                                 "Unembedding rows of the label tokens [classes, d], class order = increasing label");
-    auto* unemb = sub->add_option("--unembedding", unembedding_, "Full unembedding [V, d] (with --label-token-ids)");
-    auto* ids = sub->add_option("--label-token-ids", token_ids_,
-                                "Row of the unembedding for each class (JSON list or .npy)");
+    sub_->add_option("hidden", hidden_, "Hidden states [layers, n, d]")->required();
+    sub_->add_option("--labels", labels_, "Answer class of each prompt")->required();
+    auto* dirs = sub_->add_option("--label-directions", directions_,
+                                  "Unembedding rows of the label tokens [classes, d], class order = increasing label");
+    auto* unemb = sub_->add_option("--unembedding", unembedding_, "Full unembedding [V, d] (with --label-token-ids)");
+    auto* ids = sub_->add_option("--label-token-ids", token_ids_,
+                                 "Row of the unembedding for each class (JSON list or .npy)");
     dirs->excludes(unemb);
     unemb->needs(ids);
     ids->needs(unemb);
-    sub->add_option("--norm-gain", norm_gain_, "Gain of the final RMSNorm [d] (logit lens through the norm)");
-    o.flag("--no-separability", "separability", params_.separability, false, "Skip the separability probes");
-    o.add("-C,--C", "C", params_.probe.C, "Inverse L2 penalty of the separability probe")->check(CLI::PositiveNumber);
-    o.add("--test-fraction", "test_fraction", params_.test_fraction, "Held-out fraction of each label pair")
+    sub_->add_option("--norm-gain", norm_gain_, "Gain of the final RMSNorm [d] (logit lens through the norm)");
+    bound_.flag("--no-separability", "separability", params_.separability, false, "Skip the separability probes");
+    bound_.add("-C,--C", "C", params_.probe.C, "Inverse L2 penalty of the separability probe")->check(CLI::PositiveNumber);
+    bound_.add("--test-fraction", "test_fraction", params_.test_fraction, "Held-out fraction of each label pair")
         ->check(CLI::Range(0.0, 1.0));
-    o.add("--seed", "seed", params_.seed, "Seed of the splits");
-    o.add("--norm-eps", "norm_eps", norm_eps_, "Epsilon of the final RMSNorm (with --norm-gain)");
-    o.add("--denoise-rank", "denoise_rank", params_.denoise_rank, "Rank of the denoised output alignment")
+    bound_.add("--seed", "seed", params_.seed, "Seed of the splits");
+    bound_.add("--norm-eps", "norm_eps", norm_eps_, "Epsilon of the final RMSNorm (with --norm-gain)");
+    bound_.add("--denoise-rank", "denoise_rank", params_.denoise_rank, "Rank of the denoised output alignment")
         ->check(CLI::PositiveNumber);
-    o.add("--variance", "variance", params_.variance, "Normalization of the variance alignment");
-    o.add("--singular-vectors", "singular_vectors", params_.singular_vectors,
-          "Leading singular vectors searched by the singular alignment")
+    bound_.add("--variance", "variance", params_.variance, "Normalization of the variance alignment");
+    bound_.add("--lens-argmax", "lens_argmax", params_.argmax,
+               "With --unembedding: the logit lens's argmax over the whole vocabulary or the label rows only");
+    bound_.add("--singular-vectors", "singular_vectors", params_.singular_vectors,
+               "Leading singular vectors searched by the singular alignment")
         ->check(CLI::PositiveNumber);
-    add_common_options(sub, common_);
+    add_output_options();
   }
 
   int run() override {
@@ -234,30 +235,24 @@ class geometry_command : public command {
     }
     progress prog(common_.quiet);
     const json r = geometry(hidden, labels, labels_, directions ? &*directions : nullptr, params_, prog);
-    json out = command_header("geometry", inputs, echo_.params());
-    out["result"] = r;
-    out["rows"] = curve_rows(r,
-                             {"separability", "directional_separability", "output_alignment",
-                              "output_alignment_all_classes", "singular_alignment", "variance_alignment",
-                              "mean_alignment", "composite_alignment", "denoised_output_alignment",
-                              "effective_dimension"},
-                             layer_count(hidden));
-    write_result(out, common_.output);
-    return exit_ok;
+    return write("geometry", inputs, r,
+                 curve_rows(r,
+                            {"separability", "directional_separability", "output_alignment",
+                             "output_alignment_all_classes", "singular_alignment", "variance_alignment",
+                             "mean_alignment", "composite_alignment", "denoised_output_alignment",
+                             "effective_dimension"},
+                            layer_count(hidden)));
   }
 
  private:
-  common_options common_;
   std::string hidden_, labels_, directions_, unembedding_, token_ids_, norm_gain_;
   geometry_params params_;
   /// ε of the final norm given with --norm-gain. The program's default stays 1e-5 (Llama 2,
   /// SmolLM2), the value it has always used; the library's own default is 1e-6.
   double norm_eps_ = 1e-5;
-  option_set echo_{nullptr};
 };
 
-[[maybe_unused]] const bool registered = register_command(
-    "geometry", 40, [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<geometry_command>(app); });
+[[maybe_unused]] const bool registered = register_command<geometry_command>("geometry", 40);
 
 }  // namespace
 

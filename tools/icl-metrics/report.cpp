@@ -476,8 +476,7 @@ class report_command : public command {
   report_options options_;
 };
 
-[[maybe_unused]] const bool registered = register_command(
-    "report", 100, [](CLI::App& app) -> std::unique_ptr<command> { return std::make_unique<report_command>(app); });
+[[maybe_unused]] const bool registered = register_command<report_command>("report", 100);
 
 }  // namespace
 
