@@ -2,15 +2,21 @@
 // final-token states separate three label classes early and only later turn the class signal
 // toward the unembedding rows of the label tokens, as in [P2]'s account of in-context learning.
 // Prints, per layer, separability and the alignment measures (pair-averaged), the peak layers,
-// the rank-10 denoised logit lens (the default rank, [P2] Fig. 6), and linear CKA between
-// consecutive layers.
+// the rank-10 denoised logit lens (the default rank, [P2] Fig. 6), linear CKA between
+// consecutive layers, layer retention with the decoded directions, the Mann–Whitney test on the
+// layers of two head lists, and a task vector injected into a state.
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
+#include <utility>
 #include <vector>
 
 #include <icl/core/random.hpp>
 #include <icl/geometry/alignment.hpp>
 #include <icl/geometry/cka.hpp>
+#include <icl/geometry/head_layers.hpp>
+#include <icl/geometry/retention.hpp>
+#include <icl/geometry/task_vectors.hpp>
 
 int main() {
   const std::size_t layers = 8, n = 150, d = 64, vocabulary = 50;
@@ -76,5 +82,33 @@ int main() {
   for (std::size_t l = 0; l + 1 < layers; ++l) std::printf(" %.3f", cka(l, l + 1));
   std::printf("\ndebiased CKA(layer 0, layer %zu) = %.3f\n", layers - 1,
               icl::geometry::linear_cka(H.matrix(0), H.matrix(layers - 1), true));
+
+  // Layer retention: how much of each top-3 direction of layer l−1 lies in layer l's top-3
+  // subspace (1 kept, 0 filtered), and the tokens each direction of layer 6 points to.
+  const auto retention = icl::geometry::layer_retention(H, 3, E, 3);
+  std::printf("retention of the top-3 directions (layer l-1 -> l):\n");
+  for (const auto& step : retention) {
+    std::printf("  %zu -> %zu: %.3f %.3f %.3f\n", step.layer - 1, step.layer, step.norms[0], step.norms[1], step.norms[2]);
+  }
+  const auto& late = retention.back();
+  std::printf("layer %zu direction 1 top tokens: %zu %zu %zu (label tokens 7, 19, 33)\n", late.layer - 1,
+              late.top_tokens[0][0], late.top_tokens[0][1], late.top_tokens[0][2]);
+
+  // Where two head sets sit: e.g. the top previous-token heads and the top induction heads as
+  // icl::attention::top_heads returns them, (layer, head) pairs.
+  const std::vector<std::pair<std::size_t, std::size_t>> previous_token = {{0, 2}, {1, 0}, {1, 3}, {2, 1}, {0, 5}};
+  const std::vector<std::pair<std::size_t, std::size_t>> induction = {{3, 1}, {4, 4}, {5, 0}, {2, 2}, {5, 6}, {6, 1}};
+  const auto mw = icl::geometry::head_layer_mann_whitney(previous_token, induction, icl::alternative::less);
+  std::printf("Mann-Whitney on head layers (PTH earlier than IH): U = %.1f, p = %.4f\n", mw.statistic, mw.p_value);
+
+  // A task vector: the mean state of the last layer over prompts, added with λ = 0.5 to a
+  // float buffer the way an engine would (here one row of a copy of layer 0).
+  const std::vector<double> v = icl::geometry::state_task_vector(H, layers - 1);
+  std::vector<float> state(states.begin(), states.begin() + static_cast<std::ptrdiff_t>(d));
+  const icl::matrix_view<float> row(state.data(), 1, d, static_cast<std::ptrdiff_t>(d), 1);
+  icl::geometry::inject_task_vector(row, v, 0.5);
+  double size = 0.0;
+  for (const double x : v) size += std::abs(x);
+  std::printf("task vector |v|_1 = %.3f; first entry %.3f -> %.3f after injection\n", size, states[0], state[0]);
   return 0;
 }
