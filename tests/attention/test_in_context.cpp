@@ -164,6 +164,35 @@ TEMPLATE_TEST_CASE("value-output vectors match numpy (grouped-query)", "[attenti
   }
 }
 
+TEST_CASE("value-output vectors of f16/bf16 inputs equal those of their widened values", "[attention][in_context]") {
+  const icl_test::fixture_file f(fixture_name);
+  const auto& as = f.shape("A");
+  const auto& vs = f.shape("Vv");
+  const auto& ws = f.shape("WO");
+  const auto widened = [](const auto& typed) {
+    std::vector<double> out;
+    for (const auto& v : typed.storage) out.push_back(static_cast<double>(static_cast<float>(v)));
+    return out;
+  };
+  const auto A = icl_test::make_tensor3<icl::bf16>(f.values("A"), as[0], as[1], as[2], true);
+  const auto Vv = icl_test::make_tensor3<icl::f16>(f.values("Vv"), vs[0], vs[1], vs[2], false);
+  const auto W = icl_test::column_major_padded<icl::f16>(f.values("WO"), ws[0], ws[1]);
+  // The same storage widened to double, read through the same strides.
+  const auto a = widened(A), v = widened(Vv), w = widened(W);
+  const auto Ad = icl::tensor_view<const double, 3>(a.data(), A.view.extents(), A.view.strides());
+  const auto Vd = icl::tensor_view<const double, 3>(v.data(), Vv.view.extents(), Vv.view.strides());
+  const auto Wd = icl::matrix_view<const double>(w.data(), W.view.rows(), W.view.cols(), W.view.row_stride(),
+                                                 W.view.col_stride());
+  for (std::size_t h = 0; h < as[0]; ++h) {
+    const auto low = icl::attention::value_output_vectors(A.view, Vv.view, W.view, h);
+    const auto wide = icl::attention::value_output_vectors(Ad, Vd, Wd, h);
+    icl_test::require_close<double>(low.weighted, wide.weighted);
+    icl_test::require_close<double>(low.head_output, wide.head_output);
+  }
+  icl_test::require_close<double>(icl::attention::head_outputs(A.view, Vv.view, W.view),
+                                  icl::attention::head_outputs(Ad, Vd, Wd));
+}
+
 TEST_CASE("value-output vectors feed logprob_increase per position", "[attention][in_context]") {
   // Σ_p of the per-position inputs is the head's output: the head-level score of o equals the
   // score of the row o in logprob_increase.
