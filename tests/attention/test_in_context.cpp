@@ -45,6 +45,14 @@ std::vector<std::pair<std::size_t, std::size_t>> pairs(const std::vector<int>& f
 
 }  // namespace
 
+TEST_CASE("the pinned fixed-scale logprob_increase overload exists as API.md writes it", "[attention][in_context]") {
+  using pinned = std::vector<double> (*)(icl::matrix_view<const float>, std::size_t, const std::vector<double>&,
+                                         icl::matrix_view<const icl::f16>, const std::vector<double>&,
+                                         const logit_lens_params&);
+  const pinned f = &icl::attention::logprob_increase<float, icl::f16>;
+  REQUIRE(f != nullptr);
+}
+
 TEST_CASE("normalizer names round-trip", "[attention][in_context]") {
   for (const auto& name : icl::enum_names<normalizer>()) {
     REQUIRE(icl::to_string(icl::from_string<normalizer>(name)) == name);
