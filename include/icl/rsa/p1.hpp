@@ -7,13 +7,13 @@
 /// (icl::standardization::zscore_features, population std); the representational similarity
 /// matrix is the cosine similarity of those embeddings, RSM = 1 − RDM with the RDM under
 /// dissimilarity::cosine; a layer's alignment with a hypothesis RDM is Spearman's rho of the
-/// condensed RDMs (identical to rho with the RSM up to the sign convention: the RDM is compared
-/// with a hypothesis RDM, so a matching structure gives a positive rho).
+/// condensed RDMs (rho(RDM, hypothesis RDM) = −rho(RSM, hypothesis RDM): a representation that
+/// matches the hypothesis gives a positive rho).
 ///
-/// The z-scoring axis: features across prompts (METRICS.md 1.1, where [P1]'s "standardize the
-/// embeddings before computing pairwise cosine similarities" is read as z-scoring each feature
-/// over the prompts, the usual column-wise standardization). zscore_rows stays available through
-/// the params (`standardize`).
+/// The z-scoring axis: each feature across the prompts (METRICS.md 1.1 records [P1]'s
+/// "standardize the embeddings before computing pairwise cosine similarities"; the axis is not
+/// spelled out there, and the preset takes the usual column-wise standardization).
+/// zscore_rows stays available through the params (`standardize`).
 ///
 ///   auto r = icl::rsa::p1_rdm(tokens, subset);                     // one layer, [n, T, d]
 ///   auto c = icl::rsa::p1_rsa_curve(all_layers, subset, hypothesis); // [layers, n, T, d]
