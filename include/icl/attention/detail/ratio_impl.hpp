@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <exception>
 #include <initializer_list>
 #include <limits>
 #include <vector>
@@ -26,29 +25,15 @@ namespace icl::attention::detail {
 /// Elements a call must read before its heads are spread over threads.
 inline constexpr std::size_t parallel_attention_work = std::size_t{1} << 22;
 
-/// Runs body(unit) for unit in [0, units), in parallel when `parallel`; when calls throw,
-/// rethrows the exception of the smallest unit, so that the error named does not depend on the
-/// thread count.
+/// Runs body(unit) for unit in [0, units), in parallel when `parallel`; errors follow the
+/// library's policy (core/parallel.hpp): the exception of the smallest failing unit is rethrown,
+/// so that the error named does not depend on the thread count.
 template <class Body>
 void for_each_head(std::size_t units, bool parallel, Body&& body) {
-  std::vector<std::exception_ptr> failures(units);
-  const auto guarded = [&](std::size_t unit) {
-    try {
-      body(unit);
-    } catch (...) {
-      failures[unit] = std::current_exception();
-    }
-  };
   if (parallel) {
-    icl::detail::parallel_for(0, units, guarded);
+    icl::detail::parallel_for(0, units, body);
   } else {
-    for (std::size_t unit = 0; unit < units; ++unit) {
-      guarded(unit);
-      if (failures[unit]) break;  // later units cannot name an earlier head
-    }
-  }
-  for (const auto& failure : failures) {
-    if (failure) std::rethrow_exception(failure);
+    for (std::size_t unit = 0; unit < units; ++unit) body(unit);
   }
 }
 
