@@ -141,7 +141,9 @@ method='percentile', confidence_level=0.95, n_resamples=20000, random_state=1).
 Case e (n = 6): e_x, e_y; e_exact_{pearson,spearman}_{two_sided,greater,less} =
 #{permutations of y: r extreme} / 720 (two_sided |r_k| >= |r| - 1e-12, greater r_k >= r - 1e-12,
 less r_k <= r + 1e-12), identity included.
-Case t (n = 40): t_x, t_y; t_pearson_p = pearsonr(...).pvalue (two-sided), t_spearman_p likewise.
+Case t (n = 40): t_x, t_y; t_pearson_p = pearsonr(...).pvalue (two-sided), t_spearman_p likewise;
+t_scipy_permutation_{pearson,spearman}_p = scipy.stats.permutation_test((t_y,), r(t_x, .),
+permutation_type='pairings', n_resamples=20000, alternative='two-sided', random_state=5).pvalue.
 """)
     rng = np.random.default_rng(20241302)
     # a: TD-like metric against accuracy over 12 layers, with ties.
@@ -196,6 +198,12 @@ Case t (n = 40): t_x, t_y; t_pearson_p = pearsonr(...).pvalue (two-sided), t_spe
     w.f8("t_y", ty)
     w.f8("t_pearson_p", scipy.stats.pearsonr(tx, ty).pvalue)
     w.f8("t_spearman_p", scipy.stats.spearmanr(tx, ty).pvalue)
+    # scipy's own permutation test (other random stream: comparable in distribution only).
+    for name, fn in (("pearson", pearson), ("spearman", spearman)):
+        res = scipy.stats.permutation_test((ty,), lambda v: fn(tx, v), permutation_type="pairings",
+                                           n_resamples=20000, alternative="two-sided", random_state=5)
+        w.f8("t_scipy_permutation_%s_p" % name, res.pvalue)
+        print("  scipy permutation_test %s: %.4f" % (name, res.pvalue))
     print("  t case p: pearson %.4f spearman %.4f" % (scipy.stats.pearsonr(tx, ty).pvalue,
                                                       scipy.stats.spearmanr(tx, ty).pvalue))
     w.write()
