@@ -132,28 +132,20 @@ def signed_top_right(H, r):
     return V
 
 
-def retention_fixtures(rng):
-    w = FixtureWriter("p2_retention.txt",
-                      "Layer retention on H [layers, n, d] (rank r, top_k tokens of E [V, d]): for each\n"
-                      "transition l = 1..L-1, norms_<l>[i] = |row i of V_{l-1}^T V_l V_l^T| (V: top-r right\n"
-                      "singular vectors of the centred states, signed so that the largest-|.| entry is\n"
-                      "positive), directions_<l> = V_{l-1} (r x d), top_<l>/bottom_<l>: indices of the\n"
-                      "k largest / smallest entries of E v_i (stable order).",
-                      "make_p2_fixtures.py", VERSIONS)
-    layers, n, d, r, k, vocab = 4, 40, 10, 3, 4, 25
+def retention_case(w, prefix, rng, layers, n, d, r, k, vocab):
     Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
     # Each layer keeps some directions of the one before, drops others, brings new ones.
-    used = [[0, 1, 2], [0, 3, 1], [4, 3, 5], [5, 6, 4]]
+    used = [[0, 1, 2], [0, 3, 1], [4, 3, 5], [5, 6, 4]][:layers]
     H = np.empty((layers, n, d))
     for l in range(layers):
         Z = rng.standard_normal((n, 3))
         Z = (Z - Z.mean(axis=0)) / Z.std(axis=0)
         H[l] = (Z * np.array([6.0, 4.0, 2.5])) @ Q[:, used[l]].T + 0.15 * rng.standard_normal((n, d)) + 0.5
     E = rng.standard_normal((vocab, d))
-    w.f8("H", H)
-    w.f8("E", E)
-    w.i8("r", r)
-    w.i8("k", k)
+    w.f8(prefix + "H", H)
+    w.f8(prefix + "E", E)
+    w.i8(prefix + "r", r)
+    w.i8(prefix + "k", k)
     for l in range(1, layers):
         Vp, Vc = signed_top_right(H[l - 1], r), signed_top_right(H[l], r)
         M = Vp @ Vc.T @ Vc
@@ -161,10 +153,23 @@ def retention_fixtures(rng):
         for row in scores:
             s = np.sort(row)  # the top and bottom k + 1 scores are apart (no tie at the cut)
             assert np.min(np.diff(s[: k + 1])) > 1e-4 and np.min(np.diff(s[-k - 1:])) > 1e-4, "scores too close"
-        w.f8("norms_%d" % l, np.linalg.norm(M, axis=1))
-        w.f8("directions_%d" % l, Vp)
-        w.i8("top_%d" % l, np.argsort(-scores, axis=1, kind="stable")[:, :k])
-        w.i8("bottom_%d" % l, np.argsort(scores, axis=1, kind="stable")[:, :k])
+        w.f8(prefix + "norms_%d" % l, np.linalg.norm(M, axis=1))
+        w.f8(prefix + "directions_%d" % l, Vp)
+        w.i8(prefix + "top_%d" % l, np.argsort(-scores, axis=1, kind="stable")[:, :k])
+        w.i8(prefix + "bottom_%d" % l, np.argsort(scores, axis=1, kind="stable")[:, :k])
+
+
+def retention_fixtures(rng):
+    w = FixtureWriter("p2_retention.txt",
+                      "Layer retention on H [layers, n, d] (rank r, top_k tokens of E [V, d]): for each\n"
+                      "transition l = 1..L-1, norms_<l>[i] = |row i of V_{l-1}^T V_l V_l^T| (V: top-r right\n"
+                      "singular vectors of the centred states, signed so that the largest-|.| entry is\n"
+                      "positive), directions_<l> = V_{l-1} (r x d), top_<l>/bottom_<l>: indices of the\n"
+                      "k largest / smallest entries of E v_i (stable order). Records without a prefix:\n"
+                      "n > d; with the prefix wide_: n < d.",
+                      "make_p2_fixtures.py", VERSIONS)
+    retention_case(w, "", rng, 4, 40, 10, 3, 4, 25)
+    retention_case(w, "wide_", rng, 3, 12, 30, 3, 5, 40)
     w.write()
 
 

@@ -1,7 +1,7 @@
 // Layer retention / filtering (icl/geometry/retention.hpp) against numpy
 // (tests/data/p2_retention.txt, written by tests/data/make_p2_fixtures.py): the norms of
 // V_{l−1}ᵀV_lV_lᵀ's rows, the signed directions and their decoded tokens, for float and double on
-// a contiguous and an interleaved (strided) tensor; the documented errors.
+// a contiguous and an interleaved (strided) tensor, with n > d and n < d; the documented errors.
 #include <catch2/catch.hpp>
 
 #include <cstddef>
@@ -21,26 +21,26 @@ std::vector<std::size_t> row_of(const std::vector<int>& values, std::size_t row,
   return out;
 }
 
-}  // namespace
-
-TEMPLATE_TEST_CASE("layer_retention equals numpy's SVD-based norms and decoded tokens", "[geometry][retention][p2]",
-                   float, double) {
-  const icl_test::fixture_file f("p2_retention.txt");
-  const auto& shape = f.shape("H");
+/// One fixture case (records prefixed by `prefix`) on a contiguous and an interleaved tensor.
+template <class T>
+void check_case(const icl_test::fixture_file& f, const std::string& prefix) {
+  INFO("case " << (prefix.empty() ? "n > d" : "n < d"));
+  const auto& shape = f.shape(prefix + "H");
   const std::size_t layers = shape[0], n = shape[1], d = shape[2];
-  const auto r = static_cast<std::size_t>(f.scalar("r"));
-  const auto k = static_cast<std::size_t>(f.scalar("k"));
-  const auto& values = f.values("H");
-  std::vector<TestType> contiguous(values.begin(), values.end());
-  std::vector<TestType> interleaved(values.size());  // stored [n, layers, d]
+  const auto r = static_cast<std::size_t>(f.scalar(prefix + "r"));
+  const auto k = static_cast<std::size_t>(f.scalar(prefix + "k"));
+  const auto& values = f.values(prefix + "H");
+  std::vector<T> contiguous(values.begin(), values.end());
+  std::vector<T> interleaved(values.size());  // stored [n, layers, d]
   for (std::size_t l = 0; l < layers; ++l)
     for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < d; ++j) interleaved[(i * layers + l) * d + j] = static_cast<TestType>(values[(l * n + i) * d + j]);
-  const auto a = icl::make_tensor_view<TestType, 3>(contiguous.data(), {layers, n, d});
-  const auto b = icl::make_tensor_view<TestType, 3>(
+      for (std::size_t j = 0; j < d; ++j)
+        interleaved[(i * layers + l) * d + j] = static_cast<T>(values[(l * n + i) * d + j]);
+  const auto a = icl::make_tensor_view<T, 3>(contiguous.data(), {layers, n, d});
+  const auto b = icl::make_tensor_view<T, 3>(
       interleaved.data(), {layers, n, d}, {static_cast<std::ptrdiff_t>(d), static_cast<std::ptrdiff_t>(layers * d), 1});
-  const auto& e_shape = f.shape("E");
-  const auto E = icl_test::column_major_padded<TestType>(f.values("E"), e_shape[0], e_shape[1]);
+  const auto& e_shape = f.shape(prefix + "E");
+  const auto E = icl_test::column_major_padded<T>(f.values(prefix + "E"), e_shape[0], e_shape[1]);
 
   for (const auto& H : {a, b}) {
     const auto steps = icl::geometry::layer_retention(H, r, E.view, k);
@@ -49,15 +49,14 @@ TEMPLATE_TEST_CASE("layer_retention equals numpy's SVD-based norms and decoded t
     for (std::size_t l = 1; l < layers; ++l) {
       INFO("transition to layer " << l);
       const auto& s = steps[l - 1];
-      const std::string tag = std::to_string(l);
       REQUIRE(s.layer == l);
-      icl_test::require_close<TestType>(s.norms, f.values("norms_" + tag));
-      icl_test::require_close<TestType>(s.directions, f.values("directions_" + tag));
+      icl_test::require_close<T>(s.norms, f.values(prefix + "norms_" + std::to_string(l)));
+      icl_test::require_close<T>(s.directions, f.values(prefix + "directions_" + std::to_string(l)));
       REQUIRE(s.singular_values.size() == r);
       REQUIRE(s.top_tokens.size() == r);
       for (std::size_t i = 0; i < r; ++i) {
-        REQUIRE(s.top_tokens[i] == row_of(f.ints("top_" + tag), i, k));
-        REQUIRE(s.bottom_tokens[i] == row_of(f.ints("bottom_" + tag), i, k));
+        REQUIRE(s.top_tokens[i] == row_of(f.ints(prefix + "top_" + std::to_string(l)), i, k));
+        REQUIRE(s.bottom_tokens[i] == row_of(f.ints(prefix + "bottom_" + std::to_string(l)), i, k));
       }
       REQUIRE(plain[l - 1].norms == s.norms);
       REQUIRE(plain[l - 1].top_tokens.empty());
@@ -68,6 +67,15 @@ TEMPLATE_TEST_CASE("layer_retention equals numpy's SVD-based norms and decoded t
       REQUIRE(pair.top_tokens == s.top_tokens);
     }
   }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("layer_retention equals numpy's SVD-based norms and decoded tokens", "[geometry][retention][p2]",
+                   float, double) {
+  const icl_test::fixture_file f("p2_retention.txt");
+  check_case<TestType>(f, "");       // n > d: the covariance route of the SVD
+  check_case<TestType>(f, "wide_");  // n < d: the Gram route
 }
 
 TEST_CASE("retention rejects a single layer, a rank beyond the states and a mismatched unembedding",
