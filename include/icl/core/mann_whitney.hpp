@@ -10,15 +10,10 @@
 #include <vector>
 
 #include "icl/core/detail/mann_whitney_impl.hpp"
-#include "icl/core/stats.hpp"
+#include "icl/core/stats_types.hpp"
 
 namespace icl::stats {
 
-/// A test's statistic and its p-value.
-struct test_result {
-  double statistic;
-  double p_value;
-};
 
 /// The Mann–Whitney U test (scipy.stats.mannwhitneyu with method='auto' and its default
 /// continuity correction). With R1 the sum of the ranks of x in the pooled sample (ties get the

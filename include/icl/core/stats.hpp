@@ -18,37 +18,12 @@
 #include <vector>
 
 #include "icl/core/detail/special_functions.hpp"
-#include "icl/core/enum_names.hpp"
 #include "icl/core/error.hpp"
+#include "icl/core/mann_whitney.hpp"
+#include "icl/core/stats_types.hpp"
 
 namespace icl {
 
-/// The alternative hypothesis of a test, for a statistic S whose large values mean "greater":
-/// two_sided uses both tails, greater the upper tail P(S >= s), less the lower tail P(S <= s)
-/// (the convention of scipy.stats' `alternative` argument).
-enum class alternative { two_sided, greater, less };
-
-template <>
-struct enum_traits<alternative> {
-  static constexpr const char* type_name = "icl::alternative";
-  static constexpr std::array<std::pair<alternative, std::string_view>, 3> names = {{
-      {alternative::two_sided, "two_sided"},
-      {alternative::greater, "greater"},
-      {alternative::less, "less"},
-  }};
-};
-
-namespace detail {
-
-/// The one check of an `alternative` argument: icl::invalid_argument "<function>: unknown
-/// alternative <value>" for a value outside the enumeration (a cast from an integer).
-inline void check_alternative(const char* function, alternative alt) {
-  if (alt != alternative::two_sided && alt != alternative::greater && alt != alternative::less) {
-    throw_invalid(function, "unknown alternative ", static_cast<int>(alt));
-  }
-}
-
-}  // namespace detail
 
 namespace stats {
 
@@ -240,7 +215,5 @@ inline welch_result welch_t_test(const std::vector<double>& a, const std::vector
 
 }  // namespace stats
 }  // namespace icl
-
-#include "icl/core/mann_whitney.hpp"  // icl::stats::mann_whitney_u (needs icl::alternative above)
 
 #endif  // ICL_CORE_STATS_HPP
