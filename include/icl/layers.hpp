@@ -1,7 +1,7 @@
 #ifndef ICL_LAYERS_HPP
 #define ICL_LAYERS_HPP
 
-/// Per-layer curves (METRICS.md 6): one value per layer, with the peak layer; and
+/// Per-layer curves (docs/metrics.md 6): one value per layer, with the peak layer; and
 /// icl::layer_tracker, the one per-layer tracker that every module's *_tracker instantiates.
 
 #include <cmath>

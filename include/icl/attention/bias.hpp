@@ -1,7 +1,7 @@
 #ifndef ICL_ATTENTION_BIAS_HPP
 #define ICL_ATTENTION_BIAS_HPP
 
-/// Label-attention bias statistics (METRICS.md section 5, [P4]): how the attention that the last
+/// Label-attention bias statistics (docs/metrics.md section 5, [P4]): how the attention that the last
 /// position pays to the demonstrations' label tokens is spread over label classes and over
 /// demonstrations, against what the demonstrations alone would predict.
 ///

@@ -1,14 +1,14 @@
 #ifndef ICL_ATTENTION_HEADS_HPP
 #define ICL_ATTENTION_HEADS_HPP
 
-/// Head scores (METRICS.md section 5, P2 and P4), per (layer, head) of one prompt's attention
+/// Head scores (docs/metrics.md section 5, P2 and P4), per (layer, head) of one prompt's attention
 /// [layers, heads, T, T] (row q = query position, 0-based positions):
 ///
 ///   previous_token_score  PTH(l, h) = sum_{k=1..T-1} A[l,h,k,k-1]       (reads the subdiagonal)
 ///   induction_score       IH(l, h)  = sum_{k in label positions} A[l,h,T-1,k]   (reads row T-1)
 ///   label_attention       per label class c: sum_{p labelled c} A[l,h,T-1,p]    (reads row T-1)
 ///
-/// Over many prompts the scores are sums (METRICS.md): previous_token_accumulator and
+/// Over many prompts the scores are sums (docs/metrics.md): previous_token_accumulator and
 /// induction_accumulator add one prompt at a time and merge across workers.
 /// top_heads picks the highest-scoring (layer, head) pairs.
 ///

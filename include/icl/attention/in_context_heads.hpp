@@ -1,13 +1,13 @@
 #ifndef ICL_ATTENTION_IN_CONTEXT_HEADS_HPP
 #define ICL_ATTENTION_IN_CONTEXT_HEADS_HPP
 
-/// In-context heads of [P4] (Yu & Ananiadou, arXiv 2402.02872; METRICS.md 5).
+/// In-context heads of [P4] (Yu & Ananiadou, arXiv 2402.02872; docs/metrics.md 5).
 ///
 /// The paper scores every head by the log-probability increase of the predicted label token
 /// (head_logprob_increase in logit_lens.hpp, averaged over the prompts predicted foo for the
 /// foo-heads and over those predicted bar for the bar-heads), keeps the top 10 heads of each
 /// label, and merges the two lists: on Llama-7B the top 10 foo-heads and top 10 bar-heads give 12
-/// in-context heads (about 1 % of 1024 heads; METRICS.md 5). Two lists of 10 can only give 12
+/// in-context heads (about 1 % of 1024 heads; docs/metrics.md 5). Two lists of 10 can only give 12
 /// heads as their union with 8 heads in common, so the merge here is the union, each head once.
 /// Order of the merged list (the paper gives none): by the best rank a head has in any label's
 /// list, then by label order.

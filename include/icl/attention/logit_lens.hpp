@@ -1,7 +1,7 @@
 #ifndef ICL_ATTENTION_LOGIT_LENS_HPP
 #define ICL_ATTENTION_LOGIT_LENS_HPP
 
-/// Logit-lens projections of attention outputs (METRICS.md 5 [P4]): logit_minus,
+/// Logit-lens projections of attention outputs (docs/metrics.md 5 [P4]): logit_minus,
 /// logprob_change / logprob_increase (default: [P4]'s fixed normaliser, normalizer::fixed_final)
 /// and head_logprob_increase. The final norm is described by logit_lens_params::norm, an
 /// icl::rms_norm_params (γ, and ε with its documented default 1e-6: icl/core/rms_norm.hpp).

@@ -1,7 +1,7 @@
 #ifndef ICL_ATTENTION_RATIO_HPP
 #define ICL_ATTENTION_RATIO_HPP
 
-/// Attention ratio (METRICS.md section 5, P1): how much more a head attends, from the source
+/// Attention ratio (docs/metrics.md section 5, P1): how much more a head attends, from the source
 /// positions, to the relevant keys than to the irrelevant ones, per (layer, head).
 ///
 ///   ratio(l, h) = (sum_{q in Q} sum_{j in R} A[l,h,q,j] / |R|) / (sum_{q in Q} sum_{j in I} A[l,h,q,j] / |I|)
@@ -65,7 +65,7 @@ inline layer_curve mean_over_defined_heads(const head_map& s, std::vector<std::s
   return detail::layer_means("icl::attention::mean_over_defined_heads", s, true, left_out);
 }
 
-/// The ICL-minus-no-ICL change of a head map (METRICS.md section 5): with_icl - without_icl for
+/// The ICL-minus-no-ICL change of a head map (docs/metrics.md section 5): with_icl - without_icl for
 /// every (layer, head) — e.g. the mean attention ratio (or induction score) of prompts with
 /// demonstrations minus that of the same queries without them. A value flagged undefined in
 /// either input (a +inf ratio from a zero denominator) stays flagged in the result, whose value

@@ -91,7 +91,7 @@ enum class normalizer {
   /// [P4]'s fixed normaliser (the default): N(v) = γ ⊙ v / sqrt(σ²_f + ε) with σ²_f = mean of
   /// squares of `final_hidden`, the final layer's output at the last position before the final
   /// norm. Every vector is scored at the scale of the real final state (Yu & Ananiadou, arXiv
-  /// 2402.02872; METRICS.md 5). Needs the overloads that take final_hidden.
+  /// 2402.02872; docs/metrics.md 5). Needs the overloads that take final_hidden.
   fixed_final,
   /// Each vector divided by its own RMS: N(v) = γ ⊙ v / sqrt(mean(v²) + ε) (the library's earlier
   /// form; what the model's final norm would do to v if v were the final state).

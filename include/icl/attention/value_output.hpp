@@ -1,7 +1,7 @@
 #ifndef ICL_ATTENTION_VALUE_OUTPUT_HPP
 #define ICL_ATTENTION_VALUE_OUTPUT_HPP
 
-/// Value-output vectors of [P4] (Yu & Ananiadou, arXiv 2402.02872; METRICS.md 5), built from what
+/// Value-output vectors of [P4] (Yu & Ananiadou, arXiv 2402.02872; docs/metrics.md 5), built from what
 /// an inference engine exposes for one layer:
 ///
 ///   A    attention weights [heads, T, T] (row = query position, as the rest of the module)

@@ -1,7 +1,7 @@
 #ifndef ICL_CORE_ASSOCIATION_HPP
 #define ICL_CORE_ASSOCIATION_HPP
 
-/// Behaviour against a metric (METRICS.md 1.5 "behaviour link" and 5b "behaviour against
+/// Behaviour against a metric (docs/metrics.md 1.5 "behaviour link" and 5b "behaviour against
 /// metric"): for paired values across layers or conditions — x a metric (task decodability,
 /// hypothesis alignment, its ICL change Δ) and y a behaviour (accuracy, its ICL gain) — the
 /// Pearson and Spearman r, the R² of the least-squares line, a permutation p-value and a

@@ -1,7 +1,7 @@
 #ifndef ICL_CORE_PREPROCESS_HPP
 #define ICL_CORE_PREPROCESS_HPP
 
-/// Preprocessing of hidden states that every metric family uses (METRICS.md 1.1): pooling the
+/// Preprocessing of hidden states that every metric family uses (docs/metrics.md 1.1): pooling the
 /// token states of a prompt into one vector, and standardizing the n x d matrix of those vectors.
 ///
 /// Both return an owning icl::dense_matrix in the compute type (double for double input, float

@@ -12,14 +12,14 @@
 
 namespace icl {
 
-/// How the token states of a prompt's position subset S_i become one vector (METRICS.md 1.1).
+/// How the token states of a prompt's position subset S_i become one vector (docs/metrics.md 1.1).
 enum class pooling {
   max,   ///< element-wise maximum over S_i (the [P1] choice)
   mean,  ///< element-wise mean over S_i
   last   ///< the state at the largest position in S_i
 };
 
-/// Standardization of the n x d embedding matrix before a metric (METRICS.md 1.1).
+/// Standardization of the n x d embedding matrix before a metric (docs/metrics.md 1.1).
 enum class standardization {
   none,             ///< leave as is (default for RDMs)
   zscore_features,  ///< each feature (column) to mean 0, population std 1 across prompts ([P1])

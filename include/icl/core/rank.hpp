@@ -2,7 +2,7 @@
 #define ICL_CORE_RANK_HPP
 
 /// Rank statistics: average ranks with ties (scipy.stats.rankdata, method 'average') and the
-/// tie counts that the rank correlations of METRICS.md 1.4 need.
+/// tie counts that the rank correlations of docs/metrics.md 1.4 need.
 ///
 /// Everything here is O(m log m) in time and O(m) in memory: short vectors are sorted as
 /// (value, index) pairs with std::sort, long ones with the radix sort of detail/radix_sort.hpp

@@ -1,7 +1,7 @@
 #ifndef ICL_CORE_STATS_HPP
 #define ICL_CORE_STATS_HPP
 
-/// Distributions and tests used by the inference metrics (METRICS.md 1.5): the regularized
+/// Distributions and tests used by the inference metrics (docs/metrics.md 1.5): the regularized
 /// incomplete beta function, the Student t and standard normal tails, and Welch's t-test.
 ///
 /// All arithmetic is in double. Accuracy: the Student t survival function agrees with

@@ -1,7 +1,7 @@
 #ifndef ICL_RSA_ALIGNMENT_HPP
 #define ICL_RSA_ALIGNMENT_HPP
 
-/// Hypothesis alignment per layer and the ICL effect (METRICS.md 1.5 and 6):
+/// Hypothesis alignment per layer and the ICL effect (docs/metrics.md 1.5 and 6):
 ///   alignment(layer) = compare(RDM(H_layer), hypothesis)
 ///   Δ(layer)         = alignment_with_ICL(layer) − alignment_without_ICL(layer)
 /// and rsa_curve, the alignment of every layer with its permutation p-value and bootstrap

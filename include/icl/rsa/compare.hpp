@@ -1,7 +1,7 @@
 #ifndef ICL_RSA_COMPARE_HPP
 #define ICL_RSA_COMPARE_HPP
 
-/// Comparing two RDMs (METRICS.md 1.4): correlations, rank correlations and cosines of their
+/// Comparing two RDMs (docs/metrics.md 1.4): correlations, rank correlations and cosines of their
 /// condensed vectors a and b (length m = n(n-1)/2, scipy squareform order). The enum
 /// `comparison`, its names (to_string, icl::enum_traits) and compare_params are in
 /// icl/rsa/types.hpp.

@@ -1,7 +1,7 @@
 #ifndef ICL_RSA_EMBEDDING_HPP
 #define ICL_RSA_EMBEDDING_HPP
 
-/// Prompt embeddings (METRICS.md 1.1). Pooling and standardization are shared by every metric
+/// Prompt embeddings (docs/metrics.md 1.1). Pooling and standardization are shared by every metric
 /// family and live in icl/core/preprocess.hpp as icl::pool_tokens, icl::standardize,
 /// icl::pooling and icl::standardization. This header keeps their earlier names
 /// icl::rsa::pool_tokens, icl::rsa::standardize, icl::rsa::pooling and

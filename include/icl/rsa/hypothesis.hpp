@@ -1,8 +1,8 @@
 #ifndef ICL_RSA_HYPOTHESIS_HPP
 #define ICL_RSA_HYPOTHESIS_HPP
 
-/// Hypothesis RDMs (METRICS.md 1.3) and the within- versus between-group test of
-/// METRICS.md 1.5. parameter_distance and group_test_result are in icl/rsa/types.hpp.
+/// Hypothesis RDMs (docs/metrics.md 1.3) and the within- versus between-group test of
+/// docs/metrics.md 1.5. parameter_distance and group_test_result are in icl/rsa/types.hpp.
 
 #include <vector>
 
@@ -13,14 +13,14 @@
 
 namespace icl::rsa {
 
-/// The categorical hypothesis RDM (METRICS.md 1.3): 0 where labels[i] == labels[j], 1 otherwise.
+/// The categorical hypothesis RDM (docs/metrics.md 1.3): 0 where labels[i] == labels[j], 1 otherwise.
 /// Any int values are accepted as labels (they need not be 0..m−1). Condensed, scipy squareform
 /// order. Throws icl::invalid_argument when there are fewer than 2 labels.
 inline rdm categorical_rdm(const std::vector<int>& labels) {
   return detail::categorical_rdm("icl::rsa::categorical_rdm", labels);
 }
 
-/// The parameter hypothesis RDM (METRICS.md 1.3) of a continuous task parameter a (for example
+/// The parameter hypothesis RDM (docs/metrics.md 1.3) of a continuous task parameter a (for example
 /// the slope of an in-context regression task): |a_i − a_j| (`absolute`, the default) or
 /// (a_i − a_j)² (`squared`), computed in double. Condensed, scipy squareform order.
 /// Throws icl::invalid_argument when there are fewer than 2 values, a value is NaN/Inf (named by
@@ -31,7 +31,7 @@ inline rdm parameter_rdm(const std::vector<double>& values,
 }
 
 /// Welch's t-test of the RDM entries of pairs in the same group against those of pairs in
-/// different groups (METRICS.md 1.5): the within sample is r(i, j) for i < j with
+/// different groups (docs/metrics.md 1.5): the within sample is r(i, j) for i < j with
 /// groups[i] == groups[j], the between sample the rest, and the test is
 /// icl::stats::welch_t_test(within, between, alt) = scipy.stats.ttest_ind(within, between,
 /// equal_var=False, alternative=alt). t > 0 means larger entries within groups. For an RDM of

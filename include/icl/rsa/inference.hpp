@@ -1,7 +1,7 @@
 #ifndef ICL_RSA_INFERENCE_HPP
 #define ICL_RSA_INFERENCE_HPP
 
-/// Inference on RDM comparisons (METRICS.md 1.5): a permutation test over condition labels and
+/// Inference on RDM comparisons (docs/metrics.md 1.5): a permutation test over condition labels and
 /// a bootstrap over conditions. Both are deterministic for a given seed: work item k draws from
 /// icl::counter_rng(seed, k), so results do not depend on the number of threads. Their params
 /// and result structs are in icl/rsa/types.hpp.
@@ -16,7 +16,7 @@
 namespace icl::rsa {
 
 /// Permutation test of compare(a, b, c) against the null of exchangeable condition labels
-/// (METRICS.md 1.5): the conditions of `a` are permuted (rows and columns together) N times.
+/// (docs/metrics.md 1.5): the conditions of `a` are permuted (rows and columns together) N times.
 ///
 /// Parameters:
 ///   a, b   : RDMs of the same n >= 3 conditions.
@@ -40,7 +40,7 @@ inline permutation_result permutation_test(const rdm& a, const rdm& b, compariso
   return detail::permutation_test("icl::rsa::permutation_test", a, b, c, params);
 }
 
-/// Two-sided permutation test with N = `permutations` and the given seed (API.md); the other
+/// Two-sided permutation test with N = `permutations` and the given seed; the other
 /// options at their permutation_params defaults.
 inline permutation_result permutation_test(const rdm& a, const rdm& b, comparison c, std::size_t permutations,
                                            std::uint64_t seed) {
@@ -50,7 +50,7 @@ inline permutation_result permutation_test(const rdm& a, const rdm& b, compariso
   return permutation_test(a, b, c, params);
 }
 
-/// Bootstrap over conditions (METRICS.md 1.5): each sample draws n conditions with
+/// Bootstrap over conditions (docs/metrics.md 1.5): each sample draws n conditions with
 /// replacement and compares the RDMs restricted to the draw.
 ///
 /// For a draw d_0..d_{n-1}, the resampled condensed vectors hold a(d_k, d_l) and b(d_k, d_l)

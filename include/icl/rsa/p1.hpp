@@ -2,7 +2,7 @@
 #define ICL_RSA_P1_HPP
 
 /// The [P1] preset (Yousefi et al., "Decoding In-Context Learning", arXiv 2310.00313;
-/// METRICS.md 1.1, 1.5 and 5b): a prompt's embedding at a layer is the element-wise MAXIMUM of
+/// docs/metrics.md 1.1, 1.5 and 5b): a prompt's embedding at a layer is the element-wise MAXIMUM of
 /// its token states over a token subset; each feature is z-scored across the n prompts
 /// (icl::standardization::zscore_features, population std); the representational similarity
 /// matrix is the cosine similarity of those embeddings, RSM = 1 − RDM with the RDM under
@@ -10,7 +10,7 @@
 /// condensed RDMs (rho(RDM, hypothesis RDM) = −rho(RSM, hypothesis RDM): a representation that
 /// matches the hypothesis gives a positive rho).
 ///
-/// The z-scoring axis: each feature across the prompts (METRICS.md 1.1 records [P1]'s
+/// The z-scoring axis: each feature across the prompts (docs/metrics.md 1.1 records [P1]'s
 /// "standardize the embeddings before computing pairwise cosine similarities"; the axis is not
 /// spelled out there, and the preset takes the usual column-wise standardization).
 /// zscore_rows stays available through the params (`standardize`).
@@ -91,7 +91,7 @@ layer_rsa_result p1_rsa_curve(tensor_view<const T, 4> tokens, const std::vector<
 }
 
 /// The [P1] ICL effect: the alignment of every layer with and without demonstrations and their
-/// difference Δ(layer) = with − without (METRICS.md 1.5), each tensor [layers, n, T, d] max-pooled
+/// difference Δ(layer) = with − without (docs/metrics.md 1.5), each tensor [layers, n, T, d] max-pooled
 /// over its own subsets (the prompts differ in length, so their token positions do), then
 /// icl_effect with `params` (default p1_alignment_params()). Both tensors hold the same n
 /// prompts in the hypothesis' order and the same number of layers.

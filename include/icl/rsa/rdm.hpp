@@ -1,7 +1,7 @@
 #ifndef ICL_RSA_RDM_HPP
 #define ICL_RSA_RDM_HPP
 
-/// Representational dissimilarity matrices from activations (METRICS.md 1.2): compute_rdm and
+/// Representational dissimilarity matrices from activations (docs/metrics.md 1.2): compute_rdm and
 /// its Mahalanobis and crossnobis variants. The rdm class and rdm_params are in
 /// icl/rsa/types.hpp; RDMs from given values (rdm_from_condensed, rdm_from_square) in
 /// icl/rsa/rdm_type.hpp, included here.
@@ -55,7 +55,7 @@ rdm compute_rdm_mahalanobis(matrix_view<const T> X, matrix_view<const P> precisi
 }
 
 /// Cross-validated Mahalanobis ("crossnobis") RDM, as rsatoolbox calc_rdm_crossnobis with a
-/// precision matrix (METRICS.md 1.2). Unbiased: its expected value is the true dissimilarity,
+/// precision matrix (docs/metrics.md 1.2). Unbiased: its expected value is the true dissimilarity,
 /// so it can be negative.
 ///
 /// X holds N measurements (rows) of d features; conditions[r] and folds[r] label row r.

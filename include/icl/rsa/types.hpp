@@ -28,7 +28,7 @@ using icl::alternative;
 using icl::pooling;
 using icl::standardization;
 
-/// The dissimilarity between two condition patterns x_i, x_j ∈ R^d (METRICS.md 1.2).
+/// The dissimilarity between two condition patterns x_i, x_j ∈ R^d (docs/metrics.md 1.2).
 enum class dissimilarity {
   euclidean,                ///< ‖x_i − x_j‖₂ (scipy pdist 'euclidean')
   sqeuclidean,              ///< ‖x_i − x_j‖₂² (scipy pdist 'sqeuclidean')
@@ -37,7 +37,7 @@ enum class dissimilarity {
   cosine                    ///< 1 − x_iᵀx_j / (‖x_i‖‖x_j‖) (scipy pdist 'cosine')
 };
 
-/// How two RDMs are compared (METRICS.md 1.4). a and b are the condensed vectors, m entries.
+/// How two RDMs are compared (docs/metrics.md 1.4). a and b are the condensed vectors, m entries.
 enum class comparison {
   pearson,        ///< Pearson correlation (scipy.stats.pearsonr). Undefined for a constant vector.
   spearman,       ///< Pearson correlation of average ranks (scipy.stats.spearmanr); the default for
@@ -54,7 +54,7 @@ enum class comparison {
 
 /// How parameter_rdm turns two parameter values into a dissimilarity.
 enum class parameter_distance {
-  absolute,  ///< |a_i − a_j| (METRICS.md 1.3, the default)
+  absolute,  ///< |a_i − a_j| (docs/metrics.md 1.3, the default)
   squared    ///< (a_i − a_j)², the squared Euclidean distance of the one-dimensional parameter
 };
 

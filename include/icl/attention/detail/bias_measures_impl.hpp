@@ -1,7 +1,7 @@
 #ifndef ICL_ATTENTION_DETAIL_BIAS_MEASURES_IMPL_HPP
 #define ICL_ATTENTION_DETAIL_BIAS_MEASURES_IMPL_HPP
 
-/// Kernels of [P4]'s bias measures (METRICS.md 5): accuracies of 0/1 correctness vectors, their
+/// Kernels of [P4]'s bias measures (docs/metrics.md 5): accuracies of 0/1 correctness vectors, their
 /// gap, and standard deviations with a chosen ddof (two-pass: mean, then squared deviations).
 
 #include <cmath>

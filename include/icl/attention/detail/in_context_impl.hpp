@@ -1,7 +1,7 @@
 #ifndef ICL_ATTENTION_DETAIL_IN_CONTEXT_IMPL_HPP
 #define ICL_ATTENTION_DETAIL_IN_CONTEXT_IMPL_HPP
 
-/// Kernels of the in-context head selection (METRICS.md 5 [P4]): the ranking of one head map
+/// Kernels of the in-context head selection (docs/metrics.md 5 [P4]): the ranking of one head map
 /// (stable: equal scores keep (layer, head) order), the union of several ranked lists by best
 /// rank, and the label-position logit-minus of one head.
 

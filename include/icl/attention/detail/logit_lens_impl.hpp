@@ -1,7 +1,7 @@
 #ifndef ICL_ATTENTION_DETAIL_LOGIT_LENS_IMPL_HPP
 #define ICL_ATTENTION_DETAIL_LOGIT_LENS_IMPL_HPP
 
-/// Kernels of the logit-lens projections (METRICS.md 5, logit_minus and logprob_increase).
+/// Kernels of the logit-lens projections (docs/metrics.md 5, logit_minus and logprob_increase).
 ///
 /// logit_minus: the direction w = (E_a − E_b) ⊙ γ / sqrt(σ²_f + ε) is formed once in double and
 /// every row of U is projected on it by one GEMV (product_abt with one row of B) per block of

@@ -1,7 +1,7 @@
 #ifndef ICL_ATTENTION_DETAIL_VALUE_OUTPUT_IMPL_HPP
 #define ICL_ATTENTION_DETAIL_VALUE_OUTPUT_IMPL_HPP
 
-/// Kernels of the value-output vectors (METRICS.md 5 [P4]): the checks of one layer's attention
+/// Kernels of the value-output vectors (docs/metrics.md 5 [P4]): the checks of one layer's attention
 /// [heads, T, T], values [kv_heads, T, d_head] and W_O (d_model x heads·d_head), and the products
 /// vo_p = W_O^{(h)} v_p, u_p = α_{q,p} vo_p, o = Σ_p u_p in double, read through the strides.
 /// head_outputs forms o = W_O^{(h)} (Σ_p α_{q,p} v_p) instead: one d_model x d_head product per

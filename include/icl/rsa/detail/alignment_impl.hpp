@@ -1,7 +1,7 @@
 #ifndef ICL_RSA_DETAIL_ALIGNMENT_IMPL_HPP
 #define ICL_RSA_DETAIL_ALIGNMENT_IMPL_HPP
 
-/// Bodies of the functions of icl/rsa/alignment.hpp (METRICS.md 1.5 and 6), and the step of
+/// Bodies of the functions of icl/rsa/alignment.hpp (docs/metrics.md 1.5 and 6), and the step of
 /// icl::rsa::hypothesis_alignment_tracker. Not a public header.
 
 #include <cmath>

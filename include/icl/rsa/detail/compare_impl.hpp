@@ -1,7 +1,7 @@
 #ifndef ICL_RSA_DETAIL_COMPARE_IMPL_HPP
 #define ICL_RSA_DETAIL_COMPARE_IMPL_HPP
 
-/// Kernels behind icl::rsa::compare (METRICS.md 1.4), the checks shared by every function where
+/// Kernels behind icl::rsa::compare (docs/metrics.md 1.4), the checks shared by every function where
 /// two RDMs meet (check_rdm_pair, compare_checked), and the bodies of the functions of
 /// icl/rsa/compare.hpp. Not a public header: include icl/rsa/compare.hpp.
 
@@ -35,7 +35,7 @@ inline void check_comparison(const char* fn, comparison c) {
 }
 
 /// True when the comparison divides by a spread that a constant vector makes zero
-/// (METRICS.md 1.4: pearson, spearman, kendall_tau_b). tau-a, rho_a, cosine and
+/// (docs/metrics.md 1.4: pearson, spearman, kendall_tau_b). tau-a, rho_a, cosine and
 /// whitened_cosine have a defined value for every input.
 inline bool undefined_for_constant(comparison c) noexcept {
   return c == comparison::pearson || c == comparison::spearman || c == comparison::kendall_tau_b;
@@ -238,7 +238,7 @@ inline double cosine_kernel(const double* a, const double* b, std::size_t m) {
   return clamp_unit(dot(a, b, m) / (na * nb));
 }
 
-/// The second-moment matrix G = -1/2 C D C of an RDM (METRICS.md 1.4), D the full symmetric
+/// The second-moment matrix G = -1/2 C D C of an RDM (docs/metrics.md 1.4), D the full symmetric
 /// matrix with zero diagonal and C = I - 11^T/n, kept as its strict upper triangle (condensed
 /// order) and its diagonal: the n x n matrix is never formed.
 ///

@@ -1,7 +1,7 @@
 #ifndef ICL_RSA_DETAIL_HYPOTHESIS_IMPL_HPP
 #define ICL_RSA_DETAIL_HYPOTHESIS_IMPL_HPP
 
-/// Bodies of the functions of icl/rsa/hypothesis.hpp (METRICS.md 1.3 and 1.5). Not a public
+/// Bodies of the functions of icl/rsa/hypothesis.hpp (docs/metrics.md 1.3 and 1.5). Not a public
 /// header.
 
 #include <cmath>

@@ -1,7 +1,7 @@
 #ifndef ICL_RSA_DETAIL_INFERENCE_IMPL_HPP
 #define ICL_RSA_DETAIL_INFERENCE_IMPL_HPP
 
-/// Kernels behind icl::rsa::permutation_test and icl::rsa::bootstrap_compare (METRICS.md 1.5),
+/// Kernels behind icl::rsa::permutation_test and icl::rsa::bootstrap_compare (docs/metrics.md 1.5),
 /// and their bodies. Included by icl/rsa/inference.hpp; not a public header.
 
 #include <algorithm>

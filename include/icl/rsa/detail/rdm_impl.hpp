@@ -2,7 +2,7 @@
 #define ICL_RSA_DETAIL_RDM_IMPL_HPP
 
 /// Bodies of the functions of icl/rsa/rdm.hpp; not a public header. Blocked computation of RDMs
-/// from Gram blocks (METRICS.md 1.2).
+/// from Gram blocks (docs/metrics.md 1.2).
 ///
 /// The rows are cut into blocks of b rows. For each pair of blocks (I, J ≥ I) the Gram block
 /// G = X_I·X_Jᵀ is one SYRK (I = J) or GEMM call, and every pair (i < j) inside it is mapped to
