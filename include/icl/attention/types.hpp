@@ -176,12 +176,9 @@ namespace icl {
 
 /// Names of icl::attention::normalizer (icl::to_string / icl::from_string).
 template <>
-struct enum_traits<attention::normalizer> {
+struct enum_traits<attention::normalizer> : enum_table<attention::normalizer, 2> {
   static constexpr const char* type_name = "icl::attention::normalizer";
-  static constexpr std::array<std::pair<attention::normalizer, std::string_view>, 2> names = {{
-      {attention::normalizer::fixed_final, "fixed_final"},
-      {attention::normalizer::per_vector, "per_vector"},
-  }};
+  static constexpr table names = {{{E::fixed_final, "fixed_final"}, {E::per_vector, "per_vector"}}};
 };
 
 }  // namespace icl

@@ -49,14 +49,9 @@ namespace icl {
 
 /// Names of icl::collect::precision: "f16", "bf16", "f32", "f64".
 template <>
-struct enum_traits<collect::precision> {
+struct enum_traits<collect::precision> : enum_table<collect::precision, 4> {
   static constexpr const char* type_name = "icl::collect::precision";
-  static constexpr std::array<std::pair<collect::precision, std::string_view>, 4> names = {{
-      {collect::precision::f16, "f16"},
-      {collect::precision::bf16, "bf16"},
-      {collect::precision::f32, "f32"},
-      {collect::precision::f64, "f64"},
-  }};
+  static constexpr table names = {{{E::f16, "f16"}, {E::bf16, "bf16"}, {E::f32, "f32"}, {E::f64, "f64"}}};
 };
 
 }  // namespace icl

@@ -27,12 +27,9 @@ enum class correlation {
 namespace icl {
 
 template <>
-struct enum_traits<stats::correlation> {
+struct enum_traits<stats::correlation> : enum_table<stats::correlation, 2> {
   static constexpr const char* type_name = "icl::stats::correlation";
-  static constexpr std::array<std::pair<stats::correlation, std::string_view>, 2> names = {{
-      {stats::correlation::pearson, "pearson"},
-      {stats::correlation::spearman, "spearman"},
-  }};
+  static constexpr table names = {{{E::pearson, "pearson"}, {E::spearman, "spearman"}}};
 };
 
 }  // namespace icl

@@ -21,11 +21,19 @@
 
 namespace icl {
 
-/// Specialized for each public enum E:
+/// Specialized for each public enum E, deriving from enum_table<E, N>:
 ///   static constexpr const char* type_name = "icl::module::E";
-///   static constexpr std::array<std::pair<E, std::string_view>, N> names = {{...}};
+///   static constexpr table names = {{{E::first, "first"}, ...}};   // every value, in declaration order
 template <class E>
 struct enum_traits;
+
+/// The base of every enum_traits specialization: E is the enum and table the type of its N
+/// (value, name) pairs.
+template <class Enum, std::size_t N>
+struct enum_table {
+  using E = Enum;
+  using table = std::array<std::pair<Enum, std::string_view>, N>;
+};
 
 /// The name of value (its enumerator). Throws icl::invalid_argument for a value outside the
 /// enumeration (a cast from an arbitrary integer).
@@ -65,13 +73,9 @@ E from_string(std::string_view text) {
 
 /// Specializations for the enums of icl/core.
 template <>
-struct enum_traits<nan_policy> {
+struct enum_traits<nan_policy> : enum_table<nan_policy, 3> {
   static constexpr const char* type_name = "icl::nan_policy";
-  static constexpr std::array<std::pair<nan_policy, std::string_view>, 3> names = {{
-      {nan_policy::raise, "raise"},
-      {nan_policy::propagate, "propagate"},
-      {nan_policy::omit, "omit"},
-  }};
+  static constexpr table names = {{{E::raise, "raise"}, {E::propagate, "propagate"}, {E::omit, "omit"}}};
 };
 
 }  // namespace icl

@@ -27,23 +27,16 @@ enum class standardization {
 };
 
 template <>
-struct enum_traits<pooling> {
+struct enum_traits<pooling> : enum_table<pooling, 3> {
   static constexpr const char* type_name = "icl::pooling";
-  static constexpr std::array<std::pair<pooling, std::string_view>, 3> names = {{
-      {pooling::max, "max"},
-      {pooling::mean, "mean"},
-      {pooling::last, "last"},
-  }};
+  static constexpr table names = {{{E::max, "max"}, {E::mean, "mean"}, {E::last, "last"}}};
 };
 
 template <>
-struct enum_traits<standardization> {
+struct enum_traits<standardization> : enum_table<standardization, 3> {
   static constexpr const char* type_name = "icl::standardization";
-  static constexpr std::array<std::pair<standardization, std::string_view>, 3> names = {{
-      {standardization::none, "none"},
-      {standardization::zscore_features, "zscore_features"},
-      {standardization::zscore_rows, "zscore_rows"},
-  }};
+  static constexpr table names = {{{E::none, "none"}, {E::zscore_features, "zscore_features"},
+                                    {E::zscore_rows, "zscore_rows"}}};
 };
 
 }  // namespace icl

@@ -19,13 +19,9 @@ namespace icl {
 enum class alternative { two_sided, greater, less };
 
 template <>
-struct enum_traits<alternative> {
+struct enum_traits<alternative> : enum_table<alternative, 3> {
   static constexpr const char* type_name = "icl::alternative";
-  static constexpr std::array<std::pair<alternative, std::string_view>, 3> names = {{
-      {alternative::two_sided, "two_sided"},
-      {alternative::greater, "greater"},
-      {alternative::less, "less"},
-  }};
+  static constexpr table names = {{{E::two_sided, "two_sided"}, {E::greater, "greater"}, {E::less, "less"}}};
 };
 
 namespace detail {

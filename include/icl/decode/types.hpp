@@ -80,12 +80,9 @@ namespace icl {
 
 /// Names of icl::decode::dissimilarity: "euclidean", "cosine".
 template <>
-struct enum_traits<decode::dissimilarity> {
+struct enum_traits<decode::dissimilarity> : enum_table<decode::dissimilarity, 2> {
   static constexpr const char* type_name = "icl::decode::dissimilarity";
-  static constexpr std::array<std::pair<decode::dissimilarity, std::string_view>, 2> names = {{
-      {decode::dissimilarity::euclidean, "euclidean"},
-      {decode::dissimilarity::cosine, "cosine"},
-  }};
+  static constexpr table names = {{{E::euclidean, "euclidean"}, {E::cosine, "cosine"}}};
 };
 
 }  // namespace icl

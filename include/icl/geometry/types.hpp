@@ -43,22 +43,16 @@ namespace icl {
 
 /// Names of icl::geometry::variance_mode ("proportion", "raw") for icl::to_string / from_string.
 template <>
-struct enum_traits<geometry::variance_mode> {
+struct enum_traits<geometry::variance_mode> : enum_table<geometry::variance_mode, 2> {
   static constexpr const char* type_name = "icl::geometry::variance_mode";
-  static constexpr std::array<std::pair<geometry::variance_mode, std::string_view>, 2> names = {{
-      {geometry::variance_mode::proportion, "proportion"},
-      {geometry::variance_mode::raw, "raw"},
-  }};
+  static constexpr table names = {{{E::proportion, "proportion"}, {E::raw, "raw"}}};
 };
 
 /// Names of icl::geometry::lens_argmax ("vocabulary", "label_rows") for icl::to_string / from_string.
 template <>
-struct enum_traits<geometry::lens_argmax> {
+struct enum_traits<geometry::lens_argmax> : enum_table<geometry::lens_argmax, 2> {
   static constexpr const char* type_name = "icl::geometry::lens_argmax";
-  static constexpr std::array<std::pair<geometry::lens_argmax, std::string_view>, 2> names = {{
-      {geometry::lens_argmax::vocabulary, "vocabulary"},
-      {geometry::lens_argmax::label_rows, "label_rows"},
-  }};
+  static constexpr table names = {{{E::vocabulary, "vocabulary"}, {E::label_rows, "label_rows"}}};
 };
 
 }  // namespace icl

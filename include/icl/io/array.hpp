@@ -91,35 +91,19 @@ namespace icl {
 /// "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "bool": numpy's
 /// short names, and "bool" for dtype::boolean).
 template <>
-struct enum_traits<io::dtype> {
+struct enum_traits<io::dtype> : enum_table<io::dtype, 13> {
   static constexpr const char* type_name = "icl::io::dtype";
-  static constexpr std::array<std::pair<io::dtype, std::string_view>, 13> names = {{
-      {io::dtype::f16, "f16"},
-      {io::dtype::bf16, "bf16"},
-      {io::dtype::f32, "f32"},
-      {io::dtype::f64, "f64"},
-      {io::dtype::i8, "i8"},
-      {io::dtype::i16, "i16"},
-      {io::dtype::i32, "i32"},
-      {io::dtype::i64, "i64"},
-      {io::dtype::u8, "u8"},
-      {io::dtype::u16, "u16"},
-      {io::dtype::u32, "u32"},
-      {io::dtype::u64, "u64"},
-      {io::dtype::boolean, "bool"},
-  }};
+  static constexpr table names = {{{E::f16, "f16"}, {E::bf16, "bf16"}, {E::f32, "f32"}, {E::f64, "f64"},
+                                    {E::i8, "i8"}, {E::i16, "i16"}, {E::i32, "i32"}, {E::i64, "i64"}, {E::u8, "u8"},
+                                    {E::u16, "u16"}, {E::u32, "u32"}, {E::u64, "u64"}, {E::boolean, "bool"}}};
 };
 
 /// Names of icl::io::storage: "mapped", "external", "copied", "inflated".
 template <>
-struct enum_traits<io::storage> {
+struct enum_traits<io::storage> : enum_table<io::storage, 4> {
   static constexpr const char* type_name = "icl::io::storage";
-  static constexpr std::array<std::pair<io::storage, std::string_view>, 4> names = {{
-      {io::storage::mapped, "mapped"},
-      {io::storage::external, "external"},
-      {io::storage::copied, "copied"},
-      {io::storage::inflated, "inflated"},
-  }};
+  static constexpr table names = {{{E::mapped, "mapped"}, {E::external, "external"}, {E::copied, "copied"},
+                                    {E::inflated, "inflated"}}};
 };
 
 }  // namespace icl

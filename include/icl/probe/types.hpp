@@ -146,38 +146,26 @@ namespace icl {
 
 /// Names of icl::probe::logistic_solver: "automatic", "primal", "dual".
 template <>
-struct enum_traits<probe::logistic_solver> {
+struct enum_traits<probe::logistic_solver> : enum_table<probe::logistic_solver, 3> {
   static constexpr const char* type_name = "icl::probe::logistic_solver";
-  static constexpr std::array<std::pair<probe::logistic_solver, std::string_view>, 3> names = {{
-      {probe::logistic_solver::automatic, "automatic"},
-      {probe::logistic_solver::primal, "primal"},
-      {probe::logistic_solver::dual, "dual"},
-  }};
+  static constexpr table names = {{{E::automatic, "automatic"}, {E::primal, "primal"}, {E::dual, "dual"}}};
 };
 
 /// Names of icl::probe::fit_method: "none", "logistic_primal", "logistic_dual", "ridge_primal",
 /// "ridge_dual".
 template <>
-struct enum_traits<probe::fit_method> {
+struct enum_traits<probe::fit_method> : enum_table<probe::fit_method, 5> {
   static constexpr const char* type_name = "icl::probe::fit_method";
-  static constexpr std::array<std::pair<probe::fit_method, std::string_view>, 5> names = {{
-      {probe::fit_method::none, "none"},
-      {probe::fit_method::logistic_primal, "logistic_primal"},
-      {probe::fit_method::logistic_dual, "logistic_dual"},
-      {probe::fit_method::ridge_primal, "ridge_primal"},
-      {probe::fit_method::ridge_dual, "ridge_dual"},
-  }};
+  static constexpr table names = {{{E::none, "none"}, {E::logistic_primal, "logistic_primal"},
+                                    {E::logistic_dual, "logistic_dual"}, {E::ridge_primal, "ridge_primal"},
+                                    {E::ridge_dual, "ridge_dual"}}};
 };
 
 /// Names of icl::probe::ridge_solver: "automatic", "primal", "dual".
 template <>
-struct enum_traits<probe::ridge_solver> {
+struct enum_traits<probe::ridge_solver> : enum_table<probe::ridge_solver, 3> {
   static constexpr const char* type_name = "icl::probe::ridge_solver";
-  static constexpr std::array<std::pair<probe::ridge_solver, std::string_view>, 3> names = {{
-      {probe::ridge_solver::automatic, "automatic"},
-      {probe::ridge_solver::primal, "primal"},
-      {probe::ridge_solver::dual, "dual"},
-  }};
+  static constexpr table names = {{{E::automatic, "automatic"}, {E::primal, "primal"}, {E::dual, "dual"}}};
 };
 
 }  // namespace icl

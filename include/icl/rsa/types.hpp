@@ -63,38 +63,26 @@ enum class parameter_distance {
 namespace icl {
 
 template <>
-struct enum_traits<rsa::dissimilarity> {
+struct enum_traits<rsa::dissimilarity> : enum_table<rsa::dissimilarity, 5> {
   static constexpr const char* type_name = "icl::rsa::dissimilarity";
-  static constexpr std::array<std::pair<rsa::dissimilarity, std::string_view>, 5> names = {{
-      {rsa::dissimilarity::euclidean, "euclidean"},
-      {rsa::dissimilarity::sqeuclidean, "sqeuclidean"},
-      {rsa::dissimilarity::sqeuclidean_per_feature, "sqeuclidean_per_feature"},
-      {rsa::dissimilarity::correlation, "correlation"},
-      {rsa::dissimilarity::cosine, "cosine"},
-  }};
+  static constexpr table names = {{{E::euclidean, "euclidean"}, {E::sqeuclidean, "sqeuclidean"},
+                                    {E::sqeuclidean_per_feature, "sqeuclidean_per_feature"},
+                                    {E::correlation, "correlation"}, {E::cosine, "cosine"}}};
 };
 
 template <>
-struct enum_traits<rsa::comparison> {
+struct enum_traits<rsa::comparison> : enum_table<rsa::comparison, 7> {
   static constexpr const char* type_name = "icl::rsa::comparison";
-  static constexpr std::array<std::pair<rsa::comparison, std::string_view>, 7> names = {{
-      {rsa::comparison::pearson, "pearson"},
-      {rsa::comparison::spearman, "spearman"},
-      {rsa::comparison::kendall_tau_a, "kendall_tau_a"},
-      {rsa::comparison::kendall_tau_b, "kendall_tau_b"},
-      {rsa::comparison::rho_a, "rho_a"},
-      {rsa::comparison::cosine, "cosine"},
-      {rsa::comparison::whitened_cosine, "whitened_cosine"},
-  }};
+  static constexpr table names = {{{E::pearson, "pearson"}, {E::spearman, "spearman"},
+                                    {E::kendall_tau_a, "kendall_tau_a"}, {E::kendall_tau_b, "kendall_tau_b"},
+                                    {E::rho_a, "rho_a"}, {E::cosine, "cosine"},
+                                    {E::whitened_cosine, "whitened_cosine"}}};
 };
 
 template <>
-struct enum_traits<rsa::parameter_distance> {
+struct enum_traits<rsa::parameter_distance> : enum_table<rsa::parameter_distance, 2> {
   static constexpr const char* type_name = "icl::rsa::parameter_distance";
-  static constexpr std::array<std::pair<rsa::parameter_distance, std::string_view>, 2> names = {{
-      {rsa::parameter_distance::absolute, "absolute"},
-      {rsa::parameter_distance::squared, "squared"},
-  }};
+  static constexpr table names = {{{E::absolute, "absolute"}, {E::squared, "squared"}}};
 };
 
 }  // namespace icl
