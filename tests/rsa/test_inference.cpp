@@ -10,6 +10,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "icl/config.hpp"
@@ -56,7 +57,7 @@ double exact_p(const rdm& a, const rdm& b, comparison c) {
 }
 
 // A structured pair: conditions on a line, b a noisy version of a, plus ties in b.
-void structured_pair(std::size_t n, std::uint32_t seed, rdm& a, rdm& b) {
+std::pair<rdm, rdm> structured_pair(std::size_t n, std::uint32_t seed) {
   std::mt19937_64 gen(seed);
   std::normal_distribution<double> noise(0.0, 1.0);
   std::vector<double> position(n);
@@ -70,8 +71,16 @@ void structured_pair(std::size_t n, std::uint32_t seed, rdm& a, rdm& b) {
       vb.push_back(std::round(d + 1.5 * noise(gen)));
     }
   }
-  a = rdm(n, va);
-  b = rdm(n, vb);
+  return {rdm(n, va), rdm(n, vb)};
+}
+
+// Permutation options that keep the null distribution.
+icl::rsa::permutation_params kept_null(std::size_t permutations, std::uint64_t seed) {
+  icl::rsa::permutation_params p;
+  p.permutations = permutations;
+  p.seed = seed;
+  p.keep_null = true;
+  return p;
 }
 
 }  // namespace
@@ -102,13 +111,8 @@ TEST_CASE("permutation_test p-values approach the exact permutation p", "[rsa][i
 }
 
 TEST_CASE("permutation_test null statistics equal compare() on the permuted RDM", "[rsa][inference]") {
-  rdm a;
-  rdm b;
-  structured_pair(9, 3, a, b);
-  icl::rsa::permutation_params p;
-  p.permutations = 50;
-  p.seed = 123;
-  p.keep_null = true;
+  const auto [a, b] = structured_pair(9, 3);
+  const icl::rsa::permutation_params p = kept_null(50, 123);
   for (comparison c : all_comparisons) {
     INFO(icl::rsa::to_string(c));
     const icl::rsa::permutation_result r = icl::rsa::permutation_test(a, b, c, p);
@@ -125,9 +129,7 @@ TEST_CASE("permutation_test null statistics equal compare() on the permuted RDM"
 TEST_CASE("permutation kernel: the square and the condensed form of x give the same statistics", "[rsa][inference]") {
   // Up to square_max_conditions the kernel reads a full n x n copy of x; above, condensed
   // indices. Both must add the same products in the same order.
-  rdm a;
-  rdm b;
-  structured_pair(23, 8, a, b);
+  const auto [a, b] = structured_pair(23, 8);
   icl::rsa::detail::permutation_scratch scratch;
   for (comparison c : all_comparisons) {
     INFO(icl::rsa::to_string(c));
@@ -159,10 +161,7 @@ TEST_CASE("permutation_test Kendall null on long tie runs and mixed segments", "
     }
   }
   const rdm a(n, va);
-  icl::rsa::permutation_params p;
-  p.permutations = 4;
-  p.seed = 8;
-  p.keep_null = true;
+  const icl::rsa::permutation_params p = kept_null(4, 8);
   for (const auto& vb : {categorical, mixed}) {
     const rdm b(n, vb);
     for (comparison c : {comparison::kendall_tau_a, comparison::kendall_tau_b}) {
@@ -177,13 +176,8 @@ TEST_CASE("permutation_test Kendall null on long tie runs and mixed segments", "
 }
 
 TEST_CASE("permutation_test is deterministic and thread-count independent", "[rsa][inference]") {
-  rdm a;
-  rdm b;
-  structured_pair(30, 9, a, b);
-  icl::rsa::permutation_params p;
-  p.permutations = 3000;
-  p.seed = 2024;
-  p.keep_null = true;
+  const auto [a, b] = structured_pair(30, 9);
+  const icl::rsa::permutation_params p = kept_null(3000, 2024);
   for (comparison c : all_comparisons) {
     INFO(icl::rsa::to_string(c));
     const icl::rsa::permutation_result first = icl::rsa::permutation_test(a, b, c, p);
@@ -214,10 +208,7 @@ TEST_CASE("permutation_test: one-sided alternatives", "[rsa][inference]") {
   const icl_test::fixture_file f("rsa_inference.txt");
   const rdm a = icl::rsa::rdm_from_condensed(f.values("p_a"));
   const rdm b = icl::rsa::rdm_from_condensed(f.values("p_b"));
-  icl::rsa::permutation_params p;
-  p.permutations = 5000;
-  p.seed = 11;
-  p.keep_null = true;
+  icl::rsa::permutation_params p = kept_null(5000, 11);
   const auto two = icl::rsa::permutation_test(a, b, comparison::pearson, p);
   p.alt = icl::rsa::alternative::greater;
   const auto greater = icl::rsa::permutation_test(a, b, comparison::pearson, p);
@@ -242,9 +233,7 @@ TEST_CASE("permutation_test: one-sided alternatives", "[rsa][inference]") {
 }
 
 TEST_CASE("permutation_test: NaN and undefined statistics", "[rsa][inference]") {
-  rdm a;
-  rdm b;
-  structured_pair(6, 1, a, b);
+  const auto [a, b] = structured_pair(6, 1);
   rdm constant(6, std::vector<double>(15, 2.0));
   rdm with_nan = a;
   with_nan.condensed()[4] = std::numeric_limits<double>::quiet_NaN();
@@ -268,12 +257,8 @@ TEST_CASE("permutation_test: NaN and undefined statistics", "[rsa][inference]") 
 }
 
 TEST_CASE("permutation_test rejects bad input", "[rsa][inference]") {
-  rdm a;
-  rdm b;
-  structured_pair(6, 2, a, b);
-  rdm small;
-  rdm other;
-  structured_pair(5, 2, small, other);
+  const auto [a, b] = structured_pair(6, 2);
+  const rdm small = structured_pair(5, 2).first;
   const rdm pair_rdm(2, {1.0});
   REQUIRE_THROWS_AS(icl::rsa::permutation_test(a, small, comparison::spearman, 10, 0), icl::invalid_argument);
   REQUIRE_THROWS_WITH(icl::rsa::permutation_test(a, small, comparison::spearman, 10, 0),
@@ -336,9 +321,7 @@ double numpy_linear_quantile(std::vector<double> values, double q) {
 }  // namespace
 
 TEST_CASE("bootstrap_compare follows the documented procedure", "[rsa][inference]") {
-  rdm a;
-  rdm b;
-  structured_pair(12, 5, a, b);
+  const auto [a, b] = structured_pair(12, 5);
   icl::rsa::bootstrap_params p;
   p.samples = 400;
   p.seed = 99;
@@ -367,9 +350,7 @@ TEST_CASE("bootstrap_compare follows the documented procedure", "[rsa][inference
 }
 
 TEST_CASE("bootstrap_compare: the interval covers the statistic and is reproducible", "[rsa][inference]") {
-  rdm a;
-  rdm b;
-  structured_pair(25, 8, a, b);
+  const auto [a, b] = structured_pair(25, 8);
   icl::rsa::bootstrap_params p;
   p.samples = 1000;
   p.seed = 5;
@@ -420,12 +401,11 @@ TEST_CASE("bootstrap_compare counts samples with an undefined statistic", "[rsa]
 }
 
 TEST_CASE("bootstrap_compare rejects bad input", "[rsa][inference]") {
-  rdm a;
-  rdm b;
-  structured_pair(6, 4, a, b);
-  rdm small;
-  rdm other;
-  structured_pair(5, 4, small, other);
+  // Named variables, not a structured binding: the lambdas below capture them.
+  const std::pair<rdm, rdm> data = structured_pair(6, 4);
+  const rdm& a = data.first;
+  const rdm& b = data.second;
+  const rdm small = structured_pair(5, 4).first;
   const rdm pair_rdm(2, {1.0});
   const auto fails_with = [](const auto& call, const char* text) {
     REQUIRE_THROWS_AS(call(), icl::invalid_argument);
