@@ -13,7 +13,7 @@
 #include "icl/core/random.hpp"
 #include "icl/interop/eigen.hpp"
 #include "icl/rsa/rdm.hpp"
-#include "support/views.hpp"
+#include "support/interop.hpp"
 
 namespace {
 
@@ -65,21 +65,7 @@ void check_adapter(const Source& source) {
   }
   CHECK(mismatches == 0);
 
-  if (rows < 2) return;
-  std::vector<scalar> copy(rows * cols);
-  for (std::size_t i = 0; i < rows; ++i) {
-    for (std::size_t j = 0; j < cols; ++j) copy[i * cols + j] = view(i, j);
-  }
-  const auto plain = icl::make_matrix_view(copy.data(), rows, cols);
-  std::vector<dissimilarity> measures{dissimilarity::euclidean, dissimilarity::cosine};
-  if (cols >= 2) measures.push_back(dissimilarity::correlation);
-  for (dissimilarity d : measures) {
-    INFO(icl::rsa::to_string(d));
-    const auto from_view = icl::rsa::compute_rdm(view, d);
-    const auto from_copy = icl::rsa::compute_rdm(plain, d);
-    REQUIRE(from_view.n() == rows);
-    icl_test::require_close<scalar>(from_view.condensed(), from_copy.condensed());
-  }
+  icl_test::check_rdm_matches_copy(view);
 }
 
 // from_eigen(x) is well-formed for an argument of type T.

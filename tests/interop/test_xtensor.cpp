@@ -23,7 +23,7 @@
 #include "icl/core/random.hpp"
 #include "icl/interop/xtensor.hpp"
 #include "icl/rsa/rdm.hpp"
-#include "support/views.hpp"
+#include "support/interop.hpp"
 
 namespace {
 
@@ -45,27 +45,6 @@ std::vector<T> random_buffer(std::size_t count, std::uint64_t seed) {
   return out;
 }
 
-// compute_rdm on `view` equals compute_rdm on a row-major copy of it.
-template <class T>
-void check_rdm_matches_copy(icl::matrix_view<const T> view) {
-  const std::size_t rows = view.rows(), cols = view.cols();
-  if (rows < 2) return;
-  std::vector<T> copy(rows * cols);
-  for (std::size_t i = 0; i < rows; ++i) {
-    for (std::size_t j = 0; j < cols; ++j) copy[i * cols + j] = view(i, j);
-  }
-  const auto plain = icl::make_matrix_view(copy.data(), rows, cols);
-  std::vector<dissimilarity> measures{dissimilarity::euclidean, dissimilarity::cosine};
-  if (cols >= 2) measures.push_back(dissimilarity::correlation);
-  for (dissimilarity d : measures) {
-    INFO(icl::rsa::to_string(d));
-    const auto from_view = icl::rsa::compute_rdm(view, d);
-    const auto from_copy = icl::rsa::compute_rdm(plain, d);
-    REQUIRE(from_view.n() == rows);
-    icl_test::require_close<T>(from_view.condensed(), from_copy.condensed());
-  }
-}
-
 // from_xtensor(e) reads e(i, j) at (i, j), refers to e's storage, and gives the same RDMs as a copy.
 template <class E>
 void check_matrix_adapter(const E& e) {
@@ -81,7 +60,7 @@ void check_matrix_adapter(const E& e) {
     for (std::size_t j = 0; j < view.cols(); ++j) mismatches += view(i, j) == e(i, j) ? 0 : 1;
   }
   CHECK(mismatches == 0);
-  check_rdm_matches_copy(view);
+  icl_test::check_rdm_matches_copy(view);
 }
 
 // from_xtensor<3>(e) reads e(l, i, j) at (l, i, j); every layer's RDM matches a copy's.
@@ -99,7 +78,7 @@ void check_tensor3_adapter(const E& e) {
     }
   }
   CHECK(mismatches == 0);
-  for (std::size_t l = 0; l < view.extent(0); ++l) check_rdm_matches_copy(view.matrix(l));
+  for (std::size_t l = 0; l < view.extent(0); ++l) icl_test::check_rdm_matches_copy(view.matrix(l));
 }
 
 // from_xtensor(x) is well-formed for an argument of type T.
