@@ -92,14 +92,9 @@ TEMPLATE_TEST_CASE("decodability_curve matches scikit-learn per layer", "[decode
   const auto& per_class = f.values("per_class");
 
   // [layers, n, d] C order, and the same values stored [n, layers, d] (layer not the slowest axis).
-  std::vector<TestType> contiguous(h.begin(), h.end());
-  std::vector<TestType> interleaved(h.size());
-  for (std::size_t l = 0; l < layers; ++l)
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < d; ++j) interleaved[(i * layers + l) * d + j] = static_cast<TestType>(h[(l * n + i) * d + j]);
-  const auto a = icl::make_tensor_view<TestType, 3>(contiguous.data(), {layers, n, d});
-  const auto b = icl::make_tensor_view<TestType, 3>(
-      interleaved.data(), {layers, n, d}, {static_cast<std::ptrdiff_t>(d), static_cast<std::ptrdiff_t>(layers * d), 1});
+  const auto layouts = icl_test::both_layer_layouts<TestType>(h, layers, n, d);
+  const auto a = layouts.contiguous_view();
+  const auto b = layouts.interleaved_view();
   for (const auto& H : {a, b}) {
     const auto r = icl::decode::decodability_curve(H, y);
     REQUIRE(r.curve.layers() == layers);

@@ -8,6 +8,7 @@
 
 #include "icl/core/random.hpp"
 #include "icl/geometry/alignment.hpp"
+#include "support/views.hpp"
 
 namespace {
 
@@ -59,16 +60,9 @@ planted make_planted() {
 TEMPLATE_TEST_CASE("planted layers: alignment falls as the class signal turns away from e", "[geometry][layers]",
                    float, double) {
   const planted p = make_planted();
-  std::vector<TestType> contiguous(p.states.begin(), p.states.end());
-  // The same tensor stored [n, layers, d].
-  std::vector<TestType> interleaved(p.states.size());
-  for (std::size_t l = 0; l < layers; ++l)
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < d; ++j)
-        interleaved[(i * layers + l) * d + j] = static_cast<TestType>(p.states[(l * n + i) * d + j]);
-  const auto a = icl::make_tensor_view<TestType, 3>(contiguous.data(), {layers, n, d});
-  const auto b = icl::make_tensor_view<TestType, 3>(
-      interleaved.data(), {layers, n, d}, {static_cast<std::ptrdiff_t>(d), static_cast<std::ptrdiff_t>(layers * d), 1});
+  const auto layouts = icl_test::both_layer_layouts<TestType>(p.states, layers, n, d);
+  const auto a = layouts.contiguous_view();
+  const auto b = layouts.interleaved_view();
   const auto D = icl::make_matrix_view(p.directions.data(), 2, d);
   icl::geometry::separability_alignment_params params;  // separability on the seeded random half
   params.denoise_rank = 2;                               // d = 4: below the default rank 10

@@ -30,15 +30,9 @@ void check_case(const icl_test::fixture_file& f, const std::string& prefix) {
   const auto r = static_cast<std::size_t>(f.scalar(prefix + "r"));
   const auto k = static_cast<std::size_t>(f.scalar(prefix + "k"));
   const auto& values = f.values(prefix + "H");
-  std::vector<T> contiguous(values.begin(), values.end());
-  std::vector<T> interleaved(values.size());  // stored [n, layers, d]
-  for (std::size_t l = 0; l < layers; ++l)
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < d; ++j)
-        interleaved[(i * layers + l) * d + j] = static_cast<T>(values[(l * n + i) * d + j]);
-  const auto a = icl::make_tensor_view<T, 3>(contiguous.data(), {layers, n, d});
-  const auto b = icl::make_tensor_view<T, 3>(
-      interleaved.data(), {layers, n, d}, {static_cast<std::ptrdiff_t>(d), static_cast<std::ptrdiff_t>(layers * d), 1});
+  const auto layouts = icl_test::both_layer_layouts<T>(values, layers, n, d);
+  const auto a = layouts.contiguous_view();
+  const auto b = layouts.interleaved_view();
   const auto& e_shape = f.shape(prefix + "E");
   const auto E = icl_test::column_major_padded<T>(f.values(prefix + "E"), e_shape[0], e_shape[1]);
 

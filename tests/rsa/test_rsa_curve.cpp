@@ -15,6 +15,7 @@
 #include "icl/rsa/inference.hpp"
 #include "icl/rsa/rdm.hpp"
 #include "support/fixture.hpp"
+#include "support/views.hpp"
 
 namespace {
 
@@ -77,14 +78,9 @@ TEMPLATE_TEST_CASE("rsa_curve equals a hand loop over permutation_test and boots
   const auto hypothesis = icl::rsa::rdm_from_condensed(f.values("hyp"));
 
   // [layers, n, d] C order, and the same tensor stored [n, layers, d] (strided layers).
-  std::vector<TestType> contiguous(h.begin(), h.end());
-  std::vector<TestType> interleaved(h.size());
-  for (std::size_t l = 0; l < layers; ++l)
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < d; ++j) interleaved[(i * layers + l) * d + j] = static_cast<TestType>(h[(l * n + i) * d + j]);
-  const auto a = icl::make_tensor_view<TestType, 3>(contiguous.data(), {layers, n, d});
-  const auto b = icl::make_tensor_view<TestType, 3>(interleaved.data(), {layers, n, d},
-                                                    {static_cast<std::ptrdiff_t>(d), static_cast<std::ptrdiff_t>(layers * d), 1});
+  const auto layouts = icl_test::both_layer_layouts<TestType>(h, layers, n, d);
+  const auto a = layouts.contiguous_view();
+  const auto b = layouts.interleaved_view();
 
   icl::rsa::rsa_curve_params p;
   p.permutations = 199;

@@ -51,6 +51,33 @@ std::vector<typed_matrix<T>> all_layouts(const std::vector<double>& values, std:
   return out;
 }
 
+/// A [layers, n, d] C-order tensor converted to T, in two layouts: C order, and stored
+/// [n, layers, d], so that the layer is not the slowest axis (strided layer views).
+template <class T>
+struct layer_layouts {
+  std::size_t layers, n, d;
+  std::vector<T> contiguous;
+  std::vector<T> interleaved;
+
+  icl::tensor_view<const T, 3> contiguous_view() const {
+    return icl::make_tensor_view<T, 3>(contiguous.data(), {layers, n, d});
+  }
+  icl::tensor_view<const T, 3> interleaved_view() const {
+    return icl::make_tensor_view<T, 3>(interleaved.data(), {layers, n, d},
+                                       {static_cast<std::ptrdiff_t>(d), static_cast<std::ptrdiff_t>(layers * d), 1});
+  }
+};
+
+template <class T>
+layer_layouts<T> both_layer_layouts(const std::vector<double>& values, std::size_t layers, std::size_t n,
+                                    std::size_t d) {
+  layer_layouts<T> t{layers, n, d, std::vector<T>(values.begin(), values.end()), std::vector<T>(values.size())};
+  for (std::size_t l = 0; l < layers; ++l)
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < d; ++j) t.interleaved[(i * layers + l) * d + j] = static_cast<T>(values[(l * n + i) * d + j]);
+  return t;
+}
+
 /// Relative tolerance against double references: 1e-10 for double inputs, 1e-4 for float.
 template <class T>
 constexpr double tolerance() {
