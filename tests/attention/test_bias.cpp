@@ -19,14 +19,8 @@ namespace {
 
 using icl_test::positions;
 using icl_test::require_rel;
+using icl_test::prompt_attention;
 using icl_test::typed_attention;
-
-template <class T>
-typed_attention<T> prompt_attention(const icl_test::fixture_file& f, int p, bool permuted) {
-  const std::string name = "p" + std::to_string(p) + "_A";
-  const auto& shape = f.shape(name);
-  return icl_test::make_attention<T>(f.values(name), shape[0], shape[1], shape[2], permuted);
-}
 
 std::string prefix(int p) { return "p" + std::to_string(p) + "_"; }
 

@@ -16,13 +16,7 @@
 namespace {
 
 using icl_test::positions;
-
-template <class T>
-icl_test::typed_attention<T> prompt_attention(const icl_test::fixture_file& f, int p, bool permuted) {
-  const std::string name = "p" + std::to_string(p) + "_A";
-  const auto& shape = f.shape(name);
-  return icl_test::make_attention<T>(f.values(name), shape[0], shape[1], shape[2], permuted);
-}
+using icl_test::prompt_attention;
 
 std::string prefix(int p) { return "p" + std::to_string(p) + "_"; }
 

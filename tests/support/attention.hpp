@@ -2,6 +2,7 @@
 // C order or in a permuted, padded layout, and position lists read from fixtures.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -19,25 +20,34 @@ inline std::vector<std::size_t> positions(const fixture_file& f, const std::stri
   return out;
 }
 
+/// A tensor converted to T and a view of that copy.
+template <class T, std::size_t N>
+struct typed_tensor {
+  std::vector<T> storage;
+  icl::tensor_view<const T, N> view;
+};
+
+/// `a` (values in C order, shape `extents`) converted to T and stored C order.
+template <class T, std::size_t N>
+typed_tensor<T, N> c_order_tensor(const std::vector<double>& a, const std::array<std::size_t, N>& extents) {
+  typed_tensor<T, N> out;
+  out.storage.resize(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) out.storage[i] = static_cast<T>(a[i]);
+  out.view = icl::make_tensor_view<T, N>(out.storage.data(), extents);
+  return out;
+}
+
+template <class T>
+using typed_attention = typed_tensor<T, 4>;
+
 /// One prompt's attention converted to T, stored C order or permuted and padded: element
 /// (l, h, q, k) at q * (L * T * (H + 1)) + l * (T * (H + 1)) + k * (H + 1) + h, so that no
 /// dimension is contiguous and the padding holds garbage that must not be read.
 template <class T>
-struct typed_attention {
-  std::vector<T> storage;
-  icl::tensor_view<const T, 4> view;
-};
-
-template <class T>
 typed_attention<T> make_attention(const std::vector<double>& a, std::size_t L, std::size_t H, std::size_t n,
                                   bool permuted) {
+  if (!permuted) return c_order_tensor<T, 4>(a, {L, H, n, n});
   typed_attention<T> out;
-  if (!permuted) {
-    out.storage.resize(a.size());
-    for (std::size_t i = 0; i < a.size(); ++i) out.storage[i] = static_cast<T>(a[i]);
-    out.view = icl::make_tensor_view<T, 4>(out.storage.data(), {L, H, n, n});
-    return out;
-  }
   const std::size_t hp = H + 1;
   out.storage.assign(n * L * n * hp, static_cast<T>(-7.0));
   for (std::size_t l = 0; l < L; ++l)
@@ -48,6 +58,14 @@ typed_attention<T> make_attention(const std::vector<double>& a, std::size_t L, s
   const auto s = [](std::size_t v) { return static_cast<std::ptrdiff_t>(v); };
   out.view = icl::make_tensor_view<T, 4>(out.storage.data(), {L, H, n, n}, {s(n * hp), 1, s(L * n * hp), s(hp)});
   return out;
+}
+
+/// Prompt p's attention: the fixture record "p<p>_A" with its [L, H, T, T] shape.
+template <class T>
+typed_attention<T> prompt_attention(const fixture_file& f, int p, bool permuted) {
+  const std::string name = "p" + std::to_string(p) + "_A";
+  const auto& shape = f.shape(name);
+  return make_attention<T>(f.values(name), shape[0], shape[1], shape[2], permuted);
 }
 
 /// The two terms of one prompt's attention ratio per (layer, head), summed straight from the
@@ -71,25 +89,17 @@ inline void add_ratio_terms(const std::vector<double>& a, std::size_t L, std::si
   }
 }
 
+template <class T>
+using typed_tensor3 = typed_tensor<T, 3>;
+
 /// A 3-D tensor [e0, e1, e2] (values in C order) converted to T, stored C order or permuted and
 /// padded: element (i, j, k) at k * (e0 * (e1 + 1)) + i * (e1 + 1) + j, so that no dimension is
 /// contiguous and the padding holds garbage that must not be read.
 template <class T>
-struct typed_tensor3 {
-  std::vector<T> storage;
-  icl::tensor_view<const T, 3> view;
-};
-
-template <class T>
 typed_tensor3<T> make_tensor3(const std::vector<double>& a, std::size_t e0, std::size_t e1, std::size_t e2,
                               bool permuted) {
+  if (!permuted) return c_order_tensor<T, 3>(a, {e0, e1, e2});
   typed_tensor3<T> out;
-  if (!permuted) {
-    out.storage.resize(a.size());
-    for (std::size_t i = 0; i < a.size(); ++i) out.storage[i] = static_cast<T>(a[i]);
-    out.view = icl::make_tensor_view<T, 3>(out.storage.data(), {e0, e1, e2});
-    return out;
-  }
   const std::size_t p1 = e1 + 1;
   out.storage.assign(e2 * e0 * p1, static_cast<T>(-7.0));
   for (std::size_t i = 0; i < e0; ++i)
