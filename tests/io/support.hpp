@@ -125,6 +125,18 @@ struct zip_layout {
   std::size_t eocd = 0;
 };
 
+/// The fields a local header and a central directory entry share, from the compression method
+/// to the length of the extra field (modification time and date 0, no extra field).
+inline void put_entry_fields(bytes& out, const zip_member& m, const bytes& data) {
+  put_le(out, static_cast<std::uint64_t>(m.method), 2);
+  put_le(out, 0, 4);
+  put_le(out, crc_of(m.payload), 4);
+  put_le(out, data.size(), 4);
+  put_le(out, m.payload.size(), 4);
+  put_le(out, m.name.size(), 2);
+  put_le(out, 0, 2);
+}
+
 /// A plain (not zip64) zip image of the members.
 inline bytes make_zip(const std::vector<zip_member>& members, zip_layout* layout = nullptr) {
   bytes out, cd;
@@ -136,13 +148,7 @@ inline bytes make_zip(const std::vector<zip_member>& members, zip_layout* layout
     put_le(out, 0x04034b50, 4);
     put_le(out, 20, 2);
     put_le(out, 0, 2);
-    put_le(out, static_cast<std::uint64_t>(m.method), 2);
-    put_le(out, 0, 4);
-    put_le(out, crc_of(m.payload), 4);
-    put_le(out, data.size(), 4);
-    put_le(out, m.payload.size(), 4);
-    put_le(out, m.name.size(), 2);
-    put_le(out, 0, 2);
+    put_entry_fields(out, m, data);
     out.insert(out.end(), m.name.begin(), m.name.end());
     out.insert(out.end(), data.begin(), data.end());
     where.central.push_back(cd.size());
@@ -150,13 +156,7 @@ inline bytes make_zip(const std::vector<zip_member>& members, zip_layout* layout
     put_le(cd, 20, 2);
     put_le(cd, 20, 2);
     put_le(cd, 0, 2);
-    put_le(cd, static_cast<std::uint64_t>(m.method), 2);
-    put_le(cd, 0, 4);
-    put_le(cd, crc_of(m.payload), 4);
-    put_le(cd, data.size(), 4);
-    put_le(cd, m.payload.size(), 4);
-    put_le(cd, m.name.size(), 2);
-    put_le(cd, 0, 2);
+    put_entry_fields(cd, m, data);
     put_le(cd, 0, 2);
     put_le(cd, 0, 2);
     put_le(cd, 0, 2);
