@@ -43,6 +43,20 @@ std::vector<std::pair<std::size_t, std::size_t>> pairs(const std::vector<int>& f
   return out;
 }
 
+// The two labels' head maps of the record S ([2, L, H]).
+std::vector<icl::attention::head_map> label_maps(const icl_test::fixture_file& f) {
+  const auto& ss = f.shape("S");
+  const std::size_t L = ss[1], H = ss[2];
+  std::vector<icl::attention::head_map> maps(2);
+  for (std::size_t k = 0; k < 2; ++k) {
+    maps[k].layers = L;
+    maps[k].heads = H;
+    maps[k].values.assign(f.values("S").begin() + static_cast<std::ptrdiff_t>(k * L * H),
+                          f.values("S").begin() + static_cast<std::ptrdiff_t>((k + 1) * L * H));
+  }
+  return maps;
+}
+
 }  // namespace
 
 TEST_CASE("the pinned fixed-scale logprob_increase overload exists as API.md writes it", "[attention][in_context]") {
@@ -240,15 +254,7 @@ TEMPLATE_TEST_CASE("label_logit_minus matches numpy", "[attention][in_context]",
 TEST_CASE("select_in_context_heads matches numpy: top k, top fraction, merged by best rank",
           "[attention][in_context]") {
   const icl_test::fixture_file f(fixture_name);
-  const auto& ss = f.shape("S");
-  const std::size_t L = ss[1], H = ss[2];
-  std::vector<icl::attention::head_map> maps(2);
-  for (std::size_t k = 0; k < 2; ++k) {
-    maps[k].layers = L;
-    maps[k].heads = H;
-    maps[k].values.assign(f.values("S").begin() + static_cast<std::ptrdiff_t>(k * L * H),
-                          f.values("S").begin() + static_cast<std::ptrdiff_t>((k + 1) * L * H));
-  }
+  const std::vector<icl::attention::head_map> maps = label_maps(f);
   icl::attention::head_selection_params params;
   params.top_k = 3;
   auto set = icl::attention::select_in_context_heads(maps, params);
@@ -269,15 +275,7 @@ TEST_CASE("select_in_context_heads matches numpy: top k, top fraction, merged by
 
 TEST_CASE("label_score_accumulator: mean head scores per label over prompts and workers", "[attention][in_context]") {
   const icl_test::fixture_file f(fixture_name);
-  const auto& ss = f.shape("S");
-  const std::size_t L = ss[1], H = ss[2];
-  std::vector<icl::attention::head_map> maps(2);
-  for (std::size_t k = 0; k < 2; ++k) {
-    maps[k].layers = L;
-    maps[k].heads = H;
-    maps[k].values.assign(f.values("S").begin() + static_cast<std::ptrdiff_t>(k * L * H),
-                          f.values("S").begin() + static_cast<std::ptrdiff_t>((k + 1) * L * H));
-  }
+  const std::vector<icl::attention::head_map> maps = label_maps(f);
   icl::attention::label_score_accumulator a(2), b(2);
   a.add(0, maps[0]);
   a.add(1, maps[1]);
@@ -289,8 +287,9 @@ TEST_CASE("label_score_accumulator: mean head scores per label over prompts and 
   REQUIRE(a.prompts(1) == 3);
   REQUIRE(a.labels() == 2);
   const auto means = a.result();
-  std::vector<double> expected0(L * H);
-  for (std::size_t i = 0; i < L * H; ++i) expected0[i] = (maps[0].values[i] + maps[1].values[i]) / 2.0;
+  const std::size_t cells = maps[0].values.size();  // L * H
+  std::vector<double> expected0(cells);
+  for (std::size_t i = 0; i < cells; ++i) expected0[i] = (maps[0].values[i] + maps[1].values[i]) / 2.0;
   icl_test::require_close<double>(means[0].values, expected0);
   icl_test::require_close<double>(means[1].values, maps[1].values);
   // The means feed the selection; equal to selecting on the maps themselves for label 1.
