@@ -19,6 +19,26 @@ bool all_converged(const icl::probe::cv_result& r) {
   return true;
 }
 
+// The per-layer columns both probes report: the mean score, its standard deviation and the
+// fold scores.
+struct cv_columns {
+  json mean = json::array(), sd = json::array(), folds = json::array();
+
+  void add(const icl::probe::cv_result& r) {
+    mean.push_back(number(r.mean));
+    sd.push_back(number(r.std));
+    folds.push_back(fold_scores(r));
+  }
+  // Writes folds, seed, mean, std and fold_scores, in this order.
+  void write(json& out, const icl::probe::cv_params& cv) const {
+    out["folds"] = cv.folds;
+    out["seed"] = cv.seed;
+    out["mean"] = mean;
+    out["std"] = sd;
+    out["fold_scores"] = folds;
+  }
+};
+
 void check_rows(const named_array& hidden, std::size_t n, const std::string& name) {
   require_float(hidden.array, 3, "hidden states [layers, n, d]");
   if (hidden.array.shape()[1] != n) {
@@ -43,16 +63,15 @@ json logistic_typed(const named_array& hidden, const std::vector<int>& labels, c
     control.emplace(with_context(context + " (control task)",
                                  [&] { return icl::probe::logistic_curve_tracker(control_labels, params, cv); }));
   }
-  json mean = json::array(), sd = json::array(), folds = json::array(), converged = json::array();
+  cv_columns columns;
+  json converged = json::array();
   json control_mean = json::array(), selectivity = json::array();
   prog.begin("logistic probe", "layer", layers);
   for (std::size_t l = 0; l < layers; ++l) {
     const std::string where = context + " (layer " + std::to_string(l) + ")";
     with_context(where, [&] { return tracker.add_layer(H.matrix(l)); });
     const auto& r = tracker.results().back();
-    mean.push_back(number(r.mean));
-    sd.push_back(number(r.std));
-    folds.push_back(fold_scores(r));
+    columns.add(r);
     converged.push_back(all_converged(r));
     if (control) {
       const double c = with_context(where, [&] { return control->add_layer(H.matrix(l)); });
@@ -65,11 +84,7 @@ json logistic_typed(const named_array& hidden, const std::vector<int>& labels, c
   out["probe"] = "logistic";
   out["C"] = params.C;
   out["max_iter"] = params.max_iter;
-  out["folds"] = cv.folds;
-  out["seed"] = cv.seed;
-  out["mean"] = mean;
-  out["std"] = sd;
-  out["fold_scores"] = folds;
+  columns.write(out, cv);
   out["converged"] = converged;
   if (control) {
     out["control_seed"] = cv.seed + 1;
@@ -89,24 +104,17 @@ json ridge_typed(const named_array& hidden, const std::vector<double>& targets, 
   const icl::probe::ridge_params& params = options.ridge;
   const icl::probe::cv_params& cv = options.cv;
   auto tracker = with_context(context, [&] { return icl::probe::ridge_curve_tracker(targets, params, cv); });
-  json mean = json::array(), sd = json::array(), folds = json::array();
+  cv_columns columns;
   prog.begin("ridge probe", "layer", layers);
   for (std::size_t l = 0; l < layers; ++l) {
     with_context(context + " (layer " + std::to_string(l) + ")", [&] { return tracker.add_layer(H.matrix(l)); });
-    const auto& r = tracker.results().back();
-    mean.push_back(number(r.mean));
-    sd.push_back(number(r.std));
-    folds.push_back(fold_scores(r));
+    columns.add(tracker.results().back());
     prog.step(l + 1);
   }
   json out;
   out["probe"] = "ridge";
   out["alpha"] = params.alpha;
-  out["folds"] = cv.folds;
-  out["seed"] = cv.seed;
-  out["mean"] = mean;
-  out["std"] = sd;
-  out["fold_scores"] = folds;
+  columns.write(out, cv);
   out["peak_layer"] = tracker.curve().peak_layer();
   return out;
 }
