@@ -21,6 +21,15 @@ void require_round_trip(const std::vector<E>& values, const std::vector<std::str
   }
 }
 
+/// from_string<E>(name) and to_string of the value `value` of E throw, with messages that
+/// contain `name_message` and `value_message`.
+template <class E>
+void require_name_and_value_errors(const std::string& name, const std::string& name_message, int value,
+                                   const std::string& value_message) {
+  REQUIRE_THROWS_WITH(icl::from_string<E>(name), Contains(name_message));
+  REQUIRE_THROWS_WITH(icl::to_string(static_cast<E>(value)), Contains(value_message));
+}
+
 }  // namespace
 
 TEST_CASE("logistic_solver names round-trip", "[probe][types]") {
@@ -28,22 +37,20 @@ TEST_CASE("logistic_solver names round-trip", "[probe][types]") {
   require_round_trip<logistic_solver>({logistic_solver::automatic, logistic_solver::primal, logistic_solver::dual},
                                       {"automatic", "primal", "dual"});
   REQUIRE_THROWS_AS(icl::from_string<logistic_solver>("Dual"), icl::invalid_argument);
-  REQUIRE_THROWS_WITH(icl::from_string<logistic_solver>("lbfgs"),
-                      Contains("icl::from_string: 'lbfgs' is not a icl::probe::logistic_solver (one of automatic, "
-                               "primal, dual)"));
-  REQUIRE_THROWS_WITH(icl::to_string(static_cast<logistic_solver>(9)),
-                      Contains("icl::to_string: icl::probe::logistic_solver has no value 9"));
+  require_name_and_value_errors<logistic_solver>(
+      "lbfgs", "icl::from_string: 'lbfgs' is not a icl::probe::logistic_solver (one of automatic, "
+      "primal, dual)",
+      9, "icl::to_string: icl::probe::logistic_solver has no value 9");
 }
 
 TEST_CASE("ridge_solver names round-trip", "[probe][types]") {
   using icl::probe::ridge_solver;
   require_round_trip<ridge_solver>({ridge_solver::automatic, ridge_solver::primal, ridge_solver::dual},
                                    {"automatic", "primal", "dual"});
-  REQUIRE_THROWS_WITH(icl::from_string<ridge_solver>("cholesky"),
-                      Contains("icl::from_string: 'cholesky' is not a icl::probe::ridge_solver (one of automatic, "
-                               "primal, dual)"));
-  REQUIRE_THROWS_WITH(icl::to_string(static_cast<ridge_solver>(3)),
-                      Contains("icl::to_string: icl::probe::ridge_solver has no value 3"));
+  require_name_and_value_errors<ridge_solver>(
+      "cholesky", "icl::from_string: 'cholesky' is not a icl::probe::ridge_solver (one of automatic, "
+      "primal, dual)",
+      3, "icl::to_string: icl::probe::ridge_solver has no value 3");
 }
 
 TEST_CASE("fit_method names round-trip", "[probe][types]") {
@@ -51,11 +58,10 @@ TEST_CASE("fit_method names round-trip", "[probe][types]") {
   require_round_trip<fit_method>({fit_method::none, fit_method::logistic_primal, fit_method::logistic_dual,
                                   fit_method::ridge_primal, fit_method::ridge_dual},
                                  {"none", "logistic_primal", "logistic_dual", "ridge_primal", "ridge_dual"});
-  REQUIRE_THROWS_WITH(icl::from_string<fit_method>("dual"),
-                      Contains("icl::from_string: 'dual' is not a icl::probe::fit_method (one of none, "
-                               "logistic_primal, logistic_dual, ridge_primal, ridge_dual)"));
-  REQUIRE_THROWS_WITH(icl::to_string(static_cast<fit_method>(-1)),
-                      Contains("icl::to_string: icl::probe::fit_method has no value -1"));
+  require_name_and_value_errors<fit_method>(
+      "dual", "icl::from_string: 'dual' is not a icl::probe::fit_method (one of none, "
+      "logistic_primal, logistic_dual, ridge_primal, ridge_dual)",
+      -1, "icl::to_string: icl::probe::fit_method has no value -1");
 }
 
 TEST_CASE("probe option defaults", "[probe][types]") {
