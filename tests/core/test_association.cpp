@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -42,14 +43,19 @@ struct interleaved {
   }
 };
 
-association_params quick(correlation c, alternative alt = alternative::two_sided) {
+association_params options(correlation c, std::size_t permutations, std::size_t bootstrap_samples, std::uint64_t seed,
+                           alternative alt = alternative::two_sided) {
   association_params p;
   p.statistic = c;
   p.alt = alt;
-  p.permutations = 2000;
-  p.bootstrap_samples = 500;
-  p.seed = 3;
+  p.permutations = permutations;
+  p.bootstrap_samples = bootstrap_samples;
+  p.seed = seed;
   return p;
+}
+
+association_params quick(correlation c, alternative alt = alternative::two_sided) {
+  return options(c, 2000, 500, 3, alt);
 }
 
 std::string alt_name(alternative a) { return std::string(icl::to_string(a)); }
@@ -100,12 +106,7 @@ TEST_CASE("behaviour_association: the permutation p-value converges to the exact
   for (const correlation c : {correlation::pearson, correlation::spearman}) {
     for (const alternative alt : {alternative::two_sided, alternative::greater, alternative::less}) {
       INFO(icl::to_string(c) << " " << alt_name(alt));
-      association_params p;
-      p.statistic = c;
-      p.alt = alt;
-      p.permutations = 40000;
-      p.bootstrap_samples = 0;
-      p.seed = 17;
+      const association_params p = options(c, 40000, 0, 17, alt);
       const association_result r = icl::stats::behaviour_association(x, y, p);
       const double exact = f.scalar(std::string("e_exact_") + name(c) + "_" + alt_name(alt));
       // Monte-Carlo error of a binomial proportion: 4.5 standard errors.
@@ -122,10 +123,7 @@ TEST_CASE("behaviour_association: the permutation p-value is close to the t-test
   const icl_test::fixture_file f("association.txt");
   for (const correlation c : {correlation::pearson, correlation::spearman}) {
     INFO(icl::to_string(c));
-    association_params p;
-    p.statistic = c;
-    p.permutations = 50000;
-    p.bootstrap_samples = 0;
+    const association_params p = options(c, 50000, 0, 0);
     const association_result r = icl::stats::behaviour_association(f.values("t_x"), f.values("t_y"), p);
     const double t_p = f.scalar(std::string("t_") + name(c) + "_p");
     CHECK(r.analytic_p_value == Approx(t_p).epsilon(1e-9));
@@ -142,11 +140,7 @@ TEST_CASE("behaviour_association: the bootstrap interval agrees with scipy's in 
   const icl_test::fixture_file f("association.txt");
   for (const correlation c : {correlation::pearson, correlation::spearman}) {
     INFO(icl::to_string(c));
-    association_params p;
-    p.statistic = c;
-    p.permutations = 0;
-    p.bootstrap_samples = 20000;
-    p.seed = 99;
+    const association_params p = options(c, 0, 20000, 99);
     const association_result r = icl::stats::behaviour_association(f.values("a_x"), f.values("a_y"), p);
     const auto& ci = f.values(std::string("a_boot_") + name(c) + "_ci");
     CHECK(std::isnan(r.p_value));
