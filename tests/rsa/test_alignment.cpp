@@ -9,13 +9,11 @@
 
 TEMPLATE_TEST_CASE("alignment_curve matches scipy per layer", "[rsa][layers]", float, double) {
   const icl_test::fixture_file f("rsa_layers.txt");
-  const auto& shape = f.shape("H");  // layers, n, d
-  const std::size_t layers = shape[0], n = shape[1], d = shape[2];
-  const auto& h = f.values("H");
   const auto hypothesis = icl::rsa::rdm_from_condensed(f.values("hyp"));
 
-  // [layers, n, d] C order, and the same tensor stored [n, layers, d] (layer is not the slowest axis).
-  const auto layouts = icl_test::both_layer_layouts<TestType>(h, layers, n, d);
+  // H [layers, n, d] in C order, and the same tensor stored [n, layers, d] (layer is not the slowest axis).
+  const auto layouts = icl_test::both_layer_layouts<TestType>(f.values("H"), f.shape("H"));
+  const std::size_t layers = layouts.layers;
   const auto a = layouts.contiguous_view();
   const auto b = layouts.interleaved_view();
   for (const auto& H : {a, b}) {

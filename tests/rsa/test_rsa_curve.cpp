@@ -72,13 +72,10 @@ void require_equals_hand_loop(icl::tensor_view<const T, 3> H, const icl::rsa::rd
 TEMPLATE_TEST_CASE("rsa_curve equals a hand loop over permutation_test and bootstrap_compare", "[rsa][layers]", float,
                    double) {
   const icl_test::fixture_file f("rsa_layers.txt");
-  const auto& shape = f.shape("H");  // layers, n, d
-  const std::size_t layers = shape[0], n = shape[1], d = shape[2];
-  const auto& h = f.values("H");
   const auto hypothesis = icl::rsa::rdm_from_condensed(f.values("hyp"));
 
-  // [layers, n, d] C order, and the same tensor stored [n, layers, d] (strided layers).
-  const auto layouts = icl_test::both_layer_layouts<TestType>(h, layers, n, d);
+  // H [layers, n, d] in C order, and the same tensor stored [n, layers, d] (strided layers).
+  const auto layouts = icl_test::both_layer_layouts<TestType>(f.values("H"), f.shape("H"));
   const auto a = layouts.contiguous_view();
   const auto b = layouts.interleaved_view();
 
@@ -94,7 +91,7 @@ TEMPLATE_TEST_CASE("rsa_curve equals a hand loop over permutation_test and boots
     REQUIRE(from_h.p_value == from_a.p_value);
     REQUIRE(from_h.ci_low == from_a.ci_low);
     REQUIRE(from_h.ci_high == from_a.ci_high);
-    for (std::size_t l = 0; l < layers; ++l) REQUIRE(from_h.statistic[l] == Approx(from_a.statistic[l]).margin(1e-12));
+    for (std::size_t l = 0; l < layouts.layers; ++l) REQUIRE(from_h.statistic[l] == Approx(from_a.statistic[l]).margin(1e-12));
   }
   // Other options: Pearson on Euclidean RDMs of z-scored features, one-sided, another seed.
   p.alignment.dissimilarity = icl::rsa::dissimilarity::euclidean;

@@ -78,6 +78,12 @@ layer_layouts<T> both_layer_layouts(const std::vector<double>& values, std::size
   return t;
 }
 
+/// The same from a fixture record's values and its shape [layers, n, d].
+template <class T>
+layer_layouts<T> both_layer_layouts(const std::vector<double>& values, const std::vector<std::size_t>& shape) {
+  return both_layer_layouts<T>(values, shape.at(0), shape.at(1), shape.at(2));
+}
+
 /// Relative tolerance against double references: 1e-10 for double inputs, 1e-4 for float.
 template <class T>
 constexpr double tolerance() {
