@@ -191,12 +191,7 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  icl_bench::add_common_context();
-  benchmark::AddCustomContext("OPENBLAS_CORETYPE", icl_bench::environment("OPENBLAS_CORETYPE"));
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return icl_bench::run_benchmarks(argc, argv, register_all, [] {
+    benchmark::AddCustomContext("OPENBLAS_CORETYPE", icl_bench::environment("OPENBLAS_CORETYPE"));
+  });
 }

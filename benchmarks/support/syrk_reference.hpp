@@ -103,6 +103,19 @@ inline void add_common_context() {
   benchmark::AddCustomContext("OPENBLAS_NUM_THREADS", environment("OPENBLAS_NUM_THREADS"));
 }
 
+/// The main of a benchmark binary: registers the benchmarks, parses the command line (1 on an
+/// unrecognized argument), adds the common context and then `add_context`'s, and runs them.
+inline int run_benchmarks(int argc, char** argv, void (*register_benchmarks)(), void (*add_context)() = nullptr) {
+  register_benchmarks();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  add_common_context();
+  if (add_context != nullptr) add_context();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
 }  // namespace icl_bench
 
 #endif  // ICL_BENCH_SUPPORT_SYRK_REFERENCE_HPP
