@@ -109,6 +109,30 @@ class TinyGPT(nn.Module):
 FUNCTION_NAMES = ["x", "x+1 mod 16", "15-x", "2x mod 16"]
 
 
+def token_batch(items, answers, concepts, labels, **extra):
+    """A batch of token prompts x_0 a_0 x_1 a_1 ... x_k from items and answer tokens [size, k + 1]:
+    each answer a_i is the target at its item x_i, and `labels` [size, k + 1] are the answers'
+    classes (the last, the query's, is the label to predict)."""
+    size, k = items.shape[0], items.shape[1] - 1
+    tokens = np.zeros((size, 2 * k + 1), dtype=np.int64)
+    tokens[:, 0::2] = items
+    tokens[:, 1::2] = answers[:, :k]
+    targets = np.full(tokens.shape, -100, dtype=np.int64)
+    targets[:, 0::2] = answers
+    batch = {
+        "inputs": torch.from_numpy(tokens),
+        "targets": torch.from_numpy(targets),
+        "concepts": concepts,
+        "labels": labels[:, k],
+        # positions of the demonstrations' answers a_i and of their inputs x_i
+        "label_positions": np.tile(np.arange(1, 2 * k, 2), (size, 1)),
+        "label_classes": labels[:, :k],
+        "item_positions": np.tile(np.arange(0, 2 * k, 2), (size, 1)),
+    }
+    batch.update(extra)
+    return batch
+
+
 class FunctionTask:
     name = "function"
     vocab = 16
@@ -129,21 +153,7 @@ class FunctionTask:
         f = rng.integers(0, 4, size=size) if concept is None else concept
         x = rng.integers(0, 16, size=(size, k + 1))
         fx = self.apply(f[:, None], x)
-        tokens = np.zeros((size, 2 * k + 1), dtype=np.int64)
-        tokens[:, 0::2] = x
-        tokens[:, 1::2] = fx[:, :k]
-        targets = np.full(tokens.shape, -100, dtype=np.int64)
-        targets[:, 0::2] = fx
-        return {
-            "inputs": torch.from_numpy(tokens),
-            "targets": torch.from_numpy(targets),
-            "concepts": f,
-            "labels": fx[:, k],
-            # positions of the demonstrations' answers f(x_i) and of their inputs x_i
-            "label_positions": np.tile(np.arange(1, 2 * k, 2), (size, 1)),
-            "label_classes": fx[:, :k],
-            "item_positions": np.tile(np.arange(0, 2 * k, 2), (size, 1)),
-        }
+        return token_batch(x, fx, f, fx)
 
 
 class ClassifyTask:
@@ -171,21 +181,7 @@ class ClassifyTask:
         item = rng.integers(0, self.items, size=(size, k + 1))
         category = item // self.items_per_category
         label = np.take_along_axis(perm, category, axis=1)
-        tokens = np.zeros((size, 2 * k + 1), dtype=np.int64)
-        tokens[:, 0::2] = item
-        tokens[:, 1::2] = self.label_token(label[:, :k])
-        targets = np.full(tokens.shape, -100, dtype=np.int64)
-        targets[:, 0::2] = self.label_token(label)
-        return {
-            "inputs": torch.from_numpy(tokens),
-            "targets": torch.from_numpy(targets),
-            "concepts": perm_id,
-            "labels": label[:, k],
-            "label_positions": np.tile(np.arange(1, 2 * k, 2), (size, 1)),
-            "label_classes": label[:, :k],
-            "item_positions": np.tile(np.arange(0, 2 * k, 2), (size, 1)),
-            "categories": category,
-        }
+        return token_batch(item, self.label_token(label), perm_id, label, categories=category)
 
 
 class RegressionTask:
