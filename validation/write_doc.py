@@ -95,6 +95,13 @@ def verdict(ok, weak=False):
     return "**yes**" if ok else ("partly" if weak else "**no**")
 
 
+def prediction_verdict(pb, kind):
+    """Whether predictions follow the `kind` ("majority", "last") demonstration label more often
+    than the right answers do: by 10 points yes, by 3 partly."""
+    predicted, answered = pb["prediction_is_" + kind], pb["answer_is_" + kind]
+    return verdict(predicted > answered + 0.1, predicted > answered + 0.03)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--run", required=True)
@@ -271,14 +278,12 @@ def main():
                              f"the prediction is the demonstrations' majority label in "
                              f"{pb['prediction_is_majority']:.0%} of {pb['majority_prompts']} "
                              f"prompts (the right answer is in {pb['answer_is_majority']:.0%})",
-                             verdict(pb["prediction_is_majority"] > pb["answer_is_majority"] + 0.1,
-                                     pb["prediction_is_majority"] > pb["answer_is_majority"] + 0.03)])
+                             prediction_verdict(pb, "majority")])
                 rows.append(["P4", f"recency bias in predictions ({name})",
                              f"the prediction is the last demonstration's label in "
                              f"{pb['prediction_is_last']:.0%} of prompts (the right answer in "
                              f"{pb['answer_is_last']:.0%})",
-                             verdict(pb["prediction_is_last"] > pb["answer_is_last"] + 0.1,
-                                     pb["prediction_is_last"] > pb["answer_is_last"] + 0.03)])
+                             prediction_verdict(pb, "last")])
             rows.append(["P4", f"recency bias in label attention ({name})",
                          f"correlation of label attention with the demonstration's index (1 = "
                          f"first): r = {f3(h['recency_corr'])}",
