@@ -18,10 +18,7 @@
 namespace {
 
 using icl::io::format_error;
-using icl_io_test::data_path;
-using icl_io_test::require_throws_exactly;
-
-using icl_io_test::values;
+using namespace icl_io_test;  // the helpers of io/support.hpp
 
 const std::string dir = std::string(ICL_TEST_DATA_DIR) + "io";
 

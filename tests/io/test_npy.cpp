@@ -19,13 +19,7 @@ namespace {
 
 using icl::io::dtype;
 using icl::io::format_error;
-using icl_io_test::bytes;
-using icl_io_test::data_path;
-using icl_io_test::make_npy;
-using icl_io_test::require_throws_exactly;
-using icl_io_test::zeros;
-
-using icl_io_test::values;
+using namespace icl_io_test;  // the helpers of io/support.hpp
 
 void require_parse_error(const bytes& image, const std::string& what) {
   require_throws_exactly<format_error>([&] { (void)icl::io::parse_npy(image.data(), image.size(), "buf.npy"); },

@@ -15,14 +15,7 @@ namespace {
 
 using icl::io::dtype;
 using icl::io::format_error;
-using icl_io_test::bytes;
-using icl_io_test::data_path;
-using icl_io_test::make_npy;
-using icl_io_test::make_zip;
-using icl_io_test::require_throws_exactly;
-using icl_io_test::zip_member;
-
-using icl_io_test::values;
+using namespace icl_io_test;  // the helpers of io/support.hpp
 
 bytes small_npy() {
   return make_npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }",
