@@ -154,6 +154,17 @@ def write_ridge(rng):
     w.write()
 
 
+def write_cv_case(w, tag, X, write_y, y, folds, scores):
+    """The records of one cross-validation case: X_<tag>, y_<tag> (written by write_y),
+    folds_<tag>, scores_<tag> and their mean_<tag> and population std_<tag>."""
+    w.f8("X_" + tag, X)
+    write_y("y_" + tag, y)
+    w.i8("folds_" + tag, folds)
+    w.f8("scores_" + tag, scores)
+    w.f8("mean_" + tag, np.mean(scores))
+    w.f8("std_" + tag, np.std(scores))
+
+
 def write_cv(rng):
     w = FixtureWriter("probe_cv.txt",
                       "Cross-validation references on explicit folds (scikit-learn PredefinedSplit):\n"
@@ -168,12 +179,7 @@ def write_cv(rng):
         for train, test in PredefinedSplit(folds).split():
             model = fit_sklearn_logistic(X[train], y[train], 1.0)
             scores.append(model.score(X[test], y[test]))
-        w.f8("X_log_" + name, X)
-        w.i8("y_log_" + name, y)
-        w.i8("folds_log_" + name, folds)
-        w.f8("scores_log_" + name, scores)
-        w.f8("mean_log_" + name, np.mean(scores))
-        w.f8("std_log_" + name, np.std(scores))
+        write_cv_case(w, "log_" + name, X, w.i8, y, folds, scores)
     for name, n, d in [("wide", 40, 60), ("tall", 80, 5)]:
         X = rng.normal(size=(n, d)) + 3.0 * rng.normal(size=d)
         beta = rng.normal(size=d) / np.sqrt(d)
@@ -184,12 +190,7 @@ def write_cv(rng):
         for train, test in PredefinedSplit(folds).split():
             model = Ridge(alpha=2.0).fit(X[train], y[train])
             scores.append(r2_score(y[test], model.predict(X[test])))
-        w.f8("X_ridge_" + name, X)
-        w.f8("y_ridge_" + name, y)
-        w.i8("folds_ridge_" + name, folds)
-        w.f8("scores_ridge_" + name, scores)
-        w.f8("mean_ridge_" + name, np.mean(scores))
-        w.f8("std_ridge_" + name, np.std(scores))
+        write_cv_case(w, "ridge_" + name, X, w.f8, y, folds, scores)
     w.write()
 
 
