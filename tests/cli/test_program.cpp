@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -59,6 +60,16 @@ run_result run(const std::string& args) {
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = read_text(out);
   r.err = read_text(err);
+  return r;
+}
+
+/// Runs the program with `first`, then with `second`, and requires that both succeed (their
+/// error output is shown on failure).
+std::pair<run_result, run_result> run_both(const std::string& first, const std::string& second) {
+  std::pair<run_result, run_result> r{run(first), run(second)};
+  INFO(r.first.err << r.second.err);
+  REQUIRE(r.first.code == 0);
+  REQUIRE(r.second.code == 0);
   return r;
 }
 
@@ -492,11 +503,8 @@ TEST_CASE("geometry: f16 label directions give the results of the same direction
   write_npy_f64(e64, {2, d}, directions);
   write_npy(e16, "<f2", {2, d}, half);
   const std::string labels = " --labels '[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]' --label-directions '";
-  const run_result a = run("geometry '" + h.string() + "'" + labels + e64.string() + "'");
-  const run_result b = run("geometry '" + h.string() + "'" + labels + e16.string() + "'");
-  INFO(a.err << b.err);
-  REQUIRE(a.code == 0);
-  REQUIRE(b.code == 0);
+  const auto [a, b] = run_both("geometry '" + h.string() + "'" + labels + e64.string() + "'",
+                               "geometry '" + h.string() + "'" + labels + e16.string() + "'");
   const json ra = parse(a.out)["result"], rb = parse(b.out)["result"];
   for (const char* key : {"output_alignment", "singular_alignment", "mean_alignment", "separability"}) {
     INFO(key);
@@ -508,11 +516,7 @@ TEST_CASE("CSV carries the RSA p-values without ICL, the probe's convergence and
   SECTION("rsa: p_value_without_icl") {
     const std::string args = "rsa acts.safetensors:hidden_icl --no-icl acts.safetensors:hidden_no_icl "
                              "--concepts concepts.npy --permutations 19 -q";
-    const run_result j = run(args);
-    const run_result c = run(args + " --format csv");
-    INFO(j.err << c.err);
-    REQUIRE(j.code == 0);
-    REQUIRE(c.code == 0);
+    const auto [j, c] = run_both(args, args + " --format csv");
     const json result = parse(j.out)["result"];
     const auto lines = split_lines(c.out);
     REQUIRE(lines.size() == 5);
@@ -541,11 +545,7 @@ TEST_CASE("CSV carries the RSA p-values without ICL, the probe's convergence and
   SECTION("attention: majority and recency excess, recency profile") {
     const std::string args = "attention acts.safetensors:attention --relevant relevant.npy --irrelevant irrelevant.npy "
                              "--label-positions label_positions.npy --label-classes label_classes.npy -q";
-    const run_result j = run(args);
-    const run_result c = run(args + " --format csv");
-    INFO(j.err << c.err);
-    REQUIRE(j.code == 0);
-    REQUIRE(c.code == 0);
+    const auto [j, c] = run_both(args, args + " --format csv");
     const json bias = parse(j.out)["result"]["bias"];
     const std::size_t profile = bias["profile_prompts"].size();
     REQUIRE(profile > 0);
@@ -668,11 +668,7 @@ TEST_CASE("options bind to the library's parameters and take its enum names", "[
     const std::string unembedding = "geometry hidden.npz:hidden_icl --labels '[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,"
                                     "0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]' --unembedding unembedding.npy "
                                     "--label-token-ids '[2,5]' --no-separability -q";
-    const run_result v = run(unembedding);
-    const run_result w = run(unembedding + " --lens-argmax label_rows");
-    INFO(v.err << w.err);
-    REQUIRE(v.code == 0);
-    REQUIRE(w.code == 0);
+    const auto [v, w] = run_both(unembedding, unembedding + " --lens-argmax label_rows");
     CHECK(parse(v.out)["params"]["lens_argmax"] == "vocabulary");
     CHECK(parse(w.out)["params"]["lens_argmax"] == "label_rows");
   }
