@@ -63,6 +63,15 @@ run_result run(const std::string& args) {
   return r;
 }
 
+/// Runs the program with `args` and requires that it succeeds (its error output is shown on
+/// failure).
+run_result run_ok(const std::string& args) {
+  run_result r = run(args);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  return r;
+}
+
 /// Runs the program with `first`, then with `second`, and requires that both succeed (their
 /// error output is shown on failure).
 std::pair<run_result, run_result> run_both(const std::string& first, const std::string& second) {
@@ -128,9 +137,7 @@ TEST_CASE("report reproduces the scikit-learn, scipy and numpy references", "[cl
   const icl_test::fixture_file ref("cli/reference.txt");
   const fs::path out = work_dir() / "report";
   fs::remove_all(out);
-  const run_result r = run("report . --quiet --out '" + out.string() + "'");
-  INFO(r.err);
-  REQUIRE(r.code == 0);
+  const run_result r = run_ok("report . --quiet --out '" + out.string() + "'");
   CHECK(r.err.empty());  // --quiet
   CHECK(r.out.find("Task 'regression'") != std::string::npos);
   CHECK(r.out.find("report.html") != std::string::npos);
@@ -226,9 +233,7 @@ TEST_CASE("report reproduces the scikit-learn, scipy and numpy references", "[cl
 TEST_CASE("subcommands match the references, as JSON and CSV", "[cli]") {
   const icl_test::fixture_file ref("cli/reference.txt");
   SECTION("decode") {
-    const run_result r = run("decode acts.safetensors:hidden_icl --labels concepts.npy -q");
-    INFO(r.err);
-    REQUIRE(r.code == 0);
+    const run_result r = run_ok("decode acts.safetensors:hidden_icl --labels concepts.npy -q");
     const json j = parse(r.out);
     CHECK(j["command"] == "decode");
     CHECK(j["params"]["k"] == 10);
@@ -251,9 +256,7 @@ TEST_CASE("subcommands match the references, as JSON and CSV", "[cli]") {
     }
   }
   SECTION("decode on bf16 states (read in place, converted while reading)") {
-    const run_result r = run("decode acts.safetensors:hidden_bf16 --labels concepts.npy -q --format csv");
-    INFO(r.err);
-    REQUIRE(r.code == 0);
+    const run_result r = run_ok("decode acts.safetensors:hidden_bf16 --labels concepts.npy -q --format csv");
     const auto lines = split_lines(r.out);
     REQUIRE(lines.size() == 5);
     const auto& td = ref.values("regression_td_bf16");
@@ -272,10 +275,8 @@ TEST_CASE("subcommands match the references, as JSON and CSV", "[cli]") {
     CHECK(j["rows"][4]["td"].get<double>() == Approx(ref.values("regression_td_demos_4")[0]).margin(1e-12));
   }
   SECTION("rsa with and without ICL") {
-    const run_result r = run("rsa acts.safetensors:hidden_icl --no-icl acts.safetensors:hidden_no_icl "
-                             "--concepts concepts.npy -q --format csv");
-    INFO(r.err);
-    REQUIRE(r.code == 0);
+    const run_result r = run_ok("rsa acts.safetensors:hidden_icl --no-icl acts.safetensors:hidden_no_icl "
+                                "--concepts concepts.npy -q --format csv");
     const auto lines = split_lines(r.out);
     REQUIRE(lines.size() == 5);
     CHECK(lines[0] == "layer,with_icl,without_icl,delta");
@@ -296,10 +297,9 @@ TEST_CASE("subcommands match the references, as JSON and CSV", "[cli]") {
     CHECK(j["rows"][3]["p_value_with_icl"].get<double>() == Approx(0.01));  // strongest layer: no permutation beats it
   }
   SECTION("attention") {
-    const run_result r = run("attention acts.safetensors:attention --relevant relevant.npy --irrelevant irrelevant.npy "
-                             "--label-positions label_positions.npy --label-classes label_classes.npy -q");
-    INFO(r.err);
-    REQUIRE(r.code == 0);
+    const run_result r = run_ok(
+        "attention acts.safetensors:attention --relevant relevant.npy --irrelevant irrelevant.npy "
+        "--label-positions label_positions.npy --label-classes label_classes.npy -q");
     const json j = parse(r.out);
     REQUIRE(j["rows"].size() == 16);
     const auto& ratio = ref.values("regression_attention_ratio");
@@ -312,10 +312,8 @@ TEST_CASE("subcommands match the references, as JSON and CSV", "[cli]") {
       CHECK(j["rows"][i].contains("label_attention_0"));
     }
     // Ragged per-prompt maps (f16 .npy) with inline JSON label positions.
-    const run_result g = run("attention attention_0.npy attention_1.npy attention_2.npy "
-                             "--label-positions '[[1,3,5],[1,3,5,7],[1,3,5,7,9]]' -q --format csv");
-    INFO(g.err);
-    REQUIRE(g.code == 0);
+    const run_result g = run_ok("attention attention_0.npy attention_1.npy attention_2.npy "
+                                "--label-positions '[[1,3,5],[1,3,5,7],[1,3,5,7,9]]' -q --format csv");
     const auto lines = split_lines(g.out);
     REQUIRE(lines.size() == 7);
     CHECK(lines[0] == "layer,head,previous_token,induction");
@@ -323,10 +321,8 @@ TEST_CASE("subcommands match the references, as JSON and CSV", "[cli]") {
     for (std::size_t i = 0; i < 6; ++i) CHECK(std::stod(split_csv(lines[i + 1])[2]) == Approx(prev[i]).epsilon(1e-9));
   }
   SECTION("geometry with label directions and the final norm") {
-    const run_result r = run("geometry acts.safetensors:hidden_icl --labels labels.npy --label-directions "
-                             "label_directions.npy --norm-gain norm_gain.npy -q");
-    INFO(r.err);
-    REQUIRE(r.code == 0);
+    const run_result r = run_ok("geometry acts.safetensors:hidden_icl --labels labels.npy --label-directions "
+                                "label_directions.npy --norm-gain norm_gain.npy -q");
     const json j = parse(r.out);
     const auto& oa = ref.values("regression_output_alignment");
     const auto& ed = ref.values("regression_effective_dimension");
@@ -336,11 +332,10 @@ TEST_CASE("subcommands match the references, as JSON and CSV", "[cli]") {
       CHECK(j["rows"][l].contains("separability"));
       CHECK(j["rows"][l].contains("mean_alignment"));
     }
-    const run_result u = run("geometry hidden.npz:hidden_icl --labels '[" + std::string("0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,"
-                             "0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1") + "]' --unembedding unembedding.npy "
-                             "--label-token-ids '[2,5]' --no-separability -q --format csv");
-    INFO(u.err);
-    REQUIRE(u.code == 0);
+    const run_result u = run_ok(
+        "geometry hidden.npz:hidden_icl --labels '[" + std::string("0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,"
+        "0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1") + "]' --unembedding unembedding.npy "
+        "--label-token-ids '[2,5]' --no-separability -q --format csv");
     const auto lines = split_lines(u.out);
     REQUIRE(lines.size() == 4);
     const auto header = split_csv(lines[0]);
@@ -348,9 +343,7 @@ TEST_CASE("subcommands match the references, as JSON and CSV", "[cli]") {
     CHECK(std::find(header.begin(), header.end(), "output_alignment") != header.end());
   }
   SECTION("probe: logistic with selectivity, ridge") {
-    const run_result r = run("probe acts.safetensors:hidden_icl --labels concepts.npy --folds 4 --selectivity -q");
-    INFO(r.err);
-    REQUIRE(r.code == 0);
+    const run_result r = run_ok("probe acts.safetensors:hidden_icl --labels concepts.npy --folds 4 --selectivity -q");
     const json j = parse(r.out);
     REQUIRE(j["rows"].size() == 4);
     for (const auto& row : j["rows"]) {
@@ -358,9 +351,7 @@ TEST_CASE("subcommands match the references, as JSON and CSV", "[cli]") {
       CHECK_FALSE(row.contains("fold_4"));
       CHECK(row["selectivity"].get<double>() == Approx(row["mean"].get<double>() - row["control_mean"].get<double>()));
     }
-    const run_result ridge = run("probe acts.safetensors:hidden_icl --targets demonstrations.npy -q --format csv");
-    INFO(ridge.err);
-    REQUIRE(ridge.code == 0);
+    const run_result ridge = run_ok("probe acts.safetensors:hidden_icl --targets demonstrations.npy -q --format csv");
     CHECK(split_lines(ridge.out)[0] == "layer,mean,std,fold_0,fold_1,fold_2,fold_3,fold_4");
   }
 }
@@ -464,9 +455,7 @@ TEST_CASE("geometry: a layer with zero variance is null with a note, the others 
   }
   const fs::path file = work_dir() / "zero_variance_layer.npy";
   write_npy_f64(file, {2, n, d}, hidden);
-  const run_result r = run("geometry '" + file.string() + "' --labels '[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]'");
-  INFO(r.err);
-  REQUIRE(r.code == 0);
+  const run_result r = run_ok("geometry '" + file.string() + "' --labels '[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]'");
   const json j = parse(r.out)["result"];
   REQUIRE(j["undefined_layers"].size() == 1);
   CHECK(j["undefined_layers"][0]["layer"] == 0);
@@ -531,9 +520,7 @@ TEST_CASE("CSV carries the RSA p-values without ICL, the probe's convergence and
     }
   }
   SECTION("probe: converged") {
-    const run_result c = run("probe acts.safetensors:hidden_icl --labels concepts.npy --folds 4 -q --format csv");
-    INFO(c.err);
-    REQUIRE(c.code == 0);
+    const run_result c = run_ok("probe acts.safetensors:hidden_icl --labels concepts.npy --folds 4 -q --format csv");
     const auto lines = split_lines(c.out);
     REQUIRE(lines.size() == 5);
     CHECK(lines[0] == "layer,mean,std,converged,fold_0,fold_1,fold_2,fold_3");
@@ -580,9 +567,7 @@ TEST_CASE("CSV carries the RSA p-values without ICL, the probe's convergence and
 
 TEST_CASE("attention: the ratio of sums beside the mean of ratios", "[cli][attention]") {
   // One prompt: both summaries are that prompt's ratio.
-  const run_result one = run("attention attention_0.npy --relevant '[1,3]' --irrelevant '[0,2]' -q");
-  INFO(one.err);
-  REQUIRE(one.code == 0);
+  const run_result one = run_ok("attention attention_0.npy --relevant '[1,3]' --irrelevant '[0,2]' -q");
   const json r = parse(one.out)["result"];
   REQUIRE(r["ratio_of_sums"].size() == r["ratio"].size());
   for (std::size_t l = 0; l < r["ratio"].size(); ++l) {
@@ -595,10 +580,8 @@ TEST_CASE("attention: the ratio of sums beside the mean of ratios", "[cli][atten
     }
   }
   // Several prompts: a CSV column of its own, finite and positive here.
-  const run_result many = run("attention acts.safetensors:attention --relevant relevant.npy --irrelevant irrelevant.npy "
-                              "-q --format csv");
-  INFO(many.err);
-  REQUIRE(many.code == 0);
+  const run_result many = run_ok(
+      "attention acts.safetensors:attention --relevant relevant.npy --irrelevant irrelevant.npy -q --format csv");
   const auto lines = split_lines(many.out);
   REQUIRE(lines.size() == 17);
   CHECK(lines[0] == "layer,head,previous_token,ratio,ratio_undefined,ratio_of_sums,ratio_of_sums_undefined");
@@ -633,10 +616,8 @@ TEST_CASE("options bind to the library's parameters and take its enum names", "[
       INFO(name);
       CHECK(help.out.find(name) != std::string::npos);
     }
-    const run_result r = run("rsa acts.safetensors:hidden_icl --labels concepts.npy --dissimilarity euclidean "
-                             "--comparison kendall_tau_b --standardize zscore_rows -q");
-    INFO(r.err);
-    REQUIRE(r.code == 0);
+    const run_result r = run_ok("rsa acts.safetensors:hidden_icl --labels concepts.npy --dissimilarity euclidean "
+                                "--comparison kendall_tau_b --standardize zscore_rows -q");
     const json j = parse(r.out);
     CHECK(j["params"]["dissimilarity"] == "euclidean");
     CHECK(j["params"]["comparison"] == "kendall_tau_b");
@@ -657,10 +638,8 @@ TEST_CASE("options bind to the library's parameters and take its enum names", "[
     }
   }
   SECTION("geometry: --variance takes the library's names") {
-    const run_result r = run("geometry acts.safetensors:hidden_icl --labels labels.npy --label-directions "
-                             "label_directions.npy --no-separability --variance raw -q");
-    INFO(r.err);
-    REQUIRE(r.code == 0);
+    const run_result r = run_ok("geometry acts.safetensors:hidden_icl --labels labels.npy --label-directions "
+                                "label_directions.npy --no-separability --variance raw -q");
     const json j = parse(r.out);
     CHECK(j["params"]["variance"] == "raw");
     CHECK(j["params"]["separability"] == false);
@@ -796,9 +775,7 @@ TEST_CASE("the JSON output matches the schemas of docs/cli.md", "[cli][schema]")
                                   "label_classes.npy");
   const fs::path out = work_dir() / "schema_report";
   fs::remove_all(out);
-  const run_result report = run("report . -q --no-html --out '" + out.string() + "'");
-  INFO(report.err);
-  REQUIRE(report.code == 0);
+  const run_result report = run_ok("report . -q --no-html --out '" + out.string() + "'");
   const json results = parse(read_text(out / "results.json"));
 
   SECTION("the document of every subcommand") {
