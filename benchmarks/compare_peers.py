@@ -63,7 +63,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import PredefinedSplit, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from peer_support import machine_line, median_time, numpy_blas, run_driver, write_table
+from peer_support import add_driver_arguments, machine_line, median_time, numpy_blas, run_driver, write_table
 
 CASES = ("rdm", "ranks", "rsatoolbox", "permutation", "cka", "decodability", "logistic")
 
@@ -461,10 +461,7 @@ def table(rows, args, threads):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--driver", required=True, help="path of the icl_peer_driver executable")
-    parser.add_argument("--repeats", type=int, default=3, help="timed calls per case (median); default 3")
-    parser.add_argument("--output", help="also write the Markdown table to this file")
-    parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke test)")
+    add_driver_arguments(parser, "case", "table", "small sizes")
     parser.add_argument("--cases", default=",".join(CASES),
                         help="comma-separated subset of: %s (default: all)" % ", ".join(CASES))
     parser.add_argument("--peer-permutations", type=int, default=0,

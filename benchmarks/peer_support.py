@@ -10,6 +10,15 @@ import subprocess
 import time
 
 
+def add_driver_arguments(parser, unit, tables, small):
+    """The options every peer script takes: --driver, --repeats (timed calls per `unit`),
+    --output (the Markdown `tables`) and --quick (`small` sizes only)."""
+    parser.add_argument("--driver", required=True, help="path of the icl_peer_driver executable")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls per %s (median); default 3" % unit)
+    parser.add_argument("--output", help="also write the Markdown %s to this file" % tables)
+    parser.add_argument("--quick", action="store_true", help="%s only (a smoke test)" % small)
+
+
 def run_driver(driver, args):
     """The JSON line that `driver args...` prints last."""
     out = subprocess.run([driver] + [str(a) for a in args], check=True, capture_output=True, text=True)

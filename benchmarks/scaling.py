@@ -25,7 +25,7 @@ import math
 import statistics
 import sys
 
-from peer_support import machine_line, run_driver, write_table
+from peer_support import add_driver_arguments, machine_line, run_driver, write_table
 
 THREADS = {}  # the library's thread count, as the driver reports it
 
@@ -72,10 +72,7 @@ def rank_table(args, sizes):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--driver", required=True, help="path of the icl_peer_driver executable")
-    parser.add_argument("--repeats", type=int, default=3, help="timed calls per point (median); default 3")
-    parser.add_argument("--output", help="also write the Markdown tables to this file")
-    parser.add_argument("--quick", action="store_true", help="small grids only (a smoke test)")
+    add_driver_arguments(parser, "point", "tables", "small grids")
     args = parser.parse_args()
 
     if args.quick:
