@@ -71,11 +71,11 @@ TEMPLATE_TEST_CASE("head_task_vector and state_task_vector equal numpy's means",
   const auto& o = f.shape("O");
   const auto& o4 = f.shape("O4");
   const auto& s = f.shape("states");
-  std::vector<TestType> c3(f.values("O").begin(), f.values("O").end());
-  std::vector<TestType> c4(f.values("O4").begin(), f.values("O4").end());
+  const auto c3 = icl_test::c_order_tensor<TestType, 3>(f.values("O"), {o[0], o[1], o[2]});
+  const auto c4 = icl_test::c_order_tensor<TestType, 4>(f.values("O4"), {o4[0], o4[1], o4[2], o4[3]});
   std::vector<TestType> r3, r4, rs;
-  const auto O = icl::make_tensor_view<TestType, 3>(c3.data(), {o[0], o[1], o[2]});
-  const auto O4 = icl::make_tensor_view<TestType, 4>(c4.data(), {o4[0], o4[1], o4[2], o4[3]});
+  const auto& O = c3.view;
+  const auto& O4 = c4.view;
   const auto O_strided = reversed_layout<TestType, 3>(f.values("O"), {o[0], o[1], o[2]}, r3);
   const auto O4_strided = reversed_layout<TestType, 4>(f.values("O4"), {o4[0], o4[1], o4[2], o4[3]}, r4);
   icl_test::require_close<TestType>(icl::geometry::head_task_vector(O, heads), f.values("from_heads"));

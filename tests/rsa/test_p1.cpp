@@ -16,6 +16,7 @@
 #include "icl/rsa/p1.hpp"
 #include "icl/rsa/rdm.hpp"
 #include "support/fixture.hpp"
+#include "support/views.hpp"
 
 namespace {
 
@@ -125,10 +126,10 @@ TEMPLATE_TEST_CASE("p1_icl_effect matches the numpy [P1] pipeline with and witho
   const p1_data s = load(f);
   const auto& none = f.values("tokens_none");
   const auto& shape = f.shape("tokens_none");
-  const std::vector<TestType> with_t(s.tokens.begin(), s.tokens.end());
-  const std::vector<TestType> none_t(none.begin(), none.end());
-  const auto with_icl = icl::make_tensor_view<TestType, 4>(with_t.data(), {s.layers, s.n, s.length, s.d});
-  const auto without = icl::make_tensor_view<TestType, 4>(none_t.data(), {shape[0], shape[1], shape[2], shape[3]});
+  const auto with_t = icl_test::c_order_tensor<TestType, 4>(s.tokens, {s.layers, s.n, s.length, s.d});
+  const auto none_t = icl_test::c_order_tensor<TestType, 4>(none, {shape[0], shape[1], shape[2], shape[3]});
+  const auto& with_icl = with_t.view;
+  const auto& without = none_t.view;
   const strided_tokens<TestType> strided(s);
   std::vector<std::size_t> subset_none;
   for (int p : f.ints("subset_none")) subset_none.push_back(static_cast<std::size_t>(p));
@@ -147,7 +148,7 @@ TEMPLATE_TEST_CASE("p1_icl_effect matches the numpy [P1] pipeline with and witho
   const auto fn = Catch::StartsWith("icl::rsa::p1_icl_effect:");
   REQUIRE_THROWS_WITH(icl::rsa::p1_icl_effect(with_icl, s.subset, without, std::vector<std::size_t>{4}, hypothesis),
                       fn && Catch::Contains("layer 0: ") && Catch::Contains("position 4"));
-  const auto two_layers = icl::make_tensor_view<TestType, 4>(none_t.data(), {2, shape[1], shape[2], shape[3]});
+  const auto two_layers = icl::make_tensor_view<TestType, 4>(none_t.storage.data(), {2, shape[1], shape[2], shape[3]});
   REQUIRE_THROWS_WITH(icl::rsa::p1_icl_effect(with_icl, s.subset, two_layers, subset_none, hypothesis),
                       fn && Catch::Contains("without_icl has 2"));
 }

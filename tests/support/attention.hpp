@@ -11,29 +11,13 @@
 
 #include "icl/core/view.hpp"
 #include "support/fixture.hpp"
+#include "support/views.hpp"
 
 namespace icl_test {
 
 inline std::vector<std::size_t> positions(const fixture_file& f, const std::string& name) {
   std::vector<std::size_t> out;
   for (int v : f.ints(name)) out.push_back(static_cast<std::size_t>(v));
-  return out;
-}
-
-/// A tensor converted to T and a view of that copy.
-template <class T, std::size_t N>
-struct typed_tensor {
-  std::vector<T> storage;
-  icl::tensor_view<const T, N> view;
-};
-
-/// `a` (values in C order, shape `extents`) converted to T and stored C order.
-template <class T, std::size_t N>
-typed_tensor<T, N> c_order_tensor(const std::vector<double>& a, const std::array<std::size_t, N>& extents) {
-  typed_tensor<T, N> out;
-  out.storage.resize(a.size());
-  for (std::size_t i = 0; i < a.size(); ++i) out.storage[i] = static_cast<T>(a[i]);
-  out.view = icl::make_tensor_view<T, N>(out.storage.data(), extents);
   return out;
 }
 

@@ -2,6 +2,7 @@
 // contiguous, column-major with padding), and tolerances per element type.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <vector>
 
@@ -40,6 +41,23 @@ typed_matrix<T> column_major_padded(const std::vector<double>& values, std::size
   }
   m.view = icl::make_matrix_view(m.storage.data(), rows, cols, 1, static_cast<std::ptrdiff_t>(ld));
   return m;
+}
+
+/// A tensor converted to T and a view of that copy.
+template <class T, std::size_t N>
+struct typed_tensor {
+  std::vector<T> storage;
+  icl::tensor_view<const T, N> view;
+};
+
+/// `a` (values in C order, shape `extents`) converted to T and stored C order.
+template <class T, std::size_t N>
+typed_tensor<T, N> c_order_tensor(const std::vector<double>& a, const std::array<std::size_t, N>& extents) {
+  typed_tensor<T, N> out;
+  out.storage.resize(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) out.storage[i] = static_cast<T>(a[i]);
+  out.view = icl::make_tensor_view<T, N>(out.storage.data(), extents);
+  return out;
 }
 
 /// Both layouts, for tests that must pass on each.
