@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "icl/core/association_types.hpp"
+#include "icl/core/detail/bootstrap_summary.hpp"
 #include "icl/core/error.hpp"
 #include "icl/core/parallel.hpp"
 #include "icl/core/random.hpp"
@@ -133,18 +134,6 @@ inline double association_t_p_value(const char* fn, double r, std::size_t n, alt
   return std::min(1.0, 2.0 * student_t_tail(fn, std::abs(t), df));
 }
 
-/// The q-quantile of sorted values by numpy's default 'linear' method.
-inline double association_quantile(const std::vector<double>& sorted, double q) {
-  const std::size_t count = sorted.size();
-  const double h = q * static_cast<double>(count - 1);
-  const double below = std::floor(h);
-  const auto lo = static_cast<std::size_t>(below);
-  if (lo >= count - 1) return sorted[count - 1];
-  const double t = h - below;
-  const double a = sorted[lo], b = sorted[lo + 1];
-  return t >= 0.5 ? b - (b - a) * (1.0 - t) : a + (b - a) * t;
-}
-
 /// Permutation p-value of r: y (as prepared in yc) is shuffled by counter_rng(seed, k) for
 /// permutation k; r_k = Σ xc[i] yc[π(i)] · scale (means and norms are invariant under π).
 inline double association_permutation_p(const std::vector<double>& xc, const std::vector<double>& yc, double scale,
@@ -209,26 +198,11 @@ inline void association_bootstrap(const char* fn, const std::vector<double>& xs,
                           : association_r(p.statistic, a, b, ws, ca, cb);
     }
   });
-  std::vector<double> defined;
-  defined.reserve(count);
-  for (const double s : statistics) {
-    if (!std::isnan(s)) defined.push_back(s);
-  }
-  out.bootstrap_skipped = count - defined.size();
-  if (defined.size() < 2) {
-    throw_error(fn, "only ", defined.size(), " of ", count,
-                " bootstrap samples had a non-constant x and y (need at least 2)");
-  }
-  double sum = 0.0;
-  for (const double s : defined) sum += s;
-  const double mean = sum / static_cast<double>(defined.size());
-  double squares = 0.0;
-  for (const double s : defined) squares += (s - mean) * (s - mean);
-  out.standard_error = std::sqrt(squares / static_cast<double>(defined.size() - 1));
-  std::sort(defined.begin(), defined.end());
-  const double tail = 0.5 * (1.0 - p.confidence);
-  out.ci_low = association_quantile(defined, tail);
-  out.ci_high = association_quantile(defined, 1.0 - tail);
+  const auto summary = summarize_bootstrap(fn, statistics, p.confidence, "had a non-constant x and y");
+  out.bootstrap_skipped = summary.skipped;
+  out.standard_error = summary.standard_error;
+  out.ci_low = summary.ci_low;
+  out.ci_high = summary.ci_high;
 }
 
 /// The body of icl::stats::behaviour_association.

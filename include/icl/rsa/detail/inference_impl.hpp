@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "icl/core/condensed.hpp"
+#include "icl/core/detail/bootstrap_summary.hpp"
 #include "icl/core/detail/kendall.hpp"
 #include "icl/core/error.hpp"
 #include "icl/core/parallel.hpp"
@@ -312,22 +313,6 @@ inline void centered_ranks_of_resample(const dense_ranking& d, const std::vector
   for (std::size_t t = 0; t < count; ++t) out[t] = level_rank[d.level[index[t]]];
 }
 
-/// The q-quantile of sorted values by numpy's default 'linear' method: the value at the
-/// virtual index q (N - 1), interpolated as numpy's _lerp does.
-inline double linear_quantile(const std::vector<double>& sorted, double q) {
-  const std::size_t count = sorted.size();
-  const double h = q * static_cast<double>(count - 1);
-  const double below = std::floor(h);
-  auto lo = static_cast<std::size_t>(below);
-  if (lo >= count - 1) return sorted[count - 1];
-  const double t = h - below;
-  const double a = sorted[lo];
-  const double b = sorted[lo + 1];
-  const double diff = b - a;
-  return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
-}
-
-
 /// The body of icl::rsa::permutation_test; `fn` names the caller in messages.
 inline permutation_result permutation_test(const char* fn, const rdm& a, const rdm& b, comparison c,
                                            const permutation_params& params) {
@@ -472,26 +457,12 @@ inline bootstrap_result bootstrap_compare(const char* fn, const rdm& a, const rd
       statistics[s] = statistic(va.data(), vb.data(), size, 0, c, quiet);
     }
   });
-  std::vector<double> defined;
-  defined.reserve(count);
-  for (const double s : statistics) {
-    if (!std::isnan(s)) defined.push_back(s);
-  }
-  result.skipped = count - defined.size();
-  if (defined.size() < 2) {
-    icl::detail::throw_error(fn, "only ", defined.size(), " of ", count,
-                             " bootstrap samples gave a defined statistic (need at least 2)");
-  }
-  double sum = 0.0;
-  for (const double s : defined) sum += s;
-  const double mean = sum / static_cast<double>(defined.size());
-  double squares = 0.0;
-  for (const double s : defined) squares += (s - mean) * (s - mean);
-  result.standard_error = std::sqrt(squares / static_cast<double>(defined.size() - 1));
-  std::sort(defined.begin(), defined.end());
-  const double tail = 0.5 * (1.0 - params.confidence);
-  result.ci_low = linear_quantile(defined, tail);
-  result.ci_high = linear_quantile(defined, 1.0 - tail);
+  const auto summary =
+      icl::detail::summarize_bootstrap(fn, statistics, params.confidence, "gave a defined statistic");
+  result.skipped = summary.skipped;
+  result.standard_error = summary.standard_error;
+  result.ci_low = summary.ci_low;
+  result.ci_high = summary.ci_high;
   return result;
 }
 
