@@ -63,31 +63,12 @@ inline row_moments moments_of(const std::vector<double>& x, rsa::dissimilarity d
   return m;
 }
 
-/// The dissimilarity of the widened row x and a stored row y of float or double (d elements).
-template <class S>
-double pair_dissimilarity_wide(rsa::dissimilarity dis, const std::vector<double>& x, row_moments mx, const S* y,
-                               row_moments my) {
-  const std::size_t d = x.size();
+/// Σ_{k<d} term(k) in four interleaved partial sums (the order every dissimilarity of the grown
+/// RDM uses, so that its values do not depend on which row came first).
+template <class Term>
+double sum_by_four(std::size_t d, const Term& term) {
   double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
   std::size_t k = 0;
-  if (!uses_moments(dis)) {
-    const auto term = [&](std::size_t i) {
-      const double v = x[i] - icl::detail::to_double(y[i]);
-      return v * v;
-    };
-    for (; k + 4 <= d; k += 4) {
-      s0 += term(k);
-      s1 += term(k + 1);
-      s2 += term(k + 2);
-      s3 += term(k + 3);
-    }
-    for (; k < d; ++k) s0 += term(k);
-    const double sq = (s0 + s1) + (s2 + s3);
-    if (dis == rsa::dissimilarity::euclidean) return std::sqrt(sq);
-    if (dis == rsa::dissimilarity::sqeuclidean_per_feature) return sq / static_cast<double>(d);
-    return sq;
-  }
-  const auto term = [&](std::size_t i) { return (x[i] - mx.mean) * (icl::detail::to_double(y[i]) - my.mean); };
   for (; k + 4 <= d; k += 4) {
     s0 += term(k);
     s1 += term(k + 1);
@@ -95,7 +76,26 @@ double pair_dissimilarity_wide(rsa::dissimilarity dis, const std::vector<double>
     s3 += term(k + 3);
   }
   for (; k < d; ++k) s0 += term(k);
-  return 1.0 - ((s0 + s1) + (s2 + s3)) / (mx.norm * my.norm);
+  return (s0 + s1) + (s2 + s3);
+}
+
+/// The dissimilarity of the widened row x and a stored row y of float or double (d elements).
+template <class S>
+double pair_dissimilarity_wide(rsa::dissimilarity dis, const std::vector<double>& x, row_moments mx, const S* y,
+                               row_moments my) {
+  const std::size_t d = x.size();
+  if (!uses_moments(dis)) {
+    const double sq = sum_by_four(d, [&](std::size_t i) {
+      const double v = x[i] - icl::detail::to_double(y[i]);
+      return v * v;
+    });
+    if (dis == rsa::dissimilarity::euclidean) return std::sqrt(sq);
+    if (dis == rsa::dissimilarity::sqeuclidean_per_feature) return sq / static_cast<double>(d);
+    return sq;
+  }
+  const double cross =
+      sum_by_four(d, [&](std::size_t i) { return (x[i] - mx.mean) * (icl::detail::to_double(y[i]) - my.mean); });
+  return 1.0 - cross / (mx.norm * my.norm);
 }
 
 /// The dissimilarity of the widened row x and the stored row y (d elements each). f16 and bf16
