@@ -102,10 +102,10 @@ class layered_sum {
     }
   }
 
-  /// Adds the rows of `part` into layers [first, first + part.layers), growing as needed.
-  void add_rows(const char* function, const head_map& part, std::size_t first) {
+  /// Adds the rows of `rows` into layers [first, first + rows.layers), growing as needed.
+  void add_rows(const char* function, const head_map& rows, std::size_t first) {
     (void)function;
-    const std::size_t H = part.heads, end = first + part.layers;
+    const std::size_t H = rows.heads, end = first + rows.layers;
     if (empty()) sum_.heads = H;
     if (end > sum_.layers) {
       sum_.values.resize(end * H, 0.0);
@@ -113,12 +113,12 @@ class layered_sum {
       sum_.layers = end;
       counts_.resize(end, 0);
     }
-    for (std::size_t i = 0; i < part.layers * H; ++i) sum_.values[first * H + i] += part.values[i];
-    if (!part.zero_denominator.empty()) {
+    for (std::size_t i = 0; i < rows.layers * H; ++i) sum_.values[first * H + i] += rows.values[i];
+    if (!rows.zero_denominator.empty()) {
       if (sum_.zero_denominator.empty()) sum_.zero_denominator.assign(sum_.values.size(), 0);
-      for (std::size_t i = 0; i < part.layers * H; ++i) {
+      for (std::size_t i = 0; i < rows.layers * H; ++i) {
         sum_.zero_denominator[first * H + i] =
-            static_cast<unsigned char>(sum_.zero_denominator[first * H + i] | part.zero_denominator[i]);
+            static_cast<unsigned char>(sum_.zero_denominator[first * H + i] | rows.zero_denominator[i]);
       }
     }
     sum_.zero_denominator_count = static_cast<std::size_t>(
