@@ -98,6 +98,12 @@ enum class normalizer {
   per_vector
 };
 
+/// Names of icl::attention::normalizer (icl::to_string / icl::from_string).
+constexpr enum_table<normalizer, 2> icl_enum_table(normalizer) {
+  return {"icl::attention::normalizer", {{{normalizer::fixed_final, "fixed_final"},
+                                          {normalizer::per_vector, "per_vector"}}}};
+}
+
 /// Options of logit_minus, logprob_change and logprob_increase.
 struct logit_lens_params {
   /// The model's final RMSNorm: γ (empty, the default, means all ones) and ε (default 1e-6; see
@@ -171,16 +177,5 @@ struct accuracy_gap {
 };
 
 }  // namespace icl::attention
-
-namespace icl {
-
-/// Names of icl::attention::normalizer (icl::to_string / icl::from_string).
-template <>
-struct enum_traits<attention::normalizer> : enum_table<attention::normalizer, 2> {
-  static constexpr const char* type_name = "icl::attention::normalizer";
-  static constexpr table names = {{{E::fixed_final, "fixed_final"}, {E::per_vector, "per_vector"}}};
-};
-
-}  // namespace icl
 
 #endif  // ICL_ATTENTION_TYPES_HPP

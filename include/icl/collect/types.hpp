@@ -33,6 +33,12 @@ enum class precision {
   f64    ///< double, 8 bytes
 };
 
+/// Names of icl::collect::precision: "f16", "bf16", "f32", "f64".
+constexpr enum_table<precision, 4> icl_enum_table(precision) {
+  return {"icl::collect::precision", {{{precision::f16, "f16"}, {precision::bf16, "bf16"}, {precision::f32, "f32"},
+                                       {precision::f64, "f64"}}}};
+}
+
 /// Bytes per stored element: 2, 2, 4 or 8.
 constexpr std::size_t element_size(precision p) noexcept {
   return p == precision::f64 ? 8 : (p == precision::f32 ? 4 : 2);
@@ -42,21 +48,6 @@ constexpr std::size_t element_size(precision p) noexcept {
 inline constexpr std::size_t auto_index = std::numeric_limits<std::size_t>::max();
 /// A position argument meaning "the last of the positions stored per prompt".
 inline constexpr std::size_t last_position = std::numeric_limits<std::size_t>::max();
-
-}  // namespace icl::collect
-
-namespace icl {
-
-/// Names of icl::collect::precision: "f16", "bf16", "f32", "f64".
-template <>
-struct enum_traits<collect::precision> : enum_table<collect::precision, 4> {
-  static constexpr const char* type_name = "icl::collect::precision";
-  static constexpr table names = {{{E::f16, "f16"}, {E::bf16, "bf16"}, {E::f32, "f32"}, {E::f64, "f64"}}};
-};
-
-}  // namespace icl
-
-namespace icl::collect {
 
 /// What a prompt_collector stores. Fixed at construction; shards and merged collectors must
 /// agree on every field.

@@ -22,19 +22,10 @@ enum class correlation {
   spearman  ///< Pearson r of the average ranks (scipy.stats.spearmanr)
 };
 
-}  // namespace icl::stats
-
-namespace icl {
-
-template <>
-struct enum_traits<stats::correlation> : enum_table<stats::correlation, 2> {
-  static constexpr const char* type_name = "icl::stats::correlation";
-  static constexpr table names = {{{E::pearson, "pearson"}, {E::spearman, "spearman"}}};
-};
-
-}  // namespace icl
-
-namespace icl::stats {
+/// Names of icl::stats::correlation for icl::to_string / icl::from_string.
+constexpr enum_table<correlation, 2> icl_enum_table(correlation) {
+  return {"icl::stats::correlation", {{{correlation::pearson, "pearson"}, {correlation::spearman, "spearman"}}}};
+}
 
 /// Options of behaviour_association.
 struct association_params {

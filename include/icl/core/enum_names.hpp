@@ -7,8 +7,10 @@
 ///   icl::from_string<icl::rsa::dissimilarity>("cosine")      // dissimilarity::cosine
 ///   icl::enum_names<icl::rsa::dissimilarity>()               // every name, in declaration order
 ///
-/// Each enum's header specializes icl::enum_traits next to the enum with its qualified type name
-/// and a table of (value, name) pairs. The name of a value is its C++ enumerator spelled the same.
+/// Each enum's header declares, next to the enum and in the enum's namespace, a constexpr function
+/// `icl_enum_table(E)` returning an icl::enum_table: the enum's qualified type name and its
+/// (value, name) pairs. icl::enum_traits<E> finds it by argument-dependent lookup. The name of a
+/// value is its C++ enumerator spelled the same.
 
 #include <array>
 #include <cstddef>
@@ -21,18 +23,26 @@
 
 namespace icl {
 
-/// Specialized for each public enum E, deriving from enum_table<E, N>:
-///   static constexpr const char* type_name = "icl::module::E";
-///   static constexpr table names = {{{E::first, "first"}, ...}};   // every value, in declaration order
-template <class E>
-struct enum_traits;
-
-/// The base of every enum_traits specialization: E is the enum and table the type of its N
-/// (value, name) pairs.
+/// The names of an enum: the qualified type name ("icl::module::E") and every (value, name) pair,
+/// in declaration order. What `icl_enum_table(E)` returns.
 template <class Enum, std::size_t N>
 struct enum_table {
   using E = Enum;
   using table = std::array<std::pair<Enum, std::string_view>, N>;
+  const char* type_name;
+  table names;
+};
+
+/// The names of enum E:
+///   static constexpr const char* type_name = "icl::module::E";
+///   static constexpr std::array<std::pair<E, std::string_view>, N> names;  // in declaration order
+/// By default from the enum_table that `icl_enum_table(E{})` returns (declared next to E, found by
+/// argument-dependent lookup); an enum may instead specialize enum_traits with these two members.
+template <class E>
+struct enum_traits {
+  static constexpr auto entry = icl_enum_table(E{});
+  static constexpr const char* type_name = entry.type_name;
+  static constexpr auto names = entry.names;
 };
 
 /// The name of value (its enumerator). Throws icl::invalid_argument for a value outside the
@@ -71,12 +81,11 @@ E from_string(std::string_view text) {
                         accepted, ")");
 }
 
-/// Specializations for the enums of icl/core.
-template <>
-struct enum_traits<nan_policy> : enum_table<nan_policy, 3> {
-  static constexpr const char* type_name = "icl::nan_policy";
-  static constexpr table names = {{{E::raise, "raise"}, {E::propagate, "propagate"}, {E::omit, "omit"}}};
-};
+/// Names of icl::nan_policy (icl/core/error.hpp).
+constexpr enum_table<nan_policy, 3> icl_enum_table(nan_policy) {
+  return {"icl::nan_policy", {{{nan_policy::raise, "raise"}, {nan_policy::propagate, "propagate"},
+                               {nan_policy::omit, "omit"}}}};
+}
 
 }  // namespace icl
 

@@ -19,6 +19,11 @@ enum class pooling {
   last   ///< the state at the largest position in S_i
 };
 
+/// Names of icl::pooling for icl::to_string / icl::from_string.
+constexpr enum_table<pooling, 3> icl_enum_table(pooling) {
+  return {"icl::pooling", {{{pooling::max, "max"}, {pooling::mean, "mean"}, {pooling::last, "last"}}}};
+}
+
 /// Standardization of the n x d embedding matrix before a metric (docs/metrics.md 1.1).
 enum class standardization {
   none,             ///< leave as is (default for RDMs)
@@ -26,18 +31,12 @@ enum class standardization {
   zscore_rows       ///< each prompt (row) to mean 0, population std 1 across features
 };
 
-template <>
-struct enum_traits<pooling> : enum_table<pooling, 3> {
-  static constexpr const char* type_name = "icl::pooling";
-  static constexpr table names = {{{E::max, "max"}, {E::mean, "mean"}, {E::last, "last"}}};
-};
-
-template <>
-struct enum_traits<standardization> : enum_table<standardization, 3> {
-  static constexpr const char* type_name = "icl::standardization";
-  static constexpr table names = {{{E::none, "none"}, {E::zscore_features, "zscore_features"},
-                                    {E::zscore_rows, "zscore_rows"}}};
-};
+/// Names of icl::standardization for icl::to_string / icl::from_string.
+constexpr enum_table<standardization, 3> icl_enum_table(standardization) {
+  return {"icl::standardization", {{{standardization::none, "none"},
+                                    {standardization::zscore_features, "zscore_features"},
+                                    {standardization::zscore_rows, "zscore_rows"}}}};
+}
 
 }  // namespace icl
 

@@ -18,11 +18,11 @@ namespace icl {
 /// (the convention of scipy.stats' `alternative` argument).
 enum class alternative { two_sided, greater, less };
 
-template <>
-struct enum_traits<alternative> : enum_table<alternative, 3> {
-  static constexpr const char* type_name = "icl::alternative";
-  static constexpr table names = {{{E::two_sided, "two_sided"}, {E::greater, "greater"}, {E::less, "less"}}};
-};
+/// Names of icl::alternative for icl::to_string / icl::from_string.
+constexpr enum_table<alternative, 3> icl_enum_table(alternative) {
+  return {"icl::alternative", {{{alternative::two_sided, "two_sided"}, {alternative::greater, "greater"},
+                                {alternative::less, "less"}}}};
+}
 
 namespace detail {
 

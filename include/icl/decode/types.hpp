@@ -22,6 +22,12 @@ enum class dissimilarity {
   cosine      ///< 1 − aᵀb / (‖a‖‖b‖) (scikit-learn metric='cosine'); a zero row is an error
 };
 
+/// Names of icl::decode::dissimilarity: "euclidean", "cosine".
+constexpr enum_table<dissimilarity, 2> icl_enum_table(dissimilarity) {
+  return {"icl::decode::dissimilarity", {{{dissimilarity::euclidean, "euclidean"},
+                                          {dissimilarity::cosine, "cosine"}}}};
+}
+
 /// Options of every decodability function.
 struct decode_params {
   /// Number of neighbours. Default 10 ([P3]). Must satisfy 1 <= k <= n − 1.
@@ -75,16 +81,5 @@ struct decodability_curve_result {
 };
 
 }  // namespace icl::decode
-
-namespace icl {
-
-/// Names of icl::decode::dissimilarity: "euclidean", "cosine".
-template <>
-struct enum_traits<decode::dissimilarity> : enum_table<decode::dissimilarity, 2> {
-  static constexpr const char* type_name = "icl::decode::dissimilarity";
-  static constexpr table names = {{{E::euclidean, "euclidean"}, {E::cosine, "cosine"}}};
-};
-
-}  // namespace icl
 
 #endif  // ICL_DECODE_TYPES_HPP

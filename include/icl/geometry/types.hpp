@@ -28,6 +28,11 @@ enum class variance_mode {
   raw          ///< eᵀ(H̄ᵀH̄/n)e: the variance along e, in the units of H²
 };
 
+/// Names of icl::geometry::variance_mode ("proportion", "raw") for icl::to_string / from_string.
+constexpr enum_table<variance_mode, 2> icl_enum_table(variance_mode) {
+  return {"icl::geometry::variance_mode", {{{variance_mode::proportion, "proportion"}, {variance_mode::raw, "raw"}}}};
+}
+
 /// The candidate rows of the logit-lens argmax (output_alignment, denoised_output_alignment,
 /// output_alignment_all_classes) when label_directions is a whole unembedding E
 /// (separability_alignment_params::label_token_ids given). Without label_token_ids the candidates
@@ -37,27 +42,11 @@ enum class lens_argmax {
   label_rows   ///< the label tokens' rows only: the pair's two rows per pair, every class's row for the m-way form
 };
 
-}  // namespace icl::geometry
-
-namespace icl {
-
-/// Names of icl::geometry::variance_mode ("proportion", "raw") for icl::to_string / from_string.
-template <>
-struct enum_traits<geometry::variance_mode> : enum_table<geometry::variance_mode, 2> {
-  static constexpr const char* type_name = "icl::geometry::variance_mode";
-  static constexpr table names = {{{E::proportion, "proportion"}, {E::raw, "raw"}}};
-};
-
 /// Names of icl::geometry::lens_argmax ("vocabulary", "label_rows") for icl::to_string / from_string.
-template <>
-struct enum_traits<geometry::lens_argmax> : enum_table<geometry::lens_argmax, 2> {
-  static constexpr const char* type_name = "icl::geometry::lens_argmax";
-  static constexpr table names = {{{E::vocabulary, "vocabulary"}, {E::label_rows, "label_rows"}}};
-};
-
-}  // namespace icl
-
-namespace icl::geometry {
+constexpr enum_table<lens_argmax, 2> icl_enum_table(lens_argmax) {
+  return {"icl::geometry::lens_argmax", {{{lens_argmax::vocabulary, "vocabulary"},
+                                          {lens_argmax::label_rows, "label_rows"}}}};
+}
 
 /// Options of separability_alignment, separability, denoised_output_alignment and the
 /// per-layer forms (separability_alignment_curves, separability_alignment_tracker).

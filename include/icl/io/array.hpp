@@ -53,6 +53,16 @@ class file_error : public format_error {
 /// Element types the readers know.
 enum class dtype { f16, bf16, f32, f64, i8, i16, i32, i64, u8, u16, u32, u64, boolean };
 
+/// Names of icl::io::dtype for icl::to_string / from_string: those of icl::io::dtype_name ("f16",
+/// "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "bool": numpy's
+/// short names, and "bool" for dtype::boolean).
+constexpr enum_table<dtype, 13> icl_enum_table(dtype) {
+  return {"icl::io::dtype", {{{dtype::f16, "f16"}, {dtype::bf16, "bf16"}, {dtype::f32, "f32"}, {dtype::f64, "f64"},
+                              {dtype::i8, "i8"}, {dtype::i16, "i16"}, {dtype::i32, "i32"}, {dtype::i64, "i64"},
+                              {dtype::u8, "u8"}, {dtype::u16, "u16"}, {dtype::u32, "u32"}, {dtype::u64, "u64"},
+                              {dtype::boolean, "bool"}}}};
+}
+
 /// "f16", "bf16", "f32", "f64", "i8", ..., "u64", "bool" (the names of icl::to_string(dtype));
 /// "?" for a value outside the enumeration.
 inline const char* dtype_name(dtype t) noexcept;
@@ -83,32 +93,11 @@ enum class storage {
   inflated   ///< decompressed into an owned, 64-byte aligned buffer (deflate member of an .npz)
 };
 
-}  // namespace icl::io
-
-namespace icl {
-
-/// Names of icl::io::dtype for icl::to_string / from_string: those of icl::io::dtype_name ("f16",
-/// "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "bool": numpy's
-/// short names, and "bool" for dtype::boolean).
-template <>
-struct enum_traits<io::dtype> : enum_table<io::dtype, 13> {
-  static constexpr const char* type_name = "icl::io::dtype";
-  static constexpr table names = {{{E::f16, "f16"}, {E::bf16, "bf16"}, {E::f32, "f32"}, {E::f64, "f64"},
-                                    {E::i8, "i8"}, {E::i16, "i16"}, {E::i32, "i32"}, {E::i64, "i64"}, {E::u8, "u8"},
-                                    {E::u16, "u16"}, {E::u32, "u32"}, {E::u64, "u64"}, {E::boolean, "bool"}}};
-};
-
 /// Names of icl::io::storage: "mapped", "external", "copied", "inflated".
-template <>
-struct enum_traits<io::storage> : enum_table<io::storage, 4> {
-  static constexpr const char* type_name = "icl::io::storage";
-  static constexpr table names = {{{E::mapped, "mapped"}, {E::external, "external"}, {E::copied, "copied"},
-                                    {E::inflated, "inflated"}}};
-};
-
-}  // namespace icl
-
-namespace icl::io {
+constexpr enum_table<storage, 4> icl_enum_table(storage) {
+  return {"icl::io::storage", {{{storage::mapped, "mapped"}, {storage::external, "external"},
+                                {storage::copied, "copied"}, {storage::inflated, "inflated"}}}};
+}
 
 inline const char* dtype_name(dtype t) noexcept {
   for (const auto& entry : enum_traits<dtype>::names) {
@@ -318,30 +307,43 @@ class array {
     check_valid("icl::io::array::doubles");
     std::vector<double> out;
     out.reserve(size_);
-    const auto* base = static_cast<const unsigned char*>(data_);
-    const std::ptrdiff_t item = static_cast<std::ptrdiff_t>(itemsize());
-    detail::for_each_offset(shape_, strides_, size_, [&](std::ptrdiff_t offset) {
-      const unsigned char* p = base + offset * item;
-      switch (type_) {
-        case dtype::f16: out.push_back(static_cast<double>(static_cast<float>(detail::load_unaligned<f16>(p)))); break;
-        case dtype::bf16: out.push_back(static_cast<double>(static_cast<float>(detail::load_unaligned<bf16>(p)))); break;
-        case dtype::f32: out.push_back(static_cast<double>(detail::load_unaligned<float>(p))); break;
-        case dtype::f64: out.push_back(detail::load_unaligned<double>(p)); break;
-        case dtype::i8: out.push_back(detail::load_unaligned<std::int8_t>(p)); break;
-        case dtype::i16: out.push_back(detail::load_unaligned<std::int16_t>(p)); break;
-        case dtype::i32: out.push_back(detail::load_unaligned<std::int32_t>(p)); break;
-        case dtype::i64: out.push_back(static_cast<double>(detail::load_unaligned<std::int64_t>(p))); break;
-        case dtype::u8: out.push_back(detail::load_unaligned<std::uint8_t>(p)); break;
-        case dtype::u16: out.push_back(detail::load_unaligned<std::uint16_t>(p)); break;
-        case dtype::u32: out.push_back(detail::load_unaligned<std::uint32_t>(p)); break;
-        case dtype::u64: out.push_back(static_cast<double>(detail::load_unaligned<std::uint64_t>(p))); break;
-        case dtype::boolean: out.push_back(*p != 0 ? 1.0 : 0.0); break;
+    for_each_element([&](auto v) {
+      if constexpr (std::is_same_v<decltype(v), f16> || std::is_same_v<decltype(v), bf16>) {
+        out.push_back(static_cast<double>(static_cast<float>(v)));
+      } else {
+        out.push_back(static_cast<double>(v));
       }
     });
     return out;
   }
 
  private:
+  /// Calls f with every element in C order, read as its stored type (icl::f16, icl::bf16, float,
+  /// double, the fixed-width integers, or bool).
+  template <class F>
+  void for_each_element(F&& f) const {
+    const auto* base = static_cast<const unsigned char*>(data_);
+    const std::ptrdiff_t item = static_cast<std::ptrdiff_t>(itemsize());
+    detail::for_each_offset(shape_, strides_, size_, [&](std::ptrdiff_t offset) {
+      const unsigned char* p = base + offset * item;
+      switch (type_) {
+        case dtype::f16: f(detail::load_unaligned<f16>(p)); break;
+        case dtype::bf16: f(detail::load_unaligned<bf16>(p)); break;
+        case dtype::f32: f(detail::load_unaligned<float>(p)); break;
+        case dtype::f64: f(detail::load_unaligned<double>(p)); break;
+        case dtype::i8: f(detail::load_unaligned<std::int8_t>(p)); break;
+        case dtype::i16: f(detail::load_unaligned<std::int16_t>(p)); break;
+        case dtype::i32: f(detail::load_unaligned<std::int32_t>(p)); break;
+        case dtype::i64: f(detail::load_unaligned<std::int64_t>(p)); break;
+        case dtype::u8: f(detail::load_unaligned<std::uint8_t>(p)); break;
+        case dtype::u16: f(detail::load_unaligned<std::uint16_t>(p)); break;
+        case dtype::u32: f(detail::load_unaligned<std::uint32_t>(p)); break;
+        case dtype::u64: f(detail::load_unaligned<std::uint64_t>(p)); break;
+        case dtype::boolean: f(*p != 0); break;
+      }
+    });
+  }
+
   /// integers(), with messages naming fn.
   std::vector<std::int64_t> read_integers(const char* fn) const {
     check_valid(fn);
@@ -350,29 +352,15 @@ class array {
     }
     std::vector<std::int64_t> out;
     out.reserve(size_);
-    const auto* base = static_cast<const unsigned char*>(data_);
-    const std::ptrdiff_t item = static_cast<std::ptrdiff_t>(itemsize());
-    detail::for_each_offset(shape_, strides_, size_, [&](std::ptrdiff_t offset) {
-      const unsigned char* p = base + offset * item;
-      switch (type_) {
-        case dtype::i8: out.push_back(detail::load_unaligned<std::int8_t>(p)); break;
-        case dtype::i16: out.push_back(detail::load_unaligned<std::int16_t>(p)); break;
-        case dtype::i32: out.push_back(detail::load_unaligned<std::int32_t>(p)); break;
-        case dtype::i64: out.push_back(detail::load_unaligned<std::int64_t>(p)); break;
-        case dtype::u8: out.push_back(detail::load_unaligned<std::uint8_t>(p)); break;
-        case dtype::u16: out.push_back(detail::load_unaligned<std::uint16_t>(p)); break;
-        case dtype::u32: out.push_back(detail::load_unaligned<std::uint32_t>(p)); break;
-        case dtype::u64: {
-          const auto v = detail::load_unaligned<std::uint64_t>(p);
-          if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-            icl::detail::throw_invalid(fn, source_, " element ", out.size(), " is ", v,
-                                       ", above the int64 range");
-          }
-          out.push_back(static_cast<std::int64_t>(v));
-          break;
+    for_each_element([&](auto v) {
+      using V = decltype(v);
+      if constexpr (std::is_same_v<V, std::uint64_t>) {
+        if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+          icl::detail::throw_invalid(fn, source_, " element ", out.size(), " is ", v, ", above the int64 range");
         }
-        case dtype::boolean: out.push_back(*p != 0 ? 1 : 0); break;
-        default: break;
+        out.push_back(static_cast<std::int64_t>(v));
+      } else if constexpr (std::is_integral_v<V>) {  // the other integers, and bool as 0 or 1
+        out.push_back(static_cast<std::int64_t>(v));
       }
     });
     return out;

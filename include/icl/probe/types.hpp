@@ -30,6 +30,12 @@ enum class logistic_solver {
   dual        ///< the same L-BFGS iterates with W = A·X kept as A: Gram K = X·Xᵀ once, O(n²·m) per iteration
 };
 
+/// Names of icl::probe::logistic_solver: "automatic", "primal", "dual".
+constexpr enum_table<logistic_solver, 3> icl_enum_table(logistic_solver) {
+  return {"icl::probe::logistic_solver", {{{logistic_solver::automatic, "automatic"},
+                                           {logistic_solver::primal, "primal"}, {logistic_solver::dual, "dual"}}}};
+}
+
 /// The method that produced a model (fit_report::method).
 enum class fit_method {
   none,             ///< not fitted
@@ -39,12 +45,27 @@ enum class fit_method {
   ridge_dual        ///< Cholesky of K̄ + αI (n <= d)
 };
 
+/// Names of icl::probe::fit_method: "none", "logistic_primal", "logistic_dual", "ridge_primal",
+/// "ridge_dual".
+constexpr enum_table<fit_method, 5> icl_enum_table(fit_method) {
+  return {"icl::probe::fit_method", {{{fit_method::none, "none"}, {fit_method::logistic_primal, "logistic_primal"},
+                                      {fit_method::logistic_dual, "logistic_dual"},
+                                      {fit_method::ridge_primal, "ridge_primal"},
+                                      {fit_method::ridge_dual, "ridge_dual"}}}};
+}
+
 /// The ridge solver to run (ridge_params::solver).
 enum class ridge_solver {
   automatic,  ///< dual when n <= d, primal otherwise (default)
   primal,     ///< d x d system
   dual        ///< n x n system over the centered Gram matrix
 };
+
+/// Names of icl::probe::ridge_solver: "automatic", "primal", "dual".
+constexpr enum_table<ridge_solver, 3> icl_enum_table(ridge_solver) {
+  return {"icl::probe::ridge_solver", {{{ridge_solver::automatic, "automatic"}, {ridge_solver::primal, "primal"},
+                                        {ridge_solver::dual, "dual"}}}};
+}
 
 /// What the optimizer did. Non-convergence is reported here, never thrown.
 struct fit_report {
@@ -141,33 +162,5 @@ struct selectivity_result {
 };
 
 }  // namespace icl::probe
-
-namespace icl {
-
-/// Names of icl::probe::logistic_solver: "automatic", "primal", "dual".
-template <>
-struct enum_traits<probe::logistic_solver> : enum_table<probe::logistic_solver, 3> {
-  static constexpr const char* type_name = "icl::probe::logistic_solver";
-  static constexpr table names = {{{E::automatic, "automatic"}, {E::primal, "primal"}, {E::dual, "dual"}}};
-};
-
-/// Names of icl::probe::fit_method: "none", "logistic_primal", "logistic_dual", "ridge_primal",
-/// "ridge_dual".
-template <>
-struct enum_traits<probe::fit_method> : enum_table<probe::fit_method, 5> {
-  static constexpr const char* type_name = "icl::probe::fit_method";
-  static constexpr table names = {{{E::none, "none"}, {E::logistic_primal, "logistic_primal"},
-                                    {E::logistic_dual, "logistic_dual"}, {E::ridge_primal, "ridge_primal"},
-                                    {E::ridge_dual, "ridge_dual"}}};
-};
-
-/// Names of icl::probe::ridge_solver: "automatic", "primal", "dual".
-template <>
-struct enum_traits<probe::ridge_solver> : enum_table<probe::ridge_solver, 3> {
-  static constexpr const char* type_name = "icl::probe::ridge_solver";
-  static constexpr table names = {{{E::automatic, "automatic"}, {E::primal, "primal"}, {E::dual, "dual"}}};
-};
-
-}  // namespace icl
 
 #endif  // ICL_PROBE_TYPES_HPP

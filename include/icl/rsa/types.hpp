@@ -37,6 +37,15 @@ enum class dissimilarity {
   cosine                    ///< 1 − x_iᵀx_j / (‖x_i‖‖x_j‖) (scipy pdist 'cosine')
 };
 
+/// Names of icl::rsa::dissimilarity for icl::to_string / icl::from_string.
+constexpr enum_table<dissimilarity, 5> icl_enum_table(dissimilarity) {
+  return {"icl::rsa::dissimilarity", {{{dissimilarity::euclidean, "euclidean"},
+                                       {dissimilarity::sqeuclidean, "sqeuclidean"},
+                                       {dissimilarity::sqeuclidean_per_feature, "sqeuclidean_per_feature"},
+                                       {dissimilarity::correlation, "correlation"},
+                                       {dissimilarity::cosine, "cosine"}}}};
+}
+
 /// How two RDMs are compared (docs/metrics.md 1.4). a and b are the condensed vectors, m entries.
 enum class comparison {
   pearson,        ///< Pearson correlation (scipy.stats.pearsonr). Undefined for a constant vector.
@@ -52,42 +61,26 @@ enum class comparison {
                   ///< 0 for an all-zero RDM (rsatoolbox). Needs the whole triangle.
 };
 
+/// Names of icl::rsa::comparison for icl::to_string / icl::from_string.
+constexpr enum_table<comparison, 7> icl_enum_table(comparison) {
+  return {"icl::rsa::comparison", {{{comparison::pearson, "pearson"}, {comparison::spearman, "spearman"},
+                                    {comparison::kendall_tau_a, "kendall_tau_a"},
+                                    {comparison::kendall_tau_b, "kendall_tau_b"}, {comparison::rho_a, "rho_a"},
+                                    {comparison::cosine, "cosine"},
+                                    {comparison::whitened_cosine, "whitened_cosine"}}}};
+}
+
 /// How parameter_rdm turns two parameter values into a dissimilarity.
 enum class parameter_distance {
   absolute,  ///< |a_i − a_j| (docs/metrics.md 1.3, the default)
   squared    ///< (a_i − a_j)², the squared Euclidean distance of the one-dimensional parameter
 };
 
-}  // namespace icl::rsa
-
-namespace icl {
-
-template <>
-struct enum_traits<rsa::dissimilarity> : enum_table<rsa::dissimilarity, 5> {
-  static constexpr const char* type_name = "icl::rsa::dissimilarity";
-  static constexpr table names = {{{E::euclidean, "euclidean"}, {E::sqeuclidean, "sqeuclidean"},
-                                    {E::sqeuclidean_per_feature, "sqeuclidean_per_feature"},
-                                    {E::correlation, "correlation"}, {E::cosine, "cosine"}}};
-};
-
-template <>
-struct enum_traits<rsa::comparison> : enum_table<rsa::comparison, 7> {
-  static constexpr const char* type_name = "icl::rsa::comparison";
-  static constexpr table names = {{{E::pearson, "pearson"}, {E::spearman, "spearman"},
-                                    {E::kendall_tau_a, "kendall_tau_a"}, {E::kendall_tau_b, "kendall_tau_b"},
-                                    {E::rho_a, "rho_a"}, {E::cosine, "cosine"},
-                                    {E::whitened_cosine, "whitened_cosine"}}};
-};
-
-template <>
-struct enum_traits<rsa::parameter_distance> : enum_table<rsa::parameter_distance, 2> {
-  static constexpr const char* type_name = "icl::rsa::parameter_distance";
-  static constexpr table names = {{{E::absolute, "absolute"}, {E::squared, "squared"}}};
-};
-
-}  // namespace icl
-
-namespace icl::rsa {
+/// Names of icl::rsa::parameter_distance for icl::to_string / icl::from_string.
+constexpr enum_table<parameter_distance, 2> icl_enum_table(parameter_distance) {
+  return {"icl::rsa::parameter_distance", {{{parameter_distance::absolute, "absolute"},
+                                            {parameter_distance::squared, "squared"}}}};
+}
 
 namespace detail {
 
