@@ -74,31 +74,28 @@ inline std::vector<double> initial_point(const std::vector<double>& v0, const st
   return x;
 }
 
+/// Runs L-BFGS on ops (dual_ops or primal_ops: ops.cols() unknowns per output) from the warm
+/// start (v0, b0) and splits the solution; method names the fit in its report.
+template <class Ops>
+raw_fit fit_with(const Ops& ops, const std::vector<std::size_t>& codes, std::size_t k, const lbfgs_options& opt,
+                 const std::vector<double>& v0, const std::vector<double>& b0, fit_method method) {
+  const std::size_t m = k == 2 ? 1 : k;
+  const std::size_t cols = ops.cols();
+  return split_solution(solve_logistic(ops, codes, k, opt, initial_point(v0, b0, m, cols)), m, cols, method);
+}
+
 /// Dual fit on the Gram block K (n x n, full symmetric, leading dimension ldk).
 template <class C>
 raw_fit fit_dual(const C* K, std::size_t n, std::size_t ldk, const std::vector<std::size_t>& codes, std::size_t k,
                  const lbfgs_options& opt, const std::vector<double>& a0, const std::vector<double>& b0) {
-  dual_ops<C> ops;
-  ops.K = K;
-  ops.n = n;
-  ops.ldk = ldk;
-  const std::size_t m = k == 2 ? 1 : k;
-  return split_solution(solve_logistic(ops, codes, k, opt, initial_point(a0, b0, m, n)), m, n,
-                        fit_method::logistic_dual);
+  return fit_with(dual_ops<C>{K, n, ldk}, codes, k, opt, a0, b0, fit_method::logistic_dual);
 }
 
 /// Primal fit on the rows X (n x d, row-major, leading dimension ld).
 template <class C>
 raw_fit fit_primal(const C* X, std::size_t n, std::size_t d, std::size_t ld, const std::vector<std::size_t>& codes,
                    std::size_t k, const lbfgs_options& opt, const std::vector<double>& w0, const std::vector<double>& b0) {
-  primal_ops<C> ops;
-  ops.X = X;
-  ops.n = n;
-  ops.d = d;
-  ops.ld = ld;
-  const std::size_t m = k == 2 ? 1 : k;
-  return split_solution(solve_logistic(ops, codes, k, opt, initial_point(w0, b0, m, d)), m, d,
-                        fit_method::logistic_primal);
+  return fit_with(primal_ops<C>{X, n, d, ld}, codes, k, opt, w0, b0, fit_method::logistic_primal);
 }
 
 /// coef (m x d) = A (m x n) · X (n x d rows in C, leading dimension ld).
