@@ -18,10 +18,7 @@
 
 namespace icl::attention::detail {
 
-using icl::detail::checked_mul;
-using icl::detail::static_check_element;
-using icl::detail::throw_invalid;
-using icl::detail::to_double;
+using namespace icl::detail;  // NOLINT(google-build-using-namespace): core helpers
 
 /// The shape of one prompt's attention with its strides, and element access as double.
 template <class T>

@@ -15,11 +15,7 @@
 
 namespace icl::attention::detail {
 
-using icl::detail::check_matrix;
-using icl::detail::concat;
-using icl::detail::require_finite;
-using icl::detail::throw_invalid;
-using icl::detail::to_double;
+using namespace icl::detail;  // NOLINT(google-build-using-namespace): core helpers
 
 /// Mean of a 0/1 vector; `name` spells it in messages.
 inline double accuracy_of(const char* function, const char* name, const std::vector<int>& correct) {

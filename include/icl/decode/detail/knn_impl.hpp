@@ -38,11 +38,7 @@
 
 namespace icl::decode::detail {
 
-using icl::detail::compute_t;
-using icl::detail::parallel_for;
-using icl::detail::throw_error;
-using icl::detail::throw_invalid;
-using icl::detail::to_double;
+using namespace icl::detail;  // NOLINT(google-build-using-namespace): core helpers
 
 /// For each of n rows, `groups` lists of at most k (distance, index) candidates under the strict
 /// order (distance, index). With one group a row's list holds its k nearest neighbours; with one

@@ -15,9 +15,7 @@
 
 namespace icl::rsa::detail {
 
-using icl::detail::checked_pair_count;
-using icl::detail::throw_error;
-using icl::detail::throw_invalid;
+using namespace icl::detail;  // NOLINT(google-build-using-namespace): core helpers
 
 /// The body of icl::rsa::categorical_rdm.
 inline rdm categorical_rdm(const char* fn, const std::vector<int>& labels) {
