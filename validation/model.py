@@ -159,7 +159,7 @@ class LlamaModel:
                       head_values=r.get("values"))
 
     def forward_many(self, prompts, hidden_positions=None, logit_positions=None, attention=None,
-                     value_positions=None, max_rows=1024):
+                     value_positions=None, kv_values=None, max_rows=1024):
         """Runs several prompts, each from position 0, packing their tokens into one matrix for
         the position-wise layers (projections, norms, MLP) and attending within each prompt.
 
@@ -168,6 +168,8 @@ class LlamaModel:
           logits  [len(logit_positions[i]), vocab]            (default: the last position)
           attention [layers, heads, T, T] when attention[i] is true
           values  [layers, heads, len(value_positions[i]), head_dim] (V rows per query head)
+          kv_values [layers, kv_heads, T, head_dim] when kv_values[i] is true (the values of
+                    every position per key/value head, after the V projection; no RoPE on V)
         """
         c = self.config
         n = len(prompts)
@@ -186,6 +188,7 @@ class LlamaModel:
         vpos = [np.asarray(value_positions[i])
                 if value_positions is not None and value_positions[i] is not None else None
                 for i in range(n)]
+        want_kv = [bool(kv_values[i]) if kv_values is not None else False for i in range(n)]
         results = [None] * n
         start = 0
         while start < n:
@@ -199,12 +202,13 @@ class LlamaModel:
                                                     [hpos[i] for i in group],
                                                     [lpos[i] for i in group],
                                                     [want_att[i] for i in group],
-                                                    [vpos[i] for i in group])):
+                                                    [vpos[i] for i in group],
+                                                    [want_kv[i] for i in group])):
                 results[i] = r
             start = stop
         return results
 
-    def _run_packed(self, toks, hpos, lpos, want_att, vpos):
+    def _run_packed(self, toks, hpos, lpos, want_att, vpos, want_kv):
         c = self.config
         lengths = [len(t) for t in toks]
         offsets = np.concatenate([[0], np.cumsum(lengths)])
@@ -225,6 +229,8 @@ class LlamaModel:
             if vpos[j] is not None:
                 r["values"] = np.empty((c.layers, c.heads, len(vpos[j]), c.head_dim),
                                        dtype=np.float32)
+            if want_kv[j]:
+                r["kv_values"] = np.empty((c.layers, c.kv_heads, n, c.head_dim), dtype=np.float32)
             out.append(r)
         o = np.empty((rows, c.heads * c.head_dim), dtype=np.float32)
         for i, b in enumerate(self.blocks):
@@ -247,6 +253,8 @@ class LlamaModel:
                 p /= p.sum(axis=-1, keepdims=True)
                 if want_att[j]:
                     out[j]["attention"][i] = p
+                if want_kv[j]:
+                    out[j]["kv_values"][i] = v[:, a:e]
                 if vpos[j] is not None:
                     out[j]["values"][i] = np.repeat(v[:, a + vpos[j]], group, axis=0)
                 oj = np.matmul(p.reshape(c.kv_heads, group * n, n), v[:, a:e])

@@ -4,10 +4,12 @@
 
 OUT/<task>/ receives manifest.json (docs/manifest.md), activations.safetensors (hidden states at
 the query position of every layer, with and without demonstrations; the readout), attention
-.safetensors (maps of a subset of prompts, f16, and the position sets), .npy label arrays, and
-checks.json: the figures this script computes itself in numpy from the same activations
-(accuracy, task decodability, RSA, probes, head scores, logit-minus), so that the data can be
-judged without the C++ program and the program's figures can be compared with them.
+.safetensors (maps of a subset of prompts, f16, and the position sets), .npy label arrays; the
+sentiment tasks also p4.safetensors (what the in-context-head analysis needs, see
+write_p4_inputs) and OUT/unembedding.safetensors. OUT/behaviour.json holds what the model did:
+accuracies, the predictions' bias, example prompts, the sanity completions and the time taken.
+No metric is computed here: validation/library.py runs them with icl-metrics, and
+validation/agree.py computes them again in numpy (checks.py) from the files written here.
 """
 
 import argparse
@@ -23,7 +25,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "scripts", "lib"))
 from model import load_model, rms_norm  # noqa: E402
 import numpy as np  # noqa: E402
 import tasks as T  # noqa: E402
-import checks as C  # noqa: E402
+from checks import jsonable  # noqa: E402
 from manifest_files import padded, write_safetensors  # noqa: E402
 
 
@@ -146,13 +148,25 @@ def run_bitwise(model, out, per, max_k, n_att, att_k, rng):
                       att if att_entry_maps is None else None, {})
     if att_entry_maps is not None:
         _write_ragged_attention(tdir, att, att_entry_maps)
-    checks = C.bitwise_checks(hidden, hidden_no, concepts, demos, exact, digits, T.BIT_OPS)
-    checks["attention_ratio"] = C.attention_ratio([r["attention"] for r in att_res],
-                                                  [prompts[i].tags["demo_answer"] for i in pick],
-                                                  [prompts[i].tags["demo_input"] for i in pick])
+    checks = bitwise_behaviour(concepts, demos, exact, digits, T.BIT_OPS)
+    checks["attention_prompts"] = len(pick)
     checks["examples"] = [prompts[i].text + tok.decode(answers[i]) for i in
                           [int(np.flatnonzero(demos == 2)[0])]]
     return checks
+
+
+def bitwise_behaviour(concepts, demos, exact, digits, ops):
+    """Accuracy by number of demonstrations (exact answers and per digit; the Null class, which
+    has no right answer, left out) and by operation."""
+    ks = sorted(set(demos.tolist()))
+    real = concepts < len(ops) - 1
+    return {
+        "n": int(len(concepts)), "ks": ks, "operations": ops,
+        "accuracy_by_k": [float(exact[(demos == k) & real].mean()) for k in ks],
+        "digit_accuracy_by_k": [float(digits[(demos == k) & real].mean()) for k in ks],
+        "accuracy_by_operation": {ops[c]: [float(exact[(demos == k) & (concepts == c)].mean())
+                                           for k in ks] for c in range(len(ops) - 1)},
+    }
 
 
 def _write_ragged_attention(tdir, att, maps_list):
@@ -200,9 +214,7 @@ def run_sentiment(model, out, per, max_k, n_icl, n_att, rng):
                          + [(q, 1) for q in p.tags.get("label1", [])])
             label_pos.append([q for q, _ in pos]), label_cls.append([c for _, c in pos])
         res = model.forward_many([p.ids for p in prompts],
-                                 value_positions=[np.array(label_pos[i], dtype=np.int64)
-                                                  if demos[i] == max_k else None
-                                                  for i in range(len(prompts))],
+                                 kv_values=[bool(demos[i] == max_k) for i in range(len(prompts))],
                                  attention=[bool(demos[i] == max_k) for i in range(len(prompts))])
         logits = np.stack([r["logits"][-1] for r in res])
         hidden_all = np.stack([r["hidden"][:, 0] for r in res], axis=1)    # [L+1, n, d]
@@ -241,26 +253,104 @@ def run_sentiment(model, out, per, max_k, n_icl, n_att, rng):
                           att if len(lengths) == 1 else None, extra)
         if len(lengths) != 1:
             _write_ragged_attention(tdir, att, maps_list)
-        ck = C.sentiment_checks(hidden, hidden_no, labels, demos, max_k, pred2, pred_full, ids,
-                                directions, model.final_norm, model.config.rms_eps)
-        # head scores on every prompt with max_k demonstrations
-        maps_top = [res[i]["attention"] for i in top]
-        ck["heads"] = C.head_scores(maps_top, [label_pos[i] for i in top],
-                                    [label_cls[i] for i in top], labels[top])
-        ck["attention_ratio"] = C.attention_ratio(
-            maps_top, [[q for q, c in zip(label_pos[i], label_cls[i]) if c == labels[i]]
-                       for i in top],
-            [[q for q, c in zip(label_pos[i], label_cls[i]) if c != labels[i]] for i in top])
-        ck["logit_minus"] = C.logit_minus(model, [res[i] for i in top], maps_top,
-                                          [label_pos[i] for i in top], [label_cls[i] for i in top],
-                                          hidden_all[-1, top], directions)
-        ck["prediction_bias"] = C.prediction_bias([[c for c, _ in d["demos"]] for d in draws],
-                                                  labels, pred2)
+        write_p4_inputs(tdir, model, [res[i] for i in top], hidden_all[:, top],
+                        [label_pos[i] for i in top], [label_cls[i] for i in top],
+                        labels[top], pred2[top], ids)
+        ck = sentiment_behaviour(labels, demos, pred2, pred_full, ids)
+        ck["prediction_bias"] = prediction_bias([[c for c, _ in d["demos"]] for d in draws],
+                                                labels, pred2)
+        ck["attention_prompts"] = len(pick)
         ck["examples"] = [prompts[int(top[0])].text]
         for r in res:
             r.pop("attention", None)
         all_checks[name] = ck
     return all_checks
+
+
+def sentiment_behaviour(labels, demos, pred2, pred_full, ids):
+    ks = sorted(set(demos.tolist()))
+    return {
+        "n_by_k": [int(np.sum(demos == k)) for k in ks], "ks": ks, "label_token_ids": ids,
+        "accuracy_by_k": [float(np.mean(pred2[demos == k] == labels[demos == k])) for k in ks],
+        "accuracy_full_vocab_by_k": [float(np.mean(pred_full[demos == k] ==
+                                                   np.array(ids)[labels[demos == k]])) for k in ks],
+        "label_token_top1_by_k": [float(np.mean(np.isin(pred_full[demos == k], ids))) for k in ks],
+    }
+
+
+def prediction_bias(demo_classes, labels, pred):
+    """Majority-label and recency bias of the predictions (P4), over prompts with at least one
+    demonstration: how often the prediction is the demonstrations' majority class (prompts with
+    a unique majority) or the last demonstration's class, against how often the right answer
+    is (the rate an unbiased perfect classifier would show)."""
+    maj_pred, maj_true, last_pred, last_true = [], [], [], []
+    for d, y, p in zip(demo_classes, labels, pred):
+        if not d:
+            continue
+        counts = np.bincount(d, minlength=2)
+        if counts[0] != counts[1]:
+            m = int(np.argmax(counts))
+            maj_pred.append(p == m)
+            maj_true.append(y == m)
+        last_pred.append(p == d[-1])
+        last_true.append(y == d[-1])
+    return {"majority_prompts": len(maj_pred),
+            "prediction_is_majority": float(np.mean(maj_pred)),
+            "answer_is_majority": float(np.mean(maj_true)),
+            "prediction_is_last": float(np.mean(last_pred)),
+            "answer_is_last": float(np.mean(last_true))}
+
+
+def write_p4_inputs(tdir, model, results, hidden_all, label_pos, label_cls, labels, predicted,
+                    ids):
+    """p4.safetensors: what `icl-metrics heads` (the in-context heads of [P4]) needs, for the
+    prompts with the most demonstrations and both classes among them. The prompts differ in
+    length T, and the program takes one [prompts, layers, heads, T, T] tensor whose query is the
+    last position: each prompt is shifted to the end of T_max positions (zeros before it), and
+    only the row of the last position holds its attention (the only row the analysis reads):
+      attention     [n, L, H, T_max, T_max] f16  row T_max − 1: the last position's attention
+      values        [n, L, kv, T_max, dh]   values per key/value head
+      residual      [n, L, d]               residual stream entering each block, last position
+      final_hidden  [n, d]                  the last block's output there, before the final norm
+      w_o           [L, d, H·dh]            each block's output projection (o_proj layout)
+      gamma         [d]                     γ of the final RMSNorm
+      positions_a / positions_b [n, k]      the (shifted) label positions of class 0 / class 1
+                                            demonstrations (−1 padded)
+      predicted     [n]                     the 2-way prediction (0: the first label token)
+      label_token_ids [2], labels [n]
+    and, once per run, ../unembedding.safetensors:unembedding [V, d] (tied: the embedding)."""
+    c = model.config
+    keep = [i for i in range(len(results)) if len(set(label_cls[i])) == 2]
+    n = len(keep)
+    tmax = max(results[i]["kv_values"].shape[2] for i in keep)
+    att = np.zeros((n, c.layers, c.heads, tmax, tmax), dtype=np.float16)
+    vals = np.zeros((n, c.layers, c.kv_heads, tmax, c.head_dim), dtype=np.float32)
+    pos_a, pos_b = [], []
+    for j, i in enumerate(keep):
+        r = results[i]
+        t = r["kv_values"].shape[2]
+        shift = tmax - t
+        att[j, :, :, -1, shift:] = r["attention"][:, :, -1, :]
+        vals[j, :, :, shift:] = r["kv_values"]
+        pos_a.append([q + shift for q, k in zip(label_pos[i], label_cls[i]) if k == 0])
+        pos_b.append([q + shift for q, k in zip(label_pos[i], label_cls[i]) if k == 1])
+    wo = np.stack([b["wo"] for b in model.blocks]).astype(np.float32)
+    write_safetensors(os.path.join(tdir, "p4.safetensors"), {
+        "attention": att, "values": vals,
+        "residual": np.ascontiguousarray(hidden_all[:c.layers, keep].transpose(1, 0, 2)),
+        "final_hidden": np.ascontiguousarray(hidden_all[c.layers, keep]),
+        "w_o": wo, "gamma": model.final_norm.astype(np.float32),
+        "positions_a": padded(pos_a), "positions_b": padded(pos_b),
+        "labels": np.asarray(labels, dtype=np.int64)[keep],
+        "predicted": np.asarray(predicted, dtype=np.int64)[keep],
+        "label_token_ids": np.asarray(ids, dtype=np.int64)})
+    emb = os.path.join(os.path.dirname(tdir), "unembedding.safetensors")
+    if not os.path.exists(emb):
+        write_safetensors(emb, {"unembedding": model.unembedding.astype(np.float32)})
+        with open(os.path.join(os.path.dirname(tdir), "tokens.json"), "w") as f:
+            json.dump([model.tokenizer.decode([i]) for i in range(model.config.vocab)], f)
+    for r in results:
+        r.pop("kv_values", None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,9 +387,10 @@ def run_regression(model, out, per, k_icl, acc_ks, acc_per, n_att, rng):
                       {"concepts": concepts}, att if len(lengths) == 1 else None, {})
     if len(lengths) != 1:
         _write_ragged_attention(tdir, att, maps_list)
-    ck = C.regression_checks(hidden, hidden_no, concepts, slopes, exact)
-    ck["attention_ratio"] = C.attention_ratio([res[i]["attention"] for i in pick],
-                                              [rel[i] for i in pick], [irr[i] for i in pick])
+    np.save(os.path.join(tdir, "slopes.npy"), slopes)    # targets of the ridge probe
+    ck = {"n": int(len(concepts)), "accuracy": float(exact.mean()),
+          "accuracy_by_slope": [float(exact[concepts == c].mean()) for c in sorted(set(concepts))],
+          "attention_prompts": len(pick)}
     # accuracy by number of demonstrations (separate prompts)
     acc = {}
     for k in acc_ks:
@@ -341,7 +432,7 @@ def main(argv=None):
     model = load_model(a.model)
     log(f"model loaded in {time.time() - t0:.1f} s: {model.config}")
     os.makedirs(a.out, exist_ok=True)
-    checks_path = os.path.join(a.out, "checks.json")
+    checks_path = os.path.join(a.out, "behaviour.json")
     checks = {}
     if os.path.exists(checks_path):
         with open(checks_path) as f:
@@ -365,7 +456,7 @@ def main(argv=None):
         checks.setdefault("seconds", {})[name] = round(time.time() - t1, 1)
         log(f"{name}: done in {time.time() - t1:.0f} s")
         with open(checks_path, "w") as f:
-            json.dump(checks, f, indent=1, default=C.jsonable)
+            json.dump(checks, f, indent=1, default=jsonable)
     log(f"all done in {time.time() - t0:.0f} s")
 
 
