@@ -129,6 +129,17 @@ std::size_t check_layers(const char* function, const char* name, tensor_view<con
   return H.extent(0);
 }
 
+/// A Tracker (a layer_tracker) built from tracker_args and fed every layer of H ([layers, n, d],
+/// any strides), after H is checked as `function`'s argument: the body of the modules' *_curve
+/// functions.
+template <class Tracker, class T, class... Args>
+Tracker feed_all_layers(const char* function, tensor_view<const T, 3> H, Args&&... tracker_args) {
+  check_layers(function, "H", H);
+  Tracker tracker(std::forward<Args>(tracker_args)...);
+  tracker.add_layers(H);
+  return tracker;
+}
+
 }  // namespace detail
 }  // namespace icl
 

@@ -134,10 +134,9 @@ template <class T, class U>
 alignment_curves separability_alignment_curves(tensor_view<const T, 3> H, const std::vector<int>& labels,
                                                matrix_view<const U> label_directions,
                                                const separability_alignment_params& params = {}) {
-  icl::detail::check_layers("icl::geometry::separability_alignment_curves", "H", H);
-  separability_alignment_tracker<U> tracker(labels, label_directions, params);
-  tracker.add_layers(H);
-  return tracker.curves();
+  return icl::detail::feed_all_layers<separability_alignment_tracker<U>>(
+             "icl::geometry::separability_alignment_curves", H, labels, label_directions, params)
+      .curves();
 }
 
 }  // namespace icl::geometry

@@ -148,27 +148,41 @@ selectivity_result selectivity(matrix_view<const T> X, const std::vector<int>& l
   return r;
 }
 
+namespace detail {
+
+/// What the two probe curve trackers share: icl::layer_tracker over one layer's
+/// cross-validation, whose add_layer gives the layer's mean CV score.
+template <class Step>
+class cv_curve_tracker : public layer_tracker<Step> {
+ public:
+  using layer_tracker<Step>::layer_tracker;
+
+  /// Adds the next layer's states (n x d, any strides) and returns its mean CV score (the
+  /// layer's full cv_result is results().back()).
+  template <class T>
+  double add_layer(matrix_view<const T> H) {
+    return layer_tracker<Step>::add_layer(H).mean;
+  }
+
+  /// The cross-validation result of each layer added so far (= layers()).
+  const std::vector<cv_result>& results() const noexcept { return this->layers(); }
+};
+
+}  // namespace detail
+
 /// Builds a logistic-probe curve one layer at a time (an inference engine's callback hands over
 /// each layer's n x d states): icl::layer_tracker over one layer's cross_validate_logistic. The
 /// folds are fixed at construction; each layer's fold fits start from the same fold of the
 /// previous layer. Every layer must have n rows and the width d of the first layer.
 /// Not thread-safe: one tracker is fed by one thread at a time.
-class logistic_curve_tracker : public layer_tracker<detail::logistic_curve_step> {
+/// add_layer returns the layer's mean CV accuracy, results() every layer's cv_result.
+class logistic_curve_tracker : public detail::cv_curve_tracker<detail::logistic_curve_step> {
  public:
   /// Checks the labels (at least two classes, enough members per class for stratified folds)
   /// and the options, and fixes the folds.
   logistic_curve_tracker(std::vector<int> labels, logistic_params params = {}, cv_params cv = {})
-      : layer_tracker(detail::logistic_curve_step(labels, std::move(params), cv)) {}
+      : cv_curve_tracker(detail::logistic_curve_step(labels, std::move(params), cv)) {}
 
-  /// Adds the next layer's states (n x d, any strides) and returns its mean CV accuracy (the
-  /// layer's full cv_result is results().back()).
-  template <class T>
-  double add_layer(matrix_view<const T> H) {
-    return layer_tracker::add_layer(H).mean;
-  }
-
-  /// The cross-validation result of each layer added so far (= layers()).
-  const std::vector<cv_result>& results() const noexcept { return layers(); }
   /// The fold of each row, fixed for every layer.
   const std::vector<std::size_t>& folds() const noexcept { return step().folds; }
 };
@@ -177,40 +191,25 @@ class logistic_curve_tracker : public layer_tracker<detail::logistic_curve_step>
 template <class T>
 layer_curve logistic_curve(tensor_view<const T, 3> H, const std::vector<int>& labels, const logistic_params& p = {},
                            const cv_params& cv = {}) {
-  icl::detail::check_layers("icl::probe::logistic_curve", "H", H);
-  logistic_curve_tracker tracker(labels, p, cv);
-  tracker.add_layers(H);
-  return tracker.curve();
+  return icl::detail::feed_all_layers<logistic_curve_tracker>("icl::probe::logistic_curve", H, labels, p, cv).curve();
 }
 
 /// Builds a ridge-probe curve (mean CV R²) one layer at a time, folds fixed at construction:
 /// icl::layer_tracker over one layer's cross_validate_ridge. Every layer must have n rows and
 /// the width d of the first layer. Not thread-safe: one tracker is fed by one thread at a time.
-class ridge_curve_tracker : public layer_tracker<detail::ridge_curve_step> {
+/// add_layer returns the layer's mean CV R², results() every layer's cv_result.
+class ridge_curve_tracker : public detail::cv_curve_tracker<detail::ridge_curve_step> {
  public:
   /// Checks the targets (finite) and the options, and fixes the folds.
   ridge_curve_tracker(std::vector<double> targets, ridge_params params = {}, cv_params cv = {})
-      : layer_tracker(detail::ridge_curve_step(std::move(targets), params, cv)) {}
-
-  /// Adds the next layer's states (n x d, any strides) and returns its mean CV R² (the layer's
-  /// full cv_result is results().back()).
-  template <class T>
-  double add_layer(matrix_view<const T> H) {
-    return layer_tracker::add_layer(H).mean;
-  }
-
-  /// The cross-validation result of each layer added so far (= layers()).
-  const std::vector<cv_result>& results() const noexcept { return layers(); }
+      : cv_curve_tracker(detail::ridge_curve_step(std::move(targets), params, cv)) {}
 };
 
 /// Mean CV R² of the ridge probe at every layer of H ([layers, n, d], any strides).
 template <class T>
 layer_curve ridge_curve(tensor_view<const T, 3> H, const std::vector<double>& targets, const ridge_params& p = {},
                         const cv_params& cv = {}) {
-  icl::detail::check_layers("icl::probe::ridge_curve", "H", H);
-  ridge_curve_tracker tracker(targets, p, cv);
-  tracker.add_layers(H);
-  return tracker.curve();
+  return icl::detail::feed_all_layers<ridge_curve_tracker>("icl::probe::ridge_curve", H, targets, p, cv).curve();
 }
 
 }  // namespace icl::probe

@@ -50,10 +50,8 @@ class hypothesis_alignment_tracker : public layer_tracker<detail::hypothesis_ali
 template <class T>
 layer_curve alignment_curve(tensor_view<const T, 3> H, const rdm& hypothesis,
                             const hypothesis_alignment_params& params = {}) {
-  icl::detail::check_layers("icl::rsa::alignment_curve", "H", H);
-  hypothesis_alignment_tracker tracker(hypothesis, params);
-  tracker.add_layers(H);
-  return tracker.curve();
+  return icl::detail::feed_all_layers<hypothesis_alignment_tracker>("icl::rsa::alignment_curve", H, hypothesis, params)
+      .curve();
 }
 
 /// The ICL effect on hypothesis alignment: both tensors are [layers, n, d] states of the same n
