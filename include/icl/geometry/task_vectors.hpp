@@ -25,9 +25,7 @@ namespace icl::geometry {
 template <class T>
 std::vector<double> head_task_vector(tensor_view<const T, 3> outputs,
                                      const std::vector<std::pair<std::size_t, std::size_t>>& heads) {
-  const char* fn = "icl::geometry::head_task_vector";
-  detail::check_head_list(fn, heads, outputs.extent(0), outputs.extent(1));
-  return detail::mean_head_output(fn, outputs, heads);
+  return detail::checked_head_mean("icl::geometry::head_task_vector", outputs, heads);
 }
 
 /// The same over prompts: outputs is [prompts, layers, heads, d] and v the mean over the prompts
@@ -35,9 +33,7 @@ std::vector<double> head_task_vector(tensor_view<const T, 3> outputs,
 template <class T>
 std::vector<double> head_task_vector(tensor_view<const T, 4> outputs,
                                      const std::vector<std::pair<std::size_t, std::size_t>>& heads) {
-  const char* fn = "icl::geometry::head_task_vector";
-  detail::check_head_list(fn, heads, outputs.extent(1), outputs.extent(2));
-  return detail::mean_head_output(fn, outputs, heads);
+  return detail::checked_head_mean("icl::geometry::head_task_vector", outputs, heads);
 }
 
 /// v = the mean over prompts of the states at one layer: states is [n, d] (any strides), one row

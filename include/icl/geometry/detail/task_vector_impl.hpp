@@ -60,6 +60,15 @@ std::vector<double> mean_head_output(const char* fn, tensor_view<const T, N> O,
   return mean;
 }
 
+/// The body of head_task_vector: the list checked against the layers x heads of O ([layers,
+/// heads, d] or [prompts, layers, heads, d]), then mean_head_output.
+template <class T, std::size_t N>
+std::vector<double> checked_head_mean(const char* fn, tensor_view<const T, N> O,
+                                      const std::vector<std::pair<std::size_t, std::size_t>>& list) {
+  check_head_list(fn, list, O.extent(N - 3), O.extent(N - 2));
+  return mean_head_output(fn, O, list);
+}
+
 /// Column means of H (n x d, checked: n >= 1, finite).
 template <class T>
 std::vector<double> mean_rows(matrix_view<const T> H) {
