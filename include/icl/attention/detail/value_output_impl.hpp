@@ -47,26 +47,19 @@ vo_shape check_value_outputs(const char* function, tensor_view<const TA, 3> A, t
   return s;
 }
 
-/// α_{q,p} of head h, checked finite.
-template <class TA>
-std::vector<double> attention_row(const char* function, tensor_view<const TA, 3> A, std::size_t h, std::size_t q) {
-  std::vector<double> alpha(A.extent(2));
-  for (std::size_t p = 0; p < alpha.size(); ++p) {
-    alpha[p] = icl::detail::to_double(A(h, q, p));
-    if (!std::isfinite(alpha[p])) icl::detail::throw_invalid(function, "A (", h, ", ", q, ", ", p, ") is ", alpha[p], " (NaN/Inf not allowed)");
+/// X(a, b, ·) as doubles, checked finite; `name` spells X in messages. The rows read are
+/// α_{q,·} of head h (X = A, a = h, b = q) and the values of kv head g at position p (X = V).
+template <class T>
+std::vector<double> finite_row(const char* function, const char* name, tensor_view<const T, 3> X, std::size_t a,
+                               std::size_t b) {
+  std::vector<double> row(X.extent(2));
+  for (std::size_t j = 0; j < row.size(); ++j) {
+    row[j] = icl::detail::to_double(X(a, b, j));
+    if (!std::isfinite(row[j])) {
+      icl::detail::throw_invalid(function, name, " (", a, ", ", b, ", ", j, ") is ", row[j], " (NaN/Inf not allowed)");
+    }
   }
-  return alpha;
-}
-
-/// The values of kv head g at position p, checked finite.
-template <class TV>
-std::vector<double> value_row(const char* function, tensor_view<const TV, 3> V, std::size_t g, std::size_t p) {
-  std::vector<double> v(V.extent(2));
-  for (std::size_t j = 0; j < v.size(); ++j) {
-    v[j] = icl::detail::to_double(V(g, p, j));
-    if (!std::isfinite(v[j])) icl::detail::throw_invalid(function, "V (", g, ", ", p, ", ", j, ") is ", v[j], " (NaN/Inf not allowed)");
-  }
-  return v;
+  return row;
 }
 
 /// W_O^{(h)}: the d_model x d_head block of columns h·d_head .. (h+1)·d_head, row-major, checked finite.
@@ -95,10 +88,10 @@ value_outputs value_output_vectors(const char* function, tensor_view<const TA, 3
   out.head = head;
   out.kv_head = head / s.group;
   out.query = s.query;
-  const std::vector<double> alpha = attention_row(function, A, head, s.query);
+  const std::vector<double> alpha = finite_row(function, "A", A, head, s.query);
   const std::vector<double> block = output_block(function, W_O, head, s.d_head);
   std::vector<std::vector<double>> values(s.tokens);
-  for (std::size_t p = 0; p < s.tokens; ++p) values[p] = value_row(function, V, out.kv_head, p);
+  for (std::size_t p = 0; p < s.tokens; ++p) values[p] = finite_row(function, "V", V, out.kv_head, p);
   out.unweighted.assign(s.tokens * s.d_model, 0.0);
   out.weighted.assign(s.tokens * s.d_model, 0.0);
   icl::detail::parallel_for(0, s.tokens, [&](std::size_t p) {
@@ -122,11 +115,11 @@ std::vector<double> head_outputs(const char* function, tensor_view<const TA, 3> 
   const vo_shape s = check_value_outputs(function, A, V, W_O, params);
   std::vector<std::vector<double>> values(s.kv_heads * s.tokens);
   for (std::size_t g = 0; g < s.kv_heads; ++g) {
-    for (std::size_t p = 0; p < s.tokens; ++p) values[g * s.tokens + p] = value_row(function, V, g, p);
+    for (std::size_t p = 0; p < s.tokens; ++p) values[g * s.tokens + p] = finite_row(function, "V", V, g, p);
   }
   std::vector<double> out(s.heads * s.d_model, 0.0);
   for (std::size_t h = 0; h < s.heads; ++h) {
-    const std::vector<double> alpha = attention_row(function, A, h, s.query);
+    const std::vector<double> alpha = finite_row(function, "A", A, h, s.query);
     const std::vector<double> block = output_block(function, W_O, h, s.d_head);
     std::vector<double> mixed(s.d_head, 0.0);  // Σ_p α_{q,p} v_p
     for (std::size_t p = 0; p < s.tokens; ++p) {
