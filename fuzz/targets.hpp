@@ -60,41 +60,38 @@ inline void consume(const icl::io::array& a) {
   (void)sink;
 }
 
-inline int run_npy(const std::uint8_t* data, std::size_t size) {
+// Runs parse(); an icl::io::format_error is the documented refusal of a malformed input and is
+// swallowed. Returns 0, libFuzzer's "keep going".
+template <class F>
+int refusing_malformed(F&& parse) {
   try {
-    consume(icl::io::parse_npy(data, size, "fuzz.npy"));
+    parse();
   } catch (const icl::io::format_error&) {
   }
   return 0;
+}
+
+inline int run_npy(const std::uint8_t* data, std::size_t size) {
+  return refusing_malformed([&] { consume(icl::io::parse_npy(data, size, "fuzz.npy")); });
 }
 
 inline int run_npz(const std::uint8_t* data, std::size_t size) {
-  try {
+  return refusing_malformed([&] {
     const auto archive = icl::io::parse_npz(data, size, "fuzz.npz");
-    for (const auto& name : archive.names()) {
-      try {
-        consume(archive.get(name));
-      } catch (const icl::io::format_error&) {
-      }
-    }
-  } catch (const icl::io::format_error&) {
-  }
-  return 0;
+    // get() may refuse one member; the others are still read.
+    for (const auto& name : archive.names()) refusing_malformed([&] { consume(archive.get(name)); });
+  });
 }
 
 inline int run_safetensors(const std::uint8_t* data, std::size_t size) {
-  try {
+  return refusing_malformed([&] {
     const auto file = icl::io::parse_safetensors(data, size, "fuzz.safetensors");
-    for (const auto& name : file.names()) {
-      consume(file.get(name));
-    }
+    for (const auto& name : file.names()) consume(file.get(name));
     for (const auto& [key, value] : file.metadata()) {
       volatile std::size_t n = key.size() + value.size();
       (void)n;
     }
-  } catch (const icl::io::format_error&) {
-  }
-  return 0;
+  });
 }
 
 }  // namespace icl_fuzz
