@@ -18,12 +18,10 @@ namespace icl_peers {
 /// cka X.f32 Y.f32 n dx dy repeats: biased linear CKA.
 inline int task_cka(const std::vector<std::string>& a) {
   const std::size_t n = parse_size(a[2]), dx = parse_size(a[3]), dy = parse_size(a[4]), repeats = parse_size(a[5]);
-  const auto x = read_raw<float>(a[0], n * dx);
-  const auto y = read_raw<float>(a[1], n * dy);
-  const auto X = icl::make_matrix_view(x.data(), n, dx);
-  const auto Y = icl::make_matrix_view(y.data(), n, dy);
+  const auto X = read_matrix<float>(a[0], n, dx);
+  const auto Y = read_matrix<float>(a[1], n, dy);
   double cka = 0.0;
-  const double seconds = median_seconds(repeats, [&] { cka = icl::geometry::linear_cka(X, Y); });
+  const double seconds = median_seconds(repeats, [&] { cka = icl::geometry::linear_cka(X.view(), Y.view()); });
   json_line().number("seconds", seconds).number("score", cka).print();
   return 0;
 }

@@ -21,14 +21,13 @@ namespace icl_peers {
 /// (int32) to X.f32.pred.
 inline int task_decodability(const std::vector<std::string>& a) {
   const std::size_t n = parse_size(a[2]), d = parse_size(a[3]), k = parse_size(a[4]), repeats = parse_size(a[5]);
-  const auto x = read_raw<float>(a[0], n * d);
-  const auto y32 = read_raw<std::int32_t>(a[1], n);
-  const std::vector<int> labels(y32.begin(), y32.end());
-  const auto X = icl::make_matrix_view(x.data(), n, d);
+  const auto X = read_matrix<float>(a[0], n, d);
+  const auto labels = read_int32_as<int>(a[1], n);
   icl::decode::decode_params params;
   params.k = k;
   icl::decode::decodability_result result;
-  const double seconds = median_seconds(repeats, [&] { result = icl::decode::task_decodability(X, labels, params); });
+  const double seconds =
+      median_seconds(repeats, [&] { result = icl::decode::task_decodability(X.view(), labels, params); });
   const std::string pred_path = a[0] + ".pred";
   write_raw(pred_path, std::vector<std::int32_t>(result.predictions.begin(), result.predictions.end()));
   json_line().number("seconds", seconds).number("score", result.overall).text("predictions_file", pred_path).print();
@@ -38,15 +37,12 @@ inline int task_decodability(const std::vector<std::string>& a) {
 /// logistic_cv X.f32 y.i32 n d folds.i32 repeats: prints seconds and the mean CV accuracy.
 inline int task_logistic_cv(const std::vector<std::string>& a) {
   const std::size_t n = parse_size(a[2]), d = parse_size(a[3]), repeats = parse_size(a[5]);
-  const auto x = read_raw<float>(a[0], n * d);
-  const auto y32 = read_raw<std::int32_t>(a[1], n);
-  const std::vector<int> labels(y32.begin(), y32.end());
-  const auto folds32 = read_raw<std::int32_t>(a[4], n);
-  const std::vector<std::size_t> folds(folds32.begin(), folds32.end());
-  const auto X = icl::make_matrix_view(x.data(), n, d);
+  const auto X = read_matrix<float>(a[0], n, d);
+  const auto labels = read_int32_as<int>(a[1], n);
+  const auto folds = read_int32_as<std::size_t>(a[4], n);
   icl::probe::cv_result result;
   const double seconds =
-      median_seconds(repeats, [&] { result = icl::probe::cross_validate_logistic(X, labels, {}, folds); });
+      median_seconds(repeats, [&] { result = icl::probe::cross_validate_logistic(X.view(), labels, {}, folds); });
   json_line().number("seconds", seconds).number("score", result.mean).print();
   return 0;
 }

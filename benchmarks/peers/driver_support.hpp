@@ -21,6 +21,7 @@
 
 #include "icl/config.hpp"
 #include "icl/core/parallel.hpp"
+#include "icl/core/view.hpp"
 
 namespace icl_peers {
 
@@ -35,6 +36,27 @@ std::vector<T> read_raw(const std::string& path, std::size_t count) {
     throw std::runtime_error(path + " holds fewer than " + std::to_string(count) + " values");
   }
   return values;
+}
+
+/// A row-major rows x cols matrix of T read from a raw file, and its view.
+template <class T>
+struct raw_matrix {
+  std::vector<T> values;
+  std::size_t rows = 0, cols = 0;
+
+  icl::matrix_view<const T> view() const { return icl::make_matrix_view(values.data(), rows, cols); }
+};
+
+template <class T>
+raw_matrix<T> read_matrix(const std::string& path, std::size_t rows, std::size_t cols) {
+  return {read_raw<T>(path, rows * cols), rows, cols};
+}
+
+/// `count` int32 values (labels, fold indices) read from a raw file, converted to U.
+template <class U>
+std::vector<U> read_int32_as(const std::string& path, std::size_t count) {
+  const auto raw = read_raw<std::int32_t>(path, count);
+  return std::vector<U>(raw.begin(), raw.end());
 }
 
 /// Writes `values` as raw bytes to `path` (nothing when path is "-").
