@@ -5,23 +5,16 @@
 #include <vector>
 
 #include "icl/decode/types.hpp"
-
-using Catch::Contains;
+#include "support/enum_names.hpp"
 
 TEST_CASE("dissimilarity names round-trip", "[decode][types]") {
   using icl::decode::dissimilarity;
-  REQUIRE(icl::enum_names<dissimilarity>() == std::vector<std::string>{"euclidean", "cosine"});
-  for (const dissimilarity v : {dissimilarity::euclidean, dissimilarity::cosine}) {
-    REQUIRE(icl::from_string<dissimilarity>(icl::to_string(v)) == v);
-  }
-  REQUIRE(icl::to_string(dissimilarity::cosine) == "cosine");
-  REQUIRE(icl::from_string<dissimilarity>("euclidean") == dissimilarity::euclidean);
+  icl_test::require_round_trip<dissimilarity>({dissimilarity::euclidean, dissimilarity::cosine},
+                                              {"euclidean", "cosine"});
   REQUIRE_THROWS_AS(icl::from_string<dissimilarity>("Cosine"), icl::invalid_argument);
-  REQUIRE_THROWS_WITH(icl::from_string<dissimilarity>("manhattan"),
-                      Contains("icl::from_string: 'manhattan' is not a icl::decode::dissimilarity (one of euclidean, "
-                               "cosine)"));
-  REQUIRE_THROWS_WITH(icl::to_string(static_cast<dissimilarity>(5)),
-                      Contains("icl::to_string: icl::decode::dissimilarity has no value 5"));
+  icl_test::require_name_and_value_errors<dissimilarity>(
+      "manhattan", "icl::from_string: 'manhattan' is not a icl::decode::dissimilarity (one of euclidean, cosine)", 5,
+      "icl::to_string: icl::decode::dissimilarity has no value 5");
 }
 
 TEST_CASE("decode_params defaults and field order", "[decode][types]") {

@@ -5,22 +5,15 @@
 #include <vector>
 
 #include "icl/geometry/types.hpp"
-
-using Catch::Contains;
+#include "support/enum_names.hpp"
 
 TEST_CASE("variance_mode names round-trip", "[geometry][types]") {
   using icl::geometry::variance_mode;
-  REQUIRE(icl::enum_names<variance_mode>() == std::vector<std::string>{"proportion", "raw"});
-  for (const variance_mode v : {variance_mode::proportion, variance_mode::raw}) {
-    REQUIRE(icl::from_string<variance_mode>(icl::to_string(v)) == v);
-  }
-  REQUIRE(icl::to_string(variance_mode::raw) == "raw");
-  REQUIRE(icl::from_string<variance_mode>("proportion") == variance_mode::proportion);
+  icl_test::require_round_trip<variance_mode>({variance_mode::proportion, variance_mode::raw}, {"proportion", "raw"});
   REQUIRE_THROWS_AS(icl::from_string<variance_mode>("Raw"), icl::invalid_argument);
-  REQUIRE_THROWS_WITH(icl::from_string<variance_mode>("share"),
-                      Contains("icl::from_string: 'share' is not a icl::geometry::variance_mode (one of proportion, raw)"));
-  REQUIRE_THROWS_WITH(icl::to_string(static_cast<variance_mode>(7)),
-                      Contains("icl::to_string: icl::geometry::variance_mode has no value 7"));
+  icl_test::require_name_and_value_errors<variance_mode>(
+      "share", "icl::from_string: 'share' is not a icl::geometry::variance_mode (one of proportion, raw)", 7,
+      "icl::to_string: icl::geometry::variance_mode has no value 7");
 }
 
 TEST_CASE("separability_alignment_params defaults", "[geometry][types]") {

@@ -5,32 +5,10 @@
 #include <vector>
 
 #include "icl/probe/types.hpp"
+#include "support/enum_names.hpp"
 
-using Catch::Contains;
-
-namespace {
-
-/// Every value of E survives to_string then from_string, and the names are `expected` in order.
-template <class E>
-void require_round_trip(const std::vector<E>& values, const std::vector<std::string>& expected) {
-  REQUIRE(icl::enum_names<E>() == expected);
-  REQUIRE(values.size() == expected.size());
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    REQUIRE(icl::to_string(values[i]) == expected[i]);
-    REQUIRE(icl::from_string<E>(expected[i]) == values[i]);
-  }
-}
-
-/// from_string<E>(name) and to_string of the value `value` of E throw, with messages that
-/// contain `name_message` and `value_message`.
-template <class E>
-void require_name_and_value_errors(const std::string& name, const std::string& name_message, int value,
-                                   const std::string& value_message) {
-  REQUIRE_THROWS_WITH(icl::from_string<E>(name), Contains(name_message));
-  REQUIRE_THROWS_WITH(icl::to_string(static_cast<E>(value)), Contains(value_message));
-}
-
-}  // namespace
+using icl_test::require_name_and_value_errors;
+using icl_test::require_round_trip;
 
 TEST_CASE("logistic_solver names round-trip", "[probe][types]") {
   using icl::probe::logistic_solver;
