@@ -55,6 +55,17 @@ def p1_rdm(tokens, subsets):
     return rdm
 
 
+def token_states(rng, s, direction, strength, length):
+    """[layers, n, length, d] token states: strength[l] * s_i * direction plus noise (sd 0.7) and a
+    random shift of each feature per layer (layers = len(strength), n = len(s))."""
+    layers, n, d = len(strength), len(s), len(direction)
+    tokens = np.empty((layers, n, length, d))
+    for l in range(layers):
+        tokens[l] = strength[l] * s[:, None, None] * direction[None, None, :] \
+            + 0.7 * rng.standard_normal((n, length, d)) + rng.uniform(-2.0, 2.0, size=(1, 1, d))
+    return tokens
+
+
 def make_p1_fixtures():
     w = writer("rsa_p1.txt", """
 The [P1] preset (Yousefi et al., arXiv 2310.00313).  tokens (3 layers, 9 prompts, 5 token
@@ -71,10 +82,7 @@ align_none[l]: the same pipeline over subset_none (the ICL effect is align_share
     s = rng.uniform(-1.0, 1.0, size=n)
     direction = rng.standard_normal(d)
     strength = np.array([0.2, 2.5, 1.0])
-    tokens = np.empty((layers, n, length, d))
-    for l in range(layers):
-        tokens[l] = strength[l] * s[:, None, None] * direction[None, None, :] \
-            + 0.7 * rng.standard_normal((n, length, d)) + rng.uniform(-2.0, 2.0, size=(1, 1, d))
+    tokens = token_states(rng, s, direction, strength, length)
     subset = np.array([3, 0, 4])
     sizes = rng.integers(1, length + 1, size=n)
     subsets = [rng.choice(length, size=k, replace=False) for k in sizes]
@@ -85,10 +93,7 @@ align_none[l]: the same pipeline over subset_none (the ICL effect is align_share
     align_per = [scipy.stats.spearmanr(r, hyp).statistic for r in rdm_per]
     # The same prompts without demonstrations: another token count, another subset.
     length_none = 4
-    tokens_none = np.empty((layers, n, length_none, d))
-    for l in range(layers):
-        tokens_none[l] = 0.3 * strength[l] * s[:, None, None] * direction[None, None, :] \
-            + 0.7 * rng.standard_normal((n, length_none, d)) + rng.uniform(-2.0, 2.0, size=(1, 1, d))
+    tokens_none = token_states(rng, s, direction, 0.3 * strength, length_none)
     subset_none = np.array([1, 3])
     align_none = [scipy.stats.spearmanr(p1_rdm(tokens_none[l], [subset_none] * n), hyp).statistic
                   for l in range(layers)]
