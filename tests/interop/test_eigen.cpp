@@ -54,8 +54,8 @@ void check_adapter(const Source& source) {
   REQUIRE(view.rows() == rows);
   REQUIRE(view.cols() == cols);
   CHECK(view.data() == source.data());
-  CHECK(view.row_stride() == static_cast<std::ptrdiff_t>(source.rowStride()));
-  CHECK(view.col_stride() == static_cast<std::ptrdiff_t>(source.colStride()));
+  icl_test::check_strides(view, static_cast<std::ptrdiff_t>(source.rowStride()),
+                          static_cast<std::ptrdiff_t>(source.colStride()));
   std::size_t mismatches = 0;
   for (std::size_t i = 0; i < rows; ++i) {
     for (std::size_t j = 0; j < cols; ++j) {
@@ -93,17 +93,14 @@ TEMPLATE_TEST_CASE("from_eigen views a Matrix in either storage order", "[intero
   SECTION("column-major") {
     dynamic_matrix<TestType> m(7, 5);
     fill_random(m, 1);
-    const auto view = icl::from_eigen(m);
-    CHECK(view.row_stride() == 1);
-    CHECK(view.col_stride() == 7);
+    icl_test::check_strides(icl::from_eigen(m), 1, 7);
     check_adapter(m);
   }
   SECTION("row-major") {
     dynamic_matrix<TestType, Eigen::RowMajor> m(7, 5);
     fill_random(m, 2);
     const auto view = icl::from_eigen(m);
-    CHECK(view.row_stride() == 5);
-    CHECK(view.col_stride() == 1);
+    icl_test::check_strides(view, 5, 1);
     CHECK(view.rows_contiguous());
     check_adapter(m);
   }
@@ -150,9 +147,7 @@ TEMPLATE_TEST_CASE("from_eigen views a Map with any stride", "[interop][eigen]",
   }
   SECTION("InnerStride (every other element)") {
     Eigen::Map<const dynamic_matrix<TestType>, 0, Eigen::InnerStride<2>> col_major(buffer.data(), 6, 5);
-    const auto view = icl::from_eigen(col_major);
-    CHECK(view.row_stride() == 2);
-    CHECK(view.col_stride() == 12);
+    icl_test::check_strides(icl::from_eigen(col_major), 2, 12);
     check_adapter(col_major);
     Eigen::Map<const dynamic_matrix<TestType, Eigen::RowMajor>, 0, Eigen::InnerStride<>> row_major(
         buffer.data(), 6, 5, Eigen::InnerStride<>(3));
@@ -164,15 +159,12 @@ TEMPLATE_TEST_CASE("from_eigen views a Map with any stride", "[interop][eigen]",
     using general = Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>;
     // Column-major with outer 20, inner 3: element (i, j) at 3 i + 20 j.
     Eigen::Map<const dynamic_matrix<TestType>, 0, general> col_major(buffer.data(), 6, 9, general(20, 3));
-    const auto view = icl::from_eigen(col_major);
-    CHECK(view.row_stride() == 3);
-    CHECK(view.col_stride() == 20);
+    icl_test::check_strides(icl::from_eigen(col_major), 3, 20);
     check_adapter(col_major);
     // Row-major with outer 17, inner 2.
     Eigen::Map<const dynamic_matrix<TestType, Eigen::RowMajor>, 0, general> row_major(buffer.data(), 9, 7,
                                                                                      general(17, 2));
-    CHECK(icl::from_eigen(row_major).row_stride() == 17);
-    CHECK(icl::from_eigen(row_major).col_stride() == 2);
+    icl_test::check_strides(icl::from_eigen(row_major), 17, 2);
     check_adapter(row_major);
   }
   SECTION("a writable Map") {
@@ -246,8 +238,7 @@ TEMPLATE_TEST_CASE("from_eigen views blocks, rows, columns and transposes", "[in
     check_adapter(c.block(1, 1, 9, 6).block(2, 1, 5, 4));
     const auto view = icl::from_eigen(c.block(2, 3, 6, 4));
     CHECK(view.data() == &c(2, 3));
-    CHECK(view.row_stride() == 1);
-    CHECK(view.col_stride() == 11);
+    icl_test::check_strides(view, 1, 11);
   }
   SECTION("blocks of a row-major matrix") {
     check_adapter(r.block(2, 3, 6, 4));
@@ -255,8 +246,7 @@ TEMPLATE_TEST_CASE("from_eigen views blocks, rows, columns and transposes", "[in
     check_adapter(r.leftCols(2));
     const auto view = icl::from_eigen(r.middleRows(3, 5));
     CHECK(view.data() == &r(3, 0));
-    CHECK(view.row_stride() == 8);
-    CHECK(view.col_stride() == 1);
+    icl_test::check_strides(view, 8, 1);
   }
   SECTION("single rows and columns") {
     check_adapter(c.row(4));
@@ -275,8 +265,7 @@ TEMPLATE_TEST_CASE("from_eigen views blocks, rows, columns and transposes", "[in
     const auto t = icl::from_eigen(c.transpose());
     CHECK(t.rows() == 8);
     CHECK(t.cols() == 11);
-    CHECK(t.row_stride() == 11);
-    CHECK(t.col_stride() == 1);
+    icl_test::check_strides(t, 11, 1);
   }
   SECTION("blocks of a strided Map") {
     std::vector<TestType> buffer(300);

@@ -1,5 +1,5 @@
-// Test helper shared by the interop adapters' tests: metrics on an adapted view equal metrics
-// on a row-major copy of it.
+// Test helpers shared by the interop adapters' tests: the strides of an adapted view, and
+// metrics on an adapted view equal metrics on a row-major copy of it.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +12,13 @@
 #include "support/views.hpp"
 
 namespace icl_test {
+
+/// An adapted view's row and column strides, in elements.
+template <class View>
+void check_strides(const View& view, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride) {
+  CHECK(view.row_stride() == row_stride);
+  CHECK(view.col_stride() == col_stride);
+}
 
 /// compute_rdm on `view` equals compute_rdm on a row-major copy of it (for every dissimilarity
 /// the shape allows; nothing is checked with fewer than two rows).
