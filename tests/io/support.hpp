@@ -19,6 +19,7 @@
 #include <catch2/catch.hpp>
 #include <zlib.h>
 
+#include "icl/io/array.hpp"
 #include "support/fixture.hpp"
 
 #ifndef ICL_TEST_DATA_DIR
@@ -199,6 +200,15 @@ void require_throws_exactly(F&& f, const std::string& message) {
     CHECK(std::string(e.what()) == message);
   }
   REQUIRE(thrown);
+}
+
+/// Opening data_path(name), a file that does not exist, with Reader's constructor throws
+/// icl::io::file_error "<path>: cannot open: No such file or directory".
+template <class Reader>
+void require_cannot_open(const std::string& name) {
+  const std::string missing = data_path(name);
+  require_throws_exactly<icl::io::file_error>([&] { Reader reader(missing); },
+                                              missing + ": cannot open: No such file or directory");
 }
 
 /// True when p lies inside a mapping of the file whose path ends in `file_name`, per

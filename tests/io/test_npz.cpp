@@ -223,9 +223,7 @@ TEST_CASE("parse_npz: members out of range, unsupported, corrupt or lying about 
 }
 
 TEST_CASE("npz_archive: a missing or truncated file", "[io][npz][hostile]") {
-  const std::string missing = data_path("missing.npz");
-  require_throws_exactly<icl::io::file_error>([&] { icl::io::npz_archive z(missing); },
-                                              missing + ": cannot open: No such file or directory");
+  require_cannot_open<icl::io::npz_archive>("missing.npz");
   const bytes full = icl_io_test::read_file(data_path("acts.npz"));
   const std::string path = icl_io_test::temp_path("cut.npz");
   icl_io_test::write_file(path, bytes(full.begin(), full.begin() + 700));

@@ -198,9 +198,7 @@ TEST_CASE("parse_safetensors: offsets out of range, overlapping, or not matching
 }
 
 TEST_CASE("safetensors_file: missing and truncated files", "[io][safetensors][hostile]") {
-  const std::string missing = data_path("missing.safetensors");
-  require_throws_exactly<icl::io::file_error>([&] { icl::io::safetensors_file f(missing); },
-                                              missing + ": cannot open: No such file or directory");
+  require_cannot_open<icl::io::safetensors_file>("missing.safetensors");
   const bytes full = icl_io_test::read_file(data_path("acts.safetensors"));
   const std::string path = icl_io_test::temp_path("cut.safetensors");
   icl_io_test::write_file(path, bytes(full.begin(), full.end() - 1));
