@@ -32,8 +32,8 @@ TEMPLATE_TEST_CASE("logit_minus matches numpy", "[attention][logit_lens]", float
   const auto& es = f.shape("E");
   const auto& us = f.shape("U");
   const std::size_t a = token(f, "token_a"), b = token(f, "token_b");
-  for (const auto& U : icl_test::all_layouts<TestType>(f.values("U"), us[0], us[1])) {
-    for (const auto& E : icl_test::all_layouts<TestType>(f.values("E"), es[0], es[1])) {
+  for (const auto& U : icl_test::all_layouts<TestType>(f, "U")) {
+    for (const auto& E : icl_test::all_layouts<TestType>(f, "E")) {
       for (std::size_t block_rows : {std::size_t{0}, std::size_t{4}}) {
         INFO("U row_stride " << U.view.row_stride() << " E row_stride " << E.view.row_stride() << " block "
                              << block_rows);
@@ -90,11 +90,9 @@ TEST_CASE("logit_minus with f16 outputs stays within f16 rounding", "[attention]
 
 TEMPLATE_TEST_CASE("logprob_increase matches numpy", "[attention][logit_lens]", float, double) {
   const icl_test::fixture_file f(fixture_name);
-  const auto& es = f.shape("E");
-  const auto& os = f.shape("O");
   const std::size_t b = token(f, "token_b");
-  for (const auto& O : icl_test::all_layouts<TestType>(f.values("O"), os[0], os[1])) {
-    for (const auto& E : icl_test::all_layouts<TestType>(f.values("E"), es[0], es[1])) {
+  for (const auto& O : icl_test::all_layouts<TestType>(f, "O")) {
+    for (const auto& E : icl_test::all_layouts<TestType>(f, "E")) {
       // One vocabulary block, and blocks of 5 rows (the target token and the maximum fall in
       // different blocks; the last block is ragged).
       for (std::size_t block_rows : {std::size_t{0}, std::size_t{5}}) {

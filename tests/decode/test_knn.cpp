@@ -118,9 +118,8 @@ TEMPLATE_TEST_CASE("task_decodability: vote ties go to the lowest label", "[deco
 
 TEMPLATE_TEST_CASE("task_decodability on four classes of unequal size", "[decode]", float, double) {
   const icl_test::fixture_file f("decode_four.txt");
-  const std::size_t n = f.shape("X")[0], d = f.shape("X")[1];
   const std::vector<int> y = f.ints("y");
-  for (const auto& X : icl_test::all_layouts<TestType>(f.values("X"), n, d)) {
+  for (const auto& X : icl_test::all_layouts<TestType>(f, "X")) {
     for (const std::size_t k : {3, 10}) {
       const auto r = icl::decode::task_decodability(X.view, y, k);
       REQUIRE(r.predictions == f.ints("pred_k" + std::to_string(k)));

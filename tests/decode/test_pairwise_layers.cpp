@@ -56,9 +56,8 @@ TEMPLATE_TEST_CASE("pairwise_decodability matches scikit-learn on each pair of c
 
 TEMPLATE_TEST_CASE("pairwise_decodability on four classes of unequal size", "[decode][pairwise]", float, double) {
   const icl_test::fixture_file f("decode_four.txt");
-  const std::size_t n = f.shape("X")[0], d = f.shape("X")[1];
   const std::vector<int> y = f.ints("y");
-  for (const auto& X : icl_test::all_layouts<TestType>(f.values("X"), n, d)) {
+  for (const auto& X : icl_test::all_layouts<TestType>(f, "X")) {
     for (const std::size_t k : {3, 10}) {
       decode_params p;
       p.k = k;

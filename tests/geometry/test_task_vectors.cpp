@@ -68,23 +68,23 @@ TEMPLATE_TEST_CASE("head_task_vector and state_task_vector equal numpy's means",
                    float, double) {
   const icl_test::fixture_file f("p2_task_vectors.txt");
   const head_list heads = heads_of(f);
-  const auto& o = f.shape("O");
-  const auto& o4 = f.shape("O4");
-  const auto& s = f.shape("states");
-  const auto c3 = icl_test::c_order_tensor<TestType, 3>(f.values("O"), {o[0], o[1], o[2]});
-  const auto c4 = icl_test::c_order_tensor<TestType, 4>(f.values("O4"), {o4[0], o4[1], o4[2], o4[3]});
+  const auto o = icl_test::extents_of<3>(f.shape("O"));
+  const auto o4 = icl_test::extents_of<4>(f.shape("O4"));
+  const auto c3 = icl_test::c_order_tensor<TestType, 3>(f.values("O"), o);
+  const auto c4 = icl_test::c_order_tensor<TestType, 4>(f.values("O4"), o4);
   std::vector<TestType> r3, r4, rs;
   const auto& O = c3.view;
   const auto& O4 = c4.view;
-  const auto O_strided = reversed_layout<TestType, 3>(f.values("O"), {o[0], o[1], o[2]}, r3);
-  const auto O4_strided = reversed_layout<TestType, 4>(f.values("O4"), {o4[0], o4[1], o4[2], o4[3]}, r4);
+  const auto O_strided = reversed_layout<TestType, 3>(f.values("O"), o, r3);
+  const auto O4_strided = reversed_layout<TestType, 4>(f.values("O4"), o4, r4);
   icl_test::require_close<TestType>(icl::geometry::head_task_vector(O, heads), f.values("from_heads"));
   icl_test::require_close<TestType>(icl::geometry::head_task_vector(O_strided, heads), f.values("from_heads"));
   icl_test::require_close<TestType>(icl::geometry::head_task_vector(O4, heads), f.values("from_heads4"));
   icl_test::require_close<TestType>(icl::geometry::head_task_vector(O4_strided, heads), f.values("from_heads4"));
 
   const auto layer = static_cast<std::size_t>(f.scalar("at_layer"));
-  const auto S = reversed_layout<TestType, 3>(f.values("states"), {s[0], s[1], s[2]}, rs);
+  const auto S =
+      reversed_layout<TestType, 3>(f.values("states"), icl_test::extents_of<3>(f.shape("states")), rs);
   icl_test::require_close<TestType>(icl::geometry::state_task_vector(S, layer), f.values("from_states"));
   icl_test::require_close<TestType>(icl::geometry::state_task_vector(S.matrix(layer)), f.values("from_states"));
 }

@@ -127,7 +127,7 @@ TEMPLATE_TEST_CASE("p1_icl_effect matches the numpy [P1] pipeline with and witho
   const auto& none = f.values("tokens_none");
   const auto& shape = f.shape("tokens_none");
   const auto with_t = icl_test::c_order_tensor<TestType, 4>(s.tokens, {s.layers, s.n, s.length, s.d});
-  const auto none_t = icl_test::c_order_tensor<TestType, 4>(none, {shape[0], shape[1], shape[2], shape[3]});
+  const auto none_t = icl_test::c_order_tensor<TestType, 4>(none, icl_test::extents_of<4>(shape));
   const auto& with_icl = with_t.view;
   const auto& without = none_t.view;
   const strided_tokens<TestType> strided(s);

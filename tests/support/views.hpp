@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -50,6 +51,15 @@ struct typed_tensor {
   icl::tensor_view<const T, N> view;
 };
 
+/// A fixture's shape (exactly N extents) as the extents of a rank-N view.
+template <std::size_t N>
+std::array<std::size_t, N> extents_of(const std::vector<std::size_t>& shape) {
+  REQUIRE(shape.size() == N);
+  std::array<std::size_t, N> extents{};
+  for (std::size_t k = 0; k < N; ++k) extents[k] = shape[k];
+  return extents;
+}
+
 /// `a` (values in C order, shape `extents`) converted to T and stored C order.
 template <class T, std::size_t N>
 typed_tensor<T, N> c_order_tensor(const std::vector<double>& a, const std::array<std::size_t, N>& extents) {
@@ -67,6 +77,15 @@ std::vector<typed_matrix<T>> all_layouts(const std::vector<double>& values, std:
   out.push_back(row_major<T>(values, rows, cols));
   out.push_back(column_major_padded<T>(values, rows, cols));
   return out;
+}
+
+/// Both layouts of the matrix `name` of a fixture file (icl_test::fixture_file), in the shape the
+/// file gives it.
+template <class T, class Fixture>
+std::vector<typed_matrix<T>> all_layouts(const Fixture& f, const std::string& name) {
+  const auto& shape = f.shape(name);
+  REQUIRE(shape.size() == 2);
+  return all_layouts<T>(f.values(name), shape[0], shape[1]);
 }
 
 /// A [layers, n, d] C-order tensor converted to T, in two layouts: C order, and stored
