@@ -157,6 +157,7 @@ def retention_case(w, prefix, rng, layers, n, d, r, k, vocab):
         w.f8(prefix + "directions_%d" % l, Vp)
         w.i8(prefix + "top_%d" % l, np.argsort(-scores, axis=1, kind="stable")[:, :k])
         w.i8(prefix + "bottom_%d" % l, np.argsort(scores, axis=1, kind="stable")[:, :k])
+    return H, E
 
 
 def retention_fixtures(rng):
