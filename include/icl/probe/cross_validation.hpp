@@ -62,9 +62,7 @@ template <class T>
 cv_result cross_validate_logistic(matrix_view<const T> X, const std::vector<int>& y, const logistic_params& p,
                                   const std::vector<std::size_t>& fold_ids) {
   constexpr const char* fn = "icl::probe::cross_validate_logistic";
-  detail::check_design(fn, X);
-  detail::check_logistic_params(fn, p);
-  const auto enc = icl::detail::encode_labels(fn, y, X.rows(), 2);
+  const auto enc = detail::check_logistic_inputs(fn, X, y, p);
   const std::size_t F = detail::check_fold_ids(fn, fold_ids, X.rows());
   icl::detail::require_finite(fn, "X", X);
   return detail::cv_logistic(fn, X, enc, fold_ids, F, p, nullptr);
@@ -76,9 +74,7 @@ template <class T>
 cv_result cross_validate_logistic(matrix_view<const T> X, const std::vector<int>& y, const logistic_params& p = {},
                                   const cv_params& cv = {}) {
   constexpr const char* fn = "icl::probe::cross_validate_logistic";
-  detail::check_design(fn, X);
-  detail::check_logistic_params(fn, p);
-  const auto enc = icl::detail::encode_labels(fn, y, X.rows(), 2);
+  const auto enc = detail::check_logistic_inputs(fn, X, y, p);
   const auto folds = cv.stratified ? detail::stratified_folds(fn, enc, cv) : detail::plain_folds(fn, X.rows(), cv);
   icl::detail::require_finite(fn, "X", X);
   return detail::cv_logistic(fn, X, enc, folds, cv.folds, p, nullptr);
@@ -89,9 +85,7 @@ template <class T>
 cv_result cross_validate_ridge(matrix_view<const T> X, const std::vector<double>& y, const ridge_params& p,
                                const std::vector<std::size_t>& fold_ids) {
   constexpr const char* fn = "icl::probe::cross_validate_ridge";
-  detail::check_design(fn, X);
-  detail::check_ridge_params(fn, p);
-  detail::check_targets(fn, y, X.rows());
+  detail::check_ridge_inputs(fn, X, y, p);
   const std::size_t F = detail::check_fold_ids(fn, fold_ids, X.rows());
   icl::detail::require_finite(fn, "X", X);
   return detail::cv_ridge(fn, X, y, fold_ids, F, p);
@@ -103,9 +97,7 @@ template <class T>
 cv_result cross_validate_ridge(matrix_view<const T> X, const std::vector<double>& y, const ridge_params& p = {},
                                const cv_params& cv = {}) {
   constexpr const char* fn = "icl::probe::cross_validate_ridge";
-  detail::check_design(fn, X);
-  detail::check_ridge_params(fn, p);
-  detail::check_targets(fn, y, X.rows());
+  detail::check_ridge_inputs(fn, X, y, p);
   const auto folds = detail::plain_folds(fn, X.rows(), cv);
   icl::detail::require_finite(fn, "X", X);
   return detail::cv_ridge(fn, X, y, folds, cv.folds, p);

@@ -31,9 +31,7 @@ namespace icl::probe {
 template <class T>
 linear_model fit_logistic(matrix_view<const T> X, const std::vector<int>& y, const logistic_params& p = {}) {
   constexpr const char* fn = "icl::probe::fit_logistic";
-  detail::check_design(fn, X);
-  detail::check_logistic_params(fn, p);
-  const auto enc = icl::detail::encode_labels(fn, y, X.rows(), 2);
+  const auto enc = detail::check_logistic_inputs(fn, X, y, p);
   icl::detail::require_finite(fn, "X", X);
   return detail::fit_logistic_model(X, enc, p);
 }

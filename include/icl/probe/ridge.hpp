@@ -29,9 +29,7 @@ namespace icl::probe {
 template <class T>
 linear_model fit_ridge(matrix_view<const T> X, const std::vector<double>& y, const ridge_params& p = {}) {
   constexpr const char* fn = "icl::probe::fit_ridge";
-  detail::check_design(fn, X);
-  detail::check_ridge_params(fn, p);
-  detail::check_targets(fn, y, X.rows());
+  detail::check_ridge_inputs(fn, X, y, p);
   icl::detail::require_finite(fn, "X", X);
   return detail::fit_ridge_model(fn, X, y, p);
 }

@@ -30,6 +30,16 @@ inline void check_logistic_params(const char* function, const logistic_params& p
   if (p.memory == 0) icl::detail::throw_invalid(function, "memory = 0 must be >= 1");
 }
 
+/// The checks every logistic entry point makes first, in this order: X (a non-empty matrix), the
+/// options, the labels (one per row of X, at least two classes). Returns the encoded labels.
+template <class T>
+icl::detail::encoded_labels check_logistic_inputs(const char* function, matrix_view<const T> X,
+                                                  const std::vector<int>& y, const logistic_params& p) {
+  check_design(function, X);
+  check_logistic_params(function, p);
+  return icl::detail::encode_labels(function, y, X.rows(), 2);
+}
+
 inline lbfgs_options make_lbfgs_options(const logistic_params& p) {
   lbfgs_options o;
   o.C = p.C;

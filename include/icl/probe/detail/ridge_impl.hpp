@@ -18,6 +18,7 @@
 #include "icl/core/linalg.hpp"
 #include "icl/core/parallel.hpp"
 #include "icl/core/view.hpp"
+#include "icl/probe/detail/model_impl.hpp"
 #include "icl/probe/types.hpp"
 
 namespace icl::probe::detail {
@@ -73,6 +74,16 @@ inline void check_targets(const char* function, const std::vector<double>& y, st
   for (std::size_t i = 0; i < y.size(); ++i) {
     if (!std::isfinite(y[i])) icl::detail::throw_invalid(function, name, "[", i, "] is ", y[i], " (NaN/Inf not allowed)");
   }
+}
+
+/// The checks every ridge entry point makes first, in this order: X (a non-empty matrix), the
+/// options, the targets (one finite value per row of X).
+template <class T>
+void check_ridge_inputs(const char* function, matrix_view<const T> X, const std::vector<double>& y,
+                        const ridge_params& p) {
+  check_design(function, X);
+  check_ridge_params(function, p);
+  check_targets(function, y, X.rows());
 }
 
 /// Column means of X in double (zero when !center).
