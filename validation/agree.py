@@ -21,6 +21,12 @@ import checks as C  # noqa: E402
 _DT = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64, "I32": np.int32}
 
 
+def safetensors_names(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        return [k for k in json.loads(f.read(n)) if k != "__metadata__"]
+
+
 def read_safetensors(path, name):
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
@@ -82,7 +88,14 @@ class Table:
             summary = f"{lib.size} values"
         self.rows.append({"task": task, "figure": figure, "size": summary,
                           "max_abs_delta": delta, "tolerance": tolerance, "why": why,
-                          "ok": bool(delta <= tolerance)})
+                          "ok": bool(delta <= tolerance * (1 + 1e-9))})
+
+    def missing(self, task, family):
+        """The manifest allows `family` but results.json has no entry for it."""
+        self.rows.append({"task": task, "figure": f"{family}: not in results.json", "size": "–",
+                          "max_abs_delta": float("inf"), "tolerance": 0.0,
+                          "why": "the manifest has its inputs: the report must compute it",
+                          "ok": False})
 
 
 def task_entry(tdir):
@@ -115,6 +128,11 @@ def compare_task(table, run, task):
     rt = res["tasks"][0]
     hidden = read_ref(tdir, entry["hidden"]["icl"])
     hidden_no = read_ref(tdir, entry["hidden"]["no_icl"]) if "no_icl" in entry["hidden"] else None
+    for family, key in (("decodability", "concepts"), ("rsa", "concepts"),
+                        ("geometry", "labels"), ("attention", "attention")):
+        if key in entry and family not in rt:
+            table.missing(task, family)
+            return
     if "concepts" in entry:
         z = read_ref(tdir, entry["concepts"])
         tol, why = knn_tolerance(len(z))
@@ -130,13 +148,14 @@ def compare_task(table, run, task):
                 table.add(task, f"task decodability, {g['demonstrations']} demonstrations",
                           g["overall"], C.td_curve(hidden[:, sel], z[sel]), tol, why)
         rsa = rt["rsa"]
-        why = ("Spearman over ranks of f32-computed correlation distances: near-equal "
-               "distances may rank differently")
+        why = ("the library's RDM of f32 states is float (docs/rsa.md); these states' "
+               "correlation distances are as small as 1e-5 (a few large residual dimensions "
+               "dominate), so near-equal distances can swap ranks")
         table.add(task, "RSA (correlation distance, Spearman) with demonstrations",
-                  grid(rsa["with_icl"]), C.rsa_curve(hidden, z), 1e-4, why)
+                  grid(rsa["with_icl"]), C.rsa_curve(hidden, z), 5e-3, why)
         if hidden_no is not None and "without_icl" in rsa:
             table.add(task, "RSA without demonstrations", grid(rsa["without_icl"]),
-                      C.rsa_curve(hidden_no, z), 1e-4, why)
+                      C.rsa_curve(hidden_no, z), 5e-3, why)
     if "labels" in entry:
         y = read_ref(tdir, entry["labels"])
         geo = rt["geometry"]
@@ -168,8 +187,9 @@ def compare_task(table, run, task):
             t = read_ref(tdir, "slopes.npy").astype(np.float64)
             table.add(task, f"ridge probe R² of the slope ({'with' if key == 'icl' else 'without'}"
                       " demonstrations)", grid(r["result"]["mean"]),
-                      C.ridge_cv(hidden if key == "icl" else hidden_no, t), 1e-6,
-                      "closed-form solve in double on both sides")
+                      C.ridge_cv(hidden if key == "icl" else hidden_no, t), 1e-3,
+                      "the library's products of f32 states run in float (docs/probes.md), "
+                      "numpy's in double")
     if "attention" in entry and "attention" in rt:
         compare_attention(table, task, tdir, entry, rt["attention"], res["options"]["top_fraction"])
 
@@ -187,10 +207,11 @@ def compare_attention(table, task, tdir, entry, at, fraction):
     score_and_top("previous-token", "previous_token", C.previous_token(maps))
     if rel is not None and "ratio" in at:
         mean, sums = C.attention_ratio(maps, rel, irr)
-        table.add(task, "attention ratio per head (mean over prompts)", grid(at["ratio"]),
-                  np.where(np.isfinite(mean), mean, np.nan), 1e-9 * max(1.0, np.nanmax(mean)), why)
-        table.add(task, "attention ratio per head (ratio of sums)", grid(at["ratio_of_sums"]),
-                  np.where(np.isfinite(sums), sums, np.nan), 1e-9 * max(1.0, np.nanmax(sums)), why)
+        for name, key, mine in (("mean over prompts", "ratio", mean),
+                                ("ratio of sums", "ratio_of_sums", sums)):
+            mine = np.where(np.isfinite(mine), mine, np.nan)
+            table.add(task, f"attention ratio per head ({name})", grid(at[key]), mine,
+                      1e-9 * max(1.0, float(np.nanmax(mine))), why + " (relative 1e-9)")
     if lpos is not None and "induction" in at:
         score_and_top("induction", "induction", C.induction(maps, lpos))
     if lcls is not None and "bias" in at:
@@ -214,7 +235,7 @@ def compare_heads(table, run):
         if emb is None:
             emb = np.array(read_safetensors(os.path.join(run, "unembedding.safetensors"),
                                             "unembedding"))
-        p4 = os.path.join(tdir, "p4.safetensors")
+        p4 = os.path.join(tdir, "p4_subset.safetensors")     # library.py's subset
         g = {k: read_safetensors(p4, k) for k in ("attention", "values", "residual",
                                                     "final_hidden", "w_o", "gamma", "predicted",
                                                     "positions_a", "positions_b",

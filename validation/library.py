@@ -109,13 +109,32 @@ def tasks_with(run, names, *files):
             yield t, tdir, os.path.join(tdir, "library")
 
 
+P4_PROMPTS = 16     # prompts of the in-context-head analysis (its cost grows with L·H·|V|·d each)
+
+
+def p4_subset(tdir):
+    """The first P4_PROMPTS prompts of p4.safetensors (run.py) in p4_subset.safetensors: the
+    head analysis multiplies L·H + L vectors by the whole unembedding per prompt, on both sides
+    of the cross-check."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "lib"))
+    from agree import read_safetensors, safetensors_names
+    from manifest_files import write_safetensors
+    src = os.path.join(tdir, "p4.safetensors")
+    out = os.path.join(tdir, "p4_subset.safetensors")
+    shared = ("w_o", "gamma", "label_token_ids")
+    write_safetensors(out, {k: (read_safetensors(src, k) if k in shared else
+                                read_safetensors(src, k)[:P4_PROMPTS])
+                            for k in safetensors_names(src)})
+    return out
+
+
 def run_heads(prog, run):
     """[P4] in-context heads: log-probability increase per (layer, head) averaged over the
     prompts predicting each label, logit-minus at the label positions, the top 10 heads of each
     label and their union."""
     emb = os.path.join(run, "unembedding.safetensors") + ":unembedding"
     for _, tdir, ldir in tasks_with(run, SENTIMENT, "p4.safetensors"):
-        p4 = os.path.join(tdir, "p4.safetensors")
+        p4 = p4_subset(tdir)
         prog.run(["heads", "--attention", p4 + ":attention", "--values", p4 + ":values",
                   "--w-o", p4 + ":w_o", "--residual", p4 + ":residual", "--unembedding", emb,
                   "--final-hidden", p4 + ":final_hidden", "--norm-gain", p4 + ":gamma",

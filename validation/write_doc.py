@@ -274,7 +274,7 @@ def main():
     w("## Summary: the papers' claims on a 135M model")
     w("")
     rows = []
-    if b and rb:
+    if b and rb and "decodability" in rb:
         ks, acc, dig = b["ks"], b["accuracy_by_k"], b["digit_accuracy_by_k"]
         rows.append(["P3", "ICL accuracy grows with the number of demonstrations (behaviour)",
                      f"exact answers {f3(acc[0])} (0 demos) → {f3(acc[-1])} ({ks[-1]} demos); "
@@ -392,7 +392,7 @@ def main():
                          f"block: lowest {mn[lo_]:.2f} into block {block(tr[lo_]['layer'])}, highest "
                          f"{mn[hi_]:.2f} into block {block(tr[hi_]['layer'])}; median "
                          f"{sorted(mn)[len(mn) // 2]:.2f}", "(descriptive)"])
-    if rg and rr:
+    if rg and rr and "rsa" in rr:
         rsa = rr["rsa"]
         li, vi = peak(rsa["with_icl"])
         without = [v for v in rsa.get("without_icl", []) if v is not None]
@@ -456,7 +456,7 @@ def write_reading(w, beh, res, lib, m):
     sn, su = beh.get("sentiment_natural"), beh.get("sentiment_unrelated")
     rb, rr = res.get("bitwise"), res.get("regression")
     w("Reading the table:")
-    if rb and rr:
+    if rb and rr and "decodability" in rb and "rsa" in rr:
         tdmax = max(max(v for v in g["overall"] if v is not None)
                     for g in rb["decodability"]["by_demonstrations"] if "overall" in g)
         rsa_max = peak(rr["rsa"]["with_icl"])[1]
@@ -501,7 +501,7 @@ def layer_rows(n, every=3):
 
 def write_sections(w, a, beh, res, lib, figs, rel, m, hook, engine):
     b, rb = beh.get("bitwise"), res.get("bitwise")
-    if b and rb:
+    if b and rb and "decodability" in rb:
         dec = rb["decodability"]
         pk = dec["peak_layer"]
         w("## P3: bitwise arithmetic, task decodability")
@@ -551,7 +551,7 @@ def write_sections(w, a, beh, res, lib, figs, rel, m, hook, engine):
         write_figures(w, figs.get("bitwise", []), rel, "")
     sn, su = beh.get("sentiment_natural"), beh.get("sentiment_unrelated")
     rn, ru = res.get("sentiment_natural"), res.get("sentiment_unrelated")
-    if sn and su and rn and ru:
+    if sn and su and rn and ru and "geometry" in rn and "geometry" in ru:
         w("## P2 / P4: in-context sentiment classification")
         w("")
         w("Sentences from a small hand-written lexicon (templates × 16 nouns × 10 positive and "
@@ -611,8 +611,9 @@ def write_sections(w, a, beh, res, lib, figs, rel, m, hook, engine):
             hd = lib[t].get("heads")
             if hd:
                 words = ("positive", "negative") if name == "natural" else ("foo", "bar")
-                w(f"**In-context heads ({name} labels; `icl-metrics heads`, {hd['prompts']} "
-                  f"prompts with {s_['ks'][-1]} demonstrations and both labels).** Log-probability "
+                w(f"**In-context heads ({name} labels; `icl-metrics heads` on the first "
+                  f"{hd['prompts']} prompts with {s_['ks'][-1]} demonstrations of both labels).** "
+                  "Log-probability "
                   "increase Imp(l, h) = log p(b | x_l + o^(l,h)) − log p(b | x_l) at the fixed "
                   "scale of the last block's output (b the predicted label; averaged over the "
                   f"prompts predicting it: {hd['prompts_per_label'][0]} '{words[0]}', "
@@ -657,7 +658,7 @@ def write_sections(w, a, beh, res, lib, figs, rel, m, hook, engine):
                           for f, c in [(f, f"{t.replace('_', ', ')} labels: {c}")
                                        for f, c in figs.get(t, [])]], rel, "")
     rg, rr = beh.get("regression"), res.get("regression")
-    if rg and rr:
+    if rg and rr and "rsa" in rr and "decodability" in rr:
         w("## P1: linear regression in text, RSA and the attention ratio")
         w("")
         w(f"{rg['n']} prompts, slopes 1–5 (the concept), 6 demonstrations, each line with an "
