@@ -160,10 +160,12 @@ def compare_task(table, run, task):
         y = read_ref(tdir, entry["labels"])
         geo = rt["geometry"]
         n_test = len(C.stratified_split(y, 0.5, 0)[1])
-        why = (f"one of the {n_test} held-out prompts: the library's L-BFGS optimum against "
-               "numpy's Newton optimum, a prompt near the boundary may fall either side")
+        why = (f"two of the {n_test} held-out prompts: not rounding — the library's L-BFGS "
+               "(100 iterations, gradient rule 1e-6) and numpy's Newton solve stop at different "
+               "points of an ill-conditioned fit (state norms ≈ 100, a few dimensions dominate), "
+               "and a held-out prompt can change side")
         table.add(task, "separability (logistic probe, held-out half) with demonstrations",
-                  grid(geo["separability"]), C.separability(hidden, y), 1.0 / n_test, why)
+                  grid(geo["separability"]), C.separability(hidden, y), 2.0 / n_test, why)
         ro = entry["readout"]
         dirs = read_ref(tdir, ro["label_directions"])
         gain = read_ref(tdir, ro["final_norm"]["gain"]).astype(np.float64)
@@ -176,7 +178,7 @@ def compare_task(table, run, task):
         if g0 and hidden_no is not None:
             g0 = g0["result"]
             table.add(task, "separability without demonstrations", grid(g0["separability"]),
-                      C.separability(hidden_no, y), 1.0 / n_test, why)
+                      C.separability(hidden_no, y), 2.0 / n_test, why)
             table.add(task, "output alignment without demonstrations",
                       grid(g0["output_alignment"]),
                       C.output_alignment(hidden_no, y, dirs, 1.0 * gain, 1e-5), 1.0 / len(y),
@@ -185,11 +187,12 @@ def compare_task(table, run, task):
         r = load(os.path.join(tdir, "library", f"ridge_{key}.json"))
         if r:
             t = read_ref(tdir, "slopes.npy").astype(np.float64)
+            mine = C.ridge_cv(hidden if key == "icl" else hidden_no, t)
             table.add(task, f"ridge probe R² of the slope ({'with' if key == 'icl' else 'without'}"
-                      " demonstrations)", grid(r["result"]["mean"]),
-                      C.ridge_cv(hidden if key == "icl" else hidden_no, t), 1e-3,
+                      " demonstrations)", grid(r["result"]["mean"]), mine,
+                      1e-3 * max(1.0, float(np.max(np.abs(mine)))),
                       "the library's products of f32 states run in float (docs/probes.md), "
-                      "numpy's in double")
+                      "numpy's in double (relative 1e-3)")
     if "attention" in entry and "attention" in rt:
         compare_attention(table, task, tdir, entry, rt["attention"], res["options"]["top_fraction"])
 

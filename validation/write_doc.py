@@ -636,7 +636,11 @@ def write_sections(w, a, beh, res, lib, figs, rel, m, hook, engine):
                             [[f"L{l_ + 1}H{h_}", f"{hd['logit_minus_a'][l_][h_]:+.3f}",
                               f"{hd['logit_minus_b'][l_][h_]:+.3f}"] for l_, h_ in lm[:8]]))
                     w("")
-                w(f"Their union: {heads_str(pairs(hd['in_context_heads']['merged']))}.")
+                thin = [f"'{words[k]}' on {c}" for k, c in enumerate(hd["prompts_per_label"]) if c < 5]
+                w(f"Their union: {heads_str(pairs(hd['in_context_heads']['merged']))}."
+                  + (" The model predicts one label far more often than the other, so a label's "
+                     "ranking rests on few prompts (" + ", ".join(thin) + "): read it as "
+                     "indicative." if thin else ""))
                 w("")
             rt = lib[t].get("retention")
             if rt:
@@ -715,7 +719,8 @@ def write_sections(w, a, beh, res, lib, figs, rel, m, hook, engine):
       "`icl-metrics` in build/validation, runs validation/run.py into build/validation/run/ "
       "(one manifest directory per task; the forward passes took "
       + ", ".join(f"{k} {v:.0f} s" for k, v in secs.items())
-      + " on this run's machine, one BLAS thread), then validation/library.py (the program's "
+      + " on this run's machine, one BLAS thread, while other builds shared its two cores), "
+      "then validation/library.py (the program's "
       "runs, below), validation/agree.py (the numpy cross-check and the agreement table; a "
       "figure beyond its tolerance fails the run) and this page. `--scale X` multiplies the "
       "prompt counts. The engine steps (validation/engine_check.py and examples/llama_cpp_hook) "
@@ -723,6 +728,13 @@ def write_sections(w, a, beh, res, lib, figs, rel, m, hook, engine):
       "`.venv-validation/bin/pip install llama-cpp-python==0.3.36` (it compiles llama.cpp; "
       "the script does not install it, to keep the run short).")
     w("")
+    if "--reuse-run" in a.command:
+        w("This page's run used `--reuse-run`: the forward passes (validation/run.py, the same "
+          "command the script runs) had been written into the run directory before, and the "
+          "script ran everything after them — the program, the cross-check and this page. "
+          "`ICL_VALIDATION_PROGRAM` may name an icl-metrics executable to use instead of "
+          "building build/validation.")
+        w("")
     runs = load(os.path.join(a.run, "library.json")) or {}
     if runs.get("runs"):
         w("The program's runs (paths relative to the repository):")
