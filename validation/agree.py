@@ -225,16 +225,20 @@ def compare_attention(table, task, tdir, entry, at, fraction):
                   1e-9, why)
 
 
+def library_results(run, name, tasks=("sentiment_natural", "sentiment_unrelated")):
+    """(task, task directory, `result` of <task>/library/<name>.json) for each task that has it."""
+    for task in tasks:
+        tdir = os.path.join(run, task)
+        doc = load(os.path.join(tdir, "library", name + ".json"))
+        if doc is not None:
+            yield task, tdir, doc["result"]
+
+
 def compare_heads(table, run):
     """[P4] against `icl-metrics heads`: the log-probability increase per label, logit-minus at
     both label sets' positions, each label's top heads and their union."""
     emb = None
-    for task in ("sentiment_natural", "sentiment_unrelated"):
-        tdir = os.path.join(run, task)
-        lib = load(os.path.join(tdir, "library", "heads.json"))
-        if lib is None:
-            continue
-        lib = lib["result"]
+    for task, tdir, lib in library_results(run, "heads"):
         if emb is None:
             emb = np.array(read_safetensors(os.path.join(run, "unembedding.safetensors"),
                                             "unembedding"))
@@ -296,12 +300,7 @@ def compare_heads(table, run):
 
 
 def compare_retention(table, run):
-    for task in ("sentiment_natural", "sentiment_unrelated"):
-        tdir = os.path.join(run, task)
-        lib = load(os.path.join(tdir, "library", "retention.json"))
-        if lib is None:
-            continue
-        lib = lib["result"]
+    for task, tdir, lib in library_results(run, "retention"):
         hidden = read_ref(tdir, task_entry(tdir)["hidden"]["icl"])
         r = lib["rank"]
         mine = [C.retention_norms(hidden[t["layer"] - 1], hidden[t["layer"]], r)
