@@ -1,14 +1,17 @@
 // Attention measures per (layer, head), one prompt at a time: attention ratio (mean over
 // prompts), previous-token and induction scores (sums over prompts), label attention per class
 // (sums over prompts), the label biases, and the top heads by each score; the `attention`
-// subcommand.
+// subcommand and the report's section.
 #include <map>
 #include <memory>
+#include <sstream>
 
 #include "command.hpp"
+#include "html.hpp"
 #include "icl/attention/bias.hpp"
 #include "icl/attention/heads.hpp"
 #include "icl/attention/ratio.hpp"
+#include "report.hpp"
 
 namespace icl_tool {
 
@@ -342,6 +345,179 @@ class attention_command : public metric_command {
 };
 
 [[maybe_unused]] const bool registered = register_command<attention_command>("attention", 50);
+
+// ---- the report's section: head scores, the attention ratio, label attention and biases -------
+
+attention_set read_maps(const task_reader& t) {
+  attention_set set;
+  const json& maps = t.value("attention.maps");
+  if (maps.is_string()) {
+    set.arrays.push_back(t.tensor("attention.maps"));
+    set.batched = true;
+    if (set.arrays[0].array.rank() != 5) {
+      t.fail("attention.maps", set.arrays[0].name + " has shape " + shape_string(set.arrays[0].array.shape()) +
+                                   "; one reference must be [prompts, layers, heads, T, T] (or give a list of "
+                                   "[layers, heads, T, T] references)");
+    }
+  } else if (maps.is_array()) {
+    for (std::size_t p = 0; p < maps.size(); ++p) {
+      if (!maps[p].is_string()) t.fail("attention.maps", "entry " + std::to_string(p) + " is not a tensor reference");
+      const std::string ref = maps[p].get<std::string>();
+      set.arrays.push_back(t.wrap("attention.maps", [&] { return named_array{load_tensor(ref, t.base()), ref}; }));
+    }
+  } else {
+    t.fail("attention.maps", "expected a reference or a list of references");
+  }
+  return set;
+}
+
+void report_run(const task_data& task, json& out, json& skipped) {
+  const task_reader& t = task.reader;
+  if (!t.has("attention.maps")) {
+    skipped.push_back("attention: no attention.maps");
+    return;
+  }
+  const attention_set set = read_maps(t);
+  attention_inputs in;
+  in.top_fraction = task.options.top_fraction;
+  in.params = task.options.attention;
+  if (t.has("attention.sources")) in.sources = t.positions("attention.sources");
+  if (t.has("attention.relevant")) in.relevant = t.positions("attention.relevant");
+  if (t.has("attention.irrelevant")) in.irrelevant = t.positions("attention.irrelevant");
+  if (in.relevant.has_value() != in.irrelevant.has_value()) {
+    t.fail(in.relevant ? "attention.irrelevant" : "attention.relevant",
+           "missing (the attention ratio needs both relevant and irrelevant positions)");
+  }
+  if (t.has("attention.label_positions")) in.label_positions = t.positions("attention.label_positions");
+  if (t.has("attention.label_classes")) {
+    if (!in.label_positions) t.fail("attention.label_positions", "missing (needed with attention.label_classes)");
+    in.label_classes = t.int_rows("attention.label_classes");
+  }
+  out["attention"] = t.run("attention", [&] { return attention(set, in, task.prog); });
+  if (!in.relevant) skipped.push_back("attention ratio: no attention.relevant / attention.irrelevant");
+  if (!in.label_positions) skipped.push_back("induction score: no attention.label_positions");
+}
+
+std::string report_block(const json& task) {
+  const json* att = html::get(task, "attention");
+  if (att == nullptr) return {};
+  std::ostringstream o;
+  const double prompts = static_cast<double>((*att)["prompts"].get<std::size_t>());
+  o << "<h3>Attention (" << (*att)["prompts"].get<std::size_t>() << " prompts, " << (*att)["layers"].get<std::size_t>()
+    << " layers × " << (*att)["heads"].get<std::size_t>() << " heads)</h3><div class=\"grid\">";
+  if (att->contains("ratio")) {
+    html::heatmap h = html::head_map("Attention ratio per head", "ratio (relevant / irrelevant)",
+                                     html::to_grid((*att)["ratio"], 1.0, &(*att)["ratio_undefined"]));
+    h.log2_scale = true;
+    o << html::figure(html::render(h),
+                      "Attention from the source positions to the relevant keys over the irrelevant keys "
+                      "(per-token means), averaged over prompts. Logarithmic colour scale centered at 1: red heads "
+                      "prefer the relevant keys, blue heads the irrelevant ones; ∞ marks a zero denominator.");
+    html::line_chart c = html::chart("Attention ratio per layer", "mean ratio over heads");
+    c.x_label = "attention layer";
+    c.lines.push_back({"mean over heads", html::to_values((*att)["ratio_layer_mean"])});
+    c.reference = 1.0;
+    c.reference_label = "no preference";
+    o << html::figure(html::render(c),
+                      "Mean over the heads of each layer whose ratio is defined; heads with a zero "
+                      "denominator (∞ in the heatmap) are left out and counted in results.json "
+                      "(attention.ratio_layer_undefined_heads).");
+  }
+  {
+    html::heatmap h = html::head_map("Previous-token score per head", "mean attention to k − 1 per prompt",
+                                     html::to_grid((*att)["previous_token"], 1.0 / prompts));
+    o << html::figure(html::render(h),
+                      "Σ_k A[k, k−1] per prompt, averaged over prompts (the library's score is the sum over "
+                      "prompts, in results.json).");
+  }
+  if (att->contains("induction")) {
+    const double with_labels = prompts - static_cast<double>((*att).value("prompts_without_labels", std::size_t{0}));
+    html::heatmap h = html::head_map("Induction score per head", "attention from the query to labels",
+                                     html::to_grid((*att)["induction"], with_labels > 0 ? 1.0 / with_labels : 1.0));
+    o << html::figure(html::render(h),
+                      "Attention from the last position to the demonstration label positions, averaged over "
+                      "prompts with demonstrations.");
+  }
+  if (const json* la = html::get(*att, "label_attention")) {
+    html::line_chart c = html::chart("Label attention per class", "attention per label token");
+    const std::size_t L = (*att)["layers"].get<std::size_t>(), Hn = (*att)["heads"].get<std::size_t>();
+    for (auto it = la->begin(); it != la->end(); ++it) {
+      const double count = static_cast<double>((*att)["label_counts"][it.key()].get<std::size_t>());
+      std::vector<double> per_layer(L, 0.0);
+      const auto grid = html::to_grid(it.value());
+      for (std::size_t l = 0; l < L; ++l) {
+        for (std::size_t hh = 0; hh < Hn; ++hh) per_layer[l] += grid[l][hh];
+        per_layer[l] /= static_cast<double>(Hn) * std::max(count, 1.0);
+      }
+      c.lines.push_back({"class " + it.key(), per_layer});
+    }
+    o << html::figure(html::render(c),
+                      "Attention from the last position to the label tokens of each class, per label token and "
+                      "head (mean over heads).");
+  }
+  if (const json* bias = html::get(*att, "bias")) {
+    html::heatmap m = html::head_map("Majority-label bias per head", "attention share − demonstration share",
+                                     html::to_grid((*bias)["majority_excess"]));
+    m.centered = true;
+    o << html::figure(html::render(m),
+                      "Share of label attention on the majority class minus its share of demonstrations, "
+                      "mean over " +
+                          std::to_string((*bias)["majority_prompts"].get<std::size_t>()) +
+                          " prompts with a unique majority; red = favours the majority label.");
+    html::heatmap r = html::head_map("Recency bias per head", "share on the nearest label − 1/k",
+                                     html::to_grid((*bias)["recency_excess"]));
+    r.centered = true;
+    o << html::figure(html::render(r),
+                      "Share of label attention on the demonstration nearest to the query minus the even share "
+                      "1/k; red = favours the most recent demonstration.");
+  }
+  o << "</div><div class=\"tables\">";
+  if (att->contains("top_previous_token")) {
+    o << html::top_table((*att)["top_previous_token"], "Top previous-token heads", "score (sum)");
+  }
+  if (att->contains("top_induction"))
+    o << html::top_table((*att)["top_induction"], "Top induction heads", "score (sum)");
+  o << "</div>";
+  return o.str();
+}
+
+std::string report_notes(const json& task) {
+  const json* att = html::get(task, "attention");
+  if (att == nullptr) return {};
+  std::string out;
+  if (const json* ratio = html::get(*att, "ratio_layer_mean")) {
+    // Attention layers are numbered in the order of the attention tensor (blocks), which need
+    // not match the hidden-state layers (often the embedding output comes first there).
+    const json* undefined = html::get(*att, "ratio_layer_undefined_heads");
+    std::string values, notes;
+    for (std::size_t l = 0; l < ratio->size(); ++l) {
+      values += (l ? ", " : "") + std::string("L") + std::to_string(l) + " " +
+                ((*ratio)[l].is_number() ? format_number((*ratio)[l], "%.2f") : std::string("undefined"));
+      const std::size_t left_out = undefined != nullptr ? (*undefined)[l].get<std::size_t>() : 0;
+      if (left_out > 0) {
+        notes += (notes.empty() ? "" : ", ") + std::string("L") + std::to_string(l) + ": " + std::to_string(left_out);
+      }
+    }
+    out += "attention ratio per attention layer (mean over heads with a defined ratio): " + values + "\n";
+    if (!notes.empty()) out += "  heads left out (zero denominator, ratio +inf): " + notes + "\n";
+  }
+  for (const auto& [which, title] :
+       {std::pair<const char*, const char*>{"top_previous_token", "top previous-token heads: "},
+        std::pair<const char*, const char*>{"top_induction", "top induction heads: "}}) {
+    const json* top = html::get(*att, which);
+    if (top == nullptr) continue;
+    std::string heads;
+    for (const auto& h : *top) {
+      heads += (heads.empty() ? "" : ", ") + std::string("L") + std::to_string(h["layer"].get<std::size_t>()) + "H" +
+               std::to_string(h["head"].get<std::size_t>());
+    }
+    out += title + heads + "\n";
+  }
+  return out;
+}
+
+[[maybe_unused]] const bool section_registered =
+    register_report_section({50, report_run, nullptr, nullptr, report_block, {}, {}, report_notes});
 
 }  // namespace
 

@@ -1,11 +1,13 @@
 // Task decodability (leave-one-out kNN) per layer, for the whole set and per number of
-// demonstrations; the `decode` subcommand.
+// demonstrations; the `decode` subcommand and the report's section.
 #include <map>
 #include <memory>
 #include <set>
 
 #include "command.hpp"
+#include "html.hpp"
 #include "icl/decode/knn.hpp"
+#include "report.hpp"
 
 namespace icl_tool {
 
@@ -173,6 +175,67 @@ class decode_command : public metric_command {
 };
 
 [[maybe_unused]] const bool registered = register_command<decode_command>("decode", 20);
+
+// ---- the report's section: TD per layer of the concepts (and per number of demonstrations) ----
+
+void report_run(const task_data& task, json& out, json& skipped) {
+  if (!task.concepts) {
+    skipped.push_back("task decodability: no concepts");
+    return;
+  }
+  out["decodability"] = task.reader.run("task decodability", [&] {
+    json r = decodability(task.hidden, *task.concepts, task.concepts_name, task.options.decode, task.prog);
+    if (task.demonstrations) {
+      r["by_demonstrations"] = decodability_by_group(task.hidden, *task.concepts, task.concepts_name,
+                                                     *task.demonstrations, task.options.decode, task.prog);
+    }
+    return r;
+  });
+}
+
+void report_columns(const json& task, std::vector<layer_column>& columns) {
+  if (const json* dec = html::get(task, "decodability")) columns.push_back({"TD", html::to_values((*dec)["overall"])});
+}
+
+std::string report_figures(const json& task) {
+  const json* dec = html::get(task, "decodability");
+  if (dec == nullptr) return {};
+  html::line_chart c =
+      html::chart("Task decodability per layer",
+                  "leave-one-out " + std::to_string((*dec)["k"].get<std::size_t>()) + "-NN accuracy", true);
+  c.lines.push_back({"all prompts", html::to_values((*dec)["overall"])});
+  if (const json* groups = html::get(*dec, "by_demonstrations")) {
+    for (const auto& g : *groups) {
+      if (!g.contains("overall")) continue;
+      c.lines.push_back(
+          {std::to_string(g["demonstrations"].get<int>()) + " demos", html::to_values(g["overall"]), true});
+    }
+  }
+  const std::size_t classes = (*dec)["classes"].size();
+  if (classes > 0) c.reference = 1.0 / static_cast<double>(classes);
+  const std::string caption = "Leave-one-out kNN accuracy of the concept from the query-position state (k = " +
+                              std::to_string((*dec)["k"].get<std::size_t>()) + ", " +
+                              (*dec)["dissimilarity"].get<std::string>() + "); peak at layer " +
+                              std::to_string((*dec)["peak_layer"].get<std::size_t>()) +
+                              ". Dashed: one curve per number of demonstrations. Chance = 1 / number of concepts.";
+  return html::figure(html::render(c), caption);
+}
+
+std::string report_notes(const json& task) {
+  const json* dec = html::get(task, "decodability");
+  if (dec == nullptr) return {};
+  return "peak TD at layer " + std::to_string((*dec)["peak_layer"].get<std::size_t>()) + " (" +
+         format_number((*dec)["peak_value"]) + ")\n";
+}
+
+[[maybe_unused]] const bool section_registered = register_report_section({10,
+                                                                          report_run,
+                                                                          report_columns,
+                                                                          report_figures,
+                                                                          nullptr,
+                                                                          {{"TD", {"decodability", "overall"}}},
+                                                                          {"TD: leave-one-out kNN task decodability"},
+                                                                          report_notes});
 
 }  // namespace
 

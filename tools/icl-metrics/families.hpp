@@ -1,8 +1,8 @@
 // The metric families as the program runs them: each function takes loaded arrays and the
 // library's own parameter structs, runs the library per layer (with progress), and returns the
 // results as JSON curves (one value per layer). Each family lives in its own .cpp, which also
-// registers its subcommand (command.hpp) and instantiates the library templates for the four
-// floating types once; the report (report.cpp) calls the functions declared here.
+// registers its subcommand (command.hpp) and its section of the report (report.hpp), and
+// instantiates the library templates for the four floating types once.
 #ifndef ICL_TOOLS_FAMILIES_HPP
 #define ICL_TOOLS_FAMILIES_HPP
 

@@ -1,13 +1,17 @@
 // Hidden-state geometry per layer: separability, the alignment measures with the label
-// directions, and the effective dimension; the `geometry` subcommand.
+// directions, and the effective dimension; the `geometry` subcommand and the report's section.
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "command.hpp"
+#include "html.hpp"
 #include "icl/core/widen.hpp"
 #include "icl/geometry/alignment.hpp"
+#include "report.hpp"
 
 namespace icl_tool {
 
@@ -253,6 +257,97 @@ class geometry_command : public metric_command {
 };
 
 [[maybe_unused]] const bool registered = register_command<geometry_command>("geometry", 40);
+
+// ---- the report's section: separability, alignment with the readout, effective dimension --------
+
+void report_run(const task_data& task, json& out, json& skipped) {
+  if (!task.labels) {
+    skipped.push_back("separability and alignment: no labels");
+    return;
+  }
+  const task_reader& t = task.reader;
+  geometry_params g;
+  g.seed = task.options.seed;
+  g.denoise_rank = 2;  // the program's rank (the library's default is 10, [P2] Fig. 6)
+  std::optional<named_array> directions;
+  if (t.has("readout.label_directions")) {
+    directions = t.float_tensor("readout.label_directions", 2, "label directions [classes, d]");
+  } else if (t.has("readout.unembedding")) {
+    directions = t.float_tensor("readout.unembedding", 2, "unembedding [V, d]");
+    if (!t.has("readout.label_token_ids"))
+      t.fail("readout.label_token_ids", "missing (needed with readout.unembedding)");
+    for (const int id : t.ints("readout.label_token_ids")) {
+      if (id < 0) t.fail("readout.label_token_ids", "token id " + std::to_string(id) + " is negative");
+      g.label_token_ids.push_back(static_cast<std::size_t>(id));
+    }
+  }
+  // The final norm's ε defaults to 1e-5 in a manifest (Llama 2, SmolLM2), as it always has.
+  std::optional<std::vector<double>> gain;
+  if (t.has("readout.final_norm.gain")) gain = t.doubles("readout.final_norm.gain");
+  const double epsilon = t.has("readout.final_norm.epsilon") ? t.number("readout.final_norm.epsilon") : 1e-5;
+  if (gain) g.final_norm = icl::rms_norm_params{std::move(*gain), epsilon};
+  out["geometry"] = t.run("geometry", [&] {
+    return geometry(task.hidden, *task.labels, task.labels_name, directions ? &*directions : nullptr, g, task.prog);
+  });
+}
+
+void report_columns(const json& task, std::vector<layer_column>& columns) {
+  const json* geo = html::get(task, "geometry");
+  if (geo == nullptr) return;
+  for (const auto& [key, header] : {std::pair<const char*, const char*>{"separability", "separability"},
+                                    {"output_alignment", "output align."},
+                                    {"composite_alignment", "composite align."}}) {
+    if (geo->contains(key)) columns.push_back({header, html::to_values((*geo)[key])});
+  }
+  columns.push_back({"eff. dim.", html::to_values((*geo)["effective_dimension"]), false});
+}
+
+std::string report_figures(const json& task) {
+  const json* geo = html::get(task, "geometry");
+  if (geo == nullptr) return {};
+  std::string out;
+  html::line_chart c = html::chart("Separability and alignment", "score", true);
+  for (const char* key :
+       {"separability", "output_alignment", "directional_separability", "singular_alignment", "variance_alignment"}) {
+    if (geo->contains(key)) {
+      std::string name = key;
+      std::replace(name.begin(), name.end(), '_', ' ');
+      c.lines.push_back({name, html::to_values((*geo)[key]), std::string(key) == "variance_alignment"});
+    }
+  }
+  if (!c.lines.empty()) {
+    c.reference = 0.5;
+    out += html::figure(html::render(c),
+                        "Separability: logistic probe accuracy on a held-out half, per label pair. Output "
+                        "alignment: logit-lens accuracy over the label tokens. Singular / variance alignment: the "
+                        "label direction against the top singular vectors / the variance along it. Chance "
+                        "(binary) = 0.5.");
+  }
+  if (geo->contains("mean_alignment")) {
+    html::line_chart m = html::chart("Mean and composite alignment", "alignment");
+    m.lines.push_back({"mean alignment", html::to_values((*geo)["mean_alignment"])});
+    m.lines.push_back({"composite alignment", html::to_values((*geo)["composite_alignment"])});
+    m.reference = 0.0;
+    m.reference_label = "";
+    out += html::figure(html::render(m),
+                        "Mean alignment: class-mean difference along the label direction over the pooled "
+                        "standard deviation; composite = variance alignment × mean alignment.");
+  }
+  html::line_chart e = html::chart("Effective dimension", "participation ratio");
+  e.lines.push_back({"effective dimension", html::to_values((*geo)["effective_dimension"])});
+  out += html::figure(html::render(e), "Participation ratio (Σσ²)² / Σσ⁴ of the centered states of each layer.");
+  return out;
+}
+
+[[maybe_unused]] const bool section_registered =
+    register_report_section({40,
+                             report_run,
+                             report_columns,
+                             report_figures,
+                             nullptr,
+                             {{"separ.", {"geometry", "separability"}}, {"out.al.", {"geometry", "output_alignment"}}},
+                             {"separ.: separability", "out.al.: output alignment"},
+                             nullptr});
 
 }  // namespace
 

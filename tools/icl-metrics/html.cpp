@@ -6,15 +6,13 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "html.hpp"
 #include "report.hpp"
 
-namespace icl_tool {
-
-namespace {
-
-constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
+namespace icl_tool::html {
 
 std::string escape(const std::string& s) {
   std::string out;
@@ -30,7 +28,7 @@ std::string escape(const std::string& s) {
   return out;
 }
 
-std::string num(double v, int digits = 3) {
+std::string num(double v, int digits) {
   if (std::isnan(v)) return "–";
   if (std::isinf(v)) return v > 0 ? "∞" : "−∞";
   char buffer[64];
@@ -39,6 +37,8 @@ std::string num(double v, int digits = 3) {
   if (out[0] == '-' && out.find_first_not_of("-0.") == std::string::npos) out.erase(0, 1);  // "-0.000" -> "0.000"
   return out;
 }
+
+namespace {
 
 /// Coordinates in SVG (one decimal).
 std::string px(double v) {
@@ -82,19 +82,7 @@ std::vector<double> nice_ticks(double& lo, double& hi, int target = 5) {
 const char* palette[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                          "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
 
-struct series {
-  std::string name;
-  std::vector<double> values;  ///< NaN: no point
-  bool dashed = false;
-};
-
-struct line_chart {
-  std::string title, y_label, x_label = "layer";
-  std::vector<series> lines;
-  bool fixed_unit_range = false;  ///< y axis 0..1 (accuracies, proportions)
-  double reference = nan_value;   ///< a dashed horizontal line (chance level), NaN for none
-  std::string reference_label = "chance";
-};
+}  // namespace
 
 std::string render(const line_chart& c) {
   const double W = 600, left = 62, right = 20, bottom = 52;
@@ -215,6 +203,8 @@ std::string render(const line_chart& c) {
 
 // ---- heatmaps -------------------------------------------------------------------------------------
 
+namespace {
+
 struct rgb {
   double r, g, b;
 };
@@ -244,12 +234,7 @@ std::string css(const rgb& c) {
   return buffer;
 }
 
-struct heatmap {
-  std::string title, value_label;
-  std::vector<std::vector<double>> values;  ///< [layers][heads]; NaN: undefined, +inf: drawn as ∞
-  bool centered = false;                    ///< diverging scale around 0
-  bool log2_scale = false;                  ///< colour by log2(value), centered at 1 (ratios)
-};
+}  // namespace
 
 std::string render(const heatmap& h) {
   const std::size_t L = h.values.size(), Hn = L ? h.values[0].size() : 0;
@@ -372,14 +357,14 @@ std::string render(const heatmap& h) {
 
 // ---- reading the results ----------------------------------------------------------------------------
 
-std::vector<double> to_values(const json& a, double scale = 1.0) {
+std::vector<double> to_values(const json& a, double scale) {
   std::vector<double> v;
   if (!a.is_array()) return v;
   for (const auto& x : a) v.push_back(x.is_number() ? x.get<double>() * scale : nan_value);
   return v;
 }
 
-std::vector<std::vector<double>> to_grid(const json& a, double scale = 1.0, const json* infinite = nullptr) {
+std::vector<std::vector<double>> to_grid(const json& a, double scale, const json* infinite) {
   std::vector<std::vector<double>> g;
   if (!a.is_array()) return g;
   for (std::size_t l = 0; l < a.size(); ++l) {
@@ -394,6 +379,22 @@ std::vector<std::vector<double>> to_grid(const json& a, double scale = 1.0, cons
 }
 
 const json* get(const json& j, const char* key) { return j.is_object() && j.contains(key) ? &j[key] : nullptr; }
+
+line_chart chart(std::string title, std::string y_label, bool unit_range) {
+  line_chart c;
+  c.title = std::move(title);
+  c.y_label = std::move(y_label);
+  c.fixed_unit_range = unit_range;
+  return c;
+}
+
+heatmap head_map(std::string title, std::string value_label, std::vector<std::vector<double>> values) {
+  heatmap h;
+  h.title = std::move(title);
+  h.value_label = std::move(value_label);
+  h.values = std::move(values);
+  return h;
+}
 
 std::string figure(const std::string& svg, const std::string& caption) {
   return "<figure>" + svg + "<figcaption>" + caption + "</figcaption></figure>\n";
@@ -412,6 +413,14 @@ std::string top_table(const json& top, const std::string& title, const std::stri
   return o.str();
 }
 
+}  // namespace icl_tool::html
+
+namespace icl_tool {
+
+namespace {
+
+using namespace html;
+
 std::string task_section(const json& task, std::size_t index) {
   std::ostringstream o;
   const std::size_t layers = task["layers"].get<std::size_t>();
@@ -424,34 +433,14 @@ std::string task_section(const json& task, std::size_t index) {
     << escape(task["dtype"].get<std::string>()) << "</span><span><code>" << escape(task["hidden"].get<std::string>())
     << "</code></span></p>";
 
-  const json* dec = get(task, "decodability");
-  const json* rsa = get(task, "rsa");
-  const json* probe = get(task, "probe");
-  const json* geo = get(task, "geometry");
-  const json* att = get(task, "attention");
-
-  // per-layer table
-  struct column {
-    std::string name;
-    std::vector<double> values;
-  };
-  std::vector<column> cols;
-  if (dec) cols.push_back({"TD", to_values((*dec)["overall"])});
-  if (rsa) {
-    cols.push_back({rsa->contains("without_icl") ? "RSA (ICL)" : "RSA", to_values((*rsa)["with_icl"])});
-    if (rsa->contains("without_icl")) {
-      cols.push_back({"RSA (no ICL)", to_values((*rsa)["without_icl"])});
-      cols.push_back({"Δ RSA", to_values((*rsa)["delta"])});
-    }
+  // The per-layer table: every family's columns.
+  std::vector<layer_column> cols;
+  for (const report_section& section : report_sections()) {
+    if (section.columns != nullptr) section.columns(task, cols);
   }
-  if (probe) cols.push_back({"probe acc.", to_values((*probe)["mean"])});
-  if (geo && geo->contains("separability")) cols.push_back({"separability", to_values((*geo)["separability"])});
-  if (geo && geo->contains("output_alignment")) cols.push_back({"output align.", to_values((*geo)["output_alignment"])});
-  if (geo && geo->contains("composite_alignment")) cols.push_back({"composite align.", to_values((*geo)["composite_alignment"])});
-  if (geo) cols.push_back({"eff. dim.", to_values((*geo)["effective_dimension"])});
   if (!cols.empty()) {
     o << "<h3>Per layer</h3><div class=\"scroll\"><table><thead><tr><th>layer</th>";
-    for (const auto& c : cols) o << "<th>" << escape(c.name) << "</th>";
+    for (const auto& c : cols) o << "<th>" << escape(c.header) << "</th>";
     o << "</tr></thead><tbody>";
     for (std::size_t l = 0; l < layers; ++l) {
       o << "<tr><td>" << l << "</td>";
@@ -461,7 +450,7 @@ std::string task_section(const json& task, std::size_t index) {
           if (std::isfinite(v)) best = std::max(best, v);
         }
         const double v = l < c.values.size() ? c.values[l] : nan_value;
-        o << "<td" << (v == best && c.name != "eff. dim." ? " class=\"peak\"" : "") << ">" << num(v) << "</td>";
+        o << "<td" << (v == best && c.mark_peak ? " class=\"peak\"" : "") << ">" << num(v) << "</td>";
       }
       o << "</tr>";
     }
@@ -469,169 +458,12 @@ std::string task_section(const json& task, std::size_t index) {
   }
 
   o << "<div class=\"grid\">";
-  if (dec) {
-    line_chart c;
-    c.title = "Task decodability per layer";
-    c.y_label = "leave-one-out " + std::to_string((*dec)["k"].get<std::size_t>()) + "-NN accuracy";
-    c.fixed_unit_range = true;
-    c.lines.push_back({"all prompts", to_values((*dec)["overall"])});
-    if (const json* groups = get(*dec, "by_demonstrations")) {
-      for (const auto& g : *groups) {
-        if (!g.contains("overall")) continue;
-        c.lines.push_back({std::to_string(g["demonstrations"].get<int>()) + " demos", to_values(g["overall"]), true});
-      }
-    }
-    const std::size_t classes = (*dec)["classes"].size();
-    if (classes > 0) c.reference = 1.0 / static_cast<double>(classes);
-    std::string caption = "Leave-one-out kNN accuracy of the concept from the query-position state (k = " +
-                          std::to_string((*dec)["k"].get<std::size_t>()) + ", " + (*dec)["dissimilarity"].get<std::string>() +
-                          "); peak at layer " + std::to_string((*dec)["peak_layer"].get<std::size_t>()) +
-                          ". Dashed: one curve per number of demonstrations. Chance = 1 / number of concepts.";
-    o << figure(render(c), caption);
-  }
-  if (rsa) {
-    line_chart c;
-    c.title = "RSA alignment with the concept RDM";
-    c.y_label = (*rsa)["comparison"].get<std::string>() + " correlation";
-    c.lines.push_back({rsa->contains("without_icl") ? "with ICL" : "alignment", to_values((*rsa)["with_icl"])});
-    if (rsa->contains("without_icl")) c.lines.push_back({"without ICL", to_values((*rsa)["without_icl"])});
-    c.reference = 0.0;
-    c.reference_label = "no alignment";
-    o << figure(render(c), "Correlation (" + (*rsa)["comparison"].get<std::string>() + ") between each layer's RDM (" +
-                               (*rsa)["dissimilarity"].get<std::string>() +
-                               " distance) and the categorical RDM of the concepts, with and without demonstrations.");
-  }
-  if (probe) {
-    line_chart c;
-    c.title = "Logistic probe of the concept";
-    c.y_label = "cross-validated accuracy";
-    c.fixed_unit_range = true;
-    c.lines.push_back({"mean over folds", to_values((*probe)["mean"])});
-    if (dec && !(*dec)["classes"].empty()) c.reference = 1.0 / static_cast<double>((*dec)["classes"].size());
-    o << figure(render(c), std::to_string((*probe)["folds"].get<std::size_t>()) +
-                               "-fold stratified cross-validated accuracy of an L2 logistic probe (C = " +
-                               num((*probe)["C"].get<double>(), 2) + ").");
-  }
-  if (geo) {
-    line_chart c;
-    c.title = "Separability and alignment";
-    c.y_label = "score";
-    c.fixed_unit_range = true;
-    for (const char* key : {"separability", "output_alignment", "directional_separability", "singular_alignment",
-                            "variance_alignment"}) {
-      if (geo->contains(key)) {
-        std::string name = key;
-        std::replace(name.begin(), name.end(), '_', ' ');
-        c.lines.push_back({name, to_values((*geo)[key]), std::string(key) == "variance_alignment"});
-      }
-    }
-    if (!c.lines.empty()) {
-      c.reference = 0.5;
-      o << figure(render(c), "Separability: logistic probe accuracy on a held-out half, per label pair. Output "
-                             "alignment: logit-lens accuracy over the label tokens. Singular / variance alignment: the "
-                             "label direction against the top singular vectors / the variance along it. Chance "
-                             "(binary) = 0.5.");
-    }
-    if (geo->contains("mean_alignment")) {
-      line_chart m;
-      m.title = "Mean and composite alignment";
-      m.y_label = "alignment";
-      m.lines.push_back({"mean alignment", to_values((*geo)["mean_alignment"])});
-      m.lines.push_back({"composite alignment", to_values((*geo)["composite_alignment"])});
-      m.reference = 0.0;
-      m.reference_label = "";
-      o << figure(render(m), "Mean alignment: class-mean difference along the label direction over the pooled "
-                             "standard deviation; composite = variance alignment × mean alignment.");
-    }
-    line_chart e;
-    e.title = "Effective dimension";
-    e.y_label = "participation ratio";
-    e.lines.push_back({"effective dimension", to_values((*geo)["effective_dimension"])});
-    o << figure(render(e), "Participation ratio (Σσ²)² / Σσ⁴ of the centered states of each layer.");
+  for (const report_section& section : report_sections()) {
+    if (section.figures != nullptr) o << section.figures(task);
   }
   o << "</div>";
-
-  if (att) {
-    const double prompts = static_cast<double>((*att)["prompts"].get<std::size_t>());
-    o << "<h3>Attention (" << (*att)["prompts"].get<std::size_t>() << " prompts, " << (*att)["layers"].get<std::size_t>()
-      << " layers × " << (*att)["heads"].get<std::size_t>() << " heads)</h3><div class=\"grid\">";
-    if (att->contains("ratio")) {
-      heatmap h;
-      h.title = "Attention ratio per head";
-      h.value_label = "ratio (relevant / irrelevant)";
-      h.values = to_grid((*att)["ratio"], 1.0, &(*att)["ratio_undefined"]);
-      h.log2_scale = true;
-      o << figure(render(h), "Attention from the source positions to the relevant keys over the irrelevant keys "
-                             "(per-token means), averaged over prompts. Logarithmic colour scale centered at 1: red heads prefer the relevant keys, blue heads the irrelevant ones; ∞ marks a zero denominator.");
-      line_chart c;
-      c.title = "Attention ratio per layer";
-      c.x_label = "attention layer";
-      c.y_label = "mean ratio over heads";
-      c.lines.push_back({"mean over heads", to_values((*att)["ratio_layer_mean"])});
-      c.reference = 1.0;
-      c.reference_label = "no preference";
-      o << figure(render(c), "Mean over the heads of each layer whose ratio is defined; heads with a zero "
-                             "denominator (∞ in the heatmap) are left out and counted in results.json "
-                             "(attention.ratio_layer_undefined_heads).");
-    }
-    {
-      heatmap h;
-      h.title = "Previous-token score per head";
-      h.value_label = "mean attention to k − 1 per prompt";
-      h.values = to_grid((*att)["previous_token"], 1.0 / prompts);
-      o << figure(render(h), "Σ_k A[k, k−1] per prompt, averaged over prompts (the library's score is the sum over "
-                             "prompts, in results.json).");
-    }
-    if (att->contains("induction")) {
-      const double with_labels = prompts - static_cast<double>((*att).value("prompts_without_labels", std::size_t{0}));
-      heatmap h;
-      h.title = "Induction score per head";
-      h.value_label = "attention from the query to labels";
-      h.values = to_grid((*att)["induction"], with_labels > 0 ? 1.0 / with_labels : 1.0);
-      o << figure(render(h), "Attention from the last position to the demonstration label positions, averaged over "
-                             "prompts with demonstrations.");
-    }
-    if (const json* la = get(*att, "label_attention")) {
-      line_chart c;
-      c.title = "Label attention per class";
-      c.y_label = "attention per label token";
-      const std::size_t L = (*att)["layers"].get<std::size_t>(), Hn = (*att)["heads"].get<std::size_t>();
-      for (auto it = la->begin(); it != la->end(); ++it) {
-        const double count = static_cast<double>((*att)["label_counts"][it.key()].get<std::size_t>());
-        std::vector<double> per_layer(L, 0.0);
-        const auto grid = to_grid(it.value());
-        for (std::size_t l = 0; l < L; ++l) {
-          for (std::size_t hh = 0; hh < Hn; ++hh) per_layer[l] += grid[l][hh];
-          per_layer[l] /= static_cast<double>(Hn) * std::max(count, 1.0);
-        }
-        c.lines.push_back({"class " + it.key(), per_layer});
-      }
-      o << figure(render(c), "Attention from the last position to the label tokens of each class, per label token and "
-                             "head (mean over heads).");
-    }
-    if (const json* bias = get(*att, "bias")) {
-      heatmap m;
-      m.title = "Majority-label bias per head";
-      m.value_label = "attention share − demonstration share";
-      m.values = to_grid((*bias)["majority_excess"]);
-      m.centered = true;
-      o << figure(render(m), "Share of label attention on the majority class minus its share of demonstrations, "
-                             "mean over " + std::to_string((*bias)["majority_prompts"].get<std::size_t>()) +
-                             " prompts with a unique majority; red = favours the majority label.");
-      heatmap r;
-      r.title = "Recency bias per head";
-      r.value_label = "share on the nearest label − 1/k";
-      r.values = to_grid((*bias)["recency_excess"]);
-      r.centered = true;
-      o << figure(render(r), "Share of label attention on the demonstration nearest to the query minus the even share "
-                             "1/k; red = favours the most recent demonstration.");
-    }
-    o << "</div><div class=\"tables\">";
-    if (att->contains("top_previous_token")) {
-      o << top_table((*att)["top_previous_token"], "Top previous-token heads", "score (sum)");
-    }
-    if (att->contains("top_induction")) o << top_table((*att)["top_induction"], "Top induction heads", "score (sum)");
-    o << "</div>";
+  for (const report_section& section : report_sections()) {
+    if (section.block != nullptr) o << section.block(task);
   }
   if (!task["skipped"].empty()) {
     o << "<p class=\"note\">Not computed: ";

@@ -1,10 +1,14 @@
 // Cross-validated probes per layer: logistic (classes) and ridge (continuous targets); the
-// `probe` subcommand.
+// `probe` subcommand and the report's section.
+#include <algorithm>
+#include <map>
 #include <memory>
 #include <optional>
 
 #include "command.hpp"
+#include "html.hpp"
 #include "icl/probe/cross_validation.hpp"
+#include "report.hpp"
 
 namespace icl_tool {
 
@@ -190,6 +194,55 @@ class probe_command : public metric_command {
 };
 
 [[maybe_unused]] const bool registered = register_command<probe_command>("probe", 30);
+
+// ---- the report's section: a 5-fold logistic probe of the concept -----------------------------
+
+void report_run(const task_data& task, json& out, json& skipped) {
+  if (!task.concepts) {
+    skipped.push_back("probe: no concepts");
+    return;
+  }
+  // Run only when every concept has a prompt in every fold.
+  std::map<int, std::size_t> counts;
+  for (const int c : *task.concepts) ++counts[c];
+  std::size_t smallest = task.n;
+  for (const auto& entry : counts) smallest = std::min(smallest, entry.second);
+  probe_options options;
+  options.cv.seed = task.options.seed;
+  if (counts.size() < 2 || smallest < options.cv.folds) {
+    skipped.push_back("probe: a concept has fewer than " + std::to_string(options.cv.folds) + " prompts");
+    return;
+  }
+  out["probe"] = task.reader.run("logistic probe", [&] {
+    return logistic_probe(task.hidden, *task.concepts, task.concepts_name, options, task.prog);
+  });
+}
+
+void report_columns(const json& task, std::vector<layer_column>& columns) {
+  if (const json* probe = html::get(task, "probe"))
+    columns.push_back({"probe acc.", html::to_values((*probe)["mean"])});
+}
+
+std::string report_figures(const json& task) {
+  const json* probe = html::get(task, "probe");
+  if (probe == nullptr) return {};
+  html::line_chart c = html::chart("Logistic probe of the concept", "cross-validated accuracy", true);
+  c.lines.push_back({"mean over folds", html::to_values((*probe)["mean"])});
+  const json* dec = html::get(task, "decodability");  // the number of concepts, for chance
+  if (dec != nullptr && !(*dec)["classes"].empty()) c.reference = 1.0 / static_cast<double>((*dec)["classes"].size());
+  return html::figure(html::render(c), std::to_string((*probe)["folds"].get<std::size_t>()) +
+                                           "-fold stratified cross-validated accuracy of an L2 logistic probe (C = " +
+                                           html::num((*probe)["C"].get<double>(), 2) + ").");
+}
+
+[[maybe_unused]] const bool section_registered = register_report_section({30,
+                                                                          report_run,
+                                                                          report_columns,
+                                                                          report_figures,
+                                                                          nullptr,
+                                                                          {{"probe", {"probe", "mean"}}},
+                                                                          {"probe: 5-fold logistic probe accuracy"},
+                                                                          nullptr});
 
 }  // namespace
 

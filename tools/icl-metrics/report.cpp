@@ -1,16 +1,17 @@
-// The report subcommand: manifest -> every metric -> results.json, report.html, summary table.
+// The report subcommand: manifest -> every registered family's section -> results.json,
+// report.html, summary table; and the registry of the sections (report.hpp).
 #include "report.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <set>
 
 #include "command.hpp"
-#include "icl/rsa/hypothesis.hpp"
 #include "icl/version.hpp"
 
 namespace icl_tool {
@@ -33,86 +34,75 @@ const json* find_key(const json& task, const std::string& dotted) {
   return nullptr;
 }
 
-/// Reads the manifest keys of one task, naming the key in every error.
-class task_reader {
- public:
-  task_reader(const json& task, std::string context, std::string base_dir)
-      : task_(task), context_(std::move(context)), base_(std::move(base_dir)) {}
+}  // namespace
 
-  template <class F>
-  decltype(auto) wrap(const std::string& key, F&& f) const {
-    try {
-      return f();
-    } catch (const input_error& e) {
-      fail(key, e.what());
-    } catch (const icl::io::format_error& e) {
-      fail(key, e.what());
-    } catch (const icl::invalid_argument& e) {
-      fail(key, e.what());
-    }
-  }
+bool task_reader::has(const std::string& key) const {
+  const json* v = find_key(task_, key);
+  return v != nullptr && !v->is_null();
+}
 
-  bool has(const std::string& key) const {
-    const json* v = find_key(task_, key);
-    return v != nullptr && !v->is_null();
-  }
-  const json& value(const std::string& key) const { return *find_key(task_, key); }
+const json& task_reader::value(const std::string& key) const { return *find_key(task_, key); }
 
-  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-    throw input_error(context_ + ": " + key + ": " + what);
-  }
+std::string task_reader::name_or(const std::string& key, const std::string& otherwise) const {
+  return has(key) && value(key).is_string() ? value(key).get<std::string>() : otherwise;
+}
 
-  std::string reference(const std::string& key) const {
-    const json& v = value(key);
-    if (!v.is_string()) fail(key, "expected a tensor reference (a string), got " + v.dump());
-    return v.get<std::string>();
-  }
+void task_reader::fail(const std::string& key, const std::string& what) const {
+  throw input_error(context_ + ": " + key + ": " + what);
+}
 
-  named_array float_tensor(const std::string& key, std::size_t rank, const std::string& what) const {
-    const std::string ref = reference(key);
-    return wrap(key, [&] { return named_array{load_float_tensor(ref, base_, rank, what), ref}; });
-  }
+std::string task_reader::reference(const std::string& key) const {
+  const json& v = value(key);
+  if (!v.is_string()) fail(key, "expected a tensor reference (a string), got " + v.dump());
+  return v.get<std::string>();
+}
 
-  std::vector<int> ints(const std::string& key) const {
-    const json& v = value(key);
-    return wrap(key, [&] {
-      if (v.is_array()) return int_list_from_json(v, key);
-      return read_int_list(v.get<std::string>(), base_, key);
-    });
-  }
+named_array task_reader::float_tensor(const std::string& key, std::size_t rank, const std::string& what) const {
+  const std::string ref = reference(key);
+  return wrap(key, [&] { return named_array{load_float_tensor(ref, base_, rank, what), ref}; });
+}
 
-  position_lists positions(const std::string& key) const {
-    return wrap(key, [&] { return positions_from_json(value(key), base_, key); });
-  }
+named_array task_reader::tensor(const std::string& key) const {
+  const std::string ref = reference(key);
+  return wrap(key, [&] { return named_array{load_tensor(ref, base_), ref}; });
+}
 
-  std::vector<std::vector<int>> int_rows(const std::string& key) const {
-    return wrap(key, [&] { return read_int_rows(value(key), base_, key); });
-  }
+std::vector<int> task_reader::ints(const std::string& key) const {
+  const json& v = value(key);
+  return wrap(key, [&] {
+    if (v.is_array()) return int_list_from_json(v, key);
+    return read_int_list(v.get<std::string>(), base_, key);
+  });
+}
 
-  std::vector<double> doubles(const std::string& key) const {
-    const json& v = value(key);
-    return wrap(key, [&] {
-      if (v.is_array()) return read_double_list(v.dump(), base_, key);
-      return read_double_list(v.get<std::string>(), base_, key);
-    });
-  }
+position_lists task_reader::positions(const std::string& key) const {
+  return wrap(key, [&] { return positions_from_json(value(key), base_, key); });
+}
 
-  /// Runs a metric family: its errors are prefixed with the task and the family.
-  template <class F>
-  json run(const std::string& family, F&& f) const {
-    try {
-      return f();
-    } catch (const input_error& e) {
-      throw input_error(context_ + ": " + family + ": " + e.what());
-    }
-  }
+std::vector<std::vector<int>> task_reader::int_rows(const std::string& key) const {
+  return wrap(key, [&] { return read_int_rows(value(key), base_, key); });
+}
 
-  const std::string& base() const { return base_; }
+std::vector<double> task_reader::doubles(const std::string& key) const {
+  const json& v = value(key);
+  return wrap(key, [&] {
+    if (v.is_array()) return read_double_list(v.dump(), base_, key);
+    return read_double_list(v.get<std::string>(), base_, key);
+  });
+}
 
- private:
-  const json& task_;
-  std::string context_, base_;
-};
+double task_reader::number(const std::string& key) const {
+  const json& v = value(key);
+  if (!v.is_number()) fail(key, "expected a number, got " + v.dump());
+  return v.get<double>();
+}
+
+namespace {
+
+std::vector<report_section>& section_registry() {
+  static std::vector<report_section> sections;
+  return sections;
+}
 
 void check_count(const task_reader& t, const std::string& key, std::size_t got, std::size_t n, const std::string& hidden) {
   if (got != n) {
@@ -156,136 +146,55 @@ json run_task(const json& task, std::size_t index, const std::string& base_dir, 
   out["layers"] = layers;
   out["n"] = n;
   out["d"] = hidden.array.shape()[2];
+
+  task_data data{t, hidden, no_icl ? &*no_icl : nullptr, layers, n, {}, {}, {}, "", "", options, prog};
+  const auto per_prompt = [&](const char* key, std::optional<std::vector<int>>& into) {
+    if (!t.has(key)) return;
+    into = t.ints(key);
+    check_count(t, key, into->size(), n, hidden.name);
+  };
+  per_prompt("concepts", data.concepts);
+  per_prompt("labels", data.labels);
+  per_prompt("demonstrations", data.demonstrations);
+  data.concepts_name = t.name_or("concepts", "concepts");
+  data.labels_name = t.name_or("labels", "labels");
+
   json skipped = json::array();
-
-  std::optional<std::vector<int>> concepts, labels, demonstrations;
-  if (t.has("concepts")) {
-    concepts = t.ints("concepts");
-    check_count(t, "concepts", concepts->size(), n, hidden.name);
-  }
-  if (t.has("labels")) {
-    labels = t.ints("labels");
-    check_count(t, "labels", labels->size(), n, hidden.name);
-  }
-  if (t.has("demonstrations")) {
-    demonstrations = t.ints("demonstrations");
-    check_count(t, "demonstrations", demonstrations->size(), n, hidden.name);
-  }
-  const std::string concepts_name = t.has("concepts") && t.value("concepts").is_string()
-                                        ? t.value("concepts").get<std::string>()
-                                        : std::string("concepts");
-  const std::string labels_name = t.has("labels") && t.value("labels").is_string() ? t.value("labels").get<std::string>()
-                                                                                     : std::string("labels");
-
-  if (concepts) {
-    out["decodability"] = t.run("task decodability", [&] {
-      json r = decodability(hidden, *concepts, concepts_name, options.decode, prog);
-      if (demonstrations) {
-        r["by_demonstrations"] = decodability_by_group(hidden, *concepts, concepts_name, *demonstrations, options.decode, prog);
-      }
-      return r;
-    });
-    out["rsa"] = t.run("RSA", [&] {
-      const icl::rsa::rdm hypothesis =
-          with_context(concepts_name, [&] { return icl::rsa::categorical_rdm(*concepts); });
-      return rsa_alignment(hidden, no_icl ? &*no_icl : nullptr, hypothesis, "categorical(" + concepts_name + ")",
-                           options.rsa, prog);
-    });
-    // The probe family: 5-fold logistic probe of the concept, when every concept has 5 prompts.
-    std::map<int, std::size_t> counts;
-    for (const int c : *concepts) ++counts[c];
-    std::size_t smallest = n;
-    for (const auto& entry : counts) smallest = std::min(smallest, entry.second);
-    probe_options popts;
-    popts.cv.seed = options.seed;
-    if (counts.size() >= 2 && smallest >= popts.cv.folds) {
-      out["probe"] = t.run("logistic probe", [&] { return logistic_probe(hidden, *concepts, concepts_name, popts, prog); });
-    } else {
-      skipped.push_back("probe: a concept has fewer than " + std::to_string(popts.cv.folds) + " prompts");
-    }
-  } else {
-    skipped.push_back("task decodability, RSA and probe: no concepts");
-  }
-
-  if (labels) {
-    geometry_params g;
-    g.seed = options.seed;
-    g.denoise_rank = 2;  // the program's rank (the library's default is 10, [P2] Fig. 6)
-    std::optional<named_array> directions;
-    if (t.has("readout.label_directions")) {
-      directions = t.float_tensor("readout.label_directions", 2, "label directions [classes, d]");
-    } else if (t.has("readout.unembedding")) {
-      directions = t.float_tensor("readout.unembedding", 2, "unembedding [V, d]");
-      if (!t.has("readout.label_token_ids")) t.fail("readout.label_token_ids", "missing (needed with readout.unembedding)");
-      for (const int id : t.ints("readout.label_token_ids")) {
-        if (id < 0) t.fail("readout.label_token_ids", "token id " + std::to_string(id) + " is negative");
-        g.label_token_ids.push_back(static_cast<std::size_t>(id));
-      }
-    }
-    // The final norm's ε defaults to 1e-5 in a manifest (Llama 2, SmolLM2), as it always has.
-    std::optional<std::vector<double>> gain;
-    double epsilon = 1e-5;
-    if (t.has("readout.final_norm.gain")) gain = t.doubles("readout.final_norm.gain");
-    if (t.has("readout.final_norm.epsilon")) {
-      const json& e = t.value("readout.final_norm.epsilon");
-      if (!e.is_number()) t.fail("readout.final_norm.epsilon", "expected a number, got " + e.dump());
-      epsilon = e.get<double>();
-    }
-    if (gain) g.final_norm = icl::rms_norm_params{std::move(*gain), epsilon};
-    out["geometry"] = t.run("geometry", [&] {
-      return geometry(hidden, *labels, labels_name, directions ? &*directions : nullptr, g, prog);
-    });
-  } else {
-    skipped.push_back("separability and alignment: no labels");
-  }
-
-  if (t.has("attention.maps")) {
-    attention_set set;
-    const json& maps = t.value("attention.maps");
-    if (maps.is_string()) {
-      const std::string ref = maps.get<std::string>();
-      set.arrays.push_back(t.wrap("attention.maps", [&] { return named_array{load_tensor(ref, base_dir), ref}; }));
-      set.batched = true;
-      if (set.arrays[0].array.rank() != 5) {
-        t.fail("attention.maps", ref + " has shape " + shape_string(set.arrays[0].array.shape()) +
-                                     "; one reference must be [prompts, layers, heads, T, T] (or give a list of "
-                                     "[layers, heads, T, T] references)");
-      }
-    } else if (maps.is_array()) {
-      for (std::size_t p = 0; p < maps.size(); ++p) {
-        if (!maps[p].is_string()) t.fail("attention.maps", "entry " + std::to_string(p) + " is not a tensor reference");
-        const std::string ref = maps[p].get<std::string>();
-        set.arrays.push_back(t.wrap("attention.maps", [&] { return named_array{load_tensor(ref, base_dir), ref}; }));
-      }
-    } else {
-      t.fail("attention.maps", "expected a reference or a list of references");
-    }
-    attention_inputs in;
-    in.top_fraction = options.top_fraction;
-    in.params = options.attention;
-    if (t.has("attention.sources")) in.sources = t.positions("attention.sources");
-    if (t.has("attention.relevant")) in.relevant = t.positions("attention.relevant");
-    if (t.has("attention.irrelevant")) in.irrelevant = t.positions("attention.irrelevant");
-    if (in.relevant.has_value() != in.irrelevant.has_value()) {
-      t.fail(in.relevant ? "attention.irrelevant" : "attention.relevant",
-             "missing (the attention ratio needs both relevant and irrelevant positions)");
-    }
-    if (t.has("attention.label_positions")) in.label_positions = t.positions("attention.label_positions");
-    if (t.has("attention.label_classes")) {
-      if (!in.label_positions) t.fail("attention.label_positions", "missing (needed with attention.label_classes)");
-      in.label_classes = t.int_rows("attention.label_classes");
-    }
-    out["attention"] = t.run("attention", [&] { return attention(set, in, prog); });
-    if (!in.relevant) skipped.push_back("attention ratio: no attention.relevant / attention.irrelevant");
-    if (!in.label_positions) skipped.push_back("induction score: no attention.label_positions");
-  } else {
-    skipped.push_back("attention: no attention.maps");
-  }
+  for (const report_section& section : report_sections()) section.run(data, out, skipped);
   out["skipped"] = skipped;
   return out;
 }
 
-std::string fmt(const json& v, const char* format = "%.3f") {
+/// Text broken into lines of at most `width` characters at spaces.
+std::string wrap_words(const std::string& text, std::size_t width) {
+  std::string out, line;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+    start = end + 1;
+  }
+  return out + line;
+}
+
+const json* at_path(const json& j, const std::vector<std::string>& path) {
+  const json* node = &j;
+  for (const std::string& key : path) {
+    if (!node->is_object() || !node->contains(key)) return nullptr;
+    node = &(*node)[key];
+  }
+  return node;
+}
+
+}  // namespace
+
+std::string format_number(const json& v, const char* format) {
   if (!v.is_number()) return "-";
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, format, v.get<double>());
@@ -294,16 +203,16 @@ std::string fmt(const json& v, const char* format = "%.3f") {
   return out;
 }
 
-const json* at_path(const json& j, std::initializer_list<const char*> path) {
-  const json* node = &j;
-  for (const char* key : path) {
-    if (!node->is_object() || !node->contains(key)) return nullptr;
-    node = &(*node)[key];
-  }
-  return node;
+bool register_report_section(report_section section) {
+  if (section.run == nullptr) throw std::logic_error("register_report_section: a section needs its run function");
+  auto& sections = section_registry();
+  const auto place = std::upper_bound(sections.begin(), sections.end(), section.order,
+                                      [](int order, const report_section& s) { return order < s.order; });
+  sections.insert(place, std::move(section));
+  return true;
 }
 
-}  // namespace
+const std::vector<report_section>& report_sections() { return section_registry(); }
 
 json run_manifest(const json& manifest, const std::string& base_dir, const report_options& options, progress& prog) {
   if (!manifest.is_object()) throw input_error("manifest.json: the top level must be an object");
@@ -349,6 +258,12 @@ json run_manifest(const json& manifest, const std::string& base_dir, const repor
 }
 
 std::string summary_table(const json& results) {
+  std::vector<const summary_column*> columns;
+  std::string legend;
+  for (const report_section& section : report_sections()) {
+    for (const summary_column& c : section.summary) columns.push_back(&c);
+    for (const std::string& l : section.legend) legend += (legend.empty() ? "" : "; ") + l;
+  }
   std::string out;
   char line[512];
   for (const auto& task : results["tasks"]) {
@@ -356,56 +271,30 @@ std::string summary_table(const json& results) {
                   task["name"].get<std::string>().c_str(), task["n"].get<std::size_t>(),
                   task["layers"].get<std::size_t>(), task["d"].get<std::size_t>(), task["dtype"].get<std::string>().c_str());
     out += line;
-    std::snprintf(line, sizeof line, "%5s  %8s  %8s  %8s  %8s  %8s  %8s\n", "layer", "TD", "RSA", "RSA-0", "probe",
-                  "separ.", "out.al.");
+    std::snprintf(line, sizeof line, "%5s", "layer");
     out += line;
+    for (const summary_column* c : columns) {
+      std::snprintf(line, sizeof line, "  %8s", c->header.c_str());
+      out += line;
+    }
+    out += '\n';
     const std::size_t layers = task["layers"].get<std::size_t>();
     for (std::size_t l = 0; l < layers; ++l) {
-      auto cell = [&](std::initializer_list<const char*> path) -> std::string {
-        const json* v = at_path(task, path);
-        return v != nullptr && v->is_array() && l < v->size() ? fmt((*v)[l]) : std::string("-");
-      };
-      std::snprintf(line, sizeof line, "%5zu  %8s  %8s  %8s  %8s  %8s  %8s\n", l,
-                    cell({"decodability", "overall"}).c_str(), cell({"rsa", "with_icl"}).c_str(),
-                    cell({"rsa", "without_icl"}).c_str(), cell({"probe", "mean"}).c_str(),
-                    cell({"geometry", "separability"}).c_str(), cell({"geometry", "output_alignment"}).c_str());
+      std::snprintf(line, sizeof line, "%5zu", l);
       out += line;
-    }
-    if (const json* peak = at_path(task, {"decodability", "peak_layer"})) {
-      std::snprintf(line, sizeof line, "peak TD at layer %zu (%s)\n", peak->get<std::size_t>(),
-                    fmt(task["decodability"]["peak_value"]).c_str());
-      out += line;
-    }
-    if (const json* ratio = at_path(task, {"attention", "ratio_layer_mean"})) {
-      // Attention layers are numbered in the order of the attention tensor (blocks), which need
-      // not match the hidden-state layers (often the embedding output comes first there).
-      const json* undefined = at_path(task, {"attention", "ratio_layer_undefined_heads"});
-      std::string values, notes;
-      for (std::size_t l = 0; l < ratio->size(); ++l) {
-        values += (l ? ", " : "") + std::string("L") + std::to_string(l) + " " +
-                  ((*ratio)[l].is_number() ? fmt((*ratio)[l], "%.2f") : std::string("undefined"));
-        const std::size_t skipped = undefined != nullptr ? (*undefined)[l].get<std::size_t>() : 0;
-        if (skipped > 0) notes += (notes.empty() ? "" : ", ") + std::string("L") + std::to_string(l) + ": " +
-                                  std::to_string(skipped);
+      for (const summary_column* c : columns) {
+        const json* v = at_path(task, c->path);
+        std::snprintf(line, sizeof line, "  %8s",
+                      (v != nullptr && v->is_array() && l < v->size() ? format_number((*v)[l]) : std::string("-")).c_str());
+        out += line;
       }
-      out += "attention ratio per attention layer (mean over heads with a defined ratio): " + values + "\n";
-      if (!notes.empty()) out += "  heads left out (zero denominator, ratio +inf): " + notes + "\n";
+      out += '\n';
     }
-    for (const auto& [which, title] : {std::pair<const char*, const char*>{"top_previous_token", "top previous-token heads: "},
-                                       std::pair<const char*, const char*>{"top_induction", "top induction heads: "}}) {
-      const json* top = at_path(task, {"attention", which});
-      if (top == nullptr) continue;
-      std::string heads;
-      for (const auto& h : *top) {
-        heads += (heads.empty() ? "" : ", ") + std::string("L") + std::to_string(h["layer"].get<std::size_t>()) + "H" +
-                 std::to_string(h["head"].get<std::size_t>());
-      }
-      out += title + heads + "\n";
+    for (const report_section& section : report_sections()) {
+      if (section.summary_notes != nullptr) out += section.summary_notes(task);
     }
   }
-  out +=
-      "\nTD: leave-one-out kNN task decodability; RSA / RSA-0: alignment with the concept RDM with / without "
-      "demonstrations;\nprobe: 5-fold logistic probe accuracy; separ.: separability; out.al.: output alignment.\n";
+  out += "\n" + wrap_words(legend + ".", 118) + "\n";
   return out;
 }
 

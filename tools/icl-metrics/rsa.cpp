@@ -1,16 +1,18 @@
 // RSA: alignment of each layer's RDM with a hypothesis RDM, with and without demonstrations;
-// the `rsa` subcommand.
+// the `rsa` subcommand and the report's section.
 #include <cmath>
 #include <limits>
 #include <memory>
 #include <optional>
 
 #include "command.hpp"
+#include "html.hpp"
 #include "icl/rsa/alignment.hpp"
 #include "icl/rsa/embedding.hpp"
 #include "icl/rsa/hypothesis.hpp"
 #include "icl/rsa/inference.hpp"
 #include "icl/rsa/rdm.hpp"
+#include "report.hpp"
 
 namespace icl_tool {
 
@@ -173,6 +175,57 @@ class rsa_command : public metric_command {
 };
 
 [[maybe_unused]] const bool registered = register_command<rsa_command>("rsa", 10);
+
+// ---- the report's section: alignment with the categorical RDM of the concepts -------------------
+
+void report_run(const task_data& task, json& out, json& skipped) {
+  if (!task.concepts) {
+    skipped.push_back("RSA: no concepts");
+    return;
+  }
+  out["rsa"] = task.reader.run("RSA", [&] {
+    const icl::rsa::rdm hypothesis =
+        with_context(task.concepts_name, [&] { return icl::rsa::categorical_rdm(*task.concepts); });
+    return rsa_alignment(task.hidden, task.no_icl, hypothesis, "categorical(" + task.concepts_name + ")",
+                         task.options.rsa, task.prog);
+  });
+}
+
+void report_columns(const json& task, std::vector<layer_column>& columns) {
+  const json* rsa = html::get(task, "rsa");
+  if (rsa == nullptr) return;
+  const bool both = rsa->contains("without_icl");
+  columns.push_back({both ? "RSA (ICL)" : "RSA", html::to_values((*rsa)["with_icl"])});
+  if (both) {
+    columns.push_back({"RSA (no ICL)", html::to_values((*rsa)["without_icl"])});
+    columns.push_back({"Δ RSA", html::to_values((*rsa)["delta"])});
+  }
+}
+
+std::string report_figures(const json& task) {
+  const json* rsa = html::get(task, "rsa");
+  if (rsa == nullptr) return {};
+  html::line_chart c =
+      html::chart("RSA alignment with the concept RDM", (*rsa)["comparison"].get<std::string>() + " correlation");
+  c.lines.push_back({rsa->contains("without_icl") ? "with ICL" : "alignment", html::to_values((*rsa)["with_icl"])});
+  if (rsa->contains("without_icl")) c.lines.push_back({"without ICL", html::to_values((*rsa)["without_icl"])});
+  c.reference = 0.0;
+  c.reference_label = "no alignment";
+  return html::figure(html::render(c), "Correlation (" + (*rsa)["comparison"].get<std::string>() +
+                                           ") between each layer's RDM (" + (*rsa)["dissimilarity"].get<std::string>() +
+                                           " distance) and the categorical RDM of the concepts, with and without "
+                                           "demonstrations.");
+}
+
+[[maybe_unused]] const bool section_registered =
+    register_report_section({20,
+                             report_run,
+                             report_columns,
+                             report_figures,
+                             nullptr,
+                             {{"RSA", {"rsa", "with_icl"}}, {"RSA-0", {"rsa", "without_icl"}}},
+                             {"RSA / RSA-0: alignment with the concept RDM with / without demonstrations"},
+                             nullptr});
 
 }  // namespace
 
