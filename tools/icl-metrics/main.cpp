@@ -6,9 +6,9 @@
 // Exit codes: 0 ok, 1 a computation failed, 2 usage error, 3 bad input file (one line naming the
 // file and what is wrong). See docs/cli.md.
 //
-// Each subcommand lives in its own file (rsa.cpp, decode.cpp, probe.cpp, geometry.cpp,
-// attention.cpp, report.cpp) and registers itself (command.hpp); this file parses the command
-// line and dispatches.
+// Each subcommand lives in its own file (rsa.cpp, decode.cpp, heads.cpp, report.cpp, ...) and
+// registers itself (command.hpp), and a metric family its section of the report (report.hpp);
+// this file parses the command line and dispatches.
 #include <iostream>
 #include <map>
 #include <memory>
