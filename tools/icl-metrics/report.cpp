@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <stdexcept>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <set>
+#include <stdexcept>
 
 #include "command.hpp"
 #include "icl/version.hpp"
