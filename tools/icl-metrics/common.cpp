@@ -8,6 +8,8 @@
 #include <map>
 #include <sstream>
 
+#include "icl/core/widen.hpp"
+
 namespace icl_tool {
 
 namespace {
@@ -329,6 +331,37 @@ void write_result(const json& result, const output_options& opts) {
 
 void progress::note(const std::string& line) const {
   if (!quiet_) std::cerr << "icl-metrics: " << line << '\n';
+}
+
+void view_float_matrix(const icl::io::array& a, float_matrix& out) {
+  const std::size_t rows = a.shape()[0], cols = a.shape()[1];
+  switch (a.type()) {
+    case icl::io::dtype::f64:
+      out.is_double = true;
+      out.d = a.matrix<double>();
+      return;
+    case icl::io::dtype::f32: out.f = a.matrix<float>(); return;
+    default: {  // f16 / bf16
+      out.converted.resize(rows * cols);
+      const auto widen = [&](auto X) {
+        for (std::size_t i = 0; i < rows; ++i) {
+          float* row = out.converted.data() + i * cols;
+          if (X.rows_contiguous()) {
+            icl::detail::widen_to_float(X.row_data(i), cols, row);
+          } else {
+            for (std::size_t j = 0; j < cols; ++j) row[j] = static_cast<float>(X(i, j));
+          }
+        }
+      };
+      if (a.type() == icl::io::dtype::f16) {
+        widen(a.matrix<icl::f16>());
+      } else {
+        widen(a.matrix<icl::bf16>());
+      }
+      out.f = icl::make_matrix_view(static_cast<const float*>(out.converted.data()), rows, cols);
+      return;
+    }
+  }
 }
 
 }  // namespace icl_tool

@@ -65,6 +65,19 @@ icl::io::array load_float_tensor(const std::string& reference, const std::string
 /// Checks that `a` is floating and of the given rank.
 void require_float(const icl::io::array& a, std::size_t rank, const std::string& what);
 
+/// A floating matrix as the library's float and double overloads read it: f32 and f64 viewed in
+/// place, f16/bf16 widened to float once, row by row (no double intermediate). Filled by
+/// view_float_matrix; `f` points into `converted`, so the object stays where it was filled.
+struct float_matrix {
+  std::vector<float> converted;
+  icl::matrix_view<const float> f;
+  icl::matrix_view<const double> d;
+  bool is_double = false;
+};
+
+/// Views (or widens) the floating 2-D array `a` into `out`.
+void view_float_matrix(const icl::io::array& a, float_matrix& out);
+
 /// An integer list from a tensor reference (1-D integer array), an inline JSON array ("[0,1,2]")
 /// or a .json file holding an array.
 std::vector<int> read_int_list(const std::string& spec, const std::string& base_dir, const std::string& what);

@@ -9,7 +9,6 @@
 
 #include "command.hpp"
 #include "html.hpp"
-#include "icl/core/widen.hpp"
 #include "icl/geometry/alignment.hpp"
 #include "report.hpp"
 
@@ -35,47 +34,6 @@ double measure(const icl::geometry::alignment_result& r, const std::string& key)
   return r.denoised_output_alignment;
 }
 
-/// Label directions in float or double: f16/bf16 rows are widened to float once (a few rows, or
-/// one unembedding read once), f32/f64 are viewed in place.
-struct directions_view {
-  std::vector<float> converted;
-  icl::matrix_view<const float> f;
-  icl::matrix_view<const double> d;
-  bool is_double = false;
-};
-
-void view_directions(const named_array& a, directions_view& out) {
-  require_float(a.array, 2, "label directions [classes, d]");
-  const std::size_t rows = a.array.shape()[0], cols = a.array.shape()[1];
-  switch (a.array.type()) {
-    case icl::io::dtype::f64:
-      out.is_double = true;
-      out.d = a.array.matrix<double>();
-      return;
-    case icl::io::dtype::f32: out.f = a.array.matrix<float>(); return;
-    default: {  // f16 / bf16: widened to float once, row by row (no double intermediate)
-      out.converted.resize(rows * cols);
-      const auto widen = [&](auto X) {
-        for (std::size_t i = 0; i < rows; ++i) {
-          float* row = out.converted.data() + i * cols;
-          if (X.rows_contiguous()) {
-            icl::detail::widen_to_float(X.row_data(i), cols, row);
-          } else {
-            for (std::size_t j = 0; j < cols; ++j) row[j] = static_cast<float>(X(i, j));
-          }
-        }
-      };
-      if (a.array.type() == icl::io::dtype::f16) {
-        widen(a.array.matrix<icl::f16>());
-      } else {
-        widen(a.array.matrix<icl::bf16>());
-      }
-      out.f = icl::make_matrix_view(static_cast<const float*>(out.converted.data()), rows, cols);
-      return;
-    }
-  }
-}
-
 /// True when every row of X equals row 0 (NaN never equals, so NaN rows reach the library's
 /// own check and its error).
 template <class T>
@@ -93,10 +51,11 @@ json geometry_typed(const named_array& hidden, const std::vector<int>& labels, c
                     const named_array* directions, const geometry_params& params, progress& prog) {
   const auto H = hidden.array.view<T, 3>();
   const std::size_t layers = H.extent(0);
-  directions_view dv;
+  float_matrix dv;
   std::string context = hidden.name + " with " + labels_name;
   if (directions != nullptr) {
-    view_directions(*directions, dv);
+    require_float(directions->array, 2, "label directions [classes, d]");
+    view_float_matrix(directions->array, dv);
     context += " and " + directions->name;
   }
   std::map<std::string, std::vector<double>> curves;

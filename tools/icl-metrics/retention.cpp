@@ -61,33 +61,13 @@ json token_column(const std::vector<std::size_t>& ids, const token_strings& stri
   return out;
 }
 
-/// The unembedding as the library reads it: f32 and f64 in place, f16/bf16 widened to float once.
-struct unembedding_matrix {
-  std::vector<float> widened;
-  icl::matrix_view<const float> f;
-  icl::matrix_view<const double> d;
-  bool is_double = false;
-
-  explicit unembedding_matrix(const icl::io::array& E) {
-    if (E.type() == icl::io::dtype::f64) {
-      is_double = true;
-      d = E.matrix<double>();
-    } else if (E.type() == icl::io::dtype::f32) {
-      f = E.matrix<float>();
-    } else {
-      const std::vector<double> values = E.doubles();  // C order
-      widened.assign(values.begin(), values.end());
-      f = icl::make_matrix_view(static_cast<const float*>(widened.data()), E.shape()[0], E.shape()[1]);
-    }
-  }
-};
-
 template <class T>
 std::vector<icl::geometry::retention_result> retention_typed(const named_array& hidden, const named_array* E,
                                                              const retention_options& o) {
   const auto H = hidden.array.view<T, 3>();
   if (E == nullptr) return icl::geometry::layer_retention(H, o.rank);
-  const unembedding_matrix U(E->array);
+  float_matrix U;
+  view_float_matrix(E->array, U);
   return U.is_double ? icl::geometry::layer_retention(H, o.rank, U.d, o.top_k)
                      : icl::geometry::layer_retention(H, o.rank, U.f, o.top_k);
 }
