@@ -7,6 +7,7 @@
 
 #include "command.hpp"
 #include "html.hpp"
+#include "hypothesis.hpp"
 #include "icl/rsa/alignment.hpp"
 #include "icl/rsa/embedding.hpp"
 #include "icl/rsa/hypothesis.hpp"
@@ -127,11 +128,7 @@ class rsa_command : public metric_command {
     sub_->add_option("hidden", hidden_,
                      "Hidden states [layers, n, d] with demonstrations (e.g. acts.safetensors:hidden)")
         ->required();
-    auto* labels = sub_->add_option("--labels,--concepts", labels_,
-                                    "Concept of each prompt (.npy, tensor reference, JSON list): categorical hypothesis RDM");
-    auto* parameter = sub_->add_option("--parameter", parameter_,
-                                       "Continuous task parameter of each prompt: hypothesis RDM |a_i - a_j|");
-    labels->excludes(parameter);
+    add_hypothesis_options(sub_, hypothesis_);
     sub_->add_option("--no-icl", no_icl_, "Hidden states [layers, n, d] of the same prompts without demonstrations");
     bound_.add("--dissimilarity", "dissimilarity", options_.alignment.dissimilarity, "Dissimilarity of each layer's RDM");
     bound_.add("--comparison", "comparison", options_.alignment.comparison, "Comparison of the layer RDM with the hypothesis");
@@ -145,24 +142,14 @@ class rsa_command : public metric_command {
   }
 
   int run() override {
-    if (labels_.empty() && parameter_.empty()) throw usage_error("rsa: give --labels (or --concepts) or --parameter");
+    const named_hypothesis hypothesis = read_hypothesis(hypothesis_, "rsa");
     const named_array with = hidden_input(hidden_);
     std::optional<named_array> without;
     if (!no_icl_.empty()) without = hidden_input(no_icl_);
-    icl::rsa::rdm hypothesis;
-    std::string hyp_name;
-    if (!labels_.empty()) {
-      const auto labels = read_int_list(labels_, "", "labels");
-      hypothesis = with_context(labels_, [&] { return icl::rsa::categorical_rdm(labels); });
-      hyp_name = labels_;
-    } else {
-      const auto values = read_double_list(parameter_, "", "parameter");
-      hypothesis = with_context(parameter_, [&] { return icl::rsa::parameter_rdm(values); });
-      hyp_name = parameter_;
-    }
     progress prog(common_.quiet);
-    const json r = rsa_alignment(with, without ? &*without : nullptr, hypothesis, hyp_name, options_, prog);
-    json inputs{{"hidden", hidden_}, {"hypothesis", hyp_name}};
+    const json r =
+        rsa_alignment(with, without ? &*without : nullptr, hypothesis.rdm, hypothesis.name, options_, prog);
+    json inputs{{"hidden", hidden_}, {"hypothesis", hypothesis.name}};
     if (without) inputs["no_icl"] = no_icl_;
     return write("rsa", inputs, r,
                  curve_rows(r, {"with_icl", "p_value_with_icl", "without_icl", "p_value_without_icl", "delta"},
@@ -170,7 +157,8 @@ class rsa_command : public metric_command {
   }
 
  private:
-  std::string hidden_, no_icl_, labels_, parameter_;
+  std::string hidden_, no_icl_;
+  hypothesis_options hypothesis_;
   rsa_options options_;
 };
 
