@@ -228,14 +228,10 @@ std::string report_notes(const json& task) {
          format_number((*dec)["peak_value"]) + ")\n";
 }
 
-[[maybe_unused]] const bool section_registered = register_report_section({10,
-                                                                          report_run,
-                                                                          report_columns,
-                                                                          report_figures,
-                                                                          nullptr,
-                                                                          {{"TD", {"decodability", "overall"}}},
-                                                                          {"TD: leave-one-out kNN task decodability"},
-                                                                          report_notes});
+[[maybe_unused]] const bool section_registered = register_report_section(
+    {10, report_run, report_columns, report_figures, nullptr,
+     {{"TD", {"decodability", "overall"}}},
+     {"TD: leave-one-out kNN task decodability"}, report_notes});
 
 }  // namespace
 

@@ -298,15 +298,10 @@ std::string report_figures(const json& task) {
   return out;
 }
 
-[[maybe_unused]] const bool section_registered =
-    register_report_section({40,
-                             report_run,
-                             report_columns,
-                             report_figures,
-                             nullptr,
-                             {{"separ.", {"geometry", "separability"}}, {"out.al.", {"geometry", "output_alignment"}}},
-                             {"separ.: separability", "out.al.: output alignment"},
-                             nullptr});
+[[maybe_unused]] const bool section_registered = register_report_section(
+    {40, report_run, report_columns, report_figures, nullptr,
+     {{"separ.", {"geometry", "separability"}}, {"out.al.", {"geometry", "output_alignment"}}},
+     {"separ.: separability", "out.al.: output alignment"}, nullptr});
 
 }  // namespace
 

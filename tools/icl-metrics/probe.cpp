@@ -235,14 +235,10 @@ std::string report_figures(const json& task) {
                                            html::num((*probe)["C"].get<double>(), 2) + ").");
 }
 
-[[maybe_unused]] const bool section_registered = register_report_section({30,
-                                                                          report_run,
-                                                                          report_columns,
-                                                                          report_figures,
-                                                                          nullptr,
-                                                                          {{"probe", {"probe", "mean"}}},
-                                                                          {"probe: 5-fold logistic probe accuracy"},
-                                                                          nullptr});
+[[maybe_unused]] const bool section_registered = register_report_section(
+    {30, report_run, report_columns, report_figures, nullptr,
+     {{"probe", {"probe", "mean"}}},
+     {"probe: 5-fold logistic probe accuracy"}, nullptr});
 
 }  // namespace
 

@@ -205,15 +205,10 @@ std::string report_figures(const json& task) {
                                            "demonstrations.");
 }
 
-[[maybe_unused]] const bool section_registered =
-    register_report_section({20,
-                             report_run,
-                             report_columns,
-                             report_figures,
-                             nullptr,
-                             {{"RSA", {"rsa", "with_icl"}}, {"RSA-0", {"rsa", "without_icl"}}},
-                             {"RSA / RSA-0: alignment with the concept RDM with / without demonstrations"},
-                             nullptr});
+[[maybe_unused]] const bool section_registered = register_report_section(
+    {20, report_run, report_columns, report_figures, nullptr,
+     {{"RSA", {"rsa", "with_icl"}}, {"RSA-0", {"rsa", "without_icl"}}},
+     {"RSA / RSA-0: alignment with the concept RDM with / without demonstrations"}, nullptr});
 
 }  // namespace
 
