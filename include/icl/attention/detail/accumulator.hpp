@@ -38,7 +38,7 @@ class layered_sum {
   /// Adds a whole prompt's map.
   void add(const char* function, const head_map& prompt) {
     if (!empty() && (prompt.layers != sum_.layers || prompt.heads != sum_.heads)) throw_shape(function, prompt);
-    add_rows(function, prompt, 0);
+    add_rows(prompt, 0);
   }
 
   /// Adds a one-layer map as layer `layer`.
@@ -47,7 +47,7 @@ class layered_sum {
       throw_invalid(function, "layer ", layer, " has ", one_layer.heads, " heads, the accumulated layers have ",
                     sum_.heads);
     }
-    add_rows(function, one_layer, layer);
+    add_rows(one_layer, layer);
   }
 
   void merge(const char* function, const layered_sum& other) {
@@ -57,7 +57,7 @@ class layered_sum {
       return;
     }
     if (other.sum_.layers != sum_.layers || other.sum_.heads != sum_.heads) throw_shape(function, other.sum_);
-    add_rows(function, other.sum_, 0);  // counts one prompt per layer; replace it by other's counts
+    add_rows(other.sum_, 0);  // counts one prompt per layer; replace it by other's counts
     for (std::size_t l = 0; l < counts_.size(); ++l) counts_[l] = counts_[l] - 1 + other.counts_[l];
   }
 
@@ -103,8 +103,7 @@ class layered_sum {
   }
 
   /// Adds the rows of `rows` into layers [first, first + rows.layers), growing as needed.
-  void add_rows(const char* function, const head_map& rows, std::size_t first) {
-    (void)function;
+  void add_rows(const head_map& rows, std::size_t first) {
     const std::size_t H = rows.heads, end = first + rows.layers;
     if (empty()) sum_.heads = H;
     if (end > sum_.layers) {
