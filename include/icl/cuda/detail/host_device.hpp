@@ -1,0 +1,19 @@
+#ifndef ICL_CUDA_DETAIL_HOST_DEVICE_HPP
+#define ICL_CUDA_DETAIL_HOST_DEVICE_HPP
+
+/// ICL_HOST_DEVICE marks the functions that hold the arithmetic of the CUDA path: compiled by
+/// nvcc they are `__host__ __device__` (a kernel calls them per element, row or tile); compiled
+/// by a host compiler the macro is empty, so the same functions run over the same index space on
+/// the CPU, where the tests compare them with the CPU library.
+///
+/// The headers under icl/cuda/detail/ that use it (*.hpp) include no CUDA header: a host
+/// compiler builds them without the toolkit. Conversions of __half / __nv_bfloat16 belong to
+/// the .cuh side.
+
+#if defined(__CUDACC__)
+#define ICL_HOST_DEVICE __host__ __device__
+#else
+#define ICL_HOST_DEVICE
+#endif
+
+#endif  // ICL_CUDA_DETAIL_HOST_DEVICE_HPP
