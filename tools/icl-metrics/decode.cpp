@@ -1,5 +1,5 @@
-// Task decodability (leave-one-out kNN) per layer, for the whole set and per number of
-// demonstrations; the `decode` subcommand and the report's section.
+// Task decodability (leave-one-out kNN) per layer, for the whole set, per number of
+// demonstrations and per pair of classes; the `decode` subcommand and the report's section.
 #include <map>
 #include <memory>
 #include <set>
@@ -75,6 +75,38 @@ void check_rows(const named_array& hidden, std::size_t n_labels, const std::stri
   }
 }
 
+/// Pairwise decodability per layer (icl::decode::pairwise_decodability): [L][C][C], classes in
+/// increasing order, the diagonal null; adds td_pair_<a>_<b> (every pair of classes a < b) to
+/// rows[l].
+template <class T>
+json pairwise_typed(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
+                    const icl::decode::decode_params& params, progress& prog, json& rows) {
+  const auto H = hidden.array.view<T, 3>();
+  const std::size_t layers = H.extent(0);
+  json grids = json::array();
+  prog.begin("pairwise decodability", "layer", layers);
+  for (std::size_t l = 0; l < layers; ++l) {
+    const auto result = with_context(hidden.name + " with " + labels_name + " (layer " + std::to_string(l) + ")",
+                                     [&] { return icl::decode::pairwise_decodability(H.matrix(l), labels, params); });
+    const std::size_t m = result.size();
+    json grid = json::array();
+    for (std::size_t a = 0; a < m; ++a) {
+      json row = json::array();
+      for (std::size_t b = 0; b < m; ++b) {
+        row.push_back(number(result(a, b)));
+        if (a < b) {
+          rows[l]["td_pair_" + std::to_string(result.classes[a]) + "_" + std::to_string(result.classes[b])] =
+              number(result(a, b));
+        }
+      }
+      grid.push_back(row);
+    }
+    grids.push_back(grid);
+    prog.step(l + 1);
+  }
+  return grids;
+}
+
 }  // namespace
 
 json decodability(const named_array& hidden, const std::vector<int>& labels, const std::string& labels_name,
@@ -132,8 +164,12 @@ class decode_command : public metric_command {
     bound_.alias("--metric", params_.dissimilarity, "Deprecated name of --dissimilarity", true);
     bound_.add("--block-rows", "block_rows", params_.block_rows,
                "Rows per Gram tile (0: automatic; results do not depend on it)");
-    sub_->add_option("--demonstrations", demonstrations_,
-                     "Number of demonstrations of each prompt: one TD curve per number");
+    auto* demonstrations = sub_->add_option("--demonstrations", demonstrations_,
+                                            "Number of demonstrations of each prompt: one TD curve per number");
+    bound_
+        .flag("--pairwise", "pairwise", pairwise_, true,
+              "Also the decodability of every pair of classes per layer (kNN on the points of the two classes)")
+        ->excludes(demonstrations);
     add_output_options();
   }
 
@@ -146,13 +182,18 @@ class decode_command : public metric_command {
     params["metric"] = params["dissimilarity"];  // deprecated name of "dissimilarity"
     json rows = json::array();
     if (demonstrations_.empty()) {
-      const json r = decodability(hidden, labels, labels_, params_, prog);
+      json r = decodability(hidden, labels, labels_, params_, prog);
       for (std::size_t l = 0; l < r["overall"].size(); ++l) {
         json row{{"layer", l}, {"td", r["overall"][l]}};
         for (auto it = r["per_class"].begin(); it != r["per_class"].end(); ++it) {
           row["td_class_" + it.key()] = it.value()[l];
         }
         rows.push_back(row);
+      }
+      if (pairwise_) {
+        r["pairwise"] = icl_tool::visit_float(hidden.array, [&](auto tag) {
+          return pairwise_typed<decltype(tag)>(hidden, labels, labels_, params_, prog, rows);
+        });
       }
       return write("decode", inputs, params, r, rows);
     }
@@ -171,6 +212,7 @@ class decode_command : public metric_command {
 
  private:
   std::string hidden_, labels_, demonstrations_;
+  bool pairwise_ = false;
   icl::decode::decode_params params_;
 };
 

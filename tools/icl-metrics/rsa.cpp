@@ -1,14 +1,20 @@
-// RSA: alignment of each layer's RDM with a hypothesis RDM, with and without demonstrations;
-// the `rsa` subcommand and the report's section.
+// RSA: alignment of each layer's RDM with a hypothesis RDM, with and without demonstrations,
+// with a permutation p-value and a bootstrap interval per layer; the RDMs of the library's
+// dissimilarities, or Mahalanobis or crossnobis RDMs; the `rsa` subcommand and the report's section.
 #include <cmath>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "command.hpp"
 #include "html.hpp"
 #include "hypothesis.hpp"
 #include "icl/rsa/alignment.hpp"
+#include "icl/rsa/compare.hpp"
 #include "icl/rsa/embedding.hpp"
 #include "icl/rsa/hypothesis.hpp"
 #include "icl/rsa/inference.hpp"
@@ -19,99 +25,211 @@ namespace icl_tool {
 
 namespace {
 
-struct layer_alignment {
-  double value;
-  double p_value;
+/// How each layer's RDM is built (the program's --dissimilarity): one of the library's
+/// compute_rdm dissimilarities (icl::rsa::dissimilarity), or the Mahalanobis or crossnobis RDM
+/// (compute_rdm_mahalanobis, compute_rdm_crossnobis) with their inputs.
+struct rdm_source {
+  enum class kind { library, mahalanobis, crossnobis };
+  kind what = kind::library;
+  std::string name;                    ///< the --dissimilarity value
+  std::vector<double> precision;       ///< d x d, row-major; empty: none (crossnobis: the identity)
+  std::size_t d = 0;                   ///< the precision's size
+  std::string precision_name, conditions_name, folds_name;
+  std::vector<int> conditions, folds;  ///< crossnobis: one per prompt
+  std::set<int> condition_values;      ///< crossnobis: the distinct conditions (the RDM's rows, increasing)
+  std::size_t fold_count = 0;          ///< crossnobis: the distinct folds
+
+  icl::matrix_view<const double> precision_view() const { return icl::make_matrix_view(precision.data(), d, d); }
+};
+
+/// What the rsa subcommand adds to the report's options: the RDM's source and the bootstrap.
+struct rsa_extras {
+  rdm_source source;
+  icl::rsa::bootstrap_params bootstrap;  ///< samples = 0: no interval
+  rsa_extras() { bootstrap.samples = 0; }
 };
 
 template <class T>
-layer_alignment align_layer(icl::matrix_view<const T> H, const icl::rsa::rdm& hypothesis, const rsa_options& options) {
-  const auto& params = options.alignment;
-  if (options.permutation.permutations == 0) {
-    return {icl::rsa::hypothesis_alignment(H, hypothesis, params), std::numeric_limits<double>::quiet_NaN()};
+icl::rsa::rdm source_rdm(icl::matrix_view<const T> X, const icl::rsa::hypothesis_alignment_params& params,
+                         const rdm_source& source) {
+  switch (source.what) {
+    case rdm_source::kind::mahalanobis:
+      return icl::rsa::compute_rdm_mahalanobis(X, source.precision_view(), params.rdm_options);
+    case rdm_source::kind::crossnobis:
+      if (source.precision.empty()) return icl::rsa::compute_rdm_crossnobis(X, source.conditions, source.folds);
+      return icl::rsa::compute_rdm_crossnobis(X, source.conditions, source.folds, source.precision_view());
+    case rdm_source::kind::library:
+      break;
   }
-  icl::rsa::rdm layer_rdm;
-  if (params.standardize == icl::standardization::none) {
-    layer_rdm = icl::rsa::compute_rdm(H, params.dissimilarity, params.rdm_options);
-  } else {
-    const auto z = icl::rsa::standardize(H, params.standardize, params.rdm_options.nan);
-    layer_rdm = icl::rsa::compute_rdm(z.view(), params.dissimilarity, params.rdm_options);
-  }
-  const auto test = icl::rsa::permutation_test(layer_rdm, hypothesis, params.comparison, options.permutation);
-  return {test.statistic, test.p_value};
+  return icl::rsa::compute_rdm(X, params.dissimilarity, params.rdm_options);
 }
+
+/// The layer's RDM: the states standardized as asked, then source_rdm.
+template <class T>
+icl::rsa::rdm layer_rdm(icl::matrix_view<const T> H, const icl::rsa::hypothesis_alignment_params& params,
+                        const rdm_source& source) {
+  if (params.standardize == icl::standardization::none) return source_rdm(H, params, source);
+  const auto z = icl::rsa::standardize(H, params.standardize, params.rdm_options.nan);
+  return source_rdm(z.view(), params, source);
+}
+
+struct layer_alignment {
+  double value;
+  double p_value = std::numeric_limits<double>::quiet_NaN();
+  double ci_low = std::numeric_limits<double>::quiet_NaN();
+  double ci_high = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// One layer: its RDM compared with the hypothesis, with the permutation test and the bootstrap
+/// interval when asked (each layer with the same seed, as icl::rsa::rsa_curve does).
+template <class T>
+layer_alignment align_layer(icl::matrix_view<const T> H, const icl::rsa::rdm& hypothesis, const rsa_options& options,
+                            const rsa_extras& extras) {
+  const auto& params = options.alignment;
+  const bool tested = options.permutation.permutations > 0, resampled = extras.bootstrap.samples > 0;
+  if (!tested && !resampled && extras.source.what == rdm_source::kind::library) {
+    return {icl::rsa::hypothesis_alignment(H, hypothesis, params)};
+  }
+  const icl::rsa::rdm r = layer_rdm(H, params, extras.source);
+  layer_alignment out{std::numeric_limits<double>::quiet_NaN()};
+  if (tested) {
+    const auto test = icl::rsa::permutation_test(r, hypothesis, params.comparison, options.permutation);
+    out.value = test.statistic;
+    out.p_value = test.p_value;
+  }
+  if (resampled) {
+    const auto b = icl::rsa::bootstrap_compare(r, hypothesis, params.comparison, extras.bootstrap);
+    if (!tested) out.value = b.statistic;
+    out.ci_low = b.ci_low;
+    out.ci_high = b.ci_high;
+  }
+  if (!tested && !resampled) out.value = icl::rsa::compare(r, hypothesis, params.comparison, params.compare_options);
+  return out;
+}
+
+/// Each layer's alignment, p-value and interval.
+struct alignment_values {
+  std::vector<double> value, p_value, ci_low, ci_high;
+};
 
 template <class T>
 void alignment_curve(const named_array& hidden, const icl::rsa::rdm& hypothesis, const std::string& hypothesis_name,
-                     const rsa_options& options, progress& prog, const std::string& label, std::vector<double>& values,
-                     std::vector<double>& p_values) {
+                     const rsa_options& options, const rsa_extras& extras, progress& prog, const std::string& label,
+                     alignment_values& out) {
   const auto H = hidden.array.view<T, 3>();
   const std::size_t layers = H.extent(0);
   prog.begin("RSA " + label, "layer", layers);
   for (std::size_t l = 0; l < layers; ++l) {
     const layer_alignment a = with_context(hidden.name + " with " + hypothesis_name + " (layer " + std::to_string(l) + ")",
-                                           [&] { return align_layer(H.matrix(l), hypothesis, options); });
-    values.push_back(a.value);
-    p_values.push_back(a.p_value);
+                                           [&] { return align_layer(H.matrix(l), hypothesis, options, extras); });
+    out.value.push_back(a.value);
+    out.p_value.push_back(a.p_value);
+    out.ci_low.push_back(a.ci_low);
+    out.ci_high.push_back(a.ci_high);
     prog.step(l + 1);
   }
 }
 
-void check_hidden(const named_array& hidden, const icl::rsa::rdm& hypothesis, const std::string& hypothesis_name) {
+std::string prompts_of(const named_array& hidden) {
+  return hidden.name + " (shape " + shape_string(hidden.array.shape()) + ") holds n = " +
+         std::to_string(hidden.array.shape()[1]) + " prompts";
+}
+
+/// The states against the hypothesis and the RDM's inputs: one hypothesis entry per prompt (per
+/// condition for crossnobis), one condition and fold per prompt, a precision of the states' d.
+void check_hidden(const named_array& hidden, const icl::rsa::rdm& hypothesis, const std::string& hypothesis_name,
+                  const rdm_source& source) {
   require_float(hidden.array, 3, "hidden states [layers, n, d]");
-  if (hidden.array.shape()[1] != hypothesis.n()) {
-    throw input_error(hypothesis_name + ": has " + std::to_string(hypothesis.n()) + " entries but " + hidden.name +
-                      " (shape " + shape_string(hidden.array.shape()) + ") holds n = " +
-                      std::to_string(hidden.array.shape()[1]) + " prompts");
+  const std::size_t n = hidden.array.shape()[1], d = hidden.array.shape()[2];
+  if (!source.precision.empty() && source.d != d) {
+    throw input_error(source.precision_name + ": the precision matrix is " + std::to_string(source.d) + " x " +
+                      std::to_string(source.d) + " but " + hidden.name + " (shape " +
+                      shape_string(hidden.array.shape()) + ") has d = " + std::to_string(d) + " features");
+  }
+  if (source.what != rdm_source::kind::crossnobis) {
+    if (n != hypothesis.n()) {
+      throw input_error(hypothesis_name + ": has " + std::to_string(hypothesis.n()) + " entries but " +
+                        prompts_of(hidden));
+    }
+    return;
+  }
+  const auto check_length = [&](const std::vector<int>& list, const std::string& name) {
+    if (list.size() != n) {
+      throw input_error(name + ": has " + std::to_string(list.size()) + " entries but " + prompts_of(hidden) +
+                        " (one per prompt)");
+    }
+  };
+  check_length(source.conditions, source.conditions_name);
+  check_length(source.folds, source.folds_name);
+  if (hypothesis.n() != source.condition_values.size()) {
+    throw input_error(hypothesis_name + ": has " + std::to_string(hypothesis.n()) +
+                      " entries but the crossnobis RDM is over " + std::to_string(source.condition_values.size()) +
+                      " conditions (the distinct values of " + source.conditions_name +
+                      "): give one entry per condition, in increasing order of condition");
   }
 }
 
-}  // namespace
-
-json rsa_alignment(const named_array& with_icl, const named_array* without_icl, const icl::rsa::rdm& hypothesis,
-                   const std::string& hypothesis_name, const rsa_options& options, progress& prog) {
-  check_hidden(with_icl, hypothesis, hypothesis_name);
+json alignment_result(const named_array& with_icl, const named_array* without_icl, const icl::rsa::rdm& hypothesis,
+                      const std::string& hypothesis_name, const rsa_options& options, const rsa_extras& extras,
+                      progress& prog) {
+  check_hidden(with_icl, hypothesis, hypothesis_name, extras.source);
   if (without_icl != nullptr) {
-    check_hidden(*without_icl, hypothesis, hypothesis_name);
+    check_hidden(*without_icl, hypothesis, hypothesis_name, extras.source);
     if (without_icl->array.shape()[0] != with_icl.array.shape()[0]) {
       throw input_error(without_icl->name + ": has " + std::to_string(without_icl->array.shape()[0]) + " layers but " +
                         with_icl.name + " has " + std::to_string(with_icl.array.shape()[0]));
     }
   }
-  std::vector<double> with_values, with_p, without_values, without_p;
+  alignment_values with, without;
   icl_tool::visit_float(with_icl.array, [&](auto tag) {
-    alignment_curve<decltype(tag)>(with_icl, hypothesis, hypothesis_name, options, prog,
-                                   without_icl ? "with ICL" : "alignment", with_values, with_p);
+    alignment_curve<decltype(tag)>(with_icl, hypothesis, hypothesis_name, options, extras, prog,
+                                   without_icl ? "with ICL" : "alignment", with);
   });
   if (without_icl != nullptr) {
     icl_tool::visit_float(without_icl->array, [&](auto tag) {
-      alignment_curve<decltype(tag)>(*without_icl, hypothesis, hypothesis_name, options, prog, "without ICL",
-                                     without_values, without_p);
+      alignment_curve<decltype(tag)>(*without_icl, hypothesis, hypothesis_name, options, extras, prog, "without ICL",
+                                     without);
     });
   }
+  const bool library = extras.source.what == rdm_source::kind::library;
   json out;
-  out["dissimilarity"] = icl::to_string(options.alignment.dissimilarity);
+  out["dissimilarity"] = library ? std::string(icl::to_string(options.alignment.dissimilarity)) : extras.source.name;
   out["comparison"] = icl::to_string(options.alignment.comparison);
   out["standardize"] = icl::to_string(options.alignment.standardize);
   out["hypothesis"] = hypothesis_name;
   out["n"] = hypothesis.n();
-  out["with_icl"] = numbers(with_values);
-  const bool tested = options.permutation.permutations > 0;
+  if (extras.source.what == rdm_source::kind::crossnobis) {
+    out["conditions"] = extras.source.condition_values;
+    out["folds"] = extras.source.fold_count;
+  }
+  out["with_icl"] = numbers(with.value);
+  const bool tested = options.permutation.permutations > 0, resampled = extras.bootstrap.samples > 0;
   if (tested) {
     out["permutations"] = options.permutation.permutations;
     out["seed"] = options.permutation.seed;
-    out["p_value_with_icl"] = numbers(with_p);
+    out["p_value_with_icl"] = numbers(with.p_value);
+  }
+  if (resampled) {
+    out["bootstrap_samples"] = extras.bootstrap.samples;
+    out["confidence"] = extras.bootstrap.confidence;
+    out["seed"] = extras.bootstrap.seed;
+    out["ci_low_with_icl"] = numbers(with.ci_low);
+    out["ci_high_with_icl"] = numbers(with.ci_high);
   }
   if (without_icl != nullptr) {
-    out["without_icl"] = numbers(without_values);
-    std::vector<double> delta(with_values.size());
-    for (std::size_t l = 0; l < delta.size(); ++l) delta[l] = with_values[l] - without_values[l];
+    out["without_icl"] = numbers(without.value);
+    std::vector<double> delta(with.value.size());
+    for (std::size_t l = 0; l < delta.size(); ++l) delta[l] = with.value[l] - without.value[l];
     out["delta"] = numbers(delta);
-    if (tested) out["p_value_without_icl"] = numbers(without_p);
+    if (tested) out["p_value_without_icl"] = numbers(without.p_value);
+    if (resampled) {
+      out["ci_low_without_icl"] = numbers(without.ci_low);
+      out["ci_high_without_icl"] = numbers(without.ci_high);
+    }
   }
-  const icl::layer_curve curve{with_values};
+  const icl::layer_curve curve{with.value};
   bool any_finite = false;
-  for (const double v : with_values) any_finite = any_finite || std::isfinite(v);
+  for (const double v : with.value) any_finite = any_finite || std::isfinite(v);
   if (any_finite) {
     out["peak_layer"] = curve.peak_layer();
     out["peak_value"] = number(curve.peak_value());
@@ -119,7 +237,23 @@ json rsa_alignment(const named_array& with_icl, const named_array* without_icl, 
   return out;
 }
 
+}  // namespace
+
+json rsa_alignment(const named_array& with_icl, const named_array* without_icl, const icl::rsa::rdm& hypothesis,
+                   const std::string& hypothesis_name, const rsa_options& options, progress& prog) {
+  return alignment_result(with_icl, without_icl, hypothesis, hypothesis_name, options, rsa_extras{}, prog);
+}
+
 namespace {
+
+/// The --dissimilarity values: the library's compute_rdm dissimilarities, then the two RDMs with
+/// inputs of their own.
+std::vector<std::string> dissimilarity_names() {
+  std::vector<std::string> names = icl::enum_names<icl::rsa::dissimilarity>();
+  names.emplace_back("mahalanobis");
+  names.emplace_back("crossnobis");
+  return names;
+}
 
 class rsa_command : public metric_command {
  public:
@@ -130,36 +264,107 @@ class rsa_command : public metric_command {
         ->required();
     add_hypothesis_options(sub_, hypothesis_);
     sub_->add_option("--no-icl", no_icl_, "Hidden states [layers, n, d] of the same prompts without demonstrations");
-    bound_.add("--dissimilarity", "dissimilarity", options_.alignment.dissimilarity, "Dissimilarity of each layer's RDM");
+    dissimilarity_ = icl::to_string(options_.alignment.dissimilarity);
+    bound_.add("--dissimilarity", "dissimilarity", dissimilarity_, "Dissimilarity of each layer's RDM")
+        ->check(CLI::IsMember(dissimilarity_names()));
+    sub_->add_option("--precision", precision_,
+                     "Precision matrix [d, d] (e.g. an inverse noise covariance) of --dissimilarity mahalanobis "
+                     "(required) or crossnobis (default: the identity)");
+    sub_->add_option("--conditions", conditions_,
+                     "Condition of each prompt, for --dissimilarity crossnobis: the RDM is over the distinct "
+                     "conditions, increasing");
+    sub_->add_option("--folds", folds_, "Independent partition (fold) of each prompt, for --dissimilarity crossnobis");
     bound_.add("--comparison", "comparison", options_.alignment.comparison, "Comparison of the layer RDM with the hypothesis");
     bound_.add("--standardize", "standardize", options_.alignment.standardize, "Standardization before the RDM");
     bound_.add("--permutations", "permutations", options_.permutation.permutations,
                "Permutation test with N permutations per layer (0: none)");
-    bound_.add("--seed", "seed", options_.permutation.seed, "Seed of the permutations");
+    bound_.add("--bootstrap", "bootstrap", extras_.bootstrap.samples,
+               "Bootstrap interval per layer from N samples of the conditions (0: none; otherwise at least 2)");
+    bound_.add("--confidence", "confidence", extras_.bootstrap.confidence, "Coverage of the bootstrap interval");
+    bound_.add("--seed", "seed", options_.permutation.seed, "Seed of the permutations and bootstrap samples");
     bound_.add("--block-rows", "block_rows", options_.alignment.rdm_options.block_rows,
                "Rows per block of the RDM's Gram product (0: automatic; results do not depend on it beyond rounding)");
     add_output_options();
   }
 
   int run() override {
+    read_source();
+    check_bootstrap();
     const named_hypothesis hypothesis = read_hypothesis(hypothesis_, "rsa");
     const named_array with = hidden_input(hidden_);
     std::optional<named_array> without;
     if (!no_icl_.empty()) without = hidden_input(no_icl_);
     progress prog(common_.quiet);
-    const json r =
-        rsa_alignment(with, without ? &*without : nullptr, hypothesis.rdm, hypothesis.name, options_, prog);
+    const json r = alignment_result(with, without ? &*without : nullptr, hypothesis.rdm, hypothesis.name, options_,
+                                    extras_, prog);
     json inputs{{"hidden", hidden_}, {"hypothesis", hypothesis.name}};
     if (without) inputs["no_icl"] = no_icl_;
+    if (!precision_.empty()) inputs["precision"] = precision_;
+    if (!conditions_.empty()) inputs["conditions"] = conditions_;
+    if (!folds_.empty()) inputs["folds"] = folds_;
     return write("rsa", inputs, r,
-                 curve_rows(r, {"with_icl", "p_value_with_icl", "without_icl", "p_value_without_icl", "delta"},
+                 curve_rows(r,
+                            {"with_icl", "p_value_with_icl", "ci_low_with_icl", "ci_high_with_icl", "without_icl",
+                             "p_value_without_icl", "ci_low_without_icl", "ci_high_without_icl", "delta"},
                             layer_count(with)));
   }
 
  private:
-  std::string hidden_, no_icl_;
+  /// --dissimilarity and the inputs it needs (--precision, --conditions, --folds).
+  void read_source() {
+    rdm_source& s = extras_.source;
+    s.name = dissimilarity_;
+    if (dissimilarity_ == "mahalanobis") {
+      s.what = rdm_source::kind::mahalanobis;
+      if (precision_.empty()) {
+        throw usage_error("rsa: --dissimilarity mahalanobis needs --precision FILE[:KEY] (a d x d precision matrix)");
+      }
+    } else if (dissimilarity_ == "crossnobis") {
+      s.what = rdm_source::kind::crossnobis;
+      if (conditions_.empty() || folds_.empty()) {
+        throw usage_error("rsa: --dissimilarity crossnobis needs --conditions and --folds (one integer per prompt)");
+      }
+    } else {
+      options_.alignment.dissimilarity = icl::from_string<icl::rsa::dissimilarity>(dissimilarity_);
+      if (!precision_.empty()) throw usage_error("rsa: --precision needs --dissimilarity mahalanobis or crossnobis");
+    }
+    if (s.what != rdm_source::kind::crossnobis && (!conditions_.empty() || !folds_.empty())) {
+      throw usage_error("rsa: --conditions and --folds need --dissimilarity crossnobis");
+    }
+    if (!precision_.empty()) {
+      const icl::io::array p = load_float_tensor(precision_, "", 2, "precision matrix [d, d]");
+      if (p.shape()[0] != p.shape()[1]) {
+        throw input_error(precision_ + ": the precision matrix must be square [d, d], got shape " +
+                          shape_string(p.shape()));
+      }
+      s.d = p.shape()[0];
+      s.precision = p.doubles();
+      s.precision_name = precision_;
+    }
+    if (s.what == rdm_source::kind::crossnobis) {
+      s.conditions = read_int_list(conditions_, "", "conditions");
+      s.folds = read_int_list(folds_, "", "folds");
+      s.conditions_name = conditions_;
+      s.folds_name = folds_;
+      s.condition_values.insert(s.conditions.begin(), s.conditions.end());
+      s.fold_count = std::set<int>(s.folds.begin(), s.folds.end()).size();
+    }
+  }
+
+  /// --bootstrap: 0 or at least 2 samples, a confidence in (0, 1); its seed is --seed.
+  void check_bootstrap() {
+    icl::rsa::bootstrap_params& b = extras_.bootstrap;
+    if (b.samples == 1) throw usage_error("rsa: --bootstrap must be 0 (no interval) or at least 2, got 1");
+    if (b.samples > 0 && !(b.confidence > 0.0 && b.confidence < 1.0)) {
+      throw usage_error("rsa: --confidence must lie strictly between 0 and 1, got " + std::to_string(b.confidence));
+    }
+    b.seed = options_.permutation.seed;
+  }
+
+  std::string hidden_, no_icl_, dissimilarity_, precision_, conditions_, folds_;
   hypothesis_options hypothesis_;
   rsa_options options_;
+  rsa_extras extras_;
 };
 
 [[maybe_unused]] const bool registered = register_command<rsa_command>("rsa", 10);
