@@ -1,16 +1,20 @@
 // Layer retention / filtering ([P2]): for each transition l-1 -> l, how much of each of layer
 // l-1's top-r directions survives in layer l's top-r subspace, and with an unembedding the tokens
-// each direction points to; the `retention` subcommand.
+// each direction points to; the `retention` subcommand and its section of the report.
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 #include "retention.hpp"
 
 #include "command.hpp"
 #include "head_inputs.hpp"
+#include "html.hpp"
 #include "icl/geometry/retention.hpp"
+#include "report.hpp"
 
 namespace icl_tool {
 
@@ -116,6 +120,141 @@ class retention_command : public metric_command {
 };
 
 [[maybe_unused]] const bool registered = register_command<retention_command>("retention", 42);
+
+// ---- the report's section: retention at every transition, decoded with readout.unembedding -----
+
+/// The report's r, [P2]'s: 10 directions, or fewer where the prompts or the width allow fewer.
+std::size_t report_rank(std::size_t n, std::size_t d) { return std::min({std::size_t{10}, n - 1, d}); }
+
+void report_run(const task_data& task, json& out, json& skipped) {
+  const std::size_t d = task.hidden.array.shape()[2];
+  if (task.layers < 2 || task.n < 2 || d == 0) {
+    skipped.push_back("layer retention: needs at least 2 layers, 2 prompts and a width d >= 1");
+    return;
+  }
+  const task_reader& t = task.reader;
+  retention_options options;
+  options.rank = report_rank(task.n, d);
+  std::optional<named_array> E;
+  if (t.has("readout.unembedding")) {
+    E = t.float_tensor("readout.unembedding", 2, "unembedding [V, d]");
+    options.top_k = std::min(options.top_k, E->array.shape()[0]);
+  }
+  // A layer whose centred states have a rank below r (the embedding output of prompts that all
+  // end in the same token) is the library's refusal of r: the report says so and goes on. Every
+  // other error (NaN, an unembedding of another width) stops it, as in the other sections.
+  std::string refusal;
+  json result = t.run("retention", [&]() -> json {
+    try {
+      json rows = json::array();
+      return retention(task.hidden, E ? &*E : nullptr, nullptr, options, rows);
+    } catch (const input_error& e) {
+      if (std::string(e.what()).find("exceeds the rank") == std::string::npos) throw;
+      refusal = e.what();
+      return nullptr;
+    }
+  });
+  if (result.is_null()) {
+    skipped.push_back("layer retention: " + refusal);
+  } else {
+    out["retention"] = std::move(result);
+  }
+}
+
+/// Values of the transitions l-1 -> l placed at layer l (layer 0: none), each times scale.
+std::vector<double> at_later_layer(const json& ret, const json& by_transition, double scale = 1.0) {
+  std::vector<double> out(ret["layers"].get<std::size_t>(), html::nan_value);
+  const std::vector<double> values = html::to_values(by_transition, scale);
+  std::copy(values.begin(), values.end(), out.begin() + 1);
+  return out;
+}
+
+void report_columns(const json& task, std::vector<layer_column>& columns) {
+  const json* ret = html::get(task, "retention");
+  if (ret == nullptr) return;
+  columns.push_back({"retention", at_later_layer(*ret, (*ret)["mean_norm"])});
+}
+
+std::string report_figures(const json& task) {
+  const json* ret = html::get(task, "retention");
+  if (ret == nullptr) return {};
+  const std::size_t rank = (*ret)["rank"].get<std::size_t>();
+  json first = json::array();
+  for (const json& step : (*ret)["transitions"]) first.push_back(step["norms"][0]);
+  html::line_chart c = html::chart("Layer retention", "norm", true);
+  c.lines.push_back({"mean norm of the r directions", at_later_layer(*ret, (*ret)["mean_norm"])});
+  c.lines.push_back({"direction of the largest σ", at_later_layer(*ret, first)});
+  c.lines.push_back({"share retained (norm ≥ " + html::num((*ret)["threshold"].get<double>(), 2) + ")",
+                     at_later_layer(*ret, (*ret)["retained_count"], 1.0 / static_cast<double>(rank)), true});
+  return html::figure(html::render(c),
+                      "Layer retention ([P2]): at layer l, the norm of the projection of each of the top r = " +
+                          std::to_string(rank) +
+                          " right singular vectors of layer l − 1's centred states onto the top-r subspace of layer "
+                          "l (1: the direction is retained, 0: filtered out).");
+}
+
+/// The first `count` tokens of a decoded direction: its strings where results.json has them,
+/// else its ids.
+std::string token_cell(const json& step, const char* strings, const char* ids, std::size_t direction,
+                       std::size_t count) {
+  const json* named = html::get(step, strings);
+  const json& tokens = named != nullptr ? (*named)[direction] : step[ids][direction];
+  std::string out;
+  for (std::size_t i = 0; i < std::min(count, tokens.size()); ++i) {
+    out += (i ? ", " : "") + (tokens[i].is_string() ? html::escape(json(tokens[i]).dump())
+                                                   : tokens[i].is_null() ? std::string("?") : tokens[i].dump());
+  }
+  return out;
+}
+
+/// With an unembedding: per transition, the most retained and the most filtered direction and
+/// the tokens each points to.
+std::string report_block(const json& task) {
+  const json* ret = html::get(task, "retention");
+  if (ret == nullptr || !(*ret)["transitions"][0].contains("top_tokens")) return {};
+  constexpr std::size_t shown = 5;
+  std::ostringstream o;
+  o << "<h3>Layer retention: decoded directions</h3><div class=\"tables\"><div class=\"tablebox\"><h4>The most "
+       "retained and the most filtered of the r = "
+    << (*ret)["rank"].get<std::size_t>() << " directions of each transition, decoded with "
+    << html::escape((*ret)["unembedding"].get<std::string>())
+    << "</h4><table class=\"small\"><thead><tr><th>transition</th><th>retained</th><th>norm</th><th>top tokens</th>"
+       "<th>filtered</th><th>norm</th><th>top tokens</th></tr></thead><tbody>";
+  for (const json& step : (*ret)["transitions"]) {
+    const std::vector<double> norms = html::to_values(step["norms"]);
+    const std::size_t kept = static_cast<std::size_t>(std::max_element(norms.begin(), norms.end()) - norms.begin());
+    const std::size_t lost = static_cast<std::size_t>(std::min_element(norms.begin(), norms.end()) - norms.begin());
+    const std::size_t layer = step["layer"].get<std::size_t>();
+    o << "<tr><td>" << layer - 1 << " → " << layer << "</td>";
+    for (const std::size_t i : {kept, lost}) {
+      o << "<td>v" << i << "</td><td>" << html::num(norms[i]) << "</td><td>"
+        << token_cell(step, "top_strings", "top_tokens", i, shown) << "</td>";
+    }
+    o << "</tr>";
+  }
+  o << "</tbody></table></div></div><p class=\"note\">v<i>i</i>: the right singular vector of layer l − 1 with the "
+       "i-th largest singular value (from 0); its first "
+    << shown
+    << " tokens by E·v, highest first (ids, or strings where results.json has them). Every direction's norm, "
+       "top and bottom tokens are in results.json (retention.transitions).</p>";
+  return o.str();
+}
+
+std::string report_notes(const json& task) {
+  const json* ret = html::get(task, "retention");
+  if (ret == nullptr) return {};
+  const std::size_t rank = (*ret)["rank"].get<std::size_t>();
+  std::string values;
+  for (std::size_t i = 0; i < (*ret)["transitions"].size(); ++i) {
+    values += (i ? ", " : "") + std::to_string(i) + "->" + std::to_string(i + 1) + " " +
+              format_number((*ret)["mean_norm"][i], "%.2f") + " (" +
+              std::to_string((*ret)["retained_count"][i].get<std::size_t>()) + "/" + std::to_string(rank) + ")";
+  }
+  return "layer retention (r = " + std::to_string(rank) + "; mean norm, directions retained): " + values + "\n";
+}
+
+[[maybe_unused]] const bool section_registered =
+    register_report_section({45, report_run, report_columns, report_figures, report_block, {}, {}, report_notes});
 
 }  // namespace
 

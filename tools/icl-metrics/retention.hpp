@@ -1,5 +1,5 @@
 // Layer retention / filtering ([P2], icl::geometry::layer_retention) as the program writes it:
-// shared by the `retention` subcommand and the report's geometry section.
+// shared by the `retention` subcommand and its section of the report.
 #ifndef ICL_TOOLS_RETENTION_HPP
 #define ICL_TOOLS_RETENTION_HPP
 
