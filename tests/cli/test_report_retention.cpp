@@ -87,34 +87,52 @@ TEST_CASE("report: each task's retention is the retention subcommand's result, r
   fs::remove_all(out);
   const run_result r = run_ok("report . -q --out '" + out.string() + "'");
   const json results = parse(read_text(out / "results.json"));
+  const json manifest = parse(read_text(data + "manifest.json"));
+  const auto schemas = documented_schemas();
+  std::vector<json> entries, transitions;
+  std::size_t decoded = 0;
+  for (const json& task : manifest["tasks"]) {
+    const std::string name = task["name"].get<std::string>();
+    INFO(name);
+    const json* got = find_task(results, name);
+    REQUIRE(got != nullptr);
+    REQUIRE(got->contains("retention"));
+    const json& entry = (*got)["retention"];
+    // The subcommand on the task's states, with its unembedding where it has one.
+    const std::size_t n = (*got)["n"].get<std::size_t>(), d = (*got)["d"].get<std::size_t>();
+    const std::size_t rank = std::min({std::size_t{10}, n - 1, d});
+    CHECK(entry["rank"] == rank);
+    const json& hidden = task["hidden"];
+    std::string args = "retention " + (hidden.is_string() ? hidden : hidden["icl"]).get<std::string>() + " -r " +
+                       std::to_string(rank);
+    const json* readout = task.contains("readout") ? &task["readout"] : nullptr;
+    if (readout != nullptr && readout->contains("unembedding")) {
+      REQUIRE(entry.contains("top_k"));
+      args += " --unembedding " + (*readout)["unembedding"].get<std::string>() + " --top-k " + entry["top_k"].dump();
+      ++decoded;
+    } else {
+      CHECK(entry["unembedding"].is_null());
+    }
+    CHECK(entry == run_json(args)["result"]);
+    entries.push_back(entry);
+    for (const json& step : entry["transitions"]) transitions.push_back(step);
+  }
+  // regression: [4, 48, 16] states, r = 10; classification: [3, 40, 8] states and
+  // readout.unembedding [6, 8]: r = d = 8, top_k = V = 6.
   const json* regression = find_task(results, "regression");
   const json* classification = find_task(results, "classification");
   REQUIRE(regression != nullptr);
   REQUIRE(classification != nullptr);
-  REQUIRE(regression->contains("retention"));
-  REQUIRE(classification->contains("retention"));
-
-  // regression: [4, 48, 16] states, no unembedding: r = 10.
-  const json plain = run_json("retention acts.safetensors:hidden_icl -r 10");
-  CHECK((*regression)["retention"] == plain["result"]);
   CHECK((*regression)["retention"]["rank"] == 10);
-  CHECK((*regression)["retention"]["unembedding"].is_null());
-  // classification: [3, 40, 8] states and readout.unembedding [6, 8]: r = d = 8, top_k = V = 6.
-  const json decoded = run_json("retention hidden.npz:hidden_icl -r 8 --unembedding unembedding.npy --top-k 6");
-  CHECK((*classification)["retention"] == decoded["result"]);
   CHECK((*classification)["retention"]["rank"] == 8);
+  CHECK((*classification)["retention"]["unembedding"] == "unembedding.npy");
   CHECK((*classification)["retention"]["top_k"] == 6);
   CHECK((*classification)["retention"]["transitions"][0]["top_tokens"].size() == 8);
 
-  const auto schemas = documented_schemas();
-  check_schema(schemas, "retention.result", {(*regression)["retention"], (*classification)["retention"]});
-  std::vector<json> transitions;
-  for (const json* t : {regression, classification}) {
-    for (const json& step : (*t)["retention"]["transitions"]) transitions.push_back(step);
-  }
+  check_schema(schemas, "retention.result", entries);
   check_schema(schemas, "retention.transition", transitions, {"top_strings", "bottom_strings"});
 
-  // The summary's line, and report.html's figure and table (decoded: classification only).
+  // The summary's line, and report.html's figure and tables (one per decoded task).
   CHECK(r.out.find("layer retention (r = 10; mean norm, directions retained): 0->1 ") != std::string::npos);
   CHECK(r.out.find("layer retention (r = 8; mean norm, directions retained): 0->1 1.00 (8/8), 1->2 1.00 (8/8)") !=
         std::string::npos);
@@ -125,7 +143,7 @@ TEST_CASE("report: each task's retention is the retention subcommand's result, r
        at = html.find("Layer retention: decoded directions", at + 1)) {
     ++tables;
   }
-  CHECK(tables == 1);
+  CHECK(tables == decoded);
 }
 
 TEST_CASE("report: retention is skipped, with the reason, where the library refuses r or there is one layer",
