@@ -142,7 +142,7 @@ void check_hidden(const named_array& hidden, const icl::rsa::rdm& hypothesis, co
   require_float(hidden.array, 3, "hidden states [layers, n, d]");
   const std::size_t n = hidden.array.shape()[1], d = hidden.array.shape()[2];
   if (!source.precision.empty() && source.d != d) {
-    throw input_error(source.precision_name + ": the precision matrix is " + std::to_string(source.d) + " x " +
+    throw input_error(source.precision_name + " (--precision): the precision matrix is " + std::to_string(source.d) + " x " +
                       std::to_string(source.d) + " but " + hidden.name + " (shape " +
                       shape_string(hidden.array.shape()) + ") has d = " + std::to_string(d) + " features");
   }
@@ -153,14 +153,14 @@ void check_hidden(const named_array& hidden, const icl::rsa::rdm& hypothesis, co
     }
     return;
   }
-  const auto check_length = [&](const std::vector<int>& list, const std::string& name) {
+  const auto check_length = [&](const std::vector<int>& list, const std::string& name, const char* option) {
     if (list.size() != n) {
-      throw input_error(name + ": has " + std::to_string(list.size()) + " entries but " + prompts_of(hidden) +
-                        " (one per prompt)");
+      throw input_error(name + " (" + option + "): has " + std::to_string(list.size()) + " entries but " +
+                        prompts_of(hidden) + " (one per prompt)");
     }
   };
-  check_length(source.conditions, source.conditions_name);
-  check_length(source.folds, source.folds_name);
+  check_length(source.conditions, source.conditions_name, "--conditions");
+  check_length(source.folds, source.folds_name, "--folds");
   if (hypothesis.n() != source.condition_values.size()) {
     throw input_error(hypothesis_name + ": has " + std::to_string(hypothesis.n()) +
                       " entries but the crossnobis RDM is over " + std::to_string(source.condition_values.size()) +
