@@ -28,13 +28,16 @@ void write_safetensors(const fs::path& path, const tensor_list& tensors) {
   std::string data;
   for (const auto& [name, shape, values] : tensors) {
     const std::size_t bytes = values.size() * sizeof(double);
-    header[name] = {{"dtype", "F64"}, {"shape", shape}, {"data_offsets", json::array({data.size(), data.size() + bytes})}};
+    header[name] = {{"dtype", "F64"},
+                    {"shape", shape},
+                    {"data_offsets", json::array({data.size(), data.size() + bytes})}};
     data.append(reinterpret_cast<const char*>(values.data()), bytes);
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
   char length[8];
-  for (std::size_t i = 0; i < 8; ++i) length[i] = static_cast<char>((static_cast<std::uint64_t>(text.size()) >> (8 * i)) & 0xff);
+  const std::uint64_t size = text.size();
+  for (std::size_t i = 0; i < 8; ++i) length[i] = static_cast<char>((size >> (8 * i)) & 0xff);
   std::ofstream out(path, std::ios::binary);
   out.write(length, 8);
   out << text << data;
@@ -46,7 +49,8 @@ fs::path manifest_dir(const std::string& name, const tensor_list& tensors, const
   fs::remove_all(dir);
   fs::create_directories(dir);
   write_safetensors(dir / "states.safetensors", tensors);
-  std::ofstream(dir / "manifest.json") << json{{"format", "icl-metrics-manifest"}, {"version", 1}, {"tasks", tasks}}.dump(2);
+  const json manifest = {{"format", "icl-metrics-manifest"}, {"version", 1}, {"tasks", tasks}};
+  std::ofstream(dir / "manifest.json") << manifest.dump(2);
   return dir;
 }
 
@@ -158,7 +162,8 @@ TEST_CASE("report: retention is skipped, with the reason, where the library refu
   const json results = parse(read_text(dir / "results.json"));
 
   // n = 4, d = 3: r = 3, above the rank 0 of layer 0's centred states.
-  const std::string refusal = "icl::geometry::layer_retention: r = 3 exceeds the rank 0 of the centred states of layer 0";
+  const std::string refusal =
+      "icl::geometry::layer_retention: r = 3 exceeds the rank 0 of the centred states of layer 0";
   const json* deficient = find_task(results, "deficient");
   REQUIRE(deficient != nullptr);
   CHECK_FALSE(deficient->contains("retention"));
