@@ -5,12 +5,15 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <numeric>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "icl/core/labels.hpp"
@@ -220,6 +223,65 @@ TEST_CASE("top-k over distance tiles on continuous data", "[cuda_cpu]") {
   std::vector<double> values(n * dims);
   for (double& v : values) v = normal(engine);
   (void)check_against_library(icl_test::row_major<double>(values, n, dims), some_labels(n, 9));
+}
+
+TEMPLATE_TEST_CASE("unusable rows raise what task_decodability raises", "[cuda_cpu]", float, double) {
+  const std::size_t n = 5, dims = 2;
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  const std::vector<int> labels = {0, 1, 0, 1, 1};
+  // Each case: (row, column, value) written over rows 1 + i + j; 1e20 overflows float's range.
+  const std::vector<std::vector<std::array<double, 3>>> cases = {
+      {},
+      {{3, 0, 0.0}, {3, 1, 0.0}},
+      {{2, 1, nan}},
+      {{0, 0, 0.0}, {0, 1, 0.0}, {4, 0, -inf}},
+      {{1, 0, 1e20}},
+      {{1, 0, 1e20}, {3, 1, nan}}};
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    std::vector<double> values(n * dims);
+    for (std::size_t q = 0; q < values.size(); ++q) values[q] = static_cast<double>(1 + q % 3);
+    for (const auto& entry : cases[c]) {
+      values[static_cast<std::size_t>(entry[0]) * dims + static_cast<std::size_t>(entry[1])] = entry[2];
+    }
+    const auto X = icl_test::row_major<TestType>(values, n, dims);
+    for (const dissimilarity kind : {dissimilarity::euclidean, dissimilarity::cosine}) {
+      INFO("case " << c << " " << icl::to_string(kind));
+      icl::decode::decode_params params;
+      params.k = 2;
+      params.dissimilarity = kind;
+      std::string expected = "(none)", got = "(none)";
+      try {
+        (void)icl::decode::task_decodability(X.view, labels, params);
+      } catch (const icl::invalid_argument& e) {
+        expected = std::string("invalid: ") + e.what();
+      } catch (const icl::error& e) {
+        expected = std::string("error: ") + e.what();
+      }
+      std::vector<double> norm2(n, 0.0);
+      std::vector<device::knn_row_status> status;
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j < dims; ++j) {
+          const auto v = static_cast<double>(X.view(i, j));
+          norm2[i] += v * v;
+        }
+        const double limit = device::knn_norm_limit<TestType>();
+        status.push_back(device::knn_status(kind == dissimilarity::cosine, norm2[i], limit));
+      }
+      const auto first_bad = [&](std::size_t i) {
+        std::size_t j = 0;
+        while (j < dims && std::isfinite(static_cast<double>(X.view(i, j)))) ++j;
+        return std::pair<std::size_t, double>(j, j < dims ? static_cast<double>(X.view(i, j)) : 0.0);
+      };
+      try {
+        device::raise_knn_row_errors("icl::decode::task_decodability", status.data(), norm2.data(), n, dims, first_bad);
+      } catch (const icl::invalid_argument& e) {
+        got = std::string("invalid: ") + e.what();
+      } catch (const icl::error& e) {
+        got = std::string("error: ") + e.what();
+      }
+      REQUIRE(got == expected);
+    }
+  }
 }
 
 TEST_CASE("the top-k list breaks distance ties by index and its merge keeps the k best", "[cuda_cpu]") {

@@ -3,10 +3,13 @@
 // cuBLAS's column-major layout) and compared with the CPU library's compute_rdm.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "icl/core/condensed.hpp"
@@ -20,26 +23,40 @@ namespace {
 namespace device = icl::detail::device;
 using icl::rsa::dissimilarity;
 
+/// The row-statistics kernel (one row per thread): mean (correlation), centred squared norm, status.
+struct row_stats {
+  std::vector<double> mean, squared;
+  std::vector<device::row_status> status;
+};
+
+template <class T>
+row_stats gather(icl::matrix_view<const T> X, dissimilarity d) {
+  const std::size_t n = X.rows(), dims = X.cols();
+  row_stats out{std::vector<double>(n, 0.0), std::vector<double>(n, 0.0), {}};
+  for (std::size_t i = 0; i < n; ++i) {
+    double sum = 0.0;
+    for (std::size_t j = 0; j < dims; ++j) sum += static_cast<double>(X(i, j));
+    if (device::centers_rows(d)) out.mean[i] = device::row_mean(sum, dims);
+    for (std::size_t j = 0; j < dims; ++j) {
+      const double v = static_cast<double>(X(i, j)) - out.mean[i];
+      out.squared[i] += v * v;
+    }
+    const bool finite = std::isfinite(sum) && std::isfinite(out.squared[i]);
+    out.status.push_back(device::rdm_row_status(device::rdm_map_of(d), finite, out.squared[i]));
+  }
+  return out;
+}
+
 /// The device path of compute_rdm on the CPU, with tiles of b rows. `column_major` stores each
 /// Gram tile as cuBLAS does (element (r, c) at r + c·ld, ld = rows + 1), else row-major.
 template <class T>
 std::vector<double> tiled_rdm(icl::matrix_view<const T> X, dissimilarity d, std::size_t b, bool column_major) {
   const std::size_t n = X.rows(), dims = X.cols();
   const device::rdm_map map = device::rdm_map_of(d);
-  // The row-statistics kernel: one row per thread.
-  std::vector<double> factor(n), mean(n, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    double sum = 0.0;
-    for (std::size_t j = 0; j < dims; ++j) sum += static_cast<double>(X(i, j));
-    if (device::centers_rows(d)) mean[i] = device::row_mean(sum, dims);
-    double squared = 0.0;
-    for (std::size_t j = 0; j < dims; ++j) {
-      const double v = static_cast<double>(X(i, j)) - mean[i];
-      squared += v * v;
-    }
-    const bool finite = std::isfinite(sum) && std::isfinite(squared);
-    factor[i] = device::rdm_row_factor(map, device::rdm_row_status(map, finite, squared), squared);
-  }
+  const row_stats stats = gather(X, d);
+  const std::vector<double>& mean = stats.mean;
+  std::vector<double> factor(n);
+  for (std::size_t i = 0; i < n; ++i) factor[i] = device::rdm_row_factor(map, stats.status[i], stats.squared[i]);
   // The rows in the compute type (centred for correlation), as the product reads them.
   std::vector<T> rows(n * dims);
   for (std::size_t i = 0; i < n; ++i) {
@@ -165,6 +182,50 @@ TEMPLATE_TEST_CASE("unusable rows give NaN where compute_rdm propagates them", "
       INFO(icl::rsa::to_string(d));
       const std::vector<double> expected = icl::rsa::compute_rdm(X.view, d, params).condensed();
       require_same_rdm<TestType>(tiled_rdm(X.view, d, 4, true), expected);
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("unusable rows raise what compute_rdm raises", "[cuda_cpu]", float, double) {
+  const std::size_t n = 6, dims = 3;
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  // Each case: (row, column, value) written over normal data.
+  const std::vector<std::vector<std::array<double, 3>>> cases = {
+      {},
+      {{2, 0, 0.0}, {2, 1, 0.0}, {2, 2, 0.0}},                    // a zero row
+      {{1, 0, 2.0}, {1, 1, 2.0}, {1, 2, 2.0}},                    // a constant row
+      {{4, 1, nan}},                                              // NaN
+      {{1, 0, 0.0}, {1, 1, 0.0}, {1, 2, 0.0}, {3, 2, -inf}},      // a zero row before an Inf row
+      {{0, 0, 1.0}, {0, 1, 1.0}, {0, 2, 1.0}, {5, 0, inf}, {5, 2, nan}}};
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    std::vector<double> values = normal_values(n * dims, 21);
+    for (const auto& entry : cases[c]) {
+      values[static_cast<std::size_t>(entry[0]) * dims + static_cast<std::size_t>(entry[1])] = entry[2];
+    }
+    const auto X = icl_test::column_major_padded<TestType>(values, n, dims);
+    for (const dissimilarity d : {dissimilarity::euclidean, dissimilarity::correlation, dissimilarity::cosine}) {
+      INFO("case " << c << " " << icl::rsa::to_string(d));
+      std::string expected = "(none)", got = "(none)";
+      try {
+        (void)icl::rsa::compute_rdm(X.view, d);
+      } catch (const icl::invalid_argument& e) {
+        expected = e.what();
+      }
+      const row_stats stats = gather(X.view, d);
+      const auto first_bad = [&](std::size_t i) {
+        std::size_t j = 0;
+        while (j < dims && std::isfinite(static_cast<double>(X.view(i, j)))) ++j;
+        return std::pair<std::size_t, double>(j, j < dims ? static_cast<double>(X.view(i, j)) : 0.0);
+      };
+      try {
+        device::raise_rdm_row_errors("icl::rsa::compute_rdm", d, icl::nan_policy::raise, stats.status.data(), n,
+                                     first_bad);
+      } catch (const icl::invalid_argument& e) {
+        got = e.what();
+      }
+      REQUIRE(got == expected);
+      device::raise_rdm_row_errors("icl::rsa::compute_rdm", d, icl::nan_policy::propagate, stats.status.data(), n,
+                                   first_bad);
     }
   }
 }

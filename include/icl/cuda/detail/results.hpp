@@ -2,14 +2,19 @@
 #define ICL_CUDA_DETAIL_RESULTS_HPP
 
 /// Host-side glue between the device arithmetic (rdm_tile.hpp, knn_topk.hpp) and the library's
-/// types: which map a dissimilarity uses, and the decodability result assembled from the rows'
-/// decisions. Kept apart from the arithmetic headers, which include nothing of the library (and
+/// types: which map a dissimilarity uses, the errors of unusable rows (the CPU library's
+/// exceptions and messages, in its order of checks), and the decodability result assembled from
+/// the rows' decisions. Kept apart from the arithmetic headers, which include nothing of the library (and
 /// so no Eigen) and compile in device code.
 
 #include <cstddef>
+#include <limits>
+#include <utility>
 #include <vector>
 
+#include "icl/core/error.hpp"
 #include "icl/core/labels.hpp"
+#include "icl/cuda/detail/knn_topk.hpp"
 #include "icl/cuda/detail/rdm_tile.hpp"
 #include "icl/decode/types.hpp"
 #include "icl/rsa/types.hpp"
@@ -30,6 +35,59 @@ constexpr rdm_map rdm_map_of(icl::rsa::dissimilarity d) noexcept {
 
 /// True when rows are centred before the Gram product (correlation).
 constexpr bool centers_rows(icl::rsa::dissimilarity d) noexcept { return d == icl::rsa::dissimilarity::correlation; }
+
+/// Under nan_policy::raise, throws what compute_rdm throws for the first unusable row: a NaN/Inf
+/// row first (any), naming its first non-finite element, then a zero-norm row. status[0..n) are
+/// the rows' statuses; non_finite_element(i) gives (column, value) of row i's first NaN/Inf
+/// element (called once, for the row named). Under propagate nothing is thrown: the rows' factors
+/// are NaN.
+template <class Element>
+void raise_rdm_row_errors(const char* function, icl::rsa::dissimilarity d, icl::nan_policy policy,
+                          const row_status* status, std::size_t n, Element&& non_finite_element) {
+  if (policy != icl::nan_policy::raise) return;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (status[i] != row_status::non_finite) continue;
+    const std::pair<std::size_t, double> bad = non_finite_element(i);
+    throw_invalid(function, "row ", i, " column ", bad.first, " is ", bad.second,
+                  " (NaN/Inf in the input; pass nan_policy::propagate for NaN dissimilarities)");
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (status[i] != row_status::zero_norm) continue;
+    if (d == icl::rsa::dissimilarity::correlation) {
+      throw_invalid(function, "row ", i, " has zero variance (correlation dissimilarity undefined)");
+    }
+    throw_invalid(function, "row ", i, " is all zeros (cosine dissimilarity undefined)");
+  }
+}
+
+/// The largest squared norm of a usable row for the compute type C of the Gram tiles: a quarter
+/// of its largest finite value (above it a Gram entry or a distance can overflow).
+template <class C>
+constexpr double knn_norm_limit() noexcept {
+  return static_cast<double>(std::numeric_limits<C>::max()) / 4.0;
+}
+
+/// Throws what task_decodability throws for the first unusable row of H: a row out of range
+/// (any) first — naming its first NaN/Inf element when non_finite_element(i) finds one
+/// (icl::invalid_argument), else its squared norm (icl::error) — then a zero row under cosine.
+/// non_finite_element(i) gives (column, value), column >= d when the row holds none.
+template <class Element>
+void raise_knn_row_errors(const char* function, const knn_row_status* status, const double* norm2, std::size_t n,
+                          std::size_t d, Element&& non_finite_element) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (status[i] != knn_row_status::out_of_range) continue;
+    const std::pair<std::size_t, double> bad = non_finite_element(i);
+    if (bad.first < d) {
+      throw_invalid(function, "H (", i, ", ", bad.first, ") is ", bad.second, " (NaN/Inf not allowed)");
+    }
+    throw_error(function, "row ", i, " of H has squared norm ", norm2[i], ", beyond the range of the compute type");
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (status[i] == knn_row_status::zero) {
+      throw_invalid(function, "row ", i, " of H is zero (cosine distance undefined)");
+    }
+  }
+}
 
 /// The decodability result from each row's decided class (decisions[i], a class code of `enc`):
 /// predictions, overall and per-class accuracy, as the CPU library reports them.
