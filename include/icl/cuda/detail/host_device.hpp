@@ -8,12 +8,30 @@
 ///
 /// The headers under icl/cuda/detail/ that use it (*.hpp) include no CUDA header: a host
 /// compiler builds them without the toolkit. Conversions of __half / __nv_bfloat16 belong to
-/// the .cuh side.
+/// the .cuh side. The functions are in icl::detail::device.
+
+#include <limits>
 
 #if defined(__CUDACC__)
 #define ICL_HOST_DEVICE __host__ __device__
 #else
 #define ICL_HOST_DEVICE
 #endif
+
+#include "icl/config.hpp"
+
+namespace icl::detail::device {
+
+/// A quiet NaN in host and device code (std::numeric_limits is constexpr host code, which device
+/// code may not call without nvcc's --expt-relaxed-constexpr).
+ICL_HOST_DEVICE inline double quiet_nan() noexcept {
+#if defined(__CUDA_ARCH__)
+  return __builtin_nan("");
+#else
+  return std::numeric_limits<double>::quiet_NaN();
+#endif
+}
+
+}  // namespace icl::detail::device
 
 #endif  // ICL_CUDA_DETAIL_HOST_DEVICE_HPP

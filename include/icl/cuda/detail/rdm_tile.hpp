@@ -63,7 +63,7 @@ ICL_HOST_DEVICE inline row_status rdm_row_status(rdm_map map, bool finite, doubl
 /// The per-row factor f_i of the map: ‖x_i‖² (the euclidean family) or 1/‖x_i‖ (cosine), NaN for
 /// a row that is not usable.
 ICL_HOST_DEVICE inline double rdm_row_factor(rdm_map map, row_status status, double squared_norm) noexcept {
-  if (status != row_status::usable) return __builtin_nan("");
+  if (status != row_status::usable) return quiet_nan();
   return map == rdm_map::cosine ? 1.0 / std::sqrt(squared_norm) : squared_norm;
 }
 
