@@ -8,7 +8,14 @@ Two tasks, in the manifest format of docs/manifest.md:
   the same rounded to bf16) and without (f16); 4 concepts whose class means grow with the layer, so that decodability rises;
   binary labels with label directions (f64 .npy) and a final RMSNorm gain; attention maps
   [6 prompts, 4 layers, 4 heads, 12, 12] (f32) with a planted previous-token head (layer 1,
-  head 2) and a planted induction head (layer 2, head 0).
+  head 2) and a planted induction head (layer 2, head 0). For the in-context heads of [P4], the
+  inputs that go with those maps, in heads.safetensors (drawn from a generator of their own):
+  values per kv head [6, 4, 2 kv heads, 12, 4] (f32), W_O [4, 16, 16] (f32), the residual
+  entering each layer [6, 4, 16] (f32), the final hidden state [6, 16] (f32), an unembedding
+  [24, 16] (f16) with label token ids [5, 17], and the label each prompt predicts (the
+  geometry keeps the label directions, which take precedence over the unembedding); also
+  hidden states [3, 10, 12] (f32) for the report tests' manifests over the tensors of
+  tests/data/cli/p4 (d = 12; tests/cli/test_report_heads.cpp).
 - "classification": hidden states [3, 40, 8] (f64) in an .npz written here (one deflated and one
   stored member, fixed timestamps), labels inline in the manifest, a full unembedding with
   label token ids, and one f16 attention .npy per prompt with different lengths (ragged T).
@@ -261,6 +268,20 @@ def main():
     ref.f8("regression_previous_token", previous)
     ref.f8("regression_induction", induction)
 
+    # The in-context heads' inputs of "regression" ([P4]), from a generator of their own so that
+    # the draws above and below stay as they were.
+    heads_rng = np.random.default_rng(20251203)
+    kv_heads, d_head, vocab = 2, 4, 24
+    values_shape = (att_prompts, layers, kv_heads, tokens, d_head)
+    write_safetensors("heads.safetensors",
+                      [("values", heads_rng.normal(size=values_shape).astype(np.float32)),
+                       ("w_o", (0.5 * heads_rng.normal(size=(layers, d, heads * d_head))).astype(np.float32)),
+                       ("residual", heads_rng.normal(size=(att_prompts, layers, d)).astype(np.float32)),
+                       ("final_hidden", (2.0 * heads_rng.normal(size=(att_prompts, d))).astype(np.float32)),
+                       ("unembedding", heads_rng.normal(size=(vocab, d)).astype(np.float16)),
+                       ("hidden_d12", heads_rng.normal(size=(3, 10, 12)).astype(np.float32))],
+                      {"made_by": "tests/data/make_cli_fixtures.py"})
+
     # ---- task 2: "classification" (npz f64, inline labels, unembedding, ragged f16 attention) ----
     layers2, n2, d2 = 3, 40, 8
     concepts2 = np.repeat(np.arange(4), n2 // 4).astype(np.int16)
@@ -302,10 +323,13 @@ def main():
                 "labels": "labels.npy",
                 "demonstrations": "demonstrations.npy",
                 "readout": {"label_directions": "label_directions.npy",
-                            "final_norm": {"gain": "norm_gain.npy", "epsilon": 1e-5}},
+                            "final_norm": {"gain": "norm_gain.npy", "epsilon": 1e-5},
+                            "unembedding": "heads.safetensors:unembedding", "label_token_ids": [5, 17],
+                            "final_hidden": "heads.safetensors:final_hidden", "predicted": [0, 1, 1, 0, 1, 0]},
                 "attention": {"maps": "acts.safetensors:attention", "relevant": "relevant.npy",
                               "irrelevant": "irrelevant.npy", "label_positions": "label_positions.npy",
-                              "label_classes": "label_classes.npy"},
+                              "label_classes": "label_classes.npy", "values": "heads.safetensors:values",
+                              "w_o": "heads.safetensors:w_o", "residual": "heads.safetensors:residual"},
             },
             {
                 "name": "classification",

@@ -1,18 +1,22 @@
 // In-context heads of [P4] (Yu & Ananiadou, arXiv 2402.02872): value-output vectors, the
 // log-probability increase of every (layer, head) at the fixed final-layer scale, logit-minus at
 // the label positions and the selection of the in-context heads; the `heads`, `value-outputs`,
-// `logit-minus` and `logprob-increase` subcommands.
+// `logit-minus` and `logprob-increase` subcommands, and the report's section of the in-context heads.
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <utility>
 
 #include "command.hpp"
 #include "heads.hpp"
+#include "html.hpp"
 #include "icl/attention/in_context_heads.hpp"
 #include "icl/attention/logit_lens.hpp"
 #include "icl/attention/value_output.hpp"
 #include "npy_output.hpp"
+#include "report.hpp"
 
 namespace icl_tool {
 
@@ -35,13 +39,26 @@ struct dense_tensor {
   }
 };
 
+/// How messages name a tensor: its reference, or "KEY (REFERENCE)" when a manifest key gave it.
+std::string tensor_name(const std::string& key, const std::string& reference) {
+  return key.empty() ? reference : key + " (" + reference + ")";
+}
+
+/// Runs f(); with a manifest key, an input error escaping it is prefixed with the key.
+template <class F>
+decltype(auto) keyed(const std::string& key, F&& f) {
+  return key.empty() ? f() : with_context(key, f);
+}
+
 /// Reads `reference` as a floating tensor of rank `rank` or, when `or_batched`, rank + 1 (a
-/// leading prompts dimension).
+/// leading prompts dimension); `key`: the manifest key that gave it (or empty).
 dense_tensor read_dense(const std::string& reference, std::size_t rank, bool or_batched, const std::string& what,
-                        const std::string& base_dir = "") {
-  const icl::io::array a = load_tensor(reference, base_dir);
-  require_float(a, or_batched && a.rank() == rank + 1 ? rank + 1 : rank, what);
-  return dense_tensor{reference, a.shape(), a.doubles()};
+                        const std::string& base_dir = "", const std::string& key = "") {
+  return keyed(key, [&] {
+    const icl::io::array a = load_tensor(reference, base_dir);
+    require_float(a, or_batched && a.rank() == rank + 1 ? rank + 1 : rank, what);
+    return dense_tensor{tensor_name(key, reference), a.shape(), a.doubles()};
+  });
 }
 
 /// Prompt p of a tensor of rank `rank` (the same for every prompt) or rank + 1 (batched), flat.
@@ -58,14 +75,19 @@ std::string count_mismatch(const std::string& what, std::size_t got, const dense
          " has " + std::to_string(want);
 }
 
-/// Label token ids (non-negative).
-std::vector<std::size_t> read_token_ids(const std::string& spec, const std::string& what) {
+/// Label token ids, checked non-negative.
+std::vector<std::size_t> token_ids(const std::vector<int>& ids) {
   std::vector<std::size_t> out;
-  for (const int t : read_int_list(spec, "", what)) {
-    if (t < 0) throw input_error(what + ": token id " + std::to_string(t) + " is negative");
+  for (const int t : ids) {
+    if (t < 0) throw input_error("token id " + std::to_string(t) + " is negative");
     out.push_back(static_cast<std::size_t>(t));
   }
   return out;
+}
+
+std::vector<std::size_t> read_token_ids(const std::string& spec, const std::string& what) {
+  const std::vector<int> ids = read_int_list(spec, "", what);
+  return with_context(what, [&] { return token_ids(ids); });
 }
 
 /// The logit lens's inputs shared by the subcommands: the unembedding, the final norm (γ, ε), the
@@ -149,6 +171,7 @@ json grid(const head_map& m) {
 /// [L, d, H·dh] (shared by the prompts), batched along a leading prompts dimension or not.
 struct value_inputs {
   std::string attention_ref, values_ref, w_o_ref;
+  std::string attention_key, values_key, w_o_key;  ///< manifest keys (the report), or empty
   std::optional<std::size_t> query;
   dense_tensor attention, values, w_o;
   bool batched = false;
@@ -170,11 +193,12 @@ struct value_inputs {
   }
 
   void load(const std::string& base_dir = "") {
-    attention = read_dense(attention_ref, 4, true, "attention weights [layers, heads, T, T]", base_dir);
+    attention = read_dense(attention_ref, 4, true, "attention weights [layers, heads, T, T]", base_dir, attention_key);
     batched = attention.rank() == 5;
     values = read_dense(values_ref, batched ? 5 : 4, false, "values [(prompts,) layers, kv_heads, T, d_head]",
-                        base_dir);
-    w_o = read_dense(w_o_ref, 3, false, "output projections W_O [layers, d_model, heads * d_head]", base_dir);
+                        base_dir, values_key);
+    w_o = read_dense(w_o_ref, 3, false, "output projections W_O [layers, d_model, heads * d_head]", base_dir,
+                     w_o_key);
     const std::size_t b = batched ? 1 : 0;
     prompts = batched ? attention.shape[0] : 1;
     layers = attention.shape[b];
@@ -183,20 +207,20 @@ struct value_inputs {
     kv_heads = values.shape[b + 1];
     d_model = w_o.shape[1];
     if (batched && values.shape[0] != prompts) {
-      throw input_error(count_mismatch("holds prompts", values.shape[0], values, prompts, attention_ref));
+      throw input_error(count_mismatch("holds prompts", values.shape[0], values, prompts, attention.name));
     }
     if (values.shape[b] != layers) {
-      throw input_error(count_mismatch("holds layers", values.shape[b], values, layers, attention_ref));
+      throw input_error(count_mismatch("holds layers", values.shape[b], values, layers, attention.name));
     }
     if (w_o.shape[0] != layers) {
-      throw input_error(count_mismatch("holds layers", w_o.shape[0], w_o, layers, attention_ref));
+      throw input_error(count_mismatch("holds layers", w_o.shape[0], w_o, layers, attention.name));
     }
   }
 
   json inputs() const { return json{{"attention", attention_ref}, {"values", values_ref}, {"w_o", w_o_ref}}; }
 
   std::string context(std::size_t prompt, std::size_t layer) const {
-    std::string c = attention_ref + ", " + values_ref + ", " + w_o_ref + " (";
+    std::string c = attention.name + ", " + values.name + ", " + w_o.name + " (";
     if (batched) c += "prompt " + std::to_string(prompt) + ", ";
     return c + "layer " + std::to_string(layer) + ")";
   }
@@ -240,7 +264,7 @@ void check_predicted(const in_context_request& r, std::size_t prompts) {
   if (r.predicted.empty()) return;
   if (r.predicted.size() != prompts) {
     throw input_error(r.predicted_name + ": has " + std::to_string(r.predicted.size()) + " entries but " +
-                      r.attention + " holds " + std::to_string(prompts) + " prompts");
+                      tensor_name(r.attention_key, r.attention) + " holds " + std::to_string(prompts) + " prompts");
   }
   for (const int k : r.predicted) {
     if (k < 0 || static_cast<std::size_t>(k) >= r.label_tokens.size()) {
@@ -258,8 +282,8 @@ void check_positions(const in_context_request& r, std::size_t prompts) {
   }
   for (const auto* p : {&*r.positions_a, &*r.positions_b}) {
     if (!p->shared && p->lists.size() != prompts) {
-      throw input_error(r.positions_name + ": has " + std::to_string(p->lists.size()) + " rows but " + r.attention +
-                        " holds " + std::to_string(prompts) + " prompts");
+      throw input_error(r.positions_name + ": has " + std::to_string(p->lists.size()) + " rows but " +
+                        tensor_name(r.attention_key, r.attention) + " holds " + std::to_string(prompts) + " prompts");
     }
   }
 }
@@ -337,21 +361,27 @@ json in_context_heads(const in_context_request& r, progress& prog) {
   values_.attention_ref = r.attention;
   values_.values_ref = r.values;
   values_.w_o_ref = r.w_o;
+  values_.attention_key = r.attention_key;
+  values_.values_key = r.values_key;
+  values_.w_o_key = r.w_o_key;
   values_.query = r.query;
   values_.load(r.base_dir);
-  const std::string& residual_ = r.residual;
-  const dense_tensor residual = read_dense(residual_, 2, values_.batched, "residual stream [layers, d]", r.base_dir);
+  const std::string& attention_ = values_.attention.name;
+  const dense_tensor residual =
+      read_dense(r.residual, 2, values_.batched, "residual stream [layers, d]", r.base_dir, r.residual_key);
+  const std::string& residual_ = residual.name;
   const dense_tensor final_hidden =
-      r.final_hidden.empty() ? dense_tensor{}
-                             : read_dense(r.final_hidden, 1, values_.batched, "final hidden state [d]", r.base_dir);
+      r.final_hidden.empty()
+          ? dense_tensor{}
+          : read_dense(r.final_hidden, 1, values_.batched, "final hidden state [d]", r.base_dir, r.final_hidden_key);
   const auto& tokens = r.label_tokens;
   if (tokens.empty()) throw input_error(r.tokens_name + ": give at least one label token");
   const std::size_t prompts = values_.prompts, layers = values_.layers, heads = values_.heads;
   if (residual.rank() == 3 && residual.shape[0] != prompts) {
-    throw input_error(count_mismatch("holds prompts", residual.shape[0], residual, prompts, r.attention));
+    throw input_error(count_mismatch("holds prompts", residual.shape[0], residual, prompts, attention_));
   }
   if (final_hidden.rank() == 2 && final_hidden.shape[0] != prompts) {
-    throw input_error(count_mismatch("holds prompts", final_hidden.shape[0], final_hidden, prompts, r.attention));
+    throw input_error(count_mismatch("holds prompts", final_hidden.shape[0], final_hidden, prompts, attention_));
   }
   check_predicted(r, prompts);
   check_positions(r, prompts);
@@ -359,13 +389,14 @@ json in_context_heads(const in_context_request& r, progress& prog) {
   const bool per_position = minus || !r.save_u.empty() || !r.save_vo.empty();
   if (residual.shape[residual.rank() - 2] != layers) {
     throw input_error(
-        count_mismatch("holds layers", residual.shape[residual.rank() - 2], residual, layers, r.attention));
+        count_mismatch("holds layers", residual.shape[residual.rank() - 2], residual, layers, attention_));
   }
   const std::size_t d = residual.shape.back();
   if (values_.d_model != d) throw input_error(count_mismatch("has d_model", values_.d_model, values_.w_o, d, residual_));
 
-  const icl::io::array E = load_tensor(r.unembedding, r.base_dir);
-  require_float(E, 2, "unembedding [V, d]");
+  const icl::io::array E =
+      keyed(r.unembedding_key, [&] { return load_float_tensor(r.unembedding, r.base_dir, 2, "unembedding [V, d]"); });
+  const std::string unembedding_ = tensor_name(r.unembedding_key, r.unembedding);
   icl::attention::label_score_accumulator logprob(tokens.size());
   icl::attention::label_score_accumulator logit_minus(2);
   head_map at_a{layers, heads, std::vector<double>(layers * heads, 0.0), {}, 0};
@@ -400,7 +431,7 @@ json in_context_heads(const in_context_request& r, progress& prog) {
           saved_vo.insert(saved_vo.end(), r.save_vo.empty() ? vo.unweighted.end() : vo.unweighted.begin(),
                           vo.unweighted.end());
           if (!minus) continue;
-          const std::string where = r.unembedding + ", " + r.positions_name + " (" + prompt_name(p) + "layer " +
+          const std::string where = unembedding_ + ", " + r.positions_name + " (" + prompt_name(p) + "layer " +
                                     std::to_string(l) + ", head " + std::to_string(h) + ")";
           const auto m = with_context(where, [&] {
             return icl::attention::label_logit_minus(icl::make_matrix_view(vo.weighted.data(), vo.positions, d),
@@ -412,7 +443,7 @@ json in_context_heads(const in_context_request& r, progress& prog) {
         }
       }
       const std::vector<double> x = prompt_part(residual, 2, p);
-      const std::string where = r.unembedding + ", " + r.tokens_name + ", " + residual_ +
+      const std::string where = unembedding_ + ", " + r.tokens_name + ", " + residual_ +
                                 (values_.batched ? " (prompt " + std::to_string(p) + ")" : std::string());
       const auto imp = with_context(where, [&] {
         return icl::attention::head_logprob_increase(
@@ -705,6 +736,175 @@ class logprob_increase_command : public lens_command {
   std::string residual_;
   std::size_t token_ = 0;
 };
+
+// ---- the report's section: the in-context heads of a task ----------------------------------------
+
+/// The manifest keys of the section's tensors and lists; it runs when the task has them all.
+constexpr std::array<const char*, 7> report_keys = {"attention.maps",       "attention.values",
+                                                    "attention.w_o",        "attention.residual",
+                                                    "readout.final_hidden", "readout.unembedding",
+                                                    "readout.label_token_ids"};
+
+/// The label positions of class 0 (label a) and class 1 (label b) of every prompt, from
+/// attention.label_positions and attention.label_classes (aligned once the −1 padding is
+/// dropped); std::nullopt, with the reason in `why`, when a prompt has none of one class.
+std::optional<std::pair<position_lists, position_lists>> label_positions_ab(const task_reader& t, std::string& why) {
+  const position_lists positions = t.positions("attention.label_positions");
+  const std::vector<std::vector<int>> classes = t.int_rows("attention.label_classes");
+  const std::size_t rows = std::max(positions.lists.size(), classes.size());
+  if ((!positions.shared && positions.lists.size() != rows) || (classes.size() != 1 && classes.size() != rows)) {
+    t.fail("attention.label_classes", "has " + std::to_string(classes.size()) + " rows but attention.label_positions has " +
+                                          std::to_string(positions.lists.size()));
+  }
+  std::pair<position_lists, position_lists> out;
+  out.first.shared = out.second.shared = positions.shared && classes.size() == 1;
+  for (std::size_t p = 0; p < rows; ++p) {
+    const auto& at = positions[p];
+    std::vector<int> kept;
+    for (const int c : classes[classes.size() == 1 ? 0 : p]) {
+      if (c >= 0) kept.push_back(c);
+    }
+    if (kept.size() != at.size()) {
+      t.fail("attention.label_classes", "has " + std::to_string(kept.size()) + " classes for prompt " +
+                                            std::to_string(p) + " but attention.label_positions has " +
+                                            std::to_string(at.size()) + " positions");
+    }
+    out.first.lists.emplace_back();
+    out.second.lists.emplace_back();
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      if (kept[i] == 0) out.first.lists.back().push_back(at[i]);
+      if (kept[i] == 1) out.second.lists.back().push_back(at[i]);
+    }
+    for (const int c : {0, 1}) {
+      if ((c == 0 ? out.first : out.second).lists.back().empty()) {
+        why = "prompt " + std::to_string(p) + " has no label position of class " + std::to_string(c);
+        return std::nullopt;
+      }
+    }
+  }
+  return out;
+}
+
+void report_run(const task_data& task, json& out, json& skipped) {
+  const task_reader& t = task.reader;
+  std::string missing;
+  for (const char* key : report_keys) {
+    if (!t.has(key)) missing += (missing.empty() ? "" : ", ") + std::string(key);
+  }
+  if (!missing.empty()) {
+    skipped.push_back("in-context heads: no " + missing);
+    return;
+  }
+  if (!t.value("attention.maps").is_string()) {
+    t.fail("attention.maps", "the in-context heads need one [prompts, layers, heads, T, T] reference (per-prompt "
+                             "maps cannot be batched with attention.values)");
+  }
+  in_context_request r;
+  r.base_dir = t.base();
+  const auto tensor = [&](std::string& reference, std::string& key, const char* name) {
+    key = name;
+    reference = t.reference(name);
+  };
+  tensor(r.attention, r.attention_key, "attention.maps");
+  tensor(r.values, r.values_key, "attention.values");
+  tensor(r.w_o, r.w_o_key, "attention.w_o");
+  tensor(r.residual, r.residual_key, "attention.residual");
+  tensor(r.final_hidden, r.final_hidden_key, "readout.final_hidden");
+  tensor(r.unembedding, r.unembedding_key, "readout.unembedding");
+  r.tokens_name = "readout.label_token_ids";
+  const std::vector<int> ids = t.ints(r.tokens_name);
+  r.label_tokens = t.wrap(r.tokens_name, [&] { return token_ids(ids); });
+  r.predicted_name = "readout.predicted";
+  if (t.has(r.predicted_name)) r.predicted = t.ints(r.predicted_name);
+  // The final norm as the other sections read it: γ (default ones) and ε (default 1e-5).
+  if (t.has("readout.final_norm.gain")) r.lens.norm.gamma = t.doubles("readout.final_norm.gain");
+  r.lens.norm.epsilon = t.has("readout.final_norm.epsilon") ? t.number("readout.final_norm.epsilon") : 1e-5;
+  r.selection.fraction = task.options.top_fraction;
+  r.selection_name = "--top-fraction";
+  r.positions_name = "attention.label_positions/attention.label_classes";
+  std::string why;
+  if (!t.has("attention.label_positions") || !t.has("attention.label_classes")) {
+    why = "no attention.label_positions / attention.label_classes";
+  } else if (r.label_tokens.size() != 2) {
+    why = "needs 2 labels, readout.label_token_ids has " + std::to_string(r.label_tokens.size());
+  } else if (auto ab = label_positions_ab(t, why)) {
+    r.positions_a = std::move(ab->first);
+    r.positions_b = std::move(ab->second);
+  }
+  if (!why.empty()) skipped.push_back("in-context heads by logit-minus: " + why);
+  out["in_context_heads"] = t.run("in-context heads", [&] { return in_context_heads(r, task.prog); });
+}
+
+/// "L1H2, L3H0" of a head list.
+std::string head_names(const json& heads) {
+  std::string out;
+  for (const auto& entry : heads) {
+    out += (out.empty() ? "L" : ", L") + std::to_string(entry["layer"].get<std::size_t>()) + "H" +
+           std::to_string(entry["head"].get<std::size_t>());
+  }
+  return out;
+}
+
+std::string report_block(const json& task) {
+  const json* ic = html::get(task, "in_context_heads");
+  if (ic == nullptr) return {};
+  const json& ids = (*ic)["label_token_ids"];
+  std::ostringstream o;
+  o << "<h3>In-context heads (" << (*ic)["prompts"].get<std::size_t>() << " prompts, "
+    << (*ic)["layers"].get<std::size_t>() << " layers × " << (*ic)["heads"].get<std::size_t>()
+    << " heads)</h3><div class=\"grid\">";
+  const auto label = [&](std::size_t k) {
+    return "label " + std::to_string(k) + " (token " + std::to_string(ids[k].get<std::size_t>()) + ")";
+  };
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    html::heatmap h = html::head_map("Log-probability increase of " + label(k), "log p(t | x + o) − log p(t | x)",
+                                     html::to_grid((*ic)["logprob_increase"][k]));
+    h.centered = true;
+    o << html::figure(html::render(h),
+                      "What each head's output o adds to the log-probability of " + label(k) +
+                          " over the residual x entering its layer, at the final layer's fixed scale ([P4]); mean "
+                          "over " +
+                          std::to_string((*ic)["prompts_per_label"][k].get<std::size_t>()) + " prompts.");
+  }
+  for (const auto& [key, k] : {std::pair<const char*, std::size_t>{"logit_minus_a", 0}, {"logit_minus_b", 1}}) {
+    const json* grid = html::get(*ic, key);
+    if (grid == nullptr) continue;
+    html::heatmap h = html::head_map("Logit-minus at the positions of " + label(k),
+                                     "(E_a − E_b) · N(u_p), mean over positions", html::to_grid(*grid));
+    h.centered = true;
+    o << html::figure(html::render(h),
+                      "Logit-minus of each head's value-output vectors u_p at the label positions of " + label(k) +
+                          ", mean over prompts: a head that writes the labels is red at label 0 and blue at "
+                          "label 1.");
+  }
+  o << "</div><div class=\"tables\">";
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    o << html::top_table((*ic)["in_context_heads"]["per_label"][k], "In-context heads of " + label(k),
+                         "log-prob. increase");
+  }
+  if (const json* minus = html::get(*ic, "in_context_heads_logit_minus")) {
+    for (std::size_t k = 0; k < 2; ++k) {
+      o << html::top_table((*minus)["per_label"][k], "By logit-minus, " + label(k),
+                           k == 0 ? "logit-minus" : "−logit-minus");
+    }
+  }
+  o << "</div>";
+  return o.str();
+}
+
+std::string report_notes(const json& task) {
+  const json* ic = html::get(task, "in_context_heads");
+  if (ic == nullptr) return {};
+  std::string out = "in-context heads by log-probability increase (merged over the labels): " +
+                    head_names((*ic)["in_context_heads"]["merged"]) + "\n";
+  if (const json* minus = html::get(*ic, "in_context_heads_logit_minus")) {
+    out += "in-context heads by logit-minus (merged): " + head_names((*minus)["merged"]) + "\n";
+  }
+  return out;
+}
+
+[[maybe_unused]] const bool section_registered =
+    register_report_section({60, report_run, nullptr, nullptr, report_block, {}, {}, report_notes});
 
 // ---- registration ------------------------------------------------------------------------------
 

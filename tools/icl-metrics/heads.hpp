@@ -1,7 +1,9 @@
 // The in-context head analysis of [P4] (Yu & Ananiadou, arXiv 2402.02872) as the program runs
 // it, for the `heads` subcommand and the report (heads.cpp): value-output vectors of every
 // (layer, head), their log-probability increase per label token at the fixed final-layer scale,
-// logit-minus at the label positions and the in-context heads.
+// logit-minus at the label positions and the in-context heads. heads.cpp also registers the
+// report's section of them (manifest keys attention.values, attention.w_o, attention.residual,
+// readout.final_hidden; docs/manifest.md).
 #ifndef ICL_TOOLS_HEADS_HPP
 #define ICL_TOOLS_HEADS_HPP
 
@@ -33,6 +35,9 @@ struct in_context_request {
   /// How the label inputs are named in messages (options, or manifest keys).
   std::string tokens_name = "--label-token-ids", predicted_name = "--predicted",
               positions_name = "--positions-a/--positions-b", selection_name = "--top-k/--fraction";
+  /// The manifest key of each tensor (the report): messages name the tensor "KEY (REFERENCE)" and
+  /// prefix its read errors with KEY. Empty (the subcommand): the reference alone.
+  std::string attention_key, values_key, w_o_key, residual_key, final_hidden_key, unembedding_key;
 };
 
 /// The result object of `heads` (docs/cli.md, heads.result).
