@@ -66,10 +66,11 @@ TEST_CASE("the report's in-context heads are those of `icl-metrics heads` on the
   const json& reg = results["tasks"][0];
   REQUIRE(reg.contains("in_context_heads"));
   const json expected =
-      heads_result("--attention acts.safetensors:attention --values heads.safetensors:values --w-o heads.safetensors:w_o "
-                   "--residual heads.safetensors:residual --final-hidden heads.safetensors:final_hidden "
-                   "--unembedding heads.safetensors:unembedding --label-token-ids '[5,17]' --predicted '[0,1,1,0,1,0]' "
-                   "--norm-gain norm_gain.npy --norm-eps 1e-5 --fraction 0.1");
+      heads_result("--attention acts.safetensors:attention --values heads.safetensors:values "
+                   "--w-o heads.safetensors:w_o --residual heads.safetensors:residual "
+                   "--final-hidden heads.safetensors:final_hidden --unembedding heads.safetensors:unembedding "
+                   "--label-token-ids '[5,17]' --predicted '[0,1,1,0,1,0]' --norm-gain norm_gain.npy "
+                   "--norm-eps 1e-5 --fraction 0.1");
   CHECK(reg["in_context_heads"] == expected);
   CHECK(expected["prompts_per_label"] == json({3, 3}));
   CHECK(expected["in_context_heads"]["per_label"][0].size() == 2);  // ceil(0.1 · 16)
@@ -88,7 +89,8 @@ TEST_CASE("the report's in-context heads are those of `icl-metrics heads` on the
   CHECK(text.find("in-context heads by log-probability increase (merged over the labels): L") != std::string::npos);
   const std::string html = read_text(out / "report.html");
   for (const char* title : {"In-context heads (6 prompts, 4 layers × 4 heads)",
-                            "Log-probability increase of label 1 (token 17)", "In-context heads of label 0 (token 5)"}) {
+                            "Log-probability increase of label 1 (token 17)",
+                            "In-context heads of label 0 (token 5)"}) {
     INFO(title);
     CHECK(html.find(title) != std::string::npos);
   }
@@ -108,7 +110,8 @@ TEST_CASE("the report's in-context heads are those of `icl-metrics heads` on the
   for (const auto& s : task["skipped"]) CHECK(s.get<std::string>().rfind("in-context heads", 0) == std::string::npos);
   CHECK(p4_text.find("in-context heads by logit-minus (merged): L") != std::string::npos);
   const std::string p4_html = read_text(dir / "out" / "report.html");
-  for (const char* title : {"Logit-minus at the positions of label 0 (token 3)", "By logit-minus, label 1 (token 29)"}) {
+  for (const char* title :
+       {"Logit-minus at the positions of label 0 (token 3)", "By logit-minus, label 1 (token 29)"}) {
     INFO(title);
     CHECK(p4_html.find(title) != std::string::npos);
   }

@@ -753,7 +753,8 @@ std::optional<std::pair<position_lists, position_lists>> label_positions_ab(cons
   const std::vector<std::vector<int>> classes = t.int_rows("attention.label_classes");
   const std::size_t rows = std::max(positions.lists.size(), classes.size());
   if ((!positions.shared && positions.lists.size() != rows) || (classes.size() != 1 && classes.size() != rows)) {
-    t.fail("attention.label_classes", "has " + std::to_string(classes.size()) + " rows but attention.label_positions has " +
+    t.fail("attention.label_classes", "has " + std::to_string(classes.size()) +
+                                          " rows but attention.label_positions has " +
                                           std::to_string(positions.lists.size()));
   }
   std::pair<position_lists, position_lists> out;
