@@ -2,7 +2,9 @@
 #
 # Export sets: icl_metrics_targets holds icl_metrics::icl_metrics; each component has its own
 # (icl_metrics_<component>_targets), loaded by the package config only when the consumer lists
-# that component in find_package(icl_metrics COMPONENTS ...).
+# that component in find_package(icl_metrics COMPONENTS ...). The headers of every component are
+# installed whether or not it is built (icl/cuda/*.cuh among them); only the export sets and the
+# package config's list of components differ.
 
 include(CMakePackageConfigHelpers)
 

@@ -22,6 +22,9 @@ endif()
 if(NOT DEFINED ICL_CONSUMER_WITH_IO)
   set(ICL_CONSUMER_WITH_IO OFF)
 endif()
+if(NOT DEFINED ICL_CONSUMER_WITH_CUDA)
+  set(ICL_CONSUMER_WITH_CUDA OFF)
+endif()
 
 function(icl_step what)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE result COMMAND_ECHO STDOUT)
@@ -44,6 +47,13 @@ if(ICL_MAKE_PROGRAM)
 endif()
 if(ICL_EIGEN3_DIR)
   list(APPEND configure_args "-DEigen3_DIR=${ICL_EIGEN3_DIR}")
+endif()
+# The cuda consumer: the build's nvcc and architectures (ICL_CUDA_ARCHITECTURES separates them
+# with commas, so that the list survives the command line of the CTest test).
+if(ICL_CONSUMER_WITH_CUDA)
+  string(REPLACE "," ";" cuda_architectures "${ICL_CUDA_ARCHITECTURES}")
+  list(APPEND configure_args "-DICL_CONSUMER_WITH_CUDA=ON" "-DCMAKE_CUDA_COMPILER=${ICL_CUDA_COMPILER}"
+    "-DCMAKE_CUDA_ARCHITECTURES=${cuda_architectures}")
 endif()
 
 if(ICL_MODE STREQUAL "install")
@@ -77,6 +87,9 @@ endif()
 
 icl_step("build" "${CMAKE_COMMAND}" --build "${consumer_build}" --config "${ICL_CONFIG}")
 icl_step("run" "${consumer_build}/bin/icl_metrics_consumer")
+if(ICL_CONSUMER_WITH_CUDA)
+  icl_step("run (cuda)" "${consumer_build}/bin/icl_metrics_cuda_consumer")
+endif()
 if(ICL_CONSUMER_WITH_IO)
   icl_step("run (io)" "${consumer_build}/bin/icl_metrics_io_consumer" "${consumer_build}/consumer.npy")
 endif()

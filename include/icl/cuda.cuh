@@ -1,0 +1,13 @@
+#ifndef ICL_CUDA_CUH
+#define ICL_CUDA_CUH
+
+/// The CUDA path of icl-metrics (component icl_metrics::cuda; compile with nvcc): device views,
+/// the resources object, device buffers and the error translation. See docs/cuda.md.
+
+#include "icl/cuda/buffer.cuh"
+#include "icl/cuda/error.cuh"
+#include "icl/cuda/resources.cuh"
+#include "icl/cuda/view.cuh"
+#include "icl/cuda/detail/checks.cuh"
+
+#endif  // ICL_CUDA_CUH
