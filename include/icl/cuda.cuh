@@ -2,8 +2,10 @@
 #define ICL_CUDA_CUH
 
 /// The CUDA path of icl-metrics (component icl_metrics::cuda; compile with nvcc): device views,
-/// the resources object, device buffers and the error translation. See docs/cuda.md.
+/// the resources object, device buffers, the error translation and the device metrics (so far
+/// previous_token_score). See docs/cuda.md.
 
+#include "icl/cuda/attention.cuh"
 #include "icl/cuda/buffer.cuh"
 #include "icl/cuda/error.cuh"
 #include "icl/cuda/resources.cuh"

@@ -5,12 +5,13 @@
 
 #include <array>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
 
-#include "icl/cuda.cuh"
-#include "icl/cuda/detail/host_library.cuh"
+#include "icl/cuda.cuh"  // first: it includes the host library (Eigen) for nvcc
+#include "icl/attention/heads.hpp"
 
 // The exception's type and its message (a string or a Catch2 string matcher).
 #define ICL_CHECK_THROWS(expr, type, message) \
@@ -298,6 +299,61 @@ TEST_CASE("out of memory is an icl::cuda::cuda_error, and the stream stays usabl
   std::vector<float> back(4);
   small.copy_to_host(back.data(), back.size());
   CHECK(back == host);
+}
+
+// ---- device metrics -----------------------------------------------------------------------------------
+
+// [2, 3, 6, 6] attention in T on the device; the CPU library's score of the same values.
+template <class T, class Host>
+void check_previous_token_on_device(icl::cuda::resources& res) {
+  const std::size_t L = 2, H = 3, n = 6;
+  std::vector<Host> host(L * H * n * n);
+  for (std::size_t i = 0; i < host.size(); ++i) host[i] = Host(static_cast<float>((i * 37) % 101) / 128.0f);
+  static_assert(sizeof(Host) == sizeof(T));
+  icl::cuda::device_buffer<T> device(res, host.size());
+  device.copy_from_host(reinterpret_cast<const T*>(host.data()), host.size());
+  const std::array<std::size_t, 4> shape{L, H, n, n};
+  const auto expected = icl::attention::previous_token_score(icl::make_tensor_view(host.data(), shape));
+  const auto got = icl::cuda::previous_token_score(res, icl::cuda::make_device_tensor_view<T, 4>(device.data(), shape));
+  CHECK((got.layers == L && got.heads == H));
+  CHECK(got.values == expected.values);  // the same sums in the same order, in double
+  // Transposed last axes, and one layer.
+  const std::array<std::ptrdiff_t, 4> strides{H * n * n, n * n, 1, n};
+  CHECK(icl::cuda::previous_token_score(res, icl::cuda::make_device_tensor_view<T, 4>(device.data(), shape, strides))
+            .values == icl::attention::previous_token_score(icl::make_tensor_view(host.data(), shape, strides)).values);
+  const auto layer = icl::cuda::make_device_tensor_view<T, 3>(device.data() + H * n * n, {H, n, n});
+  CHECK(icl::cuda::previous_token_score(res, layer).values ==
+        icl::attention::previous_token_score(icl::make_tensor_view(host.data() + H * n * n, std::array<std::size_t, 3>{H, n, n}))
+            .values);
+
+  // A NaN: the CPU error, naming its place.
+  host[((1 * H + 2) * n + 4) * n + 3] = Host(std::numeric_limits<float>::quiet_NaN());
+  device.copy_from_host(reinterpret_cast<const T*>(host.data()), host.size());
+  ICL_CHECK_THROWS(icl::cuda::previous_token_score(res, icl::cuda::make_device_tensor_view<T, 4>(device.data(), shape)),
+                   icl::invalid_argument,
+                   "icl::cuda::previous_token_score: attention (layer 1, head 2, query 4, key 3) is nan (NaN/Inf not allowed)");
+}
+
+TEST_CASE("previous_token_score on the device equals icl::attention's", "[device]") {
+  icl::cuda::resources res;
+  check_previous_token_on_device<float, float>(res);
+  check_previous_token_on_device<double, double>(res);
+  check_previous_token_on_device<__half, icl::f16>(res);
+  check_previous_token_on_device<__nv_bfloat16, icl::bf16>(res);
+
+  // icl::attention's shape errors, with the device function's name.
+  icl::cuda::device_buffer<float> small(res, 12);
+  ICL_CHECK_THROWS(icl::cuda::previous_token_score(
+                       res, icl::cuda::make_device_tensor_view<float, 4>(small.data(), {1, 1, 3, 4})),
+                   icl::invalid_argument,
+                   "icl::cuda::previous_token_score: attention maps must be square (T x T), got 3 x 4");
+  ICL_CHECK_THROWS(icl::cuda::previous_token_score(
+                       res, icl::cuda::make_device_tensor_view<float, 4>(small.data(), {1, 1, 1, 1})),
+                   icl::invalid_argument, "icl::cuda::previous_token_score: attention has T = 1 positions, need at least 2");
+  const std::vector<float> on_host(4, 0.25f);
+  ICL_CHECK_THROWS(icl::cuda::previous_token_score(
+                       res, icl::cuda::make_device_tensor_view<float, 4>(on_host.data(), {1, 1, 2, 2})),
+                   icl::invalid_argument, StartsWith("icl::cuda::previous_token_score: attention points to host memory"));
 }
 
 }  // namespace icl_cuda_test

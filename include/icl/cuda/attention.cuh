@@ -1,0 +1,119 @@
+#ifndef ICL_CUDA_ATTENTION_CUH
+#define ICL_CUDA_ATTENTION_CUH
+
+/// Head scores on attention in device memory, with the names, parameters, results and errors of
+/// icl::attention (icl/attention/heads.hpp) and the resources object first:
+///
+///   previous_token_score(res, A)   PTH(l, h) = sum_{k=1..T-1} A[l,h,k,k-1]
+///
+/// A is one prompt's [layers, heads, T, T] (or one layer's [heads, T, T]) in any strides. One
+/// thread per head reads its subdiagonal (icl/cuda/detail/attention_heads.hpp holds the
+/// arithmetic, which the CPU tests run against icl::attention); the per-head sums come back to
+/// the host, so the call waits for res.stream(). A NaN or Inf raises the CPU path's error,
+/// naming its (layer, head, query, key).
+
+#include "icl/cuda/detail/host_library.cuh"
+
+#include <array>
+#include <cstddef>
+#include <vector>
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "icl/cuda/buffer.cuh"
+#include "icl/cuda/detail/attention_heads.hpp"
+#include "icl/cuda/detail/checks.cuh"
+#include "icl/cuda/error.cuh"
+#include "icl/cuda/resources.cuh"
+#include "icl/cuda/view.cuh"
+
+namespace icl {
+namespace cuda {
+namespace detail {
+
+__device__ inline double widen(float v) { return v; }
+__device__ inline double widen(double v) { return v; }
+__device__ inline double widen(__half v) { return __half2float(v); }
+__device__ inline double widen(__nv_bfloat16 v) { return __bfloat162float(v); }
+
+/// The reader of the arithmetic headers: element at an offset, as double.
+template <class T>
+struct element_reader {
+  const T* data;
+  __device__ double operator()(std::ptrdiff_t offset) const { return widen(data[offset]); }
+};
+
+template <class T>
+__global__ void previous_token_kernel(attention_layout s, const T* data, head_sum* out) {
+  const std::size_t head = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (head < s.layers * s.heads) out[head] = previous_token_head(s, head, element_reader<T>{data});
+}
+
+/// icl::attention's checks of one prompt's attention, with its messages (they read the shape and
+/// the pointer, never an element, so the pointer is passed on as it is), then the device pointer.
+template <class T>
+attention_layout check_device_attention(const char* function, const device_tensor_view<const T, 4>& A,
+                                        std::size_t min_tokens) {
+  const auto s = icl::attention::detail::check_attention(
+      function, icl::tensor_view<const float, 4>(reinterpret_cast<const float*>(A.data()), A.extents(), A.strides()),
+      min_tokens);
+  check_device_pointer(function, "attention", A.data());
+  return attention_layout{s.layers, s.heads, s.tokens, s.s_layer, s.s_head, s.s_query, s.s_key};
+}
+
+/// One layer [heads, T, T] seen as [1, heads, T, T].
+template <class T>
+device_tensor_view<const T, 4> as_one_layer(const device_tensor_view<const T, 3>& A) {
+  return device_tensor_view<const T, 4>(A.data(), {1, A.extent(0), A.extent(1), A.extent(2)},
+                                        {0, A.stride(0), A.stride(1), A.stride(2)});
+}
+
+/// The per-head sums, brought to the host (waits for the stream), as a head map; the first
+/// head with a non-finite element raises the CPU error (key = query - key_lag).
+inline icl::attention::head_map collect_head_sums(const char* function, const attention_layout& s,
+                                                  const device_buffer<head_sum>& sums, std::size_t key_lag) {
+  std::vector<head_sum> host(sums.size());
+  sums.copy_to_host(host.data(), host.size());
+  icl::attention::head_map out = icl::attention::detail::zero_head_map(s);
+  for (std::size_t i = 0; i < host.size(); ++i) {
+    if (host[i].bad_query != s.tokens) {
+      icl::attention::detail::throw_non_finite(function, i / s.heads, i % s.heads, host[i].bad_query,
+                                               host[i].bad_query - key_lag, host[i].bad_value);
+    }
+    out.values[i] = host[i].total;
+  }
+  return out;
+}
+
+template <class T>
+icl::attention::head_map previous_token_impl(const char* function, resources& res,
+                                             const device_tensor_view<const T, 4>& A) {
+  const attention_layout s = check_device_attention(function, A, 2);
+  const std::size_t n = s.layers * s.heads;
+  device_buffer<head_sum> sums(res, n);
+  constexpr unsigned block = 128;
+  previous_token_kernel<T><<<static_cast<unsigned>((n + block - 1) / block), block, 0, res.stream()>>>(
+      s, A.data(), sums.data());
+  check_launch(function, "previous_token_kernel");
+  return collect_head_sums(function, s, sums, 1);
+}
+
+}  // namespace detail
+
+/// icl::attention::previous_token_score on one prompt's [layers, heads, T, T] device attention.
+template <class T>
+icl::attention::head_map previous_token_score(resources& res, device_tensor_view<const T, 4> A) {
+  return detail::previous_token_impl("icl::cuda::previous_token_score", res, A);
+}
+
+/// The same for one layer's [heads, T, T] (a head map with one layer).
+template <class T>
+icl::attention::head_map previous_token_score(resources& res, device_tensor_view<const T, 3> A) {
+  return detail::previous_token_impl("icl::cuda::previous_token_score", res, detail::as_one_layer(A));
+}
+
+}  // namespace cuda
+}  // namespace icl
+
+#endif  // ICL_CUDA_ATTENTION_CUH
