@@ -1,30 +1,51 @@
-// The device head scores' per-head arithmetic (icl/cuda/detail/attention_heads.hpp), run on the
-// CPU over every head as the kernels run it on the device, against icl::attention.
+// The device head scores' per-head arithmetic (icl/cuda/detail/attention_heads.hpp) run on the
+// CPU over every head as the kernels run it on the device, and the host's decisions on its
+// results (attention_results.hpp), against icl::attention.
 #include <catch2/catch.hpp>
 
 #include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "icl/attention/heads.hpp"
 #include "icl/core/view.hpp"
 #include "icl/cuda/detail/attention_heads.hpp"
+#include "icl/cuda/detail/attention_results.hpp"
 
 namespace {
+
+template <class T>
+icl::cuda::detail::attention_layout layout_of(const icl::tensor_view<const T, 4>& A) {
+  return {A.extent(0), A.extent(1), A.extent(2), A.stride(0), A.stride(1), A.stride(2), A.stride(3)};
+}
 
 // Every head's result, as the kernel computes them.
 template <class T>
 std::vector<icl::cuda::detail::head_sum> previous_token_all_heads(const icl::tensor_view<const T, 4>& A) {
-  const icl::cuda::detail::attention_layout s{A.extent(0), A.extent(1), A.extent(2), A.stride(0),
-                                              A.stride(1), A.stride(2), A.stride(3)};
+  const auto s = layout_of(A);
   const auto read = [&](std::ptrdiff_t offset) { return icl::detail::to_double(A.data()[offset]); };
   std::vector<icl::cuda::detail::head_sum> out;
   for (std::size_t head = 0; head < s.layers * s.heads; ++head) {
     out.push_back(icl::cuda::detail::previous_token_head(s, head, read));
   }
   return out;
+}
+
+// Every head's induction score as the kernel computes it, then the host's decisions as
+// icl::cuda::induction_score takes them (the first head with a bad row raises).
+template <class T>
+std::vector<double> induction_all_heads(const icl::tensor_view<const T, 4>& A, const std::vector<std::size_t>& keys,
+                                        const icl::attention::attention_params& params = {}) {
+  const auto s = layout_of(A);
+  const auto read = [&](std::ptrdiff_t offset) { return icl::detail::to_double(A.data()[offset]); };
+  std::vector<icl::cuda::detail::induction_head> heads;
+  for (std::size_t head = 0; head < s.layers * s.heads; ++head) {
+    heads.push_back(icl::cuda::detail::induction_head_score(s, head, keys.data(), keys.size(), read));
+  }
+  return icl::cuda::detail::induction_map("icl::attention::induction_score", s, heads.data(), params).values;
 }
 
 // [2, 3, 5, 5] attention with distinct values, stored as T, and its transpose in the last two
@@ -55,9 +76,65 @@ void check_previous_token() {
   CHECK(got[0].bad_query == n);
   CHECK_THROWS_WITH(icl::attention::previous_token_score(A),
                     Catch::Matchers::Contains("(layer 1, head 2, query 3, key 2) is nan"));
+  std::string cpu;
+  try {
+    icl::attention::previous_token_score(A);
+  } catch (const icl::invalid_argument& e) {
+    cpu = e.what();
+  }
+  CHECK_THROWS_WITH(icl::cuda::detail::previous_token_map("icl::attention::previous_token_score", layout_of(A), got.data()),
+                    cpu);
+}
+
+// Softmax-like rows (each sums to 1) in T, with the induction score at label positions {3, 0, 1}.
+template <class T>
+void check_induction() {
+  const std::size_t L = 2, H = 2, n = 6;
+  std::vector<T> data(L * H * n * n);
+  for (std::size_t row = 0; row < L * H * n; ++row) {
+    for (std::size_t k = 0; k < n; ++k) data[row * n + k] = T(static_cast<float>(1 + (row * 7 + k * 3) % 5) / 32.0f);
+  }
+  const std::vector<std::size_t> keys{3, 0, 1};
+  const std::array<std::size_t, 4> shape{L, H, n, n};
+  const auto A = icl::make_tensor_view(data.data(), shape);
+  const auto At = icl::make_tensor_view(data.data(), shape, std::array<std::ptrdiff_t, 4>{A.stride(0), A.stride(1), 1, 6});
+  for (const auto& view : {A, At}) {
+    CHECK(induction_all_heads(view, keys) == icl::attention::induction_score(view, keys).values);
+  }
+  // The row-sum check (rows here do not sum to 1), an all-zero row and a NaN: the CPU errors,
+  // from the first head in (layer, head) order.
+  icl::attention::attention_params strict;
+  strict.check_row_sums = true;
+  const auto same_error = [&](const icl::attention::attention_params& params) {
+    std::string cpu, device;
+    try {
+      icl::attention::induction_score(A, keys, params);
+    } catch (const icl::invalid_argument& e) {
+      cpu = e.what();
+    }
+    try {
+      induction_all_heads(A, keys, params);
+    } catch (const icl::invalid_argument& e) {
+      device = e.what();
+    }
+    CHECK(!cpu.empty());
+    CHECK(device == cpu);
+  };
+  same_error(strict);
+  for (std::size_t k = 0; k < n; ++k) data[((1 * H + 0) * n + n - 1) * n + k] = T(0.0f);
+  same_error({});
+  data[((0 * H + 1) * n + n - 1) * n + 4] = T(std::numeric_limits<float>::infinity());
+  same_error({});
 }
 
 }  // namespace
+
+TEST_CASE("device induction_score arithmetic equals icl::attention::induction_score", "[cuda]") {
+  check_induction<float>();
+  check_induction<double>();
+  check_induction<icl::f16>();
+  check_induction<icl::bf16>();
+}
 
 TEST_CASE("device previous_token_score arithmetic equals icl::attention::previous_token_score", "[cuda]") {
   check_previous_token<float>();

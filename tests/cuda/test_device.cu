@@ -356,4 +356,28 @@ TEST_CASE("previous_token_score on the device equals icl::attention's", "[device
                    icl::invalid_argument, StartsWith("icl::cuda::previous_token_score: attention points to host memory"));
 }
 
+TEST_CASE("induction_score on the device equals icl::attention's", "[device]") {
+  icl::cuda::resources res;
+  const std::size_t L = 2, H = 2, n = 6;
+  std::vector<float> host(L * H * n * n);
+  for (std::size_t i = 0; i < host.size(); ++i) host[i] = static_cast<float>(1 + (i * 3) % 5) / 32.0f;
+  icl::cuda::device_buffer<float> device(res, host.size());
+  device.copy_from_host(host.data(), host.size());
+  const std::array<std::size_t, 4> shape{L, H, n, n};
+  const std::vector<std::size_t> keys{3, 0, 1};
+  const auto A = icl::cuda::make_device_tensor_view<float, 4>(device.data(), shape);
+  CHECK(icl::cuda::induction_score(res, A, keys).values ==
+        icl::attention::induction_score(icl::make_tensor_view(host.data(), shape), keys).values);
+  const auto layer = icl::cuda::make_device_tensor_view<float, 3>(device.data(), {H, n, n});
+  CHECK(icl::cuda::induction_score(res, layer, keys).values ==
+        icl::attention::induction_score(icl::make_tensor_view(host.data(), std::array<std::size_t, 3>{H, n, n}), keys)
+            .values);
+  ICL_CHECK_THROWS(icl::cuda::induction_score(res, A, {2, 6}), icl::invalid_argument,
+                   "icl::cuda::induction_score: label_positions[1] = 6 must be < T = 6");
+  icl::attention::attention_params strict;
+  strict.check_row_sums = true;
+  ICL_CHECK_THROWS(icl::cuda::induction_score(res, A, keys, strict), icl::invalid_argument,
+                   StartsWith("icl::cuda::induction_score: attention row of layer 0, head 0, query position 5 sums to "));
+}
+
 }  // namespace icl_cuda_test

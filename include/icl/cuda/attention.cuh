@@ -4,12 +4,14 @@
 /// Head scores on attention in device memory, with the names, parameters, results and errors of
 /// icl::attention (icl/attention/heads.hpp) and the resources object first:
 ///
-///   previous_token_score(res, A)   PTH(l, h) = sum_{k=1..T-1} A[l,h,k,k-1]
+///   previous_token_score(res, A)                      PTH(l, h) = sum_{k=1..T-1} A[l,h,k,k-1]
+///   induction_score(res, A, label_positions, params)  IH(l, h)  = sum_{k in label positions} A[l,h,T-1,k]
 ///
 /// A is one prompt's [layers, heads, T, T] (or one layer's [heads, T, T]) in any strides. One
-/// thread per head reads its subdiagonal (icl/cuda/detail/attention_heads.hpp holds the
-/// arithmetic, which the CPU tests run against icl::attention); the per-head sums come back to
-/// the host, so the call waits for res.stream(). A NaN or Inf raises the CPU path's error,
+/// thread per head reads what it needs (icl/cuda/detail/attention_heads.hpp holds the
+/// arithmetic, attention_results.hpp the host's decisions; the CPU tests run both against
+/// icl::attention); the per-head results come back to the host, so a call waits for
+/// res.stream(). A NaN or Inf raises the CPU path's error,
 /// naming its (layer, head, query, key).
 
 #include "icl/cuda/detail/host_library.cuh"
@@ -23,6 +25,7 @@
 
 #include "icl/cuda/buffer.cuh"
 #include "icl/cuda/detail/attention_heads.hpp"
+#include "icl/cuda/detail/attention_results.hpp"
 #include "icl/cuda/detail/checks.cuh"
 #include "icl/cuda/error.cuh"
 #include "icl/cuda/resources.cuh"
@@ -69,23 +72,6 @@ device_tensor_view<const T, 4> as_one_layer(const device_tensor_view<const T, 3>
                                         {0, A.stride(0), A.stride(1), A.stride(2)});
 }
 
-/// The per-head sums, brought to the host (waits for the stream), as a head map; the first
-/// head with a non-finite element raises the CPU error (key = query - key_lag).
-inline icl::attention::head_map collect_head_sums(const char* function, const attention_layout& s,
-                                                  const device_buffer<head_sum>& sums, std::size_t key_lag) {
-  std::vector<head_sum> host(sums.size());
-  sums.copy_to_host(host.data(), host.size());
-  icl::attention::head_map out = icl::attention::detail::zero_head_map(s);
-  for (std::size_t i = 0; i < host.size(); ++i) {
-    if (host[i].bad_query != s.tokens) {
-      icl::attention::detail::throw_non_finite(function, i / s.heads, i % s.heads, host[i].bad_query,
-                                               host[i].bad_query - key_lag, host[i].bad_value);
-    }
-    out.values[i] = host[i].total;
-  }
-  return out;
-}
-
 template <class T>
 icl::attention::head_map previous_token_impl(const char* function, resources& res,
                                              const device_tensor_view<const T, 4>& A) {
@@ -96,7 +82,35 @@ icl::attention::head_map previous_token_impl(const char* function, resources& re
   previous_token_kernel<T><<<static_cast<unsigned>((n + block - 1) / block), block, 0, res.stream()>>>(
       s, A.data(), sums.data());
   check_launch(function, "previous_token_kernel");
-  return collect_head_sums(function, s, sums, 1);
+  std::vector<head_sum> host(n);
+  sums.copy_to_host(host.data(), n);
+  return previous_token_map(function, s, host.data());
+}
+
+template <class T>
+__global__ void induction_kernel(attention_layout s, const T* data, const std::size_t* keys, std::size_t count,
+                                 induction_head* out) {
+  const std::size_t head = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (head < s.layers * s.heads) out[head] = induction_head_score(s, head, keys, count, element_reader<T>{data});
+}
+
+template <class T>
+icl::attention::head_map induction_impl(const char* function, resources& res, const device_tensor_view<const T, 4>& A,
+                                        const std::vector<std::size_t>& label_positions,
+                                        const icl::attention::attention_params& params) {
+  const attention_layout s = check_device_attention(function, A, 1);
+  icl::attention::detail::check_positions(function, "label_positions", label_positions, s.tokens);
+  const std::size_t n = s.layers * s.heads;
+  device_buffer<std::size_t> keys(res, label_positions.size());
+  keys.copy_from_host(label_positions.data(), label_positions.size());
+  device_buffer<induction_head> heads(res, n);
+  constexpr unsigned block = 128;
+  induction_kernel<T><<<static_cast<unsigned>((n + block - 1) / block), block, 0, res.stream()>>>(
+      s, A.data(), keys.data(), keys.size(), heads.data());
+  check_launch(function, "induction_kernel");
+  std::vector<induction_head> host(n);
+  heads.copy_to_host(host.data(), n);
+  return induction_map(function, s, host.data(), params);
 }
 
 }  // namespace detail
@@ -111,6 +125,25 @@ icl::attention::head_map previous_token_score(resources& res, device_tensor_view
 template <class T>
 icl::attention::head_map previous_token_score(resources& res, device_tensor_view<const T, 3> A) {
   return detail::previous_token_impl("icl::cuda::previous_token_score", res, detail::as_one_layer(A));
+}
+
+/// icl::attention::induction_score on one prompt's [layers, heads, T, T] device attention:
+/// attention from the last position T-1 to the label positions, with the CPU path's checks
+/// (label positions, and row T-1 finite, not all zero and, with params.check_row_sums,
+/// summing to 1).
+template <class T>
+icl::attention::head_map induction_score(resources& res, device_tensor_view<const T, 4> A,
+                                         const std::vector<std::size_t>& label_positions,
+                                         const icl::attention::attention_params& params = {}) {
+  return detail::induction_impl("icl::cuda::induction_score", res, A, label_positions, params);
+}
+
+/// The same for one layer's [heads, T, T] (a head map with one layer).
+template <class T>
+icl::attention::head_map induction_score(resources& res, device_tensor_view<const T, 3> A,
+                                         const std::vector<std::size_t>& label_positions,
+                                         const icl::attention::attention_params& params = {}) {
+  return detail::induction_impl("icl::cuda::induction_score", res, detail::as_one_layer(A), label_positions, params);
 }
 
 }  // namespace cuda

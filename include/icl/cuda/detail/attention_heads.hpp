@@ -1,9 +1,9 @@
 #ifndef ICL_CUDA_DETAIL_ATTENTION_HEADS_HPP
 #define ICL_CUDA_DETAIL_ATTENTION_HEADS_HPP
 
-/// The arithmetic of the device head scores, one (layer, head) at a time: a kernel runs it with
-/// one thread per head, the CPU tests over every head, both against icl::attention. No CUDA
-/// header and nothing of the library: elements come through a reader (offset -> double), which
+/// The arithmetic of the device head scores (previous_token_score, induction_score), one
+/// (layer, head) at a time: a kernel runs it with one thread per head, the CPU tests over every
+/// head, both against icl::attention. No CUDA header and nothing of the library: elements come through a reader (offset -> double), which
 /// widens __half / __nv_bfloat16 on the device and icl::f16 / icl::bf16 on the host.
 
 #include <cstddef>
@@ -48,6 +48,50 @@ ICL_HOST_DEVICE head_sum previous_token_head(const attention_layout& s, std::siz
     }
     out.total += v;
   }
+  return out;
+}
+
+/// What icl::attention checks of a full row before it reads from it: the first non-finite
+/// element (its key, or `tokens` when there is none, and its value), whether any element is
+/// non-zero, and the sum (in key order, up to the first non-finite element).
+struct row_scan {
+  double sum;
+  std::size_t bad_key;
+  double bad_value;
+  bool any_nonzero;
+};
+
+template <class Read>
+ICL_HOST_DEVICE row_scan scan_row(const attention_layout& s, std::size_t l, std::size_t h, std::size_t q, Read read) {
+  row_scan out{0.0, s.tokens, 0.0, false};
+  for (std::size_t k = 0; k < s.tokens; ++k) {
+    const double v = read(s.offset(l, h, q, k));
+    if (!(v - v == 0.0)) {
+      out.bad_key = k;
+      out.bad_value = v;
+      return out;
+    }
+    if (v != 0.0) out.any_nonzero = true;
+    out.sum += v;
+  }
+  return out;
+}
+
+/// One head's induction score and the scan of its row T-1.
+struct induction_head {
+  double total;
+  row_scan row;
+};
+
+/// induction_score of head `head`: row T-1 scanned, then the sum of A[l, h, T-1, k] over the
+/// `count` label positions `keys`, in their order.
+template <class Read>
+ICL_HOST_DEVICE induction_head induction_head_score(const attention_layout& s, std::size_t head, const std::size_t* keys,
+                                                    std::size_t count, Read read) {
+  const std::size_t l = head / s.heads, h = head % s.heads, q = s.tokens - 1;
+  induction_head out{0.0, scan_row(s, l, h, q, read)};
+  if (out.row.bad_key != s.tokens) return out;
+  for (std::size_t i = 0; i < count; ++i) out.total += read(s.offset(l, h, q, keys[i]));
   return out;
 }
 

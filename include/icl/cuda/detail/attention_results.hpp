@@ -1,0 +1,73 @@
+#ifndef ICL_CUDA_DETAIL_ATTENTION_RESULTS_HPP
+#define ICL_CUDA_DETAIL_ATTENTION_RESULTS_HPP
+
+/// The host's decisions on what the head-score kernels bring back: the errors icl::attention
+/// raises, in its order and with its messages. Host code, compiled by nvcc for the device
+/// functions and by a host compiler for their CPU tests.
+
+#include <cmath>
+#include <cstddef>
+
+#if defined(__CUDACC__)
+#pragma nv_diag_suppress 20012  // Eigen, under nvcc: see icl/cuda/detail/host_library.cuh
+#endif
+#include "icl/attention/detail/attention_checks.hpp"
+#include "icl/attention/types.hpp"
+#include "icl/core/error.hpp"
+#if defined(__CUDACC__)
+#pragma nv_diag_default 20012
+#endif
+
+#include "icl/cuda/detail/attention_heads.hpp"
+
+namespace icl {
+namespace cuda {
+namespace detail {
+
+/// The errors of icl::attention's full-row check (a NaN/Inf element, an all-zero row, with
+/// params.check_row_sums a sum other than 1) for row q of head `head`, from its scan.
+inline void raise_row_errors(const char* function, const attention_layout& s, std::size_t head, std::size_t q,
+                             const row_scan& row, const icl::attention::attention_params& params) {
+  const std::size_t l = head / s.heads, h = head % s.heads;
+  if (row.bad_key != s.tokens) icl::attention::detail::throw_non_finite(function, l, h, q, row.bad_key, row.bad_value);
+  if (!row.any_nonzero) {
+    icl::detail::throw_invalid(function, "attention row of layer ", l, ", head ", h, ", query position ", q,
+                               " is all zero");
+  }
+  if (params.check_row_sums && !(std::abs(row.sum - 1.0) <= params.row_sum_tolerance)) {
+    icl::detail::throw_invalid(function, "attention row of layer ", l, ", head ", h, ", query position ", q,
+                               " sums to ", row.sum, ", not 1 within ", params.row_sum_tolerance);
+  }
+}
+
+/// The head map of per-head previous-token sums; the first head with a NaN/Inf element raises
+/// icl::attention's error (its key is query - 1).
+inline icl::attention::head_map previous_token_map(const char* function, const attention_layout& s,
+                                                   const head_sum* sums) {
+  icl::attention::head_map out = icl::attention::detail::zero_head_map(s);
+  for (std::size_t i = 0; i < out.values.size(); ++i) {
+    if (sums[i].bad_query != s.tokens) {
+      icl::attention::detail::throw_non_finite(function, i / s.heads, i % s.heads, sums[i].bad_query,
+                                               sums[i].bad_query - 1, sums[i].bad_value);
+    }
+    out.values[i] = sums[i].total;
+  }
+  return out;
+}
+
+/// The head map of per-head induction scores, after the full-row errors of each head in order.
+inline icl::attention::head_map induction_map(const char* function, const attention_layout& s,
+                                              const induction_head* heads, const icl::attention::attention_params& params) {
+  icl::attention::head_map out = icl::attention::detail::zero_head_map(s);
+  for (std::size_t i = 0; i < out.values.size(); ++i) {
+    raise_row_errors(function, s, i, s.tokens - 1, heads[i].row, params);
+    out.values[i] = heads[i].total;
+  }
+  return out;
+}
+
+}  // namespace detail
+}  // namespace cuda
+}  // namespace icl
+
+#endif  // ICL_CUDA_DETAIL_ATTENTION_RESULTS_HPP
