@@ -8,9 +8,11 @@
 #include <cstddef>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "icl/attention/heads.hpp"
+#include "icl/core/labels.hpp"
 #include "icl/core/view.hpp"
 #include "icl/cuda/detail/attention_heads.hpp"
 #include "icl/cuda/detail/attention_results.hpp"
@@ -127,7 +129,60 @@ void check_induction() {
   same_error({});
 }
 
+// label_attention as the device computes it: every head's sums and row scan, then the host's map.
+template <class T>
+icl::attention::label_attention_map label_attention_all_heads(const icl::tensor_view<const T, 4>& A,
+                                                              const std::vector<std::size_t>& keys,
+                                                              const std::vector<int>& labels,
+                                                              const icl::attention::attention_params& params = {}) {
+  const auto s = layout_of(A);
+  const auto read = [&](std::ptrdiff_t offset) { return icl::detail::to_double(A.data()[offset]); };
+  auto enc = icl::detail::encode_labels("icl::attention::label_attention", labels, keys.size(), 1, "label_positions");
+  const std::size_t C = enc.n_classes();
+  std::vector<double> values(s.layers * s.heads * C, -1.0);
+  std::vector<icl::cuda::detail::row_scan> rows;
+  for (std::size_t head = 0; head < s.layers * s.heads; ++head) {
+    rows.push_back(icl::cuda::detail::label_attention_head(s, head, keys.data(), enc.codes.data(), keys.size(), C,
+                                                           values.data() + head * C, read));
+  }
+  return icl::cuda::detail::label_attention_map_of("icl::attention::label_attention", s, rows.data(),
+                                                   std::move(enc.classes), std::move(values), params);
+}
+
+template <class T>
+void check_label_attention() {
+  const std::size_t L = 2, H = 3, n = 7;
+  std::vector<T> data(L * H * n * n);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = T(static_cast<float>(1 + (i * 5) % 9) / 64.0f);
+  const std::array<std::size_t, 4> shape{L, H, n, n};
+  const auto A = icl::make_tensor_view(data.data(), shape);
+  const std::vector<std::size_t> keys{1, 5, 3, 0};
+  const std::vector<int> labels{7, -2, 7, 4};
+  const auto expected = icl::attention::label_attention(A, keys, labels);
+  const auto got = label_attention_all_heads(A, keys, labels);
+  CHECK((got.layers == L && got.heads == H));
+  CHECK(got.classes == expected.classes);
+  CHECK(got.values == expected.values);
+  // A NaN in row T-1 of head (1, 1): the CPU error.
+  data[((1 * H + 1) * n + n - 1) * n + 6] = T(std::numeric_limits<float>::quiet_NaN());
+  std::string cpu;
+  try {
+    icl::attention::label_attention(A, keys, labels);
+  } catch (const icl::invalid_argument& e) {
+    cpu = e.what();
+  }
+  CHECK(!cpu.empty());
+  CHECK_THROWS_WITH(label_attention_all_heads(A, keys, labels), cpu);
+}
+
 }  // namespace
+
+TEST_CASE("device label_attention arithmetic equals icl::attention::label_attention", "[cuda]") {
+  check_label_attention<float>();
+  check_label_attention<double>();
+  check_label_attention<icl::f16>();
+  check_label_attention<icl::bf16>();
+}
 
 TEST_CASE("device induction_score arithmetic equals icl::attention::induction_score", "[cuda]") {
   check_induction<float>();

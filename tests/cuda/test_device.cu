@@ -356,28 +356,53 @@ TEST_CASE("previous_token_score on the device equals icl::attention's", "[device
                    icl::invalid_argument, StartsWith("icl::cuda::previous_token_score: attention points to host memory"));
 }
 
-TEST_CASE("induction_score on the device equals icl::attention's", "[device]") {
+// One prompt's [layers, heads, n, n] attention: values 1/scale .. mod/scale in a fixed pattern on
+// the host, the same on the device, and the views of both.
+template <class T>
+struct attention_fixture {
+  attention_fixture(std::size_t layers, std::size_t heads, std::size_t n, std::size_t step, std::size_t mod, T scale)
+      : shape{layers, heads, n, n}, host(layers * heads * n * n), device(res, host.size()) {
+    for (std::size_t i = 0; i < host.size(); ++i) host[i] = static_cast<T>(1 + (i * step) % mod) / scale;
+    device.copy_from_host(host.data(), host.size());
+  }
+  icl::tensor_view<const T, 4> host_view() const { return icl::make_tensor_view(host.data(), shape); }
+  icl::cuda::device_tensor_view<const T, 4> device_view() const {
+    return icl::cuda::make_device_tensor_view<T, 4>(device.data(), shape);
+  }
+
   icl::cuda::resources res;
-  const std::size_t L = 2, H = 2, n = 6;
-  std::vector<float> host(L * H * n * n);
-  for (std::size_t i = 0; i < host.size(); ++i) host[i] = static_cast<float>(1 + (i * 3) % 5) / 32.0f;
-  icl::cuda::device_buffer<float> device(res, host.size());
-  device.copy_from_host(host.data(), host.size());
-  const std::array<std::size_t, 4> shape{L, H, n, n};
+  std::array<std::size_t, 4> shape;
+  std::vector<T> host;
+  icl::cuda::device_buffer<T> device;
+};
+
+TEST_CASE("induction_score on the device equals icl::attention's", "[device]") {
+  attention_fixture<float> f(2, 2, 6, 3, 5, 32.0f);
+  auto& res = f.res;
   const std::vector<std::size_t> keys{3, 0, 1};
-  const auto A = icl::cuda::make_device_tensor_view<float, 4>(device.data(), shape);
-  CHECK(icl::cuda::induction_score(res, A, keys).values ==
-        icl::attention::induction_score(icl::make_tensor_view(host.data(), shape), keys).values);
-  const auto layer = icl::cuda::make_device_tensor_view<float, 3>(device.data(), {H, n, n});
+  const auto A = f.device_view();
+  CHECK(icl::cuda::induction_score(res, A, keys).values == icl::attention::induction_score(f.host_view(), keys).values);
+  const auto layer = icl::cuda::make_device_tensor_view<float, 3>(f.device.data(), {2, 6, 6});
   CHECK(icl::cuda::induction_score(res, layer, keys).values ==
-        icl::attention::induction_score(icl::make_tensor_view(host.data(), std::array<std::size_t, 3>{H, n, n}), keys)
-            .values);
+        icl::attention::induction_score(f.host_view()[0], keys).values);
   ICL_CHECK_THROWS(icl::cuda::induction_score(res, A, {2, 6}), icl::invalid_argument,
                    "icl::cuda::induction_score: label_positions[1] = 6 must be < T = 6");
   icl::attention::attention_params strict;
   strict.check_row_sums = true;
   ICL_CHECK_THROWS(icl::cuda::induction_score(res, A, keys, strict), icl::invalid_argument,
                    StartsWith("icl::cuda::induction_score: attention row of layer 0, head 0, query position 5 sums to "));
+}
+
+TEST_CASE("label_attention on the device equals icl::attention's", "[device]") {
+  attention_fixture<double> f(2, 3, 7, 5, 9, 64.0);
+  const std::vector<std::size_t> keys{1, 5, 3, 0};
+  const std::vector<int> labels{7, -2, 7, 4};
+  const auto expected = icl::attention::label_attention(f.host_view(), keys, labels);
+  const auto got = icl::cuda::label_attention(f.res, f.device_view(), keys, labels);
+  CHECK(got.classes == expected.classes);
+  CHECK(got.values == expected.values);
+  ICL_CHECK_THROWS(icl::cuda::label_attention(f.res, f.device_view(), keys, {1, 2}),
+                   icl::invalid_argument, "icl::cuda::label_attention: labels has 2 entries but label_positions has 4 rows");
 }
 
 }  // namespace icl_cuda_test

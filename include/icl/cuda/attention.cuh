@@ -6,6 +6,7 @@
 ///
 ///   previous_token_score(res, A)                      PTH(l, h) = sum_{k=1..T-1} A[l,h,k,k-1]
 ///   induction_score(res, A, label_positions, params)  IH(l, h)  = sum_{k in label positions} A[l,h,T-1,k]
+///   label_attention(res, A, label_positions, labels, params)   per class c: sum_{p labelled c} A[l,h,T-1,p]
 ///
 /// A is one prompt's [layers, heads, T, T] (or one layer's [heads, T, T]) in any strides. One
 /// thread per head reads what it needs (icl/cuda/detail/attention_heads.hpp holds the
@@ -18,6 +19,7 @@
 
 #include <array>
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include <cuda_bf16.h>
@@ -113,6 +115,43 @@ icl::attention::head_map induction_impl(const char* function, resources& res, co
   return induction_map(function, s, host.data(), params);
 }
 
+template <class T>
+__global__ void label_attention_kernel(attention_layout s, const T* data, const std::size_t* keys,
+                                       const std::size_t* codes, std::size_t count, std::size_t classes,
+                                       row_scan* rows, double* values) {
+  const std::size_t head = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (head < s.layers * s.heads) {
+    rows[head] = label_attention_head(s, head, keys, codes, count, classes, values + head * classes, element_reader<T>{data});
+  }
+}
+
+template <class T>
+icl::attention::label_attention_map label_attention_impl(const char* function, resources& res,
+                                                         const device_tensor_view<const T, 4>& A,
+                                                         const std::vector<std::size_t>& label_positions,
+                                                         const std::vector<int>& labels,
+                                                         const icl::attention::attention_params& params) {
+  const attention_layout s = check_device_attention(function, A, 1);
+  icl::attention::detail::check_positions(function, "label_positions", label_positions, s.tokens);
+  auto enc = icl::detail::encode_labels(function, labels, label_positions.size(), 1, "label_positions");
+  const std::size_t n = s.layers * s.heads, C = enc.n_classes();
+  device_buffer<std::size_t> keys(res, label_positions.size());
+  keys.copy_from_host(label_positions.data(), label_positions.size());
+  device_buffer<std::size_t> codes(res, enc.codes.size());
+  codes.copy_from_host(enc.codes.data(), enc.codes.size());
+  device_buffer<row_scan> rows(res, n);
+  device_buffer<double> values(res, icl::detail::checked_mul(function, n, C, "layers x heads x classes"));
+  constexpr unsigned block = 128;
+  label_attention_kernel<T><<<static_cast<unsigned>((n + block - 1) / block), block, 0, res.stream()>>>(
+      s, A.data(), keys.data(), codes.data(), keys.size(), C, rows.data(), values.data());
+  check_launch(function, "label_attention_kernel");
+  std::vector<row_scan> host_rows(n);
+  std::vector<double> host_values(values.size());
+  values.copy_to_host(host_values.data(), host_values.size());
+  rows.copy_to_host(host_rows.data(), n);
+  return label_attention_map_of(function, s, host_rows.data(), std::move(enc.classes), std::move(host_values), params);
+}
+
 }  // namespace detail
 
 /// icl::attention::previous_token_score on one prompt's [layers, heads, T, T] device attention.
@@ -144,6 +183,17 @@ icl::attention::head_map induction_score(resources& res, device_tensor_view<cons
                                          const std::vector<std::size_t>& label_positions,
                                          const icl::attention::attention_params& params = {}) {
   return detail::induction_impl("icl::cuda::induction_score", res, detail::as_one_layer(A), label_positions, params);
+}
+
+/// icl::attention::label_attention on one prompt's [layers, heads, T, T] device attention: per
+/// (layer, head) and label class, the attention from T-1 to the label positions of that class.
+/// Errors: as induction_score, plus labels.size() != label_positions.size().
+template <class T>
+icl::attention::label_attention_map label_attention(resources& res, device_tensor_view<const T, 4> A,
+                                                    const std::vector<std::size_t>& label_positions,
+                                                    const std::vector<int>& labels,
+                                                    const icl::attention::attention_params& params = {}) {
+  return detail::label_attention_impl("icl::cuda::label_attention", res, A, label_positions, labels, params);
 }
 
 }  // namespace cuda

@@ -1,7 +1,8 @@
 #ifndef ICL_CUDA_DETAIL_ATTENTION_HEADS_HPP
 #define ICL_CUDA_DETAIL_ATTENTION_HEADS_HPP
 
-/// The arithmetic of the device head scores (previous_token_score, induction_score), one
+/// The arithmetic of the device head scores (previous_token_score, induction_score,
+/// label_attention), one
 /// (layer, head) at a time: a kernel runs it with one thread per head, the CPU tests over every
 /// head, both against icl::attention. No CUDA header and nothing of the library: elements come through a reader (offset -> double), which
 /// widens __half / __nv_bfloat16 on the device and icl::f16 / icl::bf16 on the host.
@@ -93,6 +94,21 @@ ICL_HOST_DEVICE induction_head induction_head_score(const attention_layout& s, s
   if (out.row.bad_key != s.tokens) return out;
   for (std::size_t i = 0; i < count; ++i) out.total += read(s.offset(l, h, q, keys[i]));
   return out;
+}
+
+/// label_attention of head `head`: row T-1 scanned, then the head's `classes` sums in `dst`
+/// (zeroed here): A[l, h, T-1, keys[i]] added to dst[codes[i]] for each label position i in
+/// order.
+template <class Read>
+ICL_HOST_DEVICE row_scan label_attention_head(const attention_layout& s, std::size_t head, const std::size_t* keys,
+                                              const std::size_t* codes, std::size_t count, std::size_t classes,
+                                              double* dst, Read read) {
+  const std::size_t l = head / s.heads, h = head % s.heads, q = s.tokens - 1;
+  for (std::size_t c = 0; c < classes; ++c) dst[c] = 0.0;
+  const row_scan row = scan_row(s, l, h, q, read);
+  if (row.bad_key != s.tokens) return row;
+  for (std::size_t i = 0; i < count; ++i) dst[codes[i]] += read(s.offset(l, h, q, keys[i]));
+  return row;
 }
 
 }  // namespace detail

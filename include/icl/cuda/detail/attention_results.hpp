@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <cstddef>
+#include <utility>
+#include <vector>
 
 #if defined(__CUDACC__)
 #pragma nv_diag_suppress 20012  // Eigen, under nvcc: see icl/cuda/detail/host_library.cuh
@@ -63,6 +65,21 @@ inline icl::attention::head_map induction_map(const char* function, const attent
     raise_row_errors(function, s, i, s.tokens - 1, heads[i].row, params);
     out.values[i] = heads[i].total;
   }
+  return out;
+}
+
+/// The label attention map of `classes` per-head sums (values: [layers * heads, classes]), after
+/// the full-row errors of each head in order.
+inline icl::attention::label_attention_map label_attention_map_of(const char* function, const attention_layout& s,
+                                                                  const row_scan* rows, std::vector<int> classes,
+                                                                  std::vector<double> values,
+                                                                  const icl::attention::attention_params& params) {
+  for (std::size_t i = 0; i < s.layers * s.heads; ++i) raise_row_errors(function, s, i, s.tokens - 1, rows[i], params);
+  icl::attention::label_attention_map out;
+  out.layers = s.layers;
+  out.heads = s.heads;
+  out.classes = std::move(classes);
+  out.values = std::move(values);
   return out;
 }
 
