@@ -3,7 +3,8 @@
 
 /// The CUDA path of icl-metrics (component icl_metrics::cuda; compile with nvcc): device views,
 /// the resources object, device buffers, the error translation and the device metrics (so far
-/// previous_token_score, induction_score and label_attention). See docs/cuda.md.
+/// the attention scores: previous_token_score, induction_score, label_attention,
+/// attention_ratio). See docs/cuda.md.
 
 #include "icl/cuda/attention.cuh"
 #include "icl/cuda/buffer.cuh"

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "icl/attention/heads.hpp"
+#include "icl/attention/ratio.hpp"
 #include "icl/core/labels.hpp"
 #include "icl/core/view.hpp"
 #include "icl/cuda/detail/attention_heads.hpp"
@@ -175,7 +176,80 @@ void check_label_attention() {
   CHECK_THROWS_WITH(label_attention_all_heads(A, keys, labels), cpu);
 }
 
+// attention_ratio as the device computes it: every head's masses, then the host's map.
+template <class T>
+icl::attention::head_map ratio_all_heads(const icl::tensor_view<const T, 4>& A, const std::vector<std::size_t>& sources,
+                                         const std::vector<std::size_t>& relevant,
+                                         const std::vector<std::size_t>& irrelevant, bool normalize,
+                                         const icl::attention::attention_params& params) {
+  const auto s = layout_of(A);
+  const auto read = [&](std::ptrdiff_t offset) { return icl::detail::to_double(A.data()[offset]); };
+  const icl::cuda::detail::ratio_positions p{sources.data(),    sources.size(),        relevant.data(),
+                                             relevant.size(),   irrelevant.data(),     irrelevant.size(),
+                                             params.check_row_sums, params.row_sum_tolerance};
+  std::vector<icl::cuda::detail::ratio_head> heads;
+  for (std::size_t head = 0; head < s.layers * s.heads; ++head) {
+    heads.push_back(icl::cuda::detail::ratio_head_masses(s, head, p, read));
+  }
+  return icl::cuda::detail::ratio_map("icl::attention::attention_ratio", s, heads.data(), sources, relevant.size(),
+                                      irrelevant.size(), normalize, params);
+}
+
+// The ratio against the CPU's within the float row sums' rounding (the CPU sums each row in the
+// compute type, float for float/f16/bf16; the device sums every element in double), flags
+// equal; and the CPU errors.
+template <class T>
+void check_ratio() {
+  const std::size_t L = 2, H = 3, n = 9;
+  std::vector<T> data(L * H * n * n);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = T(static_cast<float>((i * 11) % 13) / 64.0f);
+  const std::array<std::size_t, 4> shape{L, H, n, n};
+  const auto A = icl::make_tensor_view(data.data(), shape);
+  const std::vector<std::size_t> sources{8, 4}, relevant{1, 3, 5}, irrelevant{0, 2};
+  for (std::size_t q : sources) {  // head (1, 1): no attention to the irrelevant keys, ratio +inf
+    for (std::size_t k : irrelevant) data[((1 * H + 1) * n + q) * n + k] = T(0.0f);
+  }
+  for (bool normalize : {true, false}) {
+    const auto expected = icl::attention::attention_ratio(A, sources, relevant, irrelevant, normalize);
+    const auto got = ratio_all_heads(A, sources, relevant, irrelevant, normalize, {});
+    CHECK(got.zero_denominator == expected.zero_denominator);
+    CHECK(got.zero_denominator_count == expected.zero_denominator_count);
+    CHECK(expected.zero_denominator_count == 1);
+    for (std::size_t i = 0; i < got.values.size(); ++i) {
+      if (std::isinf(expected.values[i])) {
+        CHECK(got.values[i] == expected.values[i]);
+      } else {
+        CHECK(got.values[i] == Approx(expected.values[i]).epsilon(1e-6));
+      }
+    }
+  }
+  const auto same_error = [&](const icl::attention::attention_params& params) {
+    std::string cpu;
+    try {
+      icl::attention::attention_ratio(A, sources, relevant, irrelevant, true, params);
+    } catch (const icl::invalid_argument& e) {
+      cpu = e.what();
+    }
+    CHECK(!cpu.empty());
+    CHECK_THROWS_WITH(ratio_all_heads(A, sources, relevant, irrelevant, true, params), cpu);
+  };
+  icl::attention::attention_params strict;
+  strict.check_row_sums = true;
+  same_error(strict);
+  for (std::size_t k = 0; k < n; ++k) data[((0 * H + 2) * n + 4) * n + k] = T(0.0f);  // head (0, 2), source 4
+  same_error({});
+  data[((1 * H + 0) * n + 8) * n + 7] = T(-std::numeric_limits<float>::infinity());  // later head: not named
+  same_error({});
+}
+
 }  // namespace
+
+TEST_CASE("device attention_ratio arithmetic equals icl::attention::attention_ratio", "[cuda]") {
+  check_ratio<float>();
+  check_ratio<double>();
+  check_ratio<icl::f16>();
+  check_ratio<icl::bf16>();
+}
 
 TEST_CASE("device label_attention arithmetic equals icl::attention::label_attention", "[cuda]") {
   check_label_attention<float>();

@@ -12,6 +12,7 @@
 
 #include "icl/cuda.cuh"  // first: it includes the host library (Eigen) for nvcc
 #include "icl/attention/heads.hpp"
+#include "icl/attention/ratio.hpp"
 
 // The exception's type and its message (a string or a Catch2 string matcher).
 #define ICL_CHECK_THROWS(expr, type, message) \
@@ -403,6 +404,18 @@ TEST_CASE("label_attention on the device equals icl::attention's", "[device]") {
   CHECK(got.values == expected.values);
   ICL_CHECK_THROWS(icl::cuda::label_attention(f.res, f.device_view(), keys, {1, 2}),
                    icl::invalid_argument, "icl::cuda::label_attention: labels has 2 entries but label_positions has 4 rows");
+}
+
+TEST_CASE("attention_ratio on the device equals icl::attention's", "[device]") {
+  attention_fixture<float> f(2, 3, 9, 11, 13, 64.0f);
+  const std::vector<std::size_t> sources{8, 4}, relevant{1, 3, 5}, irrelevant{0, 2};
+  const auto expected = icl::attention::attention_ratio(f.host_view(), sources, relevant, irrelevant);
+  const auto got = icl::cuda::attention_ratio(f.res, f.device_view(), sources, relevant, irrelevant);
+  CHECK(got.zero_denominator == expected.zero_denominator);
+  REQUIRE(got.values.size() == expected.values.size());
+  for (std::size_t i = 0; i < got.values.size(); ++i) CHECK(got.values[i] == Approx(expected.values[i]).epsilon(1e-6));
+  ICL_CHECK_THROWS(icl::cuda::attention_ratio(f.res, f.device_view(), {9}, relevant, irrelevant), icl::invalid_argument,
+                   "icl::cuda::attention_ratio: sources[0] = 9 must be < T = 9");
 }
 
 }  // namespace icl_cuda_test

@@ -7,6 +7,7 @@
 ///   previous_token_score(res, A)                      PTH(l, h) = sum_{k=1..T-1} A[l,h,k,k-1]
 ///   induction_score(res, A, label_positions, params)  IH(l, h)  = sum_{k in label positions} A[l,h,T-1,k]
 ///   label_attention(res, A, label_positions, labels, params)   per class c: sum_{p labelled c} A[l,h,T-1,p]
+///   attention_ratio(res, A, sources, relevant, irrelevant, normalize, params)   METRICS.md 5
 ///
 /// A is one prompt's [layers, heads, T, T] (or one layer's [heads, T, T]) in any strides. One
 /// thread per head reads what it needs (icl/cuda/detail/attention_heads.hpp holds the
@@ -19,6 +20,7 @@
 
 #include <array>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -67,12 +69,21 @@ attention_layout check_device_attention(const char* function, const device_tenso
   return attention_layout{s.layers, s.heads, s.tokens, s.s_layer, s.s_head, s.s_query, s.s_key};
 }
 
-/// One layer [heads, T, T] seen as [1, heads, T, T].
+/// One prompt's attention as [layers, heads, T, T]: itself, or one layer [heads, T, T] seen as
+/// [1, heads, T, T].
 template <class T>
-device_tensor_view<const T, 4> as_one_layer(const device_tensor_view<const T, 3>& A) {
+device_tensor_view<const T, 4> whole_prompt(const device_tensor_view<const T, 4>& A) {
+  return A;
+}
+template <class T>
+device_tensor_view<const T, 4> whole_prompt(const device_tensor_view<const T, 3>& A) {
   return device_tensor_view<const T, 4>(A.data(), {1, A.extent(0), A.extent(1), A.extent(2)},
                                         {0, A.stride(0), A.stride(1), A.stride(2)});
 }
+
+/// The ranks the head scores take: 4 (a prompt) or 3 (one layer; the result has one layer).
+template <std::size_t N>
+using prompt_or_layer = std::enable_if_t<N == 3 || N == 4>;
 
 template <class T>
 icl::attention::head_map previous_token_impl(const char* function, resources& res,
@@ -152,37 +163,77 @@ icl::attention::label_attention_map label_attention_impl(const char* function, r
   return label_attention_map_of(function, s, host_rows.data(), std::move(enc.classes), std::move(host_values), params);
 }
 
+template <class T>
+__global__ void ratio_kernel(attention_layout s, const T* data, ratio_positions p, ratio_head* out) {
+  const std::size_t head = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (head < s.layers * s.heads) out[head] = ratio_head_masses(s, head, p, element_reader<T>{data});
+}
+
+template <class T>
+icl::attention::head_map attention_ratio_impl(const char* function, resources& res,
+                                              const device_tensor_view<const T, 4>& A,
+                                              const std::vector<std::size_t>& sources,
+                                              const std::vector<std::size_t>& relevant,
+                                              const std::vector<std::size_t>& irrelevant, bool normalize,
+                                              const icl::attention::attention_params& params) {
+  const attention_layout s = check_device_attention(function, A, 1);
+  icl::attention::detail::check_positions(function, "sources", sources, s.tokens);
+  icl::attention::detail::check_positions(function, "relevant", relevant, s.tokens);
+  icl::attention::detail::check_positions(function, "irrelevant", irrelevant, s.tokens);
+  // The three position lists in one device buffer: sources, then relevant, then irrelevant.
+  std::vector<std::size_t> positions(sources);
+  positions.insert(positions.end(), relevant.begin(), relevant.end());
+  positions.insert(positions.end(), irrelevant.begin(), irrelevant.end());
+  device_buffer<std::size_t> device_positions(res, positions.size());
+  device_positions.copy_from_host(positions.data(), positions.size());
+  const std::size_t* first = device_positions.data();
+  const ratio_positions p{first, sources.size(), first + sources.size(), relevant.size(),
+                          first + sources.size() + relevant.size(), irrelevant.size(), params.check_row_sums,
+                          params.row_sum_tolerance};
+  const std::size_t n = s.layers * s.heads;
+  device_buffer<ratio_head> heads(res, n);
+  constexpr unsigned block = 128;
+  ratio_kernel<T><<<static_cast<unsigned>((n + block - 1) / block), block, 0, res.stream()>>>(s, A.data(), p,
+                                                                                                heads.data());
+  check_launch(function, "ratio_kernel");
+  std::vector<ratio_head> host(n);
+  heads.copy_to_host(host.data(), n);
+  return ratio_map(function, s, host.data(), sources, relevant.size(), irrelevant.size(), normalize, params);
+}
+
 }  // namespace detail
 
-/// icl::attention::previous_token_score on one prompt's [layers, heads, T, T] device attention.
-template <class T>
-icl::attention::head_map previous_token_score(resources& res, device_tensor_view<const T, 4> A) {
-  return detail::previous_token_impl("icl::cuda::previous_token_score", res, A);
+/// icl::attention::attention_ratio on one prompt's [layers, heads, T, T] device attention, or
+/// one layer's [heads, T, T]: attention mass from the source rows to the relevant keys over that
+/// to the irrelevant keys (per-token means with normalize), +inf and flagged where the
+/// irrelevant mass is 0. Every element is summed in double; the CPU path sums each row in the
+/// compute type (float for float, __half and __nv_bfloat16 inputs), so the two agree to that
+/// type's rounding.
+template <class T, std::size_t N, class = detail::prompt_or_layer<N>>
+icl::attention::head_map attention_ratio(resources& res, device_tensor_view<const T, N> A,
+                                         const std::vector<std::size_t>& sources,
+                                         const std::vector<std::size_t>& relevant,
+                                         const std::vector<std::size_t>& irrelevant, bool normalize = true,
+                                         const icl::attention::attention_params& params = {}) {
+  return detail::attention_ratio_impl("icl::cuda::attention_ratio", res, detail::whole_prompt(A), sources, relevant,
+                                      irrelevant, normalize, params);
 }
 
-/// The same for one layer's [heads, T, T] (a head map with one layer).
-template <class T>
-icl::attention::head_map previous_token_score(resources& res, device_tensor_view<const T, 3> A) {
-  return detail::previous_token_impl("icl::cuda::previous_token_score", res, detail::as_one_layer(A));
+/// icl::attention::previous_token_score on [layers, heads, T, T] or [heads, T, T] device attention.
+template <class T, std::size_t N, class = detail::prompt_or_layer<N>>
+icl::attention::head_map previous_token_score(resources& res, device_tensor_view<const T, N> A) {
+  return detail::previous_token_impl("icl::cuda::previous_token_score", res, detail::whole_prompt(A));
 }
 
-/// icl::attention::induction_score on one prompt's [layers, heads, T, T] device attention:
+/// icl::attention::induction_score on [layers, heads, T, T] or [heads, T, T] device attention:
 /// attention from the last position T-1 to the label positions, with the CPU path's checks
 /// (label positions, and row T-1 finite, not all zero and, with params.check_row_sums,
 /// summing to 1).
-template <class T>
-icl::attention::head_map induction_score(resources& res, device_tensor_view<const T, 4> A,
+template <class T, std::size_t N, class = detail::prompt_or_layer<N>>
+icl::attention::head_map induction_score(resources& res, device_tensor_view<const T, N> A,
                                          const std::vector<std::size_t>& label_positions,
                                          const icl::attention::attention_params& params = {}) {
-  return detail::induction_impl("icl::cuda::induction_score", res, A, label_positions, params);
-}
-
-/// The same for one layer's [heads, T, T] (a head map with one layer).
-template <class T>
-icl::attention::head_map induction_score(resources& res, device_tensor_view<const T, 3> A,
-                                         const std::vector<std::size_t>& label_positions,
-                                         const icl::attention::attention_params& params = {}) {
-  return detail::induction_impl("icl::cuda::induction_score", res, detail::as_one_layer(A), label_positions, params);
+  return detail::induction_impl("icl::cuda::induction_score", res, detail::whole_prompt(A), label_positions, params);
 }
 
 /// icl::attention::label_attention on one prompt's [layers, heads, T, T] device attention: per

@@ -2,7 +2,7 @@
 #define ICL_CUDA_DETAIL_ATTENTION_HEADS_HPP
 
 /// The arithmetic of the device head scores (previous_token_score, induction_score,
-/// label_attention), one
+/// label_attention, attention_ratio), one
 /// (layer, head) at a time: a kernel runs it with one thread per head, the CPU tests over every
 /// head, both against icl::attention. No CUDA header and nothing of the library: elements come through a reader (offset -> double), which
 /// widens __half / __nv_bfloat16 on the device and icl::f16 / icl::bf16 on the host.
@@ -109,6 +109,58 @@ ICL_HOST_DEVICE row_scan label_attention_head(const attention_layout& s, std::si
   if (row.bad_key != s.tokens) return row;
   for (std::size_t i = 0; i < count; ++i) dst[codes[i]] += read(s.offset(l, h, q, keys[i]));
   return row;
+}
+
+/// The positions of an attention ratio (device or host arrays) and the row-sum check.
+struct ratio_positions {
+  const std::size_t* sources;
+  std::size_t n_sources;
+  const std::size_t* relevant;
+  std::size_t n_relevant;
+  const std::size_t* irrelevant;
+  std::size_t n_irrelevant;
+  bool check_row_sums;
+  double row_sum_tolerance;
+};
+
+/// One head's attention-ratio masses (sums over the source rows and each key set, in double, in
+/// icl::attention's order), or the first source row that fails its full-row check: bad_source
+/// (an index into sources; n_sources when every row passes) and that row's scan.
+struct ratio_head {
+  double relevant;
+  double irrelevant;
+  std::size_t bad_source;
+  row_scan row;
+};
+
+template <class Read>
+ICL_HOST_DEVICE double mass_of(const attention_layout& s, std::size_t l, std::size_t h, const ratio_positions& p,
+                               const std::size_t* keys, std::size_t count, Read read) {
+  double total = 0.0;
+  for (std::size_t i = 0; i < p.n_sources; ++i) {
+    for (std::size_t j = 0; j < count; ++j) total += read(s.offset(l, h, p.sources[i], keys[j]));
+  }
+  return total;
+}
+
+template <class Read>
+ICL_HOST_DEVICE ratio_head ratio_head_masses(const attention_layout& s, std::size_t head, const ratio_positions& p,
+                                             Read read) {
+  const std::size_t l = head / s.heads, h = head % s.heads;
+  ratio_head out{0.0, 0.0, p.n_sources, row_scan{0.0, s.tokens, 0.0, false}};
+  for (std::size_t i = 0; i < p.n_sources; ++i) {
+    const row_scan row = scan_row(s, l, h, p.sources[i], read);
+    const double off = row.sum - 1.0;
+    if (row.bad_key != s.tokens || !row.any_nonzero ||
+        (p.check_row_sums && !((off < 0.0 ? -off : off) <= p.row_sum_tolerance))) {
+      out.bad_source = i;
+      out.row = row;
+      return out;
+    }
+  }
+  out.relevant = mass_of(s, l, h, p, p.relevant, p.n_relevant, read);
+  out.irrelevant = mass_of(s, l, h, p, p.irrelevant, p.n_irrelevant, read);
+  return out;
 }
 
 }  // namespace detail

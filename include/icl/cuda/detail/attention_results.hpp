@@ -14,6 +14,7 @@
 #pragma nv_diag_suppress 20012  // Eigen, under nvcc: see icl/cuda/detail/host_library.cuh
 #endif
 #include "icl/attention/detail/attention_checks.hpp"
+#include "icl/attention/detail/ratio_impl.hpp"
 #include "icl/attention/types.hpp"
 #include "icl/core/error.hpp"
 #if defined(__CUDACC__)
@@ -80,6 +81,29 @@ inline icl::attention::label_attention_map label_attention_map_of(const char* fu
   out.heads = s.heads;
   out.classes = std::move(classes);
   out.values = std::move(values);
+  return out;
+}
+
+/// The attention ratio from the per-head masses: the full-row error of the first failing head,
+/// then (relevant / |R|) / (irrelevant / |I|) with normalize (plain masses without), +inf and
+/// flagged where the denominator is 0, as icl::attention::attention_ratio.
+inline icl::attention::head_map ratio_map(const char* function, const attention_layout& s, const ratio_head* heads,
+                                          const std::vector<std::size_t>& sources, std::size_t n_relevant,
+                                          std::size_t n_irrelevant, bool normalize,
+                                          const icl::attention::attention_params& params) {
+  icl::attention::head_map numerator = icl::attention::detail::zero_head_map(s);
+  icl::attention::head_map denominator = icl::attention::detail::zero_head_map(s);
+  const double nr = normalize ? static_cast<double>(n_relevant) : 1.0;
+  const double ni = normalize ? static_cast<double>(n_irrelevant) : 1.0;
+  for (std::size_t i = 0; i < numerator.values.size(); ++i) {
+    if (heads[i].bad_source != sources.size()) {
+      raise_row_errors(function, s, i, sources[heads[i].bad_source], heads[i].row, params);
+    }
+    numerator.values[i] = heads[i].relevant / nr;
+    denominator.values[i] = heads[i].irrelevant / ni;
+  }
+  icl::attention::head_map out;
+  icl::attention::detail::divide_into(out, numerator, denominator);
   return out;
 }
 
