@@ -244,30 +244,10 @@ void check_ratio() {
 
 }  // namespace
 
-TEST_CASE("device attention_ratio arithmetic equals icl::attention::attention_ratio", "[cuda]") {
-  check_ratio<float>();
-  check_ratio<double>();
-  check_ratio<icl::f16>();
-  check_ratio<icl::bf16>();
-}
-
-TEST_CASE("device label_attention arithmetic equals icl::attention::label_attention", "[cuda]") {
-  check_label_attention<float>();
-  check_label_attention<double>();
-  check_label_attention<icl::f16>();
-  check_label_attention<icl::bf16>();
-}
-
-TEST_CASE("device induction_score arithmetic equals icl::attention::induction_score", "[cuda]") {
-  check_induction<float>();
-  check_induction<double>();
-  check_induction<icl::f16>();
-  check_induction<icl::bf16>();
-}
-
-TEST_CASE("device previous_token_score arithmetic equals icl::attention::previous_token_score", "[cuda]") {
-  check_previous_token<float>();
-  check_previous_token<double>();
-  check_previous_token<icl::f16>();
-  check_previous_token<icl::bf16>();
+TEMPLATE_TEST_CASE("the device attention arithmetic equals icl::attention", "[cuda]", float, double, icl::f16,
+                   icl::bf16) {
+  SECTION("previous_token_score") { check_previous_token<TestType>(); }
+  SECTION("induction_score") { check_induction<TestType>(); }
+  SECTION("label_attention") { check_label_attention<TestType>(); }
+  SECTION("attention_ratio") { check_ratio<TestType>(); }
 }
