@@ -8,6 +8,7 @@
 
 #include "icl/cuda/attention.cuh"
 #include "icl/cuda/buffer.cuh"
+#include "icl/cuda/decode.cuh"
 #include "icl/cuda/error.cuh"
 #include "icl/cuda/rdm.cuh"
 #include "icl/cuda/resources.cuh"
