@@ -16,46 +16,16 @@
 #pragma nv_diag_suppress 20012  // Eigen, under nvcc: see icl/cuda/detail/host_library.cuh
 #include "icl/rsa/rdm.hpp"
 #pragma nv_diag_default 20012
+#include "device_data.cuh"
 
 namespace icl_cuda_rdm_test {
 
 using icl::rsa::dissimilarity;
+using icl_cuda_test::strided_data;
 
 constexpr dissimilarity all_dissimilarities[] = {dissimilarity::euclidean, dissimilarity::sqeuclidean,
                                                  dissimilarity::sqeuclidean_per_feature, dissimilarity::correlation,
                                                  dissimilarity::cosine};
-
-/// n x d values in a buffer of `span` elements of Host on the host and of T on the device, read
-/// through (row_stride, col_stride) from offset `first`.
-template <class T, class Host>
-struct strided_data {
-  strided_data(icl::cuda::resources& res, std::size_t rows, std::size_t cols, std::ptrdiff_t rs, std::ptrdiff_t cs,
-               std::size_t span, std::size_t first_offset, unsigned seed)
-      : n(rows), d(cols), row_stride(rs), col_stride(cs), first(first_offset), host(span), device(res, span) {
-    static_assert(sizeof(Host) == sizeof(T));
-    std::mt19937 engine(seed);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    for (Host& v : host) v = Host(normal(engine));
-    upload();
-  }
-  void upload() { device.copy_from_host(reinterpret_cast<const T*>(host.data()), host.size()); }
-  Host& at(std::size_t i, std::size_t j) {
-    return host[static_cast<std::size_t>(static_cast<std::ptrdiff_t>(first) + static_cast<std::ptrdiff_t>(i) * row_stride +
-                                         static_cast<std::ptrdiff_t>(j) * col_stride)];
-  }
-  icl::matrix_view<const Host> host_view() const {
-    return icl::make_matrix_view<Host>(host.data() + first, n, d, row_stride, col_stride);
-  }
-  icl::cuda::device_matrix_view<const T> device_view() const {
-    return icl::cuda::make_device_matrix_view<T>(device.data() + first, n, d, row_stride, col_stride);
-  }
-
-  std::size_t n, d;
-  std::ptrdiff_t row_stride, col_stride;
-  std::size_t first;
-  std::vector<Host> host;
-  icl::cuda::device_buffer<T> device;
-};
 
 template <class T>
 void require_close(const std::vector<double>& got, const std::vector<double>& expected) {

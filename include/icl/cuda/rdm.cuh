@@ -186,29 +186,32 @@ inline int cublas_int(const char* function, std::size_t v, const char* name) {
   return static_cast<int>(v);
 }
 
-/// gram (tile.rows x tile.cols, column-major, ld = tile.rows) = rows I · rows Jᵀ.
+/// out (m x cols, column-major, ld = m) = rows [a_first, a_first + m) of A · rows [b_first,
+/// b_first + cols) of Bᵀ, the rows k long.
 template <class O, class G>
-void gram_tile(const char* function, resources& res, const gemm_rows<O>& A, std::size_t d, const device::rdm_tile& tile,
-               G* gram) {
-  const int m = static_cast<int>(tile.rows), cols = static_cast<int>(tile.cols), k = static_cast<int>(d);
-  const int lda = static_cast<int>(A.ld);
-  // Row-major rows are a d x n column-major matrix (its transpose is needed); column-major rows
-  // are the n x d matrix itself.
-  const O* a = A.data + (A.row_major ? tile.i0 * A.ld : tile.i0);
-  const O* b = A.data + (A.row_major ? tile.j0 * A.ld : tile.j0);
+void rows_product(const char* function, resources& res, const gemm_rows<O>& A, std::size_t a_first, std::size_t m,
+                  const gemm_rows<O>& B, std::size_t b_first, std::size_t cols, std::size_t k, G* out) {
+  const int rows_a = static_cast<int>(m), rows_b = static_cast<int>(cols), depth = static_cast<int>(k);
+  const int lda = static_cast<int>(A.ld), ldb = static_cast<int>(B.ld);
+  // Row-major rows are a k x n column-major matrix (its transpose is needed); column-major rows
+  // are the n x k matrix itself.
+  const O* a = A.data + (A.row_major ? a_first * A.ld : a_first);
+  const O* b = B.data + (B.row_major ? b_first * B.ld : b_first);
   const cublasOperation_t op_a = A.row_major ? CUBLAS_OP_T : CUBLAS_OP_N;
-  const cublasOperation_t op_b = A.row_major ? CUBLAS_OP_N : CUBLAS_OP_T;
+  const cublasOperation_t op_b = B.row_major ? CUBLAS_OP_N : CUBLAS_OP_T;
   const G one = 1, zero = 0;
   if constexpr (std::is_same_v<O, double>) {
     check_cublas(function, "cublasDgemm",
-                 cublasDgemm(res.cublas_handle(), op_a, op_b, m, cols, k, &one, a, lda, b, lda, &zero, gram, m));
+                 cublasDgemm(res.cublas_handle(), op_a, op_b, rows_a, rows_b, depth, &one, a, lda, b, ldb, &zero, out,
+                             rows_a));
   } else if constexpr (std::is_same_v<O, float>) {
     check_cublas(function, "cublasSgemm",
-                 cublasSgemm(res.cublas_handle(), op_a, op_b, m, cols, k, &one, a, lda, b, lda, &zero, gram, m));
+                 cublasSgemm(res.cublas_handle(), op_a, op_b, rows_a, rows_b, depth, &one, a, lda, b, ldb, &zero, out,
+                             rows_a));
   } else {
     check_cublas(function, "cublasGemmEx",
-                 cublasGemmEx(res.cublas_handle(), op_a, op_b, m, cols, k, &one, a, cublas_type<O>(), lda, b,
-                              cublas_type<O>(), lda, &zero, gram, CUDA_R_32F, m, CUBLAS_COMPUTE_32F,
+                 cublasGemmEx(res.cublas_handle(), op_a, op_b, rows_a, rows_b, depth, &one, a, cublas_type<O>(), lda,
+                              b, cublas_type<O>(), ldb, &zero, out, CUDA_R_32F, rows_a, CUBLAS_COMPUTE_32F,
                               CUBLAS_GEMM_DEFAULT));
   }
 }
@@ -310,7 +313,7 @@ queued_rdm queue_rdm(const char* function, resources& res, const device_matrix_v
   const dim3 threads(rdm_finish_side, rdm_finish_rows);
   for (std::size_t t = 0; t < schedule.tiles(); ++t) {
     const device::rdm_tile tile = schedule.tile(t);
-    gram_tile(function, res, rows, dims, tile, gram.data());
+    rows_product(function, res, rows, tile.i0, tile.rows, rows, tile.j0, tile.cols, dims, gram.data());
     const dim3 blocks(static_cast<unsigned>((tile.rows + rdm_finish_side - 1) / rdm_finish_side),
                       static_cast<unsigned>((tile.cols + rdm_finish_side - 1) / rdm_finish_side));
     rdm_finish_kernel<G><<<blocks, threads, 0, res.stream()>>>(map, tile, n, gram.data(), tile.rows,

@@ -1,0 +1,241 @@
+#ifndef ICL_CUDA_CKA_CUH
+#define ICL_CUDA_CKA_CUH
+
+/// icl::cuda::linear_cka: linear CKA of two representations of the same n prompts in device
+/// memory, with the name, parameters, result and errors of icl::geometry::linear_cka and the
+/// resources object first.
+///
+/// The work, queued on res.stream(): per column, its double sum and mean and the first NaN/Inf
+/// (one thread per column); the columns centred into a row-major workspace of the CPU's compute
+/// type (float, or double when an input is double); each row's squared norm (one warp per row);
+/// the CPU's choice of products through cuBLAS (K = X̄X̄ᵀ and L = ȲȲᵀ when n < d_x + d_y,
+/// otherwise X̄ᵀX̄, ȲᵀȲ and ȲᵀX̄) and the sums of products of their entries in double. After the
+/// one synchronisation the host adds the rows' terms (icl/cuda/detail/cka_terms.hpp) and the CPU
+/// library's cka_from_terms gives the value, or its error. The products are whole (n x n or
+/// d x d), not tiled.
+
+#include "icl/cuda/detail/host_library.cuh"
+
+#include <cstddef>
+#include <type_traits>
+#include <vector>
+
+#include <cuda_runtime_api.h>
+
+#include "icl/cuda/buffer.cuh"
+#include "icl/cuda/detail/checks.cuh"
+#include "icl/cuda/detail/cka_terms.hpp"
+#include "icl/cuda/detail/rdm_tile.hpp"
+#include "icl/cuda/error.cuh"
+#include "icl/cuda/rdm.cuh"
+#include "icl/cuda/resources.cuh"
+#include "icl/cuda/view.cuh"
+#pragma nv_diag_suppress 20012  // Eigen, under nvcc: see icl/cuda/detail/host_library.cuh
+#include "icl/geometry/detail/cka_impl.hpp"
+#pragma nv_diag_default 20012
+
+namespace icl {
+namespace cuda {
+namespace detail {
+
+/// One thread per column: its mean over the n rows and its first NaN/Inf row (n when none).
+template <class T>
+__global__ void cka_column_kernel(device_matrix_view<const T> X, double* mean, std::size_t* bad_row,
+                                  double* bad_value) {
+  const std::size_t j = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const std::size_t n = X.rows();
+  if (j >= X.cols()) return;
+  double sum = 0.0;
+  std::size_t bad = n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = widen(X(i, j));
+    if (!isfinite(v) && bad == n) bad = i;
+    sum += v;
+  }
+  mean[j] = device::row_mean(sum, n);
+  bad_row[j] = bad;
+  bad_value[j] = bad < n ? widen(X(bad, j)) : 0.0;
+}
+
+/// X centred by columns into a row-major n x d matrix of C.
+template <class T, class C>
+__global__ void cka_center_kernel(device_matrix_view<const T> X, const double* mean, C* out) {
+  const std::size_t n = X.rows(), d = X.cols();
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  for (std::size_t k = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < n * d; k += stride) {
+    const std::size_t i = k / d, j = k % d;
+    out[k] = device::centered_value<C>(widen(X(i, j)), mean[j]);
+  }
+}
+
+/// One warp per row of a row-major n x d matrix: its squared norm in double.
+template <class C>
+__global__ void cka_row_norm_kernel(const C* x, std::size_t n, std::size_t d, double* out) {
+  const std::size_t i = static_cast<std::size_t>(blockIdx.x) * rdm_rows_per_block + threadIdx.x / 32;
+  const std::size_t lane = threadIdx.x % 32;
+  if (i >= n) return;
+  double squared = 0.0;
+  for (std::size_t j = lane; j < d; j += 32) {
+    const auto v = static_cast<double>(x[i * d + j]);
+    squared += v * v;
+  }
+  squared = warp_sum(squared);
+  if (lane == 0) out[i] = squared;
+}
+
+/// *out += Σ_k a_k b_k over count entries, in double (one atomic add per warp).
+template <class C>
+__global__ void cka_products_kernel(const C* a, const C* b, std::size_t count, double* out) {
+  const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  double acc = 0.0;
+  for (std::size_t k = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < count; k += stride) {
+    acc += static_cast<double>(a[k]) * static_cast<double>(b[k]);
+  }
+  acc = warp_sum(acc);
+  if (threadIdx.x % 32 == 0) atomicAdd(out, acc);
+}
+
+/// One input, column-centred on the device, with what the host needs to check it.
+template <class C>
+struct cka_input {
+  device_buffer<double> mean, bad_value, norm;
+  device_buffer<std::size_t> bad_row;
+  device_buffer<C> centred;
+  std::size_t n, d;
+  std::vector<std::size_t> host_bad_row;
+  std::vector<double> host_bad_value, host_norm;
+};
+
+template <class C, class T>
+cka_input<C> queue_cka_input(const char* function, resources& res, const device_matrix_view<const T>& X) {
+  const std::size_t n = X.rows(), d = X.cols();
+  cka_input<C> in{device_buffer<double>(res, d), device_buffer<double>(res, d), device_buffer<double>(res, n),
+                  device_buffer<std::size_t>(res, d),
+                  device_buffer<C>(res, icl::detail::checked_mul(function, n, d, "n x d")), n, d, {}, {}, {}};
+  constexpr unsigned block = 128;
+  cka_column_kernel<T><<<static_cast<unsigned>((d + block - 1) / block), block, 0, res.stream()>>>(
+      X, in.mean.data(), in.bad_row.data(), in.bad_value.data());
+  check_launch(function, "cka_column_kernel");
+  cka_center_kernel<T, C><<<1024, 256, 0, res.stream()>>>(X, in.mean.data(), in.centred.data());
+  check_launch(function, "cka_center_kernel");
+  cka_row_norm_kernel<C><<<static_cast<unsigned>((n + rdm_rows_per_block - 1) / rdm_rows_per_block),
+                           rdm_rows_per_block * 32, 0, res.stream()>>>(in.centred.data(), n, d, in.norm.data());
+  check_launch(function, "cka_row_norm_kernel");
+  in.host_bad_row.resize(d);
+  in.host_bad_value.resize(d);
+  in.host_norm.resize(n);
+  check_cuda(function, "cudaMemcpyAsync",
+             cudaMemcpyAsync(in.host_bad_row.data(), in.bad_row.data(), d * sizeof(std::size_t),
+                             cudaMemcpyDeviceToHost, res.stream()));
+  check_cuda(function, "cudaMemcpyAsync",
+             cudaMemcpyAsync(in.host_bad_value.data(), in.bad_value.data(), d * sizeof(double),
+                             cudaMemcpyDeviceToHost, res.stream()));
+  check_cuda(function, "cudaMemcpyAsync",
+             cudaMemcpyAsync(in.host_norm.data(), in.norm.data(), n * sizeof(double), cudaMemcpyDeviceToHost,
+                             res.stream()));
+  return in;
+}
+
+/// After the synchronisation: icl::detail::require_finite's error for the first NaN/Inf in
+/// row-major order.
+template <class C>
+void check_cka_finite(const char* function, const char* name, const cka_input<C>& in) {
+  std::size_t first = in.n * in.d, column = 0;
+  for (std::size_t j = 0; j < in.d; ++j) {
+    if (in.host_bad_row[j] < in.n && in.host_bad_row[j] * in.d + j < first) {
+      first = in.host_bad_row[j] * in.d + j;
+      column = j;
+    }
+  }
+  if (first < in.n * in.d) {
+    icl::detail::throw_invalid(function, name, " (", in.host_bad_row[column], ", ", column, ") is ",
+                               in.host_bad_value[column], " (NaN/Inf not allowed)");
+  }
+}
+
+/// Queues *sum += Σ a∘b over count entries.
+template <class C>
+void queue_products(const char* function, resources& res, const C* a, const C* b, std::size_t count, double* sum) {
+  cka_products_kernel<C><<<1024, 256, 0, res.stream()>>>(a, b, count, sum);
+  check_launch(function, "cka_products_kernel");
+}
+
+template <class C, class T, class U>
+double linear_cka_impl(const char* function, resources& res, const device_matrix_view<const T>& X,
+                       const device_matrix_view<const U>& Y, bool debiased) {
+  check_device_matrix(function, "X", X);
+  check_device_matrix(function, "Y", Y);
+  if (X.rows() != Y.rows()) {
+    icl::detail::throw_invalid(function, "X has ", X.rows(), " rows but Y has ", Y.rows(),
+                               " (the same prompts are needed)");
+  }
+  if (X.cols() == 0 || Y.cols() == 0) {
+    icl::detail::throw_invalid(function, "X and Y need at least one column, got d_x = ", X.cols(),
+                               ", d_y = ", Y.cols());
+  }
+  icl::geometry::detail::check_cka_rows(function, X.rows(), debiased);
+  cublas_int(function, X.rows(), "n");
+  cublas_int(function, X.cols(), "d_x");
+  cublas_int(function, Y.cols(), "d_y");
+  const std::size_t n = X.rows(), dx = X.cols(), dy = Y.cols();
+
+  const cka_input<C> x = queue_cka_input<C>(function, res, X);
+  const cka_input<C> y = queue_cka_input<C>(function, res, Y);
+  device_buffer<double> sums(res, 3);  // ⟨K,K⟩, ⟨L,L⟩, ⟨K,L⟩
+  check_cuda(function, "cudaMemsetAsync", cudaMemsetAsync(sums.data(), 0, 3 * sizeof(double), res.stream()));
+  if (device::cka_gram_route(n, dx, dy)) {
+    // K = X̄X̄ᵀ and L = ȲȲᵀ, n x n.
+    const gemm_rows<C> xr{x.centred.data(), dx, true}, yr{y.centred.data(), dy, true};
+    const std::size_t count = icl::detail::checked_mul(function, n, n, "n x n");
+    device_buffer<C> K(res, count), L(res, count);
+    rows_product(function, res, xr, 0, n, xr, 0, n, dx, K.data());
+    rows_product(function, res, yr, 0, n, yr, 0, n, dy, L.data());
+    queue_products(function, res, K.data(), K.data(), count, sums.data());
+    queue_products(function, res, L.data(), L.data(), count, sums.data() + 1);
+    queue_products(function, res, K.data(), L.data(), count, sums.data() + 2);
+  } else {
+    // The columns of X̄ as the rows of a column-major d_x x n matrix: X̄ᵀX̄, ȲᵀȲ, ȲᵀX̄.
+    const gemm_rows<C> xc{x.centred.data(), dx, false}, yc{y.centred.data(), dy, false};
+    device_buffer<C> A(res, icl::detail::checked_mul(function, dx, dx, "d_x x d_x"));
+    device_buffer<C> B(res, icl::detail::checked_mul(function, dy, dy, "d_y x d_y"));
+    device_buffer<C> M(res, icl::detail::checked_mul(function, dy, dx, "d_y x d_x"));
+    rows_product(function, res, xc, 0, dx, xc, 0, dx, n, A.data());
+    rows_product(function, res, yc, 0, dy, yc, 0, dy, n, B.data());
+    rows_product(function, res, yc, 0, dy, xc, 0, dx, n, M.data());
+    queue_products(function, res, A.data(), A.data(), A.size(), sums.data());
+    queue_products(function, res, B.data(), B.data(), B.size(), sums.data() + 1);
+    queue_products(function, res, M.data(), M.data(), M.size(), sums.data() + 2);
+  }
+  double host_sums[3] = {};
+  sums.copy_to_host(host_sums, 3);  // waits for the stream
+  check_cka_finite(function, "X", x);
+  check_cka_finite(function, "Y", y);
+
+  device::cka_sums s;
+  s.n = n;
+  s.kk = host_sums[0];
+  s.ll = host_sums[1];
+  s.kl = host_sums[2];
+  for (std::size_t i = 0; i < n; ++i) device::add_row_terms(s, x.host_norm[i], y.host_norm[i]);
+  return icl::geometry::detail::cka_from_terms(
+      function, device::cka_terms_of<icl::geometry::detail::cka_terms>(s), debiased);
+}
+
+}  // namespace detail
+
+/// icl::geometry::linear_cka on device matrices X (n x d_x) and Y (n x d_y) of float, double,
+/// __half or __nv_bfloat16 in any strides: biased (default) or debiased linear CKA. The same
+/// checks and messages as the CPU path (row counts, n < 2 or n <= 3 when debiased, NaN/Inf named
+/// by its first (row, column), zero variance); products in float, or double when an input is
+/// double; every sum in double.
+template <class T, class U>
+double linear_cka(resources& res, device_matrix_view<const T> X, device_matrix_view<const U> Y,
+                  bool debiased = false) {
+  using C = std::conditional_t<std::is_same_v<T, double> || std::is_same_v<U, double>, double, float>;
+  return detail::linear_cka_impl<C>("icl::cuda::linear_cka", res, X, Y, debiased);
+}
+
+}  // namespace cuda
+}  // namespace icl
+
+#endif  // ICL_CUDA_CKA_CUH
