@@ -4,15 +4,16 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <limits>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "icl/cuda.cuh"  // first: it includes the host library (Eigen) for nvcc
 #include "icl/decode/knn.hpp"
+#include "device_data.cuh"
 
 namespace icl_cuda_decode_test {
 
@@ -43,28 +44,13 @@ void check_same(const icl::decode::decodability_result& got, const icl::decode::
          got.dissimilarity == expected.dissimilarity));
 }
 
-// Small integers in a buffer of `size` elements (every product exact in the compute type: the
-// device's distances equal the CPU's, ties included), as Host on the host and T on the device.
+// The data rounded to integers (every Gram product exact in the compute type: the device's
+// distances equal the CPU's, ties included), on the host and the device.
 template <class T, class Host>
-struct states {
-  states(icl::cuda::resources& res, std::size_t size, unsigned seed) : host(size), device(res, size) {
-    std::mt19937 engine(seed);
-    std::uniform_int_distribution<int> digit(-2, 2);
-    for (auto& v : host) v = Host(static_cast<float>(digit(engine)));
-    static_assert(sizeof(Host) == sizeof(T));
-    device.copy_from_host(reinterpret_cast<const T*>(host.data()), size);
-  }
-  icl::matrix_view<const Host> host_view(std::size_t n, std::size_t d, std::ptrdiff_t rs, std::ptrdiff_t cs,
-                                         std::size_t first = 0) const {
-    return icl::make_matrix_view(host.data() + first, n, d, rs, cs);
-  }
-  icl::cuda::device_matrix_view<const T> device_view(std::size_t n, std::size_t d, std::ptrdiff_t rs,
-                                                     std::ptrdiff_t cs, std::size_t first = 0) const {
-    return icl::cuda::make_device_matrix_view<T>(device.data() + first, n, d, rs, cs);
-  }
-  std::vector<Host> host;
-  icl::cuda::device_buffer<T> device;
-};
+void make_lattice(icl_cuda_test::strided_data<T, Host>& X) {
+  for (Host& v : X.host) v = Host(std::round(static_cast<float>(v)));
+  X.upload();
+}
 
 std::vector<int> labels_of(std::size_t n) {
   std::vector<int> y(n);
@@ -79,7 +65,6 @@ TEMPLATE_TEST_CASE("task_decodability on the device equals icl::decode's", "[dev
   using Host = typename TestType::second_type;
   icl::cuda::resources res;
   const std::size_t n = 29, d = 6;
-  const states<T, Host> X(res, 2 * n * d + 2 * d, 3);
   const auto labels = labels_of(n);
   // Row-major; column-major (cuBLAS reads both in place); every other column, and rows in
   // reverse (packed first).
@@ -92,48 +77,45 @@ TEMPLATE_TEST_CASE("task_decodability on the device equals icl::decode's", "[dev
                             {static_cast<std::ptrdiff_t>(2 * d), 2, 0},
                             {-static_cast<std::ptrdiff_t>(2 * d), 1, 2 * d * (n - 1)}};
   for (const layout& s : layouts) {
+    icl_cuda_test::strided_data<T, Host> X(res, n, d, s.rs, s.cs, 2 * n * d, s.first, 3);
+    make_lattice(X);
     for (const std::size_t k : {std::size_t{1}, std::size_t{4}, std::size_t{10}, n - 1}) {
       for (const std::size_t block : {std::size_t{0}, std::size_t{5}}) {
         INFO("strides " << s.rs << ", " << s.cs << " k " << k << " block_rows " << block);
         icl::decode::decode_params params;
         params.k = k;
         params.block_rows = block;
-        const auto expected = icl::decode::task_decodability(X.host_view(n, d, s.rs, s.cs, s.first), labels, params);
-        check_same(icl::cuda::task_decodability(res, X.device_view(n, d, s.rs, s.cs, s.first), labels, params),
+        const auto expected = icl::decode::task_decodability(X.host_view(), labels, params);
+        check_same(icl::cuda::task_decodability(res, X.device_view(), labels, params),
                    expected);
       }
     }
+    // The k-only form.
+    check_same(icl::cuda::task_decodability(res, X.device_view(), labels, 3),
+               icl::decode::task_decodability(X.host_view(), labels, 3));
   }
-  // The k-only form.
-  check_same(icl::cuda::task_decodability(res, X.device_view(n, d, d, 1), labels, 3),
-             icl::decode::task_decodability(X.host_view(n, d, d, 1), labels, 3));
 }
 
 TEST_CASE("task_decodability on the device: cosine on continuous data", "[device]") {
   icl::cuda::resources res;
   const std::size_t n = 40, d = 7;
-  std::vector<double> host(n * d);
-  std::mt19937 engine(8);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  for (double& v : host) v = normal(engine);
-  icl::cuda::device_buffer<double> device(res, host.size());
-  device.copy_from_host(host.data(), host.size());
+  const icl_cuda_test::strided_data<double, double> X(res, n, d, d, 1, n * d, 0, 8);
   const auto labels = labels_of(n);
   for (const auto kind : {icl::decode::dissimilarity::cosine, icl::decode::dissimilarity::euclidean}) {
     icl::decode::decode_params params;
     params.k = 5;
     params.dissimilarity = kind;
     params.block_rows = 16;
-    check_same(icl::cuda::task_decodability(res, icl::cuda::make_device_matrix_view<double>(device.data(), n, d),
-                                            labels, params),
-               icl::decode::task_decodability(icl::make_matrix_view(host.data(), n, d), labels, params));
+    check_same(icl::cuda::task_decodability(res, X.device_view(), labels, params),
+               icl::decode::task_decodability(X.host_view(), labels, params));
   }
 }
 
 TEST_CASE("decodability_curve on the device equals icl::decode's", "[device]") {
   icl::cuda::resources res;
   const std::size_t L = 3, n = 17, d = 4;
-  const states<float, float> X(res, L * n * d, 5);
+  icl_cuda_test::strided_data<float, float> X(res, L * n, d, d, 1, L * n * d, 0, 5);
+  make_lattice(X);
   const auto labels = labels_of(n);
   icl::decode::decode_params params;
   params.k = 3;

@@ -35,7 +35,6 @@
 #include <utility>
 #include <vector>
 
-#include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime_api.h>
@@ -46,6 +45,7 @@
 #include "icl/cuda/detail/knn_topk.hpp"
 #include "icl/cuda/detail/results.hpp"
 #include "icl/cuda/error.cuh"
+#include "icl/cuda/rdm.cuh"
 #include "icl/cuda/resources.cuh"
 #include "icl/cuda/view.cuh"
 
@@ -129,68 +129,21 @@ __global__ void knn_vote_kernel(const Index* index, std::size_t n, std::size_t k
   decisions[i] = knn::knn_vote(index + i * k, k, codes, votes == nullptr ? nullptr : votes + i * classes);
 }
 
-// ---- the Gram tiles through cuBLAS ------------------------------------------------------------------------
-
-/// C(m × n, column-major, ldc) = op(A)·op(B) in the compute type.
-inline cublasStatus_t gram_gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int d,
-                                const float* A, int ld, const float* B, float* C, int ldc) {
-  const float one = 1.0f, zero = 0.0f;
-  return cublasSgemm(h, ta, tb, m, n, d, &one, A, ld, B, ld, &zero, C, ldc);
-}
-inline cublasStatus_t gram_gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int d,
-                                const double* A, int ld, const double* B, double* C, int ldc) {
-  const double one = 1.0, zero = 0.0;
-  return cublasDgemm(h, ta, tb, m, n, d, &one, A, ld, B, ld, &zero, C, ldc);
-}
-inline cublasStatus_t gram_gemm_ex(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int d,
-                                   const void* A, int ld, const void* B, cudaDataType_t type, float* C, int ldc) {
-  const float one = 1.0f, zero = 0.0f;
-  return cublasGemmEx(h, ta, tb, m, n, d, &one, A, type, ld, B, type, ld, &zero, C, CUDA_R_32F, ldc,
-                      CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
-}
-inline cublasStatus_t gram_gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int d,
-                                const __half* A, int ld, const __half* B, float* C, int ldc) {
-  return gram_gemm_ex(h, ta, tb, m, n, d, A, ld, B, CUDA_R_16F, C, ldc);
-}
-inline cublasStatus_t gram_gemm(cublasHandle_t h, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int d,
-                                const __nv_bfloat16* A, int ld, const __nv_bfloat16* B, float* C, int ldc) {
-  return gram_gemm_ex(h, ta, tb, m, n, d, A, ld, B, CUDA_R_16BF, C, ldc);
-}
-
-/// H as cuBLAS reads it: rows with unit column stride (row-major, leading dimension = row
-/// stride) or columns with unit row stride (column-major), the leading dimension in int range.
+/// H as cuBLAS reads it in place (icl/cuda/rdm.cuh's gemm_rows): rows with unit column stride
+/// (row-major, leading dimension the row stride) or columns with unit row stride (column-major),
+/// the leading dimension in int range. False when it cannot be read in place.
 template <class T>
-struct gram_operand {
-  const T* data = nullptr;
-  int ld = 0;
-  bool row_major = true;
-
-  /// Whether H can be read in place; fills the operand when it can.
-  bool read_in_place(const device_matrix_view<const T>& H) {
-    const auto n = static_cast<std::ptrdiff_t>(H.rows()), d = static_cast<std::ptrdiff_t>(H.cols());
-    if ((d == 1 || H.col_stride() == 1) && H.row_stride() >= d && H.row_stride() <= INT_MAX) {
-      *this = {H.data(), static_cast<int>(H.row_stride()), true};
-      return true;
-    }
-    if ((n == 1 || H.row_stride() == 1) && H.col_stride() >= n && H.col_stride() <= INT_MAX) {
-      *this = {H.data(), static_cast<int>(H.col_stride()), false};
-      return true;
-    }
-    return false;
+bool knn_rows_in_place(const device_matrix_view<const T>& H, gemm_rows<T>& out) {
+  const auto n = static_cast<std::ptrdiff_t>(H.rows()), d = static_cast<std::ptrdiff_t>(H.cols());
+  if ((d == 1 || H.col_stride() == 1) && H.row_stride() >= d && H.row_stride() <= INT_MAX) {
+    out = {H.data(), static_cast<std::size_t>(H.row_stride()), true};
+    return true;
   }
-  /// The first element of row i.
-  const T* row(std::size_t i) const { return data + (row_major ? static_cast<std::ptrdiff_t>(i) * ld : static_cast<std::ptrdiff_t>(i)); }
-};
-
-/// tile (rows × cols, column-major, ld = rows) = H[i0 .. i0 + rows) · H[j0 .. j0 + cols)ᵀ.
-template <class T, class C>
-void gram_tile(const char* function, const resources& res, const gram_operand<T>& X, std::size_t d, std::size_t i0,
-               std::size_t rows, std::size_t j0, std::size_t cols, C* tile) {
-  const cublasOperation_t ta = X.row_major ? CUBLAS_OP_T : CUBLAS_OP_N;
-  const cublasOperation_t tb = X.row_major ? CUBLAS_OP_N : CUBLAS_OP_T;
-  check_cublas(function, std::is_same_v<T, float> ? "cublasSgemm" : std::is_same_v<T, double> ? "cublasDgemm" : "cublasGemmEx",
-               gram_gemm(res.cublas_handle(), ta, tb, static_cast<int>(rows), static_cast<int>(cols),
-                         static_cast<int>(d), X.row(i0), X.ld, X.row(j0), tile, static_cast<int>(rows)));
+  if ((n == 1 || H.row_stride() == 1) && H.col_stride() >= n && H.col_stride() <= INT_MAX) {
+    out = {H.data(), static_cast<std::size_t>(H.col_stride()), false};
+    return true;
+  }
+  return false;
 }
 
 // ---- the whole computation ------------------------------------------------------------------------------------
@@ -225,9 +178,7 @@ knn_pending queue_decisions(const char* function, resources& res, const device_m
   using C = knn_compute_t<T>;
   const std::size_t n = H.rows(), d = H.cols(), k = params.k;
   icl::decode::detail::check_k(function, k, n);
-  if (d > static_cast<std::size_t>(INT_MAX)) {
-    icl::detail::throw_invalid(function, "H has ", d, " columns, more than cuBLAS's int range");
-  }
+  cublas_int(function, d, "d");
   const bool cosine = params.dissimilarity == icl::decode::dissimilarity::cosine;
   const std::size_t block = params.block_rows == 0 ? icl::decode::detail::default_block<C>() : params.block_rows;
   const std::size_t b = std::max<std::size_t>(1, std::min<std::size_t>({block, n, static_cast<std::size_t>(INT_MAX)}));
@@ -238,14 +189,14 @@ knn_pending queue_decisions(const char* function, resources& res, const device_m
                                                                     s.data(), out.checks.data());
   check_launch(function, "knn_terms_kernel");
 
-  gram_operand<T> X;
-  device_buffer<std::remove_cv_t<T>> packed;
-  if (!X.read_in_place(H)) {
-    packed = device_buffer<std::remove_cv_t<T>>(res, n * d);
+  gemm_rows<T> X{};
+  device_buffer<T> packed;
+  if (!knn_rows_in_place(H, X)) {
+    packed = device_buffer<T>(res, n * d);
     knn_pack_kernel<T><<<knn_grid(std::min<std::size_t>(n * d, std::size_t{1} << 20)), knn_block, 0, res.stream()>>>(
         H, packed.data());
     check_launch(function, "knn_pack_kernel");
-    X = {packed.data(), static_cast<int>(d), true};
+    X = {packed.data(), d, true};
   }
 
   const std::size_t candidates = icl::detail::checked_mul(function, n, k, "n x k candidates");
@@ -258,7 +209,7 @@ knn_pending queue_decisions(const char* function, resources& res, const device_m
     const std::size_t rows = std::min(b, n - i0);
     for (std::size_t j0 = 0; j0 < n; j0 += b) {
       const std::size_t cols = std::min(b, n - j0);
-      gram_tile(function, res, X, d, i0, rows, j0, cols, tile.data());
+      rows_product(function, res, X, i0, rows, X, j0, cols, d, tile.data());
       knn_offer_kernel<C><<<knn_grid(rows), knn_block, 0, res.stream()>>>(terms, i0, rows, j0, cols, tile.data(),
                                                                           dist.data(), index.data(), count.data(), k);
       check_launch(function, "knn_offer_kernel");
