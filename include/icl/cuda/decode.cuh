@@ -13,14 +13,17 @@
 ///      terms of its distances (icl/cuda/detail/knn_topk.hpp), and notes unusable rows;
 ///   2. for each block of b rows, cuBLAS computes the b × b Gram tile against every block of
 ///      columns (SGEMM / DGEMM; cublasGemmEx with 16F / 16BF inputs and CUBLAS_COMPUTE_32F for
-///      __half / __nv_bfloat16), and a kernel offers each tile row to its row's list of the k best
-///      (distance, index) candidates, kept in device memory (n × k entries: k is limited only by
-///      k <= n − 1 and memory);
-///   3. a kernel votes each row's decision; the decisions come back and the result is assembled on
-///      the host (decodability_from_decisions), so a call waits for res.stream() once, at the end.
-/// Workspace: n·k candidates (16 bytes each), a b × b tile of the compute type, 4 doubles per row
-/// and, for a view that cuBLAS cannot read in place (rows or columns not contiguous with a
-/// leading dimension in int range), a packed row-major copy of H.
+///      __half / __nv_bfloat16), and a kernel offers each tile row, cut into up to 8 column
+///      segments (one thread each), to the row's lists of the k best (distance, index)
+///      candidates, one per segment, kept in device memory (icl/cuda/detail/knn_segments.hpp; k is
+///      limited only by k <= n − 1 and memory);
+///   3. a kernel merges each row's lists and votes its decision; the decisions come back and the
+///      result is assembled on the host (decodability_from_decisions), so a call waits for
+///      res.stream() once, at the end.
+/// Workspace: n·k·(segments + 2) candidates (16 bytes each; one segment above k = 64), a b × b
+/// tile of the compute type, 4 doubles per row and, for a view that cuBLAS cannot read in place
+/// (rows or columns not contiguous with a leading dimension in int range), a packed row-major
+/// copy of H.
 
 #include "icl/cuda/detail/host_library.cuh"
 
@@ -42,6 +45,7 @@
 #include "icl/cuda/attention.cuh"
 #include "icl/cuda/buffer.cuh"
 #include "icl/cuda/detail/checks.cuh"
+#include "icl/cuda/detail/knn_segments.hpp"
 #include "icl/cuda/detail/knn_topk.hpp"
 #include "icl/cuda/detail/results.hpp"
 #include "icl/cuda/error.cuh"
@@ -106,27 +110,29 @@ __global__ void knn_pack_kernel(device_matrix_view<const T> H, T* out) {
   }
 }
 
-/// One thread per tile row r < rows: row i0 + r takes the tile's row (columns j0 .. j0 + cols;
-/// tile column-major, leading dimension rows) into its list of the k best.
+/// One thread per (tile row r < rows, column segment blockIdx.y): row i0 + r takes its segment
+/// of the tile's row (columns j0 .. j0 + cols; tile column-major, leading dimension rows) into
+/// its list of that segment.
 template <class C>
-__global__ void knn_offer_kernel(knn::knn_terms t, std::size_t i0, std::size_t rows, std::size_t j0, std::size_t cols,
-                                 const C* tile, double* dist, std::size_t* index, std::size_t* count, std::size_t k) {
+__global__ void knn_offer_kernel(knn::knn_terms t, knn::segment_lists<std::size_t> lists, std::size_t i0,
+                                 std::size_t rows, std::size_t j0, std::size_t cols, const C* tile) {
   const std::size_t r = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (r >= rows) return;
-  const std::size_t i = i0 + r;
-  knn::topk_list<std::size_t> list{dist + i * k, index + i * k, count[i], k};
-  knn::offer_tile_row(t, i, j0, cols, tile + r, static_cast<std::ptrdiff_t>(rows), list);
-  count[i] = list.count;
+  if (r < rows) knn::offer_tile_segment(t, lists, i0, r, rows, j0, cols, blockIdx.y, tile);
 }
 
-/// One thread per row: the class voted by its k neighbours (votes: a zeroed counter per class
-/// and row, or nullptr to count among the neighbours).
+/// One thread per row: its segment lists merged (scratch: 2k per row), then the class voted by
+/// its k neighbours (votes: a zeroed counter per class and row, or nullptr to count among the
+/// neighbours).
 template <class Index>
-__global__ void knn_vote_kernel(const Index* index, std::size_t n, std::size_t k, const std::size_t* codes,
-                                unsigned* votes, std::size_t classes, std::size_t* decisions) {
+__global__ void knn_vote_kernel(knn::segment_lists<Index> lists, std::size_t n, double* dist_scratch,
+                                Index* index_scratch, const std::size_t* codes, unsigned* votes, std::size_t classes,
+                                std::size_t* decisions) {
   const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= n) return;
-  decisions[i] = knn::knn_vote(index + i * k, k, codes, votes == nullptr ? nullptr : votes + i * classes);
+  const std::size_t k = lists.k;
+  const knn::topk_list<Index> merged =
+      knn::merge_segments(lists, i, dist_scratch + 2 * i * k, index_scratch + 2 * i * k);
+  decisions[i] = knn::knn_vote(merged.index, k, codes, votes == nullptr ? nullptr : votes + i * classes);
 }
 
 /// H as cuBLAS reads it in place (icl/cuda/rdm.cuh's gemm_rows): rows with unit column stride
@@ -199,19 +205,25 @@ knn_pending queue_decisions(const char* function, resources& res, const device_m
     X = {packed.data(), d, true};
   }
 
-  const std::size_t candidates = icl::detail::checked_mul(function, n, k, "n x k candidates");
-  device_buffer<double> dist(res, candidates);
-  device_buffer<std::size_t> index(res, candidates), count(res, n);
-  check_cuda(function, "cudaMemsetAsync", cudaMemsetAsync(count.data(), 0, n * sizeof(std::size_t), res.stream()));
+  // Column segments per tile row: enough (rows x segments) threads per tile, at most 8 and, above
+  // k = 64, one (the lists take n·k·(segments + 2) entries).
+  const std::size_t segments = k > 64 ? 1 : std::max<std::size_t>(1, std::min<std::size_t>(8, 16384 / b));
+  const std::size_t candidates =
+      icl::detail::checked_mul(function, icl::detail::checked_mul(function, n, k, "n x k"), segments, "candidates");
+  device_buffer<double> dist(res, candidates), dist_scratch(res, 2 * n * k);
+  device_buffer<std::size_t> index(res, candidates), index_scratch(res, 2 * n * k), count(res, n * segments);
+  check_cuda(function, "cudaMemsetAsync",
+             cudaMemsetAsync(count.data(), 0, count.size() * sizeof(std::size_t), res.stream()));
+  const knn::segment_lists<std::size_t> lists{dist.data(), index.data(), count.data(), segments, k};
   device_buffer<C> tile(res, b * b);
   const knn::knn_terms terms{a.data(), s.data(), knn::knn_coefficient(cosine)};
   for (std::size_t i0 = 0; i0 < n; i0 += b) {
     const std::size_t rows = std::min(b, n - i0);
+    const dim3 grid(knn_grid(rows), static_cast<unsigned>(segments));
     for (std::size_t j0 = 0; j0 < n; j0 += b) {
       const std::size_t cols = std::min(b, n - j0);
       rows_product(function, res, X, i0, rows, X, j0, cols, d, tile.data());
-      knn_offer_kernel<C><<<knn_grid(rows), knn_block, 0, res.stream()>>>(terms, i0, rows, j0, cols, tile.data(),
-                                                                          dist.data(), index.data(), count.data(), k);
+      knn_offer_kernel<C><<<grid, knn_block, 0, res.stream()>>>(terms, lists, i0, rows, j0, cols, tile.data());
       check_launch(function, "knn_offer_kernel");
     }
   }
@@ -222,7 +234,8 @@ knn_pending queue_decisions(const char* function, resources& res, const device_m
     votes = device_buffer<unsigned>(res, n * classes);
     check_cuda(function, "cudaMemsetAsync", cudaMemsetAsync(votes.data(), 0, n * classes * sizeof(unsigned), res.stream()));
   }
-  knn_vote_kernel<std::size_t><<<knn_grid(n), knn_block, 0, res.stream()>>>(index.data(), n, k, codes.data(), votes.data(), classes,
+  knn_vote_kernel<std::size_t><<<knn_grid(n), knn_block, 0, res.stream()>>>(lists, n, dist_scratch.data(), index_scratch.data(),
+                                                               codes.data(), votes.data(), classes,
                                                                out.decisions.data());
   check_launch(function, "knn_vote_kernel");
   return out;
