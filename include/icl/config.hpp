@@ -51,6 +51,15 @@
 #define ICL_ABI_NAMESPACE blas_off
 #endif
 
+/// ICL_HOST_DEVICE marks the plain C++ functions that the CUDA path's kernels call per element,
+/// row or tile (icl/cuda/detail/*.hpp, icl/core/detail/sorted_candidates.hpp): `__host__
+/// __device__` under nvcc, empty for a host compiler, so the same code also runs on the CPU.
+#if defined(__CUDACC__)
+#define ICL_HOST_DEVICE __host__ __device__
+#else
+#define ICL_HOST_DEVICE
+#endif
+
 namespace icl {
 inline namespace ICL_ABI_NAMESPACE {
 // The namespaces whose whole content depends on the configuration (see above).

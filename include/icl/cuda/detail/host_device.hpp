@@ -1,9 +1,9 @@
 #ifndef ICL_CUDA_DETAIL_HOST_DEVICE_HPP
 #define ICL_CUDA_DETAIL_HOST_DEVICE_HPP
 
-/// ICL_HOST_DEVICE marks the functions that hold the arithmetic of the CUDA path: compiled by
-/// nvcc they are `__host__ __device__` (a kernel calls them per element, row or tile); compiled
-/// by a host compiler the macro is empty, so the same functions run over the same index space on
+/// ICL_HOST_DEVICE (icl/config.hpp) marks the functions that hold the arithmetic of the CUDA
+/// path: compiled by nvcc they are `__host__ __device__` (a kernel calls them per element, row or
+/// tile); compiled by a host compiler the macro is empty, so the same functions run over the same index space on
 /// the CPU, where the tests compare them with the CPU library.
 ///
 /// The headers under icl/cuda/detail/ that use it (*.hpp) include no CUDA header: a host
@@ -12,13 +12,7 @@
 
 #include <limits>
 
-#if defined(__CUDACC__)
-#define ICL_HOST_DEVICE __host__ __device__
-#else
-#define ICL_HOST_DEVICE
-#endif
-
-#include "icl/config.hpp"
+#include "icl/config.hpp"  // ICL_HOST_DEVICE
 
 namespace icl::detail::device {
 

@@ -23,6 +23,7 @@
 #include <cstddef>
 
 #include "icl/config.hpp"
+#include "icl/core/detail/sorted_candidates.hpp"
 #include "icl/cuda/detail/host_device.hpp"
 
 namespace icl::detail::device {
@@ -74,12 +75,6 @@ ICL_HOST_DEVICE inline double knn_distance(const knn_terms& t, std::size_t i, st
 
 // ---- a per-row list of the k best candidates ----------------------------------------------------------
 
-/// The strict order of candidates: by distance, then by index.
-template <class Index>
-ICL_HOST_DEVICE bool topk_before(double da, Index ia, double db, Index ib) noexcept {
-  return da < db || (da == db && ia < ib);
-}
-
 /// A list of at most k candidates in increasing (distance, index) order, over storage the
 /// caller owns (registers, shared or global memory): dist[0..count), index[0..count).
 template <class Index>
@@ -89,26 +84,10 @@ struct topk_list {
   std::size_t count = 0;  ///< candidates held, <= k
   std::size_t k = 0;      ///< capacity, >= 1
 
-  /// Whether (dv, j) would enter the list.
-  ICL_HOST_DEVICE bool accepts(double dv, Index j) const noexcept {
-    return count < k || topk_before(dv, j, dist[k - 1], index[k - 1]);
-  }
-
   /// Offers (dv, j): it enters at its place (the k-th candidate drops out of a full list) when it
-  /// comes before the k-th. Returns whether it entered.
-  ICL_HOST_DEVICE bool offer(double dv, Index j) noexcept {
-    if (!accepts(dv, j)) return false;
-    std::size_t pos = count < k ? count : k - 1;
-    while (pos > 0 && topk_before(dv, j, dist[pos - 1], index[pos - 1])) {
-      dist[pos] = dist[pos - 1];
-      index[pos] = index[pos - 1];
-      --pos;
-    }
-    dist[pos] = dv;
-    index[pos] = j;
-    if (count < k) ++count;
-    return true;
-  }
+  /// comes before the k-th (the CPU's insertion, icl::detail::sorted_offer). Returns whether it
+  /// entered.
+  ICL_HOST_DEVICE bool offer(double dv, Index j) noexcept { return sorted_offer(dist, index, count, k, dv, j); }
 };
 
 /// Merges two lists (candidates of disjoint sets of rows, e.g. two threads' column ranges) into
@@ -118,7 +97,7 @@ ICL_HOST_DEVICE void topk_merge(const topk_list<Index>& x, const topk_list<Index
   std::size_t p = 0, q = 0;
   out.count = 0;
   while (out.count < out.k && (p < x.count || q < y.count)) {
-    const bool take_x = q == y.count || (p < x.count && topk_before(x.dist[p], x.index[p], y.dist[q], y.index[q]));
+    const bool take_x = q == y.count || (p < x.count && candidate_before(x.dist[p], x.index[p], y.dist[q], y.index[q]));
     out.dist[out.count] = take_x ? x.dist[p] : y.dist[q];
     out.index[out.count] = take_x ? x.index[p] : y.index[q];
     ++out.count;

@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "icl/core/detail/sorted_candidates.hpp"
 #include "icl/core/error.hpp"
 #include "icl/core/labels.hpp"
 #include "icl/core/linalg.hpp"
@@ -44,7 +45,8 @@ using namespace icl::detail;  // NOLINT(google-build-using-namespace): core help
 /// order (distance, index). With one group a row's list holds its k nearest neighbours; with one
 /// group per class, list (i, c) holds the k nearest neighbours of i within class c.
 ///
-/// For k <= sorted_limit a list is a sorted array (insertion by shifting: fastest for small k);
+/// For k <= sorted_limit a list is a sorted array (insertion by shifting, sorted_offer of
+/// icl/core/detail/sorted_candidates.hpp, as the device kNN's lists: fastest for small k);
 /// above it a binary max-heap (O(log k) per insertion), sorted by finish(). After finish() every
 /// list is in increasing (distance, index) order.
 struct candidate_lists {
@@ -68,10 +70,6 @@ struct candidate_lists {
     bound.assign(n * groups, std::numeric_limits<double>::infinity());
   }
 
-  static bool before(double da, std::size_t ia, double db, std::size_t ib) noexcept {
-    return da < db || (da == db && ia < ib);
-  }
-
   /// Offers candidate (dv, j) to list `list`; the caller has checked dv <= bound[list].
   void offer(std::size_t list, double dv, std::size_t j) noexcept {
     double* d = dist.data() + list * k;
@@ -79,17 +77,8 @@ struct candidate_lists {
     std::size_t& c = count[list];
     if (heap) {
       offer_heap(d, x, c, dv, j);
-    } else {
-      if (c == k && !before(dv, j, d[k - 1], x[k - 1])) return;
-      std::size_t pos = c < k ? c : k - 1;
-      while (pos > 0 && before(dv, j, d[pos - 1], x[pos - 1])) {
-        d[pos] = d[pos - 1];
-        x[pos] = x[pos - 1];
-        --pos;
-      }
-      d[pos] = dv;
-      x[pos] = j;
-      if (c < k) ++c;
+    } else if (!sorted_offer(d, x, c, k, dv, j)) {
+      return;
     }
     if (c == k) bound[list] = heap ? d[0] : d[k - 1];
   }
@@ -118,7 +107,7 @@ struct candidate_lists {
       std::size_t pos = c++;
       while (pos > 0) {
         const std::size_t parent = (pos - 1) / 2;
-        if (!before(d[parent], x[parent], dv, j)) break;
+        if (!candidate_before(d[parent], x[parent], dv, j)) break;
         d[pos] = d[parent];
         x[pos] = x[parent];
         pos = parent;
@@ -127,14 +116,14 @@ struct candidate_lists {
       x[pos] = j;
       return;
     }
-    if (!before(dv, j, d[0], x[0])) return;
+    if (!candidate_before(dv, j, d[0], x[0])) return;
     std::size_t pos = 0;
     for (;;) {
       const std::size_t left = 2 * pos + 1;
       if (left >= k) break;
       std::size_t child = left;
-      if (left + 1 < k && before(d[left], x[left], d[left + 1], x[left + 1])) child = left + 1;
-      if (!before(dv, j, d[child], x[child])) break;
+      if (left + 1 < k && candidate_before(d[left], x[left], d[left + 1], x[left + 1])) child = left + 1;
+      if (!candidate_before(dv, j, d[child], x[child])) break;
       d[pos] = d[child];
       x[pos] = x[child];
       pos = child;
