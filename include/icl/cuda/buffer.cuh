@@ -15,8 +15,7 @@
 #include "icl/cuda/resources.cuh"
 #include "icl/cuda/view.cuh"
 
-namespace icl {
-namespace cuda {
+namespace icl::cuda {
 
 template <class T>
 class device_buffer {
@@ -94,7 +93,6 @@ class device_buffer {
   std::size_t size_ = 0;
 };
 
-}  // namespace cuda
-}  // namespace icl
+}  // namespace icl::cuda
 
 #endif  // ICL_CUDA_BUFFER_CUH

@@ -34,8 +34,7 @@
 #include "icl/geometry/detail/cka_impl.hpp"
 #pragma nv_diag_default 20012
 
-namespace icl {
-namespace cuda {
+namespace icl::cuda {
 namespace detail {
 
 /// One thread per column: its mean over the n rows and its first NaN/Inf row (n when none).
@@ -235,7 +234,6 @@ double linear_cka(resources& res, device_matrix_view<const T> X, device_matrix_v
   return detail::linear_cka_impl<C>("icl::cuda::linear_cka", res, X, Y, debiased);
 }
 
-}  // namespace cuda
-}  // namespace icl
+}  // namespace icl::cuda
 
 #endif  // ICL_CUDA_CKA_CUH

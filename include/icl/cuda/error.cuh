@@ -19,8 +19,7 @@
 
 // icl::cuda is a plain namespace, like icl::io: nothing in it depends on ICL_USE_BLAS, and its
 // types (device views, resources) are shared by translation units built with and without it.
-namespace icl {
-namespace cuda {
+namespace icl::cuda {
 
 /// A call of the CUDA runtime or of cuBLAS failed; status() is what it returned.
 template <class Status>
@@ -67,7 +66,6 @@ inline void check_launch(const char* function, const char* kernel) {
 }
 
 }  // namespace detail
-}  // namespace cuda
-}  // namespace icl
+}  // namespace icl::cuda
 
 #endif  // ICL_CUDA_ERROR_CUH

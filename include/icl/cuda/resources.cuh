@@ -19,8 +19,7 @@
 #include "icl/core/error.hpp"
 #include "icl/cuda/error.cuh"
 
-namespace icl {
-namespace cuda {
+namespace icl::cuda {
 
 /// Where the device functions get their temporary device memory. Both calls are made in stream
 /// order: memory returned by allocate(bytes, stream) may be used by work queued on `stream`
@@ -117,7 +116,6 @@ class resources {
   int device_ = 0;
 };
 
-}  // namespace cuda
-}  // namespace icl
+}  // namespace icl::cuda
 
 #endif  // ICL_CUDA_RESOURCES_CUH

@@ -22,8 +22,7 @@
 
 #include "icl/cuda/detail/host_device.hpp"
 
-namespace icl {
-namespace cuda {
+namespace icl::cuda {
 
 /// True for the element types of the device path: float, double, __half, __nv_bfloat16.
 template <class T>
@@ -212,7 +211,6 @@ constexpr device_tensor_view<const T, N> make_device_tensor_view(const T* device
   return device_tensor_view<const T, N>(device_ptr, extents, strides);
 }
 
-}  // namespace cuda
-}  // namespace icl
+}  // namespace icl::cuda
 
 #endif  // ICL_CUDA_VIEW_CUH

@@ -2,8 +2,9 @@
 #
 # Every namespace icl::X that a header of the library opens must be one of the namespaces that
 # icl/config.hpp declares inside the per-configuration inline namespace (ICL_ABI_NAMESPACE), or
-# icl::io (the file readers, the same in both configurations). Otherwise X would be a plain
-# namespace, and its functions would keep one symbol whether or not ICL_USE_BLAS is defined.
+# one of the plain namespaces whose code is the same in both configurations: icl::io (the file
+# readers) and icl::cuda (the CUDA path). Otherwise X would be a plain namespace, and its
+# functions would keep one symbol whether or not ICL_USE_BLAS is defined.
 
 cmake_policy(VERSION 3.25)
 
@@ -18,7 +19,7 @@ if(begin LESS 0)
 endif()
 string(SUBSTRING "${config}" ${begin} -1 config)
 string(REGEX MATCHALL "\nnamespace [A-Za-z_0-9]+ {}" declared "${config}")
-set(allowed io)
+set(allowed io cuda)
 foreach(entry IN LISTS declared)
   string(REGEX REPLACE "\nnamespace ([A-Za-z_0-9]+) {}" "\\1" name "${entry}")
   list(APPEND allowed "${name}")

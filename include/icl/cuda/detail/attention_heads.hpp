@@ -11,8 +11,7 @@
 
 #include "icl/cuda/detail/host_device.hpp"
 
-namespace icl {
-namespace cuda {
+namespace icl::cuda {
 namespace detail {
 
 /// The shape and strides (in elements) of one prompt's attention [layers, heads, T, T].
@@ -164,7 +163,6 @@ ICL_HOST_DEVICE ratio_head ratio_head_masses(const attention_layout& s, std::siz
 }
 
 }  // namespace detail
-}  // namespace cuda
-}  // namespace icl
+}  // namespace icl::cuda
 
 #endif  // ICL_CUDA_DETAIL_ATTENTION_HEADS_HPP

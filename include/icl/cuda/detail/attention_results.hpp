@@ -23,8 +23,7 @@
 
 #include "icl/cuda/detail/attention_heads.hpp"
 
-namespace icl {
-namespace cuda {
+namespace icl::cuda {
 namespace detail {
 
 /// The errors of icl::attention's full-row check (a NaN/Inf element, an all-zero row, with
@@ -108,7 +107,6 @@ inline icl::attention::head_map ratio_map(const char* function, const attention_
 }
 
 }  // namespace detail
-}  // namespace cuda
-}  // namespace icl
+}  // namespace icl::cuda
 
 #endif  // ICL_CUDA_DETAIL_ATTENTION_RESULTS_HPP
