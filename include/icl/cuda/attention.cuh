@@ -31,18 +31,13 @@
 #include "icl/cuda/detail/attention_heads.hpp"
 #include "icl/cuda/detail/attention_results.hpp"
 #include "icl/cuda/detail/checks.cuh"
+#include "icl/cuda/detail/convert.cuh"
 #include "icl/cuda/error.cuh"
 #include "icl/cuda/resources.cuh"
 #include "icl/cuda/view.cuh"
 
-namespace icl {
-namespace cuda {
+namespace icl::cuda {
 namespace detail {
-
-__device__ inline double widen(float v) { return v; }
-__device__ inline double widen(double v) { return v; }
-__device__ inline double widen(__half v) { return __half2float(v); }
-__device__ inline double widen(__nv_bfloat16 v) { return __bfloat162float(v); }
 
 /// The reader of the arithmetic headers: element at an offset, as double.
 template <class T>
@@ -55,6 +50,29 @@ template <class T>
 __global__ void previous_token_kernel(attention_layout s, const T* data, head_sum* out) {
   const std::size_t head = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (head < s.layers * s.heads) out[head] = previous_token_head(s, head, element_reader<T>{data});
+}
+
+template <class T>
+__global__ void induction_kernel(attention_layout s, const T* data, const std::size_t* keys, std::size_t count,
+                                 induction_head* out) {
+  const std::size_t head = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (head < s.layers * s.heads) out[head] = induction_head_score(s, head, keys, count, element_reader<T>{data});
+}
+
+template <class T>
+__global__ void label_attention_kernel(attention_layout s, const T* data, const std::size_t* keys,
+                                       const std::size_t* codes, std::size_t count, std::size_t classes,
+                                       double* values, row_scan* rows) {
+  const std::size_t head = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (head < s.layers * s.heads) {
+    rows[head] = label_attention_head(s, head, keys, codes, count, classes, values + head * classes, element_reader<T>{data});
+  }
+}
+
+template <class T>
+__global__ void ratio_kernel(attention_layout s, const T* data, ratio_positions p, ratio_head* out) {
+  const std::size_t head = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (head < s.layers * s.heads) out[head] = ratio_head_masses(s, head, p, element_reader<T>{data});
 }
 
 /// icl::attention's checks of one prompt's attention, with its messages (they read the shape and
@@ -85,26 +103,38 @@ device_tensor_view<const T, 4> whole_prompt(const device_tensor_view<const T, 3>
 template <std::size_t N>
 using prompt_or_layer = std::enable_if_t<N == 3 || N == 4>;
 
+/// Index lists (positions, label codes) one after the other in one device buffer: one
+/// allocation and one copy per call.
+template <class... Lists>
+device_buffer<std::size_t> upload_lists(resources& res, const Lists&... lists) {
+  std::vector<std::size_t> all;
+  (all.insert(all.end(), lists.begin(), lists.end()), ...);
+  device_buffer<std::size_t> out(res, all.size());
+  out.copy_from_host(all.data(), all.size());
+  return out;
+}
+
+/// Launches `kernel` (named `name` in a launch error) with one thread per head of `s`, on
+/// `args...` then the per-head output, and brings that output back to the host.
+template <class Out, class... Params, class... Args>
+std::vector<Out> per_head(const char* function, const char* name, resources& res, const attention_layout& s,
+                          void (*kernel)(Params...), const Args&... args) {
+  const std::size_t n = s.layers * s.heads;
+  device_buffer<Out> out(res, n);
+  constexpr unsigned block = 128;
+  kernel<<<static_cast<unsigned>((n + block - 1) / block), block, 0, res.stream()>>>(s, args..., out.data());
+  check_launch(function, name);
+  std::vector<Out> host(n);
+  out.copy_to_host(host.data(), n);
+  return host;
+}
+
 template <class T>
 icl::attention::head_map previous_token_impl(const char* function, resources& res,
                                              const device_tensor_view<const T, 4>& A) {
   const attention_layout s = check_device_attention(function, A, 2);
-  const std::size_t n = s.layers * s.heads;
-  device_buffer<head_sum> sums(res, n);
-  constexpr unsigned block = 128;
-  previous_token_kernel<T><<<static_cast<unsigned>((n + block - 1) / block), block, 0, res.stream()>>>(
-      s, A.data(), sums.data());
-  check_launch(function, "previous_token_kernel");
-  std::vector<head_sum> host(n);
-  sums.copy_to_host(host.data(), n);
-  return previous_token_map(function, s, host.data());
-}
-
-template <class T>
-__global__ void induction_kernel(attention_layout s, const T* data, const std::size_t* keys, std::size_t count,
-                                 induction_head* out) {
-  const std::size_t head = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (head < s.layers * s.heads) out[head] = induction_head_score(s, head, keys, count, element_reader<T>{data});
+  const auto sums = per_head<head_sum>(function, "previous_token_kernel", res, s, previous_token_kernel<T>, A.data());
+  return previous_token_map(function, s, sums.data());
 }
 
 template <class T>
@@ -113,27 +143,10 @@ icl::attention::head_map induction_impl(const char* function, resources& res, co
                                         const icl::attention::attention_params& params) {
   const attention_layout s = check_device_attention(function, A, 1);
   icl::attention::detail::check_positions(function, "label_positions", label_positions, s.tokens);
-  const std::size_t n = s.layers * s.heads;
-  device_buffer<std::size_t> keys(res, label_positions.size());
-  keys.copy_from_host(label_positions.data(), label_positions.size());
-  device_buffer<induction_head> heads(res, n);
-  constexpr unsigned block = 128;
-  induction_kernel<T><<<static_cast<unsigned>((n + block - 1) / block), block, 0, res.stream()>>>(
-      s, A.data(), keys.data(), keys.size(), heads.data());
-  check_launch(function, "induction_kernel");
-  std::vector<induction_head> host(n);
-  heads.copy_to_host(host.data(), n);
-  return induction_map(function, s, host.data(), params);
-}
-
-template <class T>
-__global__ void label_attention_kernel(attention_layout s, const T* data, const std::size_t* keys,
-                                       const std::size_t* codes, std::size_t count, std::size_t classes,
-                                       row_scan* rows, double* values) {
-  const std::size_t head = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (head < s.layers * s.heads) {
-    rows[head] = label_attention_head(s, head, keys, codes, count, classes, values + head * classes, element_reader<T>{data});
-  }
+  const auto keys = upload_lists(res, label_positions);
+  const auto heads = per_head<induction_head>(function, "induction_kernel", res, s, induction_kernel<T>, A.data(),
+                                              keys.data(), keys.size());
+  return induction_map(function, s, heads.data(), params);
 }
 
 template <class T>
@@ -145,28 +158,16 @@ icl::attention::label_attention_map label_attention_impl(const char* function, r
   const attention_layout s = check_device_attention(function, A, 1);
   icl::attention::detail::check_positions(function, "label_positions", label_positions, s.tokens);
   auto enc = icl::detail::encode_labels(function, labels, label_positions.size(), 1, "label_positions");
-  const std::size_t n = s.layers * s.heads, C = enc.n_classes();
-  device_buffer<std::size_t> keys(res, label_positions.size());
-  keys.copy_from_host(label_positions.data(), label_positions.size());
-  device_buffer<std::size_t> codes(res, enc.codes.size());
-  codes.copy_from_host(enc.codes.data(), enc.codes.size());
-  device_buffer<row_scan> rows(res, n);
-  device_buffer<double> values(res, icl::detail::checked_mul(function, n, C, "layers x heads x classes"));
-  constexpr unsigned block = 128;
-  label_attention_kernel<T><<<static_cast<unsigned>((n + block - 1) / block), block, 0, res.stream()>>>(
-      s, A.data(), keys.data(), codes.data(), keys.size(), C, rows.data(), values.data());
-  check_launch(function, "label_attention_kernel");
-  std::vector<row_scan> host_rows(n);
+  const std::size_t count = label_positions.size(), C = enc.n_classes();
+  // The label positions, then their class codes.
+  const auto lists = upload_lists(res, label_positions, enc.codes);
+  device_buffer<double> values(res,
+                               icl::detail::checked_mul(function, s.layers * s.heads, C, "layers x heads x classes"));
+  const auto rows = per_head<row_scan>(function, "label_attention_kernel", res, s, label_attention_kernel<T>, A.data(),
+                                       lists.data(), lists.data() + count, count, C, values.data());
   std::vector<double> host_values(values.size());
   values.copy_to_host(host_values.data(), host_values.size());
-  rows.copy_to_host(host_rows.data(), n);
-  return label_attention_map_of(function, s, host_rows.data(), std::move(enc.classes), std::move(host_values), params);
-}
-
-template <class T>
-__global__ void ratio_kernel(attention_layout s, const T* data, ratio_positions p, ratio_head* out) {
-  const std::size_t head = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (head < s.layers * s.heads) out[head] = ratio_head_masses(s, head, p, element_reader<T>{data});
+  return label_attention_map_of(function, s, rows.data(), std::move(enc.classes), std::move(host_values), params);
 }
 
 template <class T>
@@ -180,25 +181,14 @@ icl::attention::head_map attention_ratio_impl(const char* function, resources& r
   icl::attention::detail::check_positions(function, "sources", sources, s.tokens);
   icl::attention::detail::check_positions(function, "relevant", relevant, s.tokens);
   icl::attention::detail::check_positions(function, "irrelevant", irrelevant, s.tokens);
-  // The three position lists in one device buffer: sources, then relevant, then irrelevant.
-  std::vector<std::size_t> positions(sources);
-  positions.insert(positions.end(), relevant.begin(), relevant.end());
-  positions.insert(positions.end(), irrelevant.begin(), irrelevant.end());
-  device_buffer<std::size_t> device_positions(res, positions.size());
-  device_positions.copy_from_host(positions.data(), positions.size());
-  const std::size_t* first = device_positions.data();
+  // The three position lists: sources, then relevant, then irrelevant.
+  const auto positions = upload_lists(res, sources, relevant, irrelevant);
+  const std::size_t* first = positions.data();
   const ratio_positions p{first, sources.size(), first + sources.size(), relevant.size(),
                           first + sources.size() + relevant.size(), irrelevant.size(), params.check_row_sums,
                           params.row_sum_tolerance};
-  const std::size_t n = s.layers * s.heads;
-  device_buffer<ratio_head> heads(res, n);
-  constexpr unsigned block = 128;
-  ratio_kernel<T><<<static_cast<unsigned>((n + block - 1) / block), block, 0, res.stream()>>>(s, A.data(), p,
-                                                                                                heads.data());
-  check_launch(function, "ratio_kernel");
-  std::vector<ratio_head> host(n);
-  heads.copy_to_host(host.data(), n);
-  return ratio_map(function, s, host.data(), sources, relevant.size(), irrelevant.size(), normalize, params);
+  const auto heads = per_head<ratio_head>(function, "ratio_kernel", res, s, ratio_kernel<T>, A.data(), p);
+  return ratio_map(function, s, heads.data(), sources, relevant.size(), irrelevant.size(), normalize, params);
 }
 
 }  // namespace detail
@@ -247,7 +237,6 @@ icl::attention::label_attention_map label_attention(resources& res, device_tenso
   return detail::label_attention_impl("icl::cuda::label_attention", res, A, label_positions, labels, params);
 }
 
-}  // namespace cuda
-}  // namespace icl
+}  // namespace icl::cuda
 
 #endif  // ICL_CUDA_ATTENTION_CUH

@@ -20,7 +20,8 @@
 ///   3. a kernel merges each row's lists and votes its decision; the decisions come back and the
 ///      result is assembled on the host (decodability_from_decisions), so a call waits for
 ///      res.stream() once, at the end.
-/// Workspace: n·k·(segments + 2) candidates (16 bytes each; one segment above k = 64), a b × b
+/// Workspace: n·k·segments candidates and, to merge several segments, 2·n·k more (16 bytes each;
+/// one segment above k = 64), a b × b
 /// tile of the compute type, 4 doubles per row and, for a view that cuBLAS cannot read in place
 /// (rows or columns not contiguous with a leading dimension in int range), a packed row-major
 /// copy of H.
@@ -42,9 +43,9 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime_api.h>
 
-#include "icl/cuda/attention.cuh"
 #include "icl/cuda/buffer.cuh"
 #include "icl/cuda/detail/checks.cuh"
+#include "icl/cuda/detail/convert.cuh"
 #include "icl/cuda/detail/knn_segments.hpp"
 #include "icl/cuda/detail/knn_topk.hpp"
 #include "icl/cuda/detail/results.hpp"
@@ -53,8 +54,7 @@
 #include "icl/cuda/resources.cuh"
 #include "icl/cuda/view.cuh"
 
-namespace icl {
-namespace cuda {
+namespace icl::cuda {
 namespace detail {
 
 namespace knn = icl::detail::device;
@@ -120,9 +120,9 @@ __global__ void knn_offer_kernel(knn::knn_terms t, knn::segment_lists<std::size_
   if (r < rows) knn::offer_tile_segment(t, lists, i0, r, rows, j0, cols, blockIdx.y, tile);
 }
 
-/// One thread per row: its segment lists merged (scratch: 2k per row), then the class voted by
-/// its k neighbours (votes: a zeroed counter per class and row, or nullptr to count among the
-/// neighbours).
+/// One thread per row: its segment lists merged (scratch: 2k per row; none with one segment),
+/// then the class voted by its k neighbours (votes: a zeroed counter per class and row, or
+/// nullptr to count among the neighbours).
 template <class Index>
 __global__ void knn_vote_kernel(knn::segment_lists<Index> lists, std::size_t n, double* dist_scratch,
                                 Index* index_scratch, const std::size_t* codes, unsigned* votes, std::size_t classes,
@@ -130,26 +130,10 @@ __global__ void knn_vote_kernel(knn::segment_lists<Index> lists, std::size_t n, 
   const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= n) return;
   const std::size_t k = lists.k;
-  const knn::topk_list<Index> merged =
-      knn::merge_segments(lists, i, dist_scratch + 2 * i * k, index_scratch + 2 * i * k);
+  const bool merge = lists.segments > 1;
+  const knn::topk_list<Index> merged = knn::merge_segments(lists, i, merge ? dist_scratch + 2 * i * k : nullptr,
+                                                           merge ? index_scratch + 2 * i * k : nullptr);
   decisions[i] = knn::knn_vote(merged.index, k, codes, votes == nullptr ? nullptr : votes + i * classes);
-}
-
-/// H as cuBLAS reads it in place (icl/cuda/rdm.cuh's gemm_rows): rows with unit column stride
-/// (row-major, leading dimension the row stride) or columns with unit row stride (column-major),
-/// the leading dimension in int range. False when it cannot be read in place.
-template <class T>
-bool knn_rows_in_place(const device_matrix_view<const T>& H, gemm_rows<T>& out) {
-  const auto n = static_cast<std::ptrdiff_t>(H.rows()), d = static_cast<std::ptrdiff_t>(H.cols());
-  if ((d == 1 || H.col_stride() == 1) && H.row_stride() >= d && H.row_stride() <= INT_MAX) {
-    out = {H.data(), static_cast<std::size_t>(H.row_stride()), true};
-    return true;
-  }
-  if ((n == 1 || H.row_stride() == 1) && H.col_stride() >= n && H.col_stride() <= INT_MAX) {
-    out = {H.data(), static_cast<std::size_t>(H.col_stride()), false};
-    return true;
-  }
-  return false;
 }
 
 // ---- the whole computation ------------------------------------------------------------------------------------
@@ -197,7 +181,7 @@ knn_pending queue_decisions(const char* function, resources& res, const device_m
 
   gemm_rows<T> X{};
   device_buffer<T> packed;
-  if (!knn_rows_in_place(H, X)) {
+  if (!gemm_rows_in_place(H, X)) {
     packed = device_buffer<T>(res, n * d);
     knn_pack_kernel<T><<<knn_grid(std::min<std::size_t>(n * d, std::size_t{1} << 20)), knn_block, 0, res.stream()>>>(
         H, packed.data());
@@ -206,12 +190,16 @@ knn_pending queue_decisions(const char* function, resources& res, const device_m
   }
 
   // Column segments per tile row: enough (rows x segments) threads per tile, at most 8 and, above
-  // k = 64, one (the lists take n·k·(segments + 2) entries).
+  // k = 64, one (the lists take n·k·segments entries, and merging several 2·n·k more).
   const std::size_t segments = k > 64 ? 1 : std::max<std::size_t>(1, std::min<std::size_t>(8, 16384 / b));
   const std::size_t candidates =
       icl::detail::checked_mul(function, icl::detail::checked_mul(function, n, k, "n x k"), segments, "candidates");
-  device_buffer<double> dist(res, candidates), dist_scratch(res, 2 * n * k);
-  device_buffer<std::size_t> index(res, candidates), index_scratch(res, 2 * n * k), count(res, n * segments);
+  device_buffer<double> dist(res, candidates), dist_scratch;
+  device_buffer<std::size_t> index(res, candidates), index_scratch, count(res, n * segments);
+  if (segments > 1) {
+    dist_scratch = device_buffer<double>(res, 2 * n * k);
+    index_scratch = device_buffer<std::size_t>(res, 2 * n * k);
+  }
   check_cuda(function, "cudaMemsetAsync",
              cudaMemsetAsync(count.data(), 0, count.size() * sizeof(std::size_t), res.stream()));
   const knn::segment_lists<std::size_t> lists{dist.data(), index.data(), count.data(), segments, k};
@@ -340,7 +328,6 @@ icl::decode::decodability_curve_result decodability_curve(resources& res, device
   return out;
 }
 
-}  // namespace cuda
-}  // namespace icl
+}  // namespace icl::cuda
 
 #endif  // ICL_CUDA_DECODE_CUH

@@ -35,9 +35,9 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime_api.h>
 
-#include "icl/cuda/attention.cuh"
 #include "icl/cuda/buffer.cuh"
 #include "icl/cuda/detail/checks.cuh"
+#include "icl/cuda/detail/convert.cuh"
 #include "icl/cuda/detail/rdm_tile.hpp"
 #include "icl/cuda/detail/results.hpp"
 #include "icl/cuda/error.cuh"
@@ -47,8 +47,7 @@
 #include "icl/rsa/types.hpp"
 #pragma nv_diag_default 20012
 
-namespace icl {
-namespace cuda {
+namespace icl::cuda {
 namespace detail {
 
 namespace device = icl::detail::device;
@@ -169,6 +168,23 @@ struct gemm_rows {
   std::size_t ld;
   bool row_major;
 };
+
+/// X as cuBLAS reads it in place: rows with unit column stride (row-major, leading dimension the
+/// row stride) or columns with unit row stride (column-major, leading dimension the column
+/// stride), the leading dimension in int range. False (out untouched) when it cannot be.
+template <class T>
+bool gemm_rows_in_place(const device_matrix_view<const T>& X, gemm_rows<T>& out) {
+  const auto n = static_cast<std::ptrdiff_t>(X.rows()), d = static_cast<std::ptrdiff_t>(X.cols());
+  if ((d == 1 || X.col_stride() == 1) && X.row_stride() >= d && X.row_stride() <= INT_MAX) {
+    out = {X.data(), static_cast<std::size_t>(X.row_stride()), true};
+    return true;
+  }
+  if ((n == 1 || X.row_stride() == 1) && X.col_stride() >= n && X.col_stride() <= INT_MAX) {
+    out = {X.data(), static_cast<std::size_t>(X.col_stride()), false};
+    return true;
+  }
+  return false;
+}
 
 /// cuBLAS's data type of an operand.
 template <class O>
@@ -294,13 +310,9 @@ queued_rdm queue_rdm(const char* function, resources& res, const device_matrix_v
   // The operands: the input itself where cuBLAS can read it (and nothing is to be centred).
   device_buffer<O> packed;
   gemm_rows<O> rows{nullptr, dims, true};
-  const auto rs = X.row_stride(), cs = X.col_stride();
-  const bool in_place = std::is_same_v<O, T> && !Centred;
-  if (in_place && cs == 1 && rs >= static_cast<std::ptrdiff_t>(dims) && rs <= INT_MAX) {
-    rows = {reinterpret_cast<const O*>(X.data()), static_cast<std::size_t>(rs), true};
-  } else if (in_place && rs == 1 && cs >= static_cast<std::ptrdiff_t>(n) && cs <= INT_MAX && dims > 1) {
-    rows = {reinterpret_cast<const O*>(X.data()), static_cast<std::size_t>(cs), false};
-  } else {
+  bool in_place = false;
+  if constexpr (std::is_same_v<O, T> && !Centred) in_place = gemm_rows_in_place(X, rows);
+  if (!in_place) {
     packed = device_buffer<O>(res, icl::detail::checked_mul(function, n, dims, "n x d"));
     rdm_pack_kernel<T, O, Centred><<<1024, 256, 0, res.stream()>>>(X, q.mean.data(), packed.data());
     check_launch(function, "rdm_pack_kernel");
@@ -373,7 +385,6 @@ void compute_rdm_into(resources& res, device_matrix_view<const T> X, icl::rsa::d
   q.check(function, d, params.nan);
 }
 
-}  // namespace cuda
-}  // namespace icl
+}  // namespace icl::cuda
 
 #endif  // ICL_CUDA_RDM_CUH

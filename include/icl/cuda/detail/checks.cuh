@@ -5,6 +5,8 @@
 /// checks of icl/core (element count fits in size_t, no null pointer behind a non-empty view),
 /// with the same messages, and a pointer that the runtime knows to be host memory rejected.
 
+#include "icl/cuda/detail/host_library.cuh"
+
 #include <cstddef>
 
 #include <cuda_runtime_api.h>
@@ -12,8 +14,7 @@
 #include "icl/core/error.hpp"
 #include "icl/cuda/view.cuh"
 
-namespace icl {
-namespace cuda {
+namespace icl::cuda {
 namespace detail {
 
 /// Throws icl::invalid_argument "<function>: <name> points to host memory ..." when
@@ -38,14 +39,13 @@ inline void check_device_pointer(const char* function, const char* name, const v
   }
 }
 
-/// The checks of icl::detail::check_matrix for a device view, plus check_device_pointer.
+/// icl::detail::check_matrix on a device view (it reads the shape and the pointer, never an
+/// element, so the pointer is passed on as it is), then check_device_pointer.
 template <class T>
 void check_device_matrix(const char* function, const char* name, const device_matrix_view<T>& view) {
-  icl::detail::checked_mul(function, view.rows(), view.cols(), name);
-  if (view.data() == nullptr && !view.empty()) {
-    icl::detail::throw_invalid(function, name, " has a null data pointer with shape ", view.rows(), " x ",
-                               view.cols());
-  }
+  icl::detail::check_matrix(function, name,
+                            icl::make_matrix_view(reinterpret_cast<const float*>(view.data()), view.rows(), view.cols(),
+                                                  view.row_stride(), view.col_stride()));
   if (!view.empty()) check_device_pointer(function, name, view.data());
 }
 
@@ -60,7 +60,6 @@ void check_device_tensor(const char* function, const char* name, const device_te
 }
 
 }  // namespace detail
-}  // namespace cuda
-}  // namespace icl
+}  // namespace icl::cuda
 
 #endif  // ICL_CUDA_DETAIL_CHECKS_CUH

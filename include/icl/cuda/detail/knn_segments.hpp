@@ -51,7 +51,8 @@ ICL_HOST_DEVICE void offer_tile_segment(const knn_terms& t, const segment_lists<
 }
 
 /// Row i's k nearest neighbours merged from its segment lists, through scratch storage of 2k
-/// distances and indices (two lists, used in turn); returns the list that holds them.
+/// distances and indices (two lists, used in turn; untouched, may be null, with one segment);
+/// returns the list that holds them.
 template <class Index>
 ICL_HOST_DEVICE topk_list<Index> merge_segments(const segment_lists<Index>& lists, std::size_t i, double* dist_scratch,
                                                 Index* index_scratch) noexcept {
