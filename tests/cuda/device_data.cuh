@@ -2,7 +2,7 @@
 #define ICL_TESTS_CUDA_DEVICE_DATA_CUH
 
 // Test data of the device metrics: the same normal values on the host (as Host: float, double,
-// icl::f16, icl::bf16) and on the device (as T), read through any strides.
+// icl::f16, icl::bf16) and on the device (as T), read through any strides; the element types.
 
 #include <cstddef>
 #include <random>
@@ -11,6 +11,20 @@
 #include "icl/cuda.cuh"
 
 namespace icl_cuda_test {
+
+/// An element type of the device functions: T on the device, Host (same bits) on the host.
+template <class T, class Host>
+struct element_types {};
+
+/// Calls f(element_types<T, Host>{}) for each element type of the device functions: float,
+/// double, __half (icl::f16 on the host) and __nv_bfloat16 (icl::bf16).
+template <class F>
+void for_each_element_type(F&& f) {
+  f(element_types<float, float>{});
+  f(element_types<double, double>{});
+  f(element_types<__half, icl::f16>{});
+  f(element_types<__nv_bfloat16, icl::bf16>{});
+}
 
 /// n x d values in a buffer of `span` elements of Host on the host and of T on the device, read
 /// through (row_stride, col_stride) from offset `first`.

@@ -18,10 +18,12 @@
 
 namespace icl_cuda_cka_test {
 
+using icl_cuda_test::element_types;
+using icl_cuda_test::for_each_element_type;
 using icl_cuda_test::strided_data;
 
 template <class T, class Host>
-void check_cka(icl::cuda::resources& res) {
+void check_cka(icl::cuda::resources& res, element_types<T, Host> /*types*/) {
   const double tolerance = std::is_same_v<T, double> ? 1e-10 : 1e-5;
   // (n, d_x, d_y): the Gram route (n < d_x + d_y), then the feature route.
   const std::size_t shapes[][3] = {{30, 7, 40}, {60, 7, 9}};
@@ -42,10 +44,7 @@ void check_cka(icl::cuda::resources& res) {
 
 TEST_CASE("linear_cka on the device equals icl::geometry::linear_cka", "[device]") {
   icl::cuda::resources res;
-  check_cka<float, float>(res);
-  check_cka<double, double>(res);
-  check_cka<__half, icl::f16>(res);
-  check_cka<__nv_bfloat16, icl::bf16>(res);
+  for_each_element_type([&](auto types) { check_cka(res, types); });
 }
 
 TEST_CASE("linear_cka on the device raises the CPU path's errors", "[device]") {

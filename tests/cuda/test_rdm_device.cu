@@ -21,6 +21,8 @@
 namespace icl_cuda_rdm_test {
 
 using icl::rsa::dissimilarity;
+using icl_cuda_test::element_types;
+using icl_cuda_test::for_each_element_type;
 using icl_cuda_test::strided_data;
 
 constexpr dissimilarity all_dissimilarities[] = {dissimilarity::euclidean, dissimilarity::sqeuclidean,
@@ -53,7 +55,7 @@ std::string cpu_message(icl::matrix_view<const Host> X, dissimilarity d) {
 }
 
 template <class T, class Host>
-void check_layouts(icl::cuda::resources& res) {
+void check_layouts(icl::cuda::resources& res, element_types<T, Host> /*types*/) {
   const std::size_t n = 37, d = 19;
   struct layout {
     const char* name;
@@ -83,14 +85,11 @@ void check_layouts(icl::cuda::resources& res) {
 
 TEST_CASE("compute_rdm on the device equals icl::rsa::compute_rdm in every layout", "[device]") {
   icl::cuda::resources res;
-  check_layouts<float, float>(res);
-  check_layouts<double, double>(res);
-  check_layouts<__half, icl::f16>(res);
-  check_layouts<__nv_bfloat16, icl::bf16>(res);
+  for_each_element_type([&](auto types) { check_layouts(res, types); });
 }
 
 template <class T, class Host>
-void check_errors(icl::cuda::resources& res) {
+void check_errors(icl::cuda::resources& res, element_types<T, Host> /*types*/) {
   const std::size_t n = 9, d = 6;
   strided_data<T, Host> data(res, n, d, static_cast<std::ptrdiff_t>(d), 1, n * d, 0, 5);
   for (std::size_t j = 0; j < d; ++j) {
@@ -121,10 +120,7 @@ void check_errors(icl::cuda::resources& res) {
 
 TEST_CASE("compute_rdm on the device raises the CPU path's errors", "[device]") {
   icl::cuda::resources res;
-  check_errors<float, float>(res);
-  check_errors<double, double>(res);
-  check_errors<__half, icl::f16>(res);
-  check_errors<__nv_bfloat16, icl::bf16>(res);
+  for_each_element_type([&](auto types) { check_errors(res, types); });
 
   icl::cuda::device_buffer<float> small(res, 8);
   CHECK_THROWS_WITH(icl::cuda::compute_rdm(res, icl::cuda::make_device_matrix_view<float>(small.data(), 1, 8),
