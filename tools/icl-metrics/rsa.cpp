@@ -87,9 +87,6 @@ layer_alignment align_layer(icl::matrix_view<const T> H, const icl::rsa::rdm& hy
                             const rsa_extras& extras) {
   const auto& params = options.alignment;
   const bool tested = options.permutation.permutations > 0, resampled = extras.bootstrap.samples > 0;
-  if (!tested && !resampled && extras.source.what == rdm_source::kind::library) {
-    return {icl::rsa::hypothesis_alignment(H, hypothesis, params)};
-  }
   const icl::rsa::rdm r = layer_rdm(H, params, extras.source);
   layer_alignment out{std::numeric_limits<double>::quiet_NaN()};
   if (tested) {
@@ -107,27 +104,23 @@ layer_alignment align_layer(icl::matrix_view<const T> H, const icl::rsa::rdm& hy
   return out;
 }
 
-/// Each layer's alignment, p-value and interval.
-struct alignment_values {
-  std::vector<double> value, p_value, ci_low, ci_high;
-};
-
 template <class T>
 void alignment_curve(const named_array& hidden, const icl::rsa::rdm& hypothesis, const std::string& hypothesis_name,
                      const rsa_options& options, const rsa_extras& extras, progress& prog, const std::string& label,
-                     alignment_values& out) {
+                     icl::rsa::layer_rsa_result& out) {
   const auto H = hidden.array.view<T, 3>();
   const std::size_t layers = H.extent(0);
   prog.begin("RSA " + label, "layer", layers);
   for (std::size_t l = 0; l < layers; ++l) {
     const layer_alignment a = with_context(hidden.name + " with " + hypothesis_name + " (layer " + std::to_string(l) + ")",
                                            [&] { return align_layer(H.matrix(l), hypothesis, options, extras); });
-    out.value.push_back(a.value);
+    out.statistic.push_back(a.value);
     out.p_value.push_back(a.p_value);
     out.ci_low.push_back(a.ci_low);
     out.ci_high.push_back(a.ci_high);
     prog.step(l + 1);
   }
+  out.curve.values = out.statistic;
 }
 
 std::string prompts_of(const named_array& hidden) {
@@ -180,7 +173,7 @@ json alignment_result(const named_array& with_icl, const named_array* without_ic
                         with_icl.name + " has " + std::to_string(with_icl.array.shape()[0]));
     }
   }
-  alignment_values with, without;
+  icl::rsa::layer_rsa_result with, without;
   icl_tool::visit_float(with_icl.array, [&](auto tag) {
     alignment_curve<decltype(tag)>(with_icl, hypothesis, hypothesis_name, options, extras, prog,
                                    without_icl ? "with ICL" : "alignment", with);
@@ -202,7 +195,7 @@ json alignment_result(const named_array& with_icl, const named_array* without_ic
     out["conditions"] = extras.source.condition_values;
     out["folds"] = extras.source.fold_count;
   }
-  out["with_icl"] = numbers(with.value);
+  out["with_icl"] = numbers(with.statistic);
   const bool tested = options.permutation.permutations > 0, resampled = extras.bootstrap.samples > 0;
   if (tested) {
     out["permutations"] = options.permutation.permutations;
@@ -217,22 +210,19 @@ json alignment_result(const named_array& with_icl, const named_array* without_ic
     out["ci_high_with_icl"] = numbers(with.ci_high);
   }
   if (without_icl != nullptr) {
-    out["without_icl"] = numbers(without.value);
-    std::vector<double> delta(with.value.size());
-    for (std::size_t l = 0; l < delta.size(); ++l) delta[l] = with.value[l] - without.value[l];
-    out["delta"] = numbers(delta);
+    out["without_icl"] = numbers(without.statistic);
+    out["delta"] = numbers(icl::curve_difference(with.curve, without.curve).values);
     if (tested) out["p_value_without_icl"] = numbers(without.p_value);
     if (resampled) {
       out["ci_low_without_icl"] = numbers(without.ci_low);
       out["ci_high_without_icl"] = numbers(without.ci_high);
     }
   }
-  const icl::layer_curve curve{with.value};
   bool any_finite = false;
-  for (const double v : with.value) any_finite = any_finite || std::isfinite(v);
+  for (const double v : with.statistic) any_finite = any_finite || std::isfinite(v);
   if (any_finite) {
-    out["peak_layer"] = curve.peak_layer();
-    out["peak_value"] = number(curve.peak_value());
+    out["peak_layer"] = with.curve.peak_layer();
+    out["peak_value"] = number(with.curve.peak_value());
   }
   return out;
 }
