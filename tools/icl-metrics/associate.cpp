@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <memory>
 #include <utility>
 
 #include "command.hpp"
+#include "head_inputs.hpp"
 #include "icl/core/association.hpp"
 #include "inference_options.hpp"
 
@@ -76,18 +76,12 @@ std::vector<double> numbers_of(const json& value, const std::string& where) {
 
 /// The values named by `spec` (see the top of this file).
 std::vector<double> read_values(const std::string& spec, const std::string& what) {
-  const std::string marker = ".json:";
-  const std::size_t colon = spec.find(marker);
-  if (colon == std::string::npos || spec.find_first_not_of(" \t") == spec.find('[')) {
-    return read_double_list(spec, "", what);
+  if (spec.find_first_not_of(" \t") != spec.find('[')) {
+    if (const auto field = read_json_field(spec, what)) {
+      return numbers_of(json_at(field->document, field->key, field->path), spec);
+    }
   }
-  const std::string file = spec.substr(0, colon + marker.size() - 1);
-  const std::string key = spec.substr(colon + marker.size());
-  std::ifstream in(file);
-  if (!in) throw input_error(file + ": cannot open the file (" + what + ")");
-  const json doc = json::parse(in, nullptr, false);
-  if (doc.is_discarded()) throw input_error(file + ": not valid JSON (" + what + ")");
-  return numbers_of(json_at(doc, key, file), spec);
+  return read_double_list(spec, "", what);
 }
 
 constexpr std::array<std::pair<icl::nan_policy, const char*>, 3> nan_names{

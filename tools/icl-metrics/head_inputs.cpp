@@ -49,6 +49,14 @@ head_list heads_from_json(const json& value, const std::string& what) {
 
 }  // namespace
 
+std::optional<json_field> read_json_field(const std::string& spec, const std::string& what) {
+  const std::string marker = ".json:";
+  const auto colon = spec.find(marker);
+  if (colon == std::string::npos) return std::nullopt;
+  const std::string path = spec.substr(0, colon + marker.size() - 1);
+  return json_field{path, spec.substr(colon + marker.size()), parse_document(path, what)};
+}
+
 std::optional<json> json_input(const std::string& spec, const std::string& what) {
   const auto first = spec.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && (spec[first] == '[' || spec[first] == '{')) {
@@ -62,15 +70,14 @@ std::optional<json> json_input(const std::string& spec, const std::string& what)
   if (spec.size() >= suffix.size() && spec.compare(spec.size() - suffix.size(), suffix.size(), suffix) == 0) {
     return parse_document(spec, what);
   }
-  const auto colon = spec.find(suffix + ":");
-  if (colon == std::string::npos) return std::nullopt;
-  const std::string path = spec.substr(0, colon + suffix.size()), key = spec.substr(colon + suffix.size() + 1);
-  const json doc = parse_document(path, what);
+  const auto field = read_json_field(spec, what);
+  if (!field) return std::nullopt;
+  const json& doc = field->document;
   const json& holder = doc.is_object() && doc.contains("result") && doc["result"].is_object() ? doc["result"] : doc;
-  if (!holder.is_object() || !holder.contains(key)) {
-    throw input_error(path + ": has no field '" + key + "' (" + what + ")");
+  if (!holder.is_object() || !holder.contains(field->key)) {
+    throw input_error(field->path + ": has no field '" + field->key + "' (" + what + ")");
   }
-  return holder[key];
+  return holder[field->key];
 }
 
 head_list read_head_list(const std::string& spec, const std::string& what) {

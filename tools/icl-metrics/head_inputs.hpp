@@ -17,6 +17,17 @@ namespace icl_tool {
 
 using head_list = std::vector<std::pair<std::size_t, std::size_t>>;
 
+/// A field of a JSON document named as "FILE.json:KEY": the document of FILE (parsed) and KEY.
+struct json_field {
+  std::string path, key;
+  json document;
+};
+
+/// "FILE.json:KEY" split at its first ".json:", FILE read and parsed; std::nullopt when spec
+/// holds no ".json:". Throws input_error "FILE: cannot open the file (WHAT)" or "FILE: not valid
+/// JSON (WHAT)". How KEY addresses the document is the caller's.
+std::optional<json_field> read_json_field(const std::string& spec, const std::string& what);
+
 /// The JSON value that `spec` names: inline JSON ("[[0, 1], [2, 3]]"), a whole .json file, or a
 /// field of one ("FILE.json:KEY": KEY of the document's "result" object when it has one, else
 /// of the document itself). std::nullopt when spec is none of these (a tensor reference).
