@@ -28,8 +28,13 @@ using icl::attention::head_map;
 struct dense_tensor {
   std::string name;
   std::vector<std::size_t> shape;
-  std::vector<double> values;
+  std::vector<double> values;  ///< the elements in C order, unless `stored` holds them
+  icl::io::array stored;       ///< an f64 C-order array viewed in place (read_dense's `in_place`), else invalid
 
+  /// The elements in C order.
+  const double* data() const { return stored.valid() ? static_cast<const double*>(stored.data()) : values.data(); }
+  /// The number of elements.
+  std::size_t size() const { return stored.valid() ? stored.size() : values.size(); }
   std::size_t rank() const { return shape.size(); }
   /// Elements after the first dimension (one prompt of a batched tensor).
   std::size_t inner() const {
@@ -39,34 +44,50 @@ struct dense_tensor {
   }
 };
 
-/// How messages name a tensor: its reference, or "KEY (REFERENCE)" when a manifest key gave it.
-std::string tensor_name(const std::string& key, const std::string& reference) {
-  return key.empty() ? reference : key + " (" + reference + ")";
-}
-
 /// Runs f(); with a manifest key, an input error escaping it is prefixed with the key.
 template <class F>
 decltype(auto) keyed(const std::string& key, F&& f) {
   return key.empty() ? f() : with_context(key, f);
 }
 
-/// Reads `reference` as a floating tensor of rank `rank` or, when `or_batched`, rank + 1 (a
-/// leading prompts dimension); `key`: the manifest key that gave it (or empty).
-dense_tensor read_dense(const std::string& reference, std::size_t rank, bool or_batched, const std::string& what,
-                        const std::string& base_dir = "", const std::string& key = "") {
-  return keyed(key, [&] {
-    const icl::io::array a = load_tensor(reference, base_dir);
-    require_float(a, or_batched && a.rank() == rank + 1 ? rank + 1 : rank, what);
-    return dense_tensor{tensor_name(key, reference), a.shape(), a.doubles()};
+/// True when `a` holds f64 elements in C order (strides of extents above 1 as in a C-order array).
+bool c_order_doubles(const icl::io::array& a) {
+  if (a.type() != icl::io::dtype::f64) return false;
+  std::ptrdiff_t step = 1;
+  for (std::size_t k = a.rank(); k-- > 0;) {
+    if (a.shape()[k] > 1 && a.strides()[k] != step) return false;
+    step *= static_cast<std::ptrdiff_t>(a.shape()[k]);
+  }
+  return true;
+}
+
+/// `a` (read from `name`) checked as a floating tensor of rank `rank` or, when `or_batched`,
+/// rank + 1 (a leading prompts dimension). `in_place`: an f64 C-order array is viewed where it is
+/// (the file's mapping) instead of copied.
+dense_tensor to_dense(icl::io::array a, std::size_t rank, bool or_batched, const std::string& what, std::string name,
+                      bool in_place = false) {
+  require_float(a, or_batched && a.rank() == rank + 1 ? rank + 1 : rank, what);
+  dense_tensor out{std::move(name), a.shape(), {}, {}};
+  if (in_place && c_order_doubles(a)) {
+    out.stored = std::move(a);
+  } else {
+    out.values = a.doubles();
+  }
+  return out;
+}
+
+/// Reads `in` as to_dense does, its read errors prefixed with its key (if any).
+dense_tensor read_dense(const tensor_input& in, std::size_t rank, bool or_batched, const std::string& what,
+                        const std::string& base_dir = "", bool in_place = false) {
+  return keyed(in.key, [&] {
+    return to_dense(load_tensor(in.reference, base_dir), rank, or_batched, what, in.name(), in_place);
   });
 }
 
-/// Prompt p of a tensor of rank `rank` (the same for every prompt) or rank + 1 (batched), flat.
-std::vector<double> prompt_part(const dense_tensor& t, std::size_t rank, std::size_t p) {
-  if (t.rank() == rank) return t.values;
-  const std::size_t n = t.inner();
-  return std::vector<double>(t.values.begin() + static_cast<std::ptrdiff_t>(p * n),
-                             t.values.begin() + static_cast<std::ptrdiff_t>((p + 1) * n));
+/// Prompt p of a tensor of rank `rank` (the same for every prompt) or rank + 1 (batched): its
+/// first element.
+const double* prompt_data(const dense_tensor& t, std::size_t rank, std::size_t p) {
+  return t.data() + (t.rank() == rank ? 0 : p * t.inner());
 }
 
 std::string count_mismatch(const std::string& what, std::size_t got, const dense_tensor& t, std::size_t want,
@@ -170,21 +191,20 @@ json grid(const head_map& m) {
 /// The per-layer tensors of one prompt: attention [L, H, T, T], values [L, KV, T, dh] and W_O
 /// [L, d, H·dh] (shared by the prompts), batched along a leading prompts dimension or not.
 struct value_inputs {
-  std::string attention_ref, values_ref, w_o_ref;
-  std::string attention_key, values_key, w_o_key;  ///< manifest keys (the report), or empty
+  tensor_input attention_ref, values_ref, w_o_ref;
   std::optional<std::size_t> query;
   dense_tensor attention, values, w_o;
   bool batched = false;
   std::size_t prompts = 1, layers = 0, heads = 0, kv_heads = 0, positions = 0, d_model = 0;
 
   void add(CLI::App* sub) {
-    sub->add_option("--attention", attention_ref,
+    sub->add_option("--attention", attention_ref.reference,
                     "Attention weights [layers, heads, T, T] (row = query position) or [prompts, layers, heads, T, T]")
         ->required();
-    sub->add_option("--values", values_ref,
+    sub->add_option("--values", values_ref.reference,
                     "Values per key/value head [layers, kv_heads, T, d_head] (batched: [prompts, ...])")
         ->required();
-    sub->add_option("--w-o", w_o_ref,
+    sub->add_option("--w-o", w_o_ref.reference,
                     "Output projections W_O [layers, d_model, heads * d_head] (Hugging Face o_proj.weight per layer)")
         ->required();
     sub->add_option_function<std::size_t>(
@@ -193,12 +213,11 @@ struct value_inputs {
   }
 
   void load(const std::string& base_dir = "") {
-    attention = read_dense(attention_ref, 4, true, "attention weights [layers, heads, T, T]", base_dir, attention_key);
+    attention = read_dense(attention_ref, 4, true, "attention weights [layers, heads, T, T]", base_dir, true);
     batched = attention.rank() == 5;
     values = read_dense(values_ref, batched ? 5 : 4, false, "values [(prompts,) layers, kv_heads, T, d_head]",
-                        base_dir, values_key);
-    w_o = read_dense(w_o_ref, 3, false, "output projections W_O [layers, d_model, heads * d_head]", base_dir,
-                     w_o_key);
+                        base_dir, true);
+    w_o = read_dense(w_o_ref, 3, false, "output projections W_O [layers, d_model, heads * d_head]", base_dir, true);
     const std::size_t b = batched ? 1 : 0;
     prompts = batched ? attention.shape[0] : 1;
     layers = attention.shape[b];
@@ -217,7 +236,9 @@ struct value_inputs {
     }
   }
 
-  json inputs() const { return json{{"attention", attention_ref}, {"values", values_ref}, {"w_o", w_o_ref}}; }
+  json inputs() const {
+    return json{{"attention", attention_ref.reference}, {"values", values_ref.reference}, {"w_o", w_o_ref.reference}};
+  }
 
   std::string context(std::size_t prompt, std::size_t layer) const {
     std::string c = attention.name + ", " + values.name + ", " + w_o.name + " (";
@@ -235,11 +256,11 @@ struct value_inputs {
     const auto& vs = values.shape;
     const std::size_t b = batched ? 1 : 0;
     const std::size_t a_layer = as[b + 1] * as[b + 2] * as[b + 3], v_layer = vs[b + 1] * vs[b + 2] * vs[b + 3];
-    const double* a = attention.values.data() + (batched ? prompt * attention.inner() : 0) + l * a_layer;
-    const double* v = values.values.data() + (batched ? prompt * values.inner() : 0) + l * v_layer;
+    const double* a = attention.data() + (batched ? prompt * attention.inner() : 0) + l * a_layer;
+    const double* v = values.data() + (batched ? prompt * values.inner() : 0) + l * v_layer;
     return {icl::make_tensor_view(a, std::array<std::size_t, 3>{as[b + 1], as[b + 2], as[b + 3]}),
             icl::make_tensor_view(v, std::array<std::size_t, 3>{vs[b + 1], vs[b + 2], vs[b + 3]}),
-            icl::make_matrix_view(w_o.values.data() + l * w_o.inner(), w_o.shape[1], w_o.shape[2])};
+            icl::make_matrix_view(w_o.data() + l * w_o.inner(), w_o.shape[1], w_o.shape[2])};
   }
 
   icl::attention::value_outputs vectors(std::size_t prompt, std::size_t l, std::size_t head) const {
@@ -264,7 +285,7 @@ void check_predicted(const in_context_request& r, std::size_t prompts) {
   if (r.predicted.empty()) return;
   if (r.predicted.size() != prompts) {
     throw input_error(r.predicted_name + ": has " + std::to_string(r.predicted.size()) + " entries but " +
-                      tensor_name(r.attention_key, r.attention) + " holds " + std::to_string(prompts) + " prompts");
+                      r.attention.name() + " holds " + std::to_string(prompts) + " prompts");
   }
   for (const int k : r.predicted) {
     if (k < 0 || static_cast<std::size_t>(k) >= r.label_tokens.size()) {
@@ -283,7 +304,7 @@ void check_positions(const in_context_request& r, std::size_t prompts) {
   for (const auto* p : {&*r.positions_a, &*r.positions_b}) {
     if (!p->shared && p->lists.size() != prompts) {
       throw input_error(r.positions_name + ": has " + std::to_string(p->lists.size()) + " rows but " +
-                        tensor_name(r.attention_key, r.attention) + " holds " + std::to_string(prompts) + " prompts");
+                        r.attention.name() + " holds " + std::to_string(prompts) + " prompts");
     }
   }
 }
@@ -295,7 +316,7 @@ class heads_command : public metric_command {
                        "In-context heads ([P4]): log-probability increase and logit-minus per (layer, head), the "
                        "top heads of each label and their merge") {
     values_.add(sub_);
-    sub_->add_option("--residual", request_.residual,
+    sub_->add_option("--residual", request_.residual.reference,
                      "Residual stream entering each layer at the last position [layers, d] (batched: [prompts, "
                      "layers, d])")
         ->required();
@@ -323,8 +344,8 @@ class heads_command : public metric_command {
     r.values = values_.values_ref;
     r.w_o = values_.w_o_ref;
     r.query = values_.query;
-    r.final_hidden = lens_.final_hidden;
-    r.unembedding = lens_.unembedding;
+    r.final_hidden.reference = lens_.final_hidden;
+    r.unembedding.reference = lens_.unembedding;
     r.lens = lens_.params;
     r.label_tokens = read_token_ids(tokens_, "--label-token-ids");
     if (!predicted_.empty()) r.predicted = read_int_list(predicted_, "", "--predicted");
@@ -335,7 +356,7 @@ class heads_command : public metric_command {
     progress prog(common_.quiet);
     const json result = in_context_heads(r, prog);
     json inputs = values_.inputs();
-    inputs["residual"] = r.residual;
+    inputs["residual"] = r.residual.reference;
     inputs.update(lens_.inputs());
     inputs["label_token_ids"] = tokens_;
     for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
@@ -361,19 +382,16 @@ json in_context_heads(const in_context_request& r, progress& prog) {
   values_.attention_ref = r.attention;
   values_.values_ref = r.values;
   values_.w_o_ref = r.w_o;
-  values_.attention_key = r.attention_key;
-  values_.values_key = r.values_key;
-  values_.w_o_key = r.w_o_key;
   values_.query = r.query;
   values_.load(r.base_dir);
   const std::string& attention_ = values_.attention.name;
   const dense_tensor residual =
-      read_dense(r.residual, 2, values_.batched, "residual stream [layers, d]", r.base_dir, r.residual_key);
+      read_dense(r.residual, 2, values_.batched, "residual stream [layers, d]", r.base_dir);
   const std::string& residual_ = residual.name;
   const dense_tensor final_hidden =
-      r.final_hidden.empty()
+      r.final_hidden.reference.empty()
           ? dense_tensor{}
-          : read_dense(r.final_hidden, 1, values_.batched, "final hidden state [d]", r.base_dir, r.final_hidden_key);
+          : read_dense(r.final_hidden, 1, values_.batched, "final hidden state [d]", r.base_dir);
   const auto& tokens = r.label_tokens;
   if (tokens.empty()) throw input_error(r.tokens_name + ": give at least one label token");
   const std::size_t prompts = values_.prompts, layers = values_.layers, heads = values_.heads;
@@ -394,9 +412,10 @@ json in_context_heads(const in_context_request& r, progress& prog) {
   const std::size_t d = residual.shape.back();
   if (values_.d_model != d) throw input_error(count_mismatch("has d_model", values_.d_model, values_.w_o, d, residual_));
 
-  const icl::io::array E =
-      keyed(r.unembedding_key, [&] { return load_float_tensor(r.unembedding, r.base_dir, 2, "unembedding [V, d]"); });
-  const std::string unembedding_ = tensor_name(r.unembedding_key, r.unembedding);
+  const icl::io::array E = keyed(r.unembedding.key, [&] {
+    return load_float_tensor(r.unembedding.reference, r.base_dir, 2, "unembedding [V, d]");
+  });
+  const std::string unembedding_ = r.unembedding.name();
   icl::attention::label_score_accumulator logprob(tokens.size());
   icl::attention::label_score_accumulator logit_minus(2);
   head_map at_a{layers, heads, std::vector<double>(layers * heads, 0.0), {}, 0};
@@ -412,8 +431,11 @@ json in_context_heads(const in_context_request& r, progress& prog) {
     for (std::size_t p = 0; p < prompts; ++p) {
       std::vector<double> outputs(layers * heads * d, 0.0);  // o^{(l,h)}, [L, H, d]
       head_map a_map = at_a, b_map = at_a;
-      const std::vector<double> h_final = final_hidden.values.empty() ? std::vector<double>{}
-                                                                      : prompt_part(final_hidden, 1, p);
+      std::vector<double> h_final;
+      if (!final_hidden.values.empty()) {
+        const double* const h = prompt_data(final_hidden, 1, p);
+        h_final.assign(h, h + final_hidden.shape.back());
+      }
       for (std::size_t l = 0; l < layers; ++l) {
         if (!per_position) {
           const auto v = values_.layer(p, l);
@@ -442,12 +464,12 @@ json in_context_heads(const in_context_request& r, progress& prog) {
           b_map.values[l * heads + h] = m.at_b;
         }
       }
-      const std::vector<double> x = prompt_part(residual, 2, p);
+      const double* const x = prompt_data(residual, 2, p);
       const std::string where = unembedding_ + ", " + r.tokens_name + ", " + residual_ +
                                 (values_.batched ? " (prompt " + std::to_string(p) + ")" : std::string());
       const auto imp = with_context(where, [&] {
         return icl::attention::head_logprob_increase(
-            unembedding, tokens, icl::make_matrix_view(x.data(), layers, d),
+            unembedding, tokens, icl::make_matrix_view(x, layers, d),
             icl::make_tensor_view(static_cast<const double*>(outputs.data()),
                                   std::array<std::size_t, 3>{layers, heads, d}),
             h_final, r.lens);
@@ -576,11 +598,11 @@ class value_vectors_command : public metric_command {
   int run() override {
     values_.load();
     if (layer_ >= values_.layers) {
-      throw input_error("--layer " + std::to_string(layer_) + ": " + values_.attention_ref + " holds " +
+      throw input_error("--layer " + std::to_string(layer_) + ": " + values_.attention_ref.reference + " holds " +
                         std::to_string(values_.layers) + " layers");
     }
     if (prompt_ >= values_.prompts) {
-      throw input_error("--prompt " + std::to_string(prompt_) + ": " + values_.attention_ref + " holds " +
+      throw input_error("--prompt " + std::to_string(prompt_) + ": " + values_.attention_ref.reference + " holds " +
                         std::to_string(values_.prompts) + " prompts");
     }
     json result{{"layer", layer_}, {"heads", values_.heads}, {"kv_heads", values_.kv_heads},
@@ -646,14 +668,15 @@ class logit_minus_command : public lens_command {
 
   int run() override {
     lens_.prepare(true);
-    const icl::io::array a = load_tensor(vectors_);
+    icl::io::array a = load_tensor(vectors_);
     if (a.rank() < 2) require_float(a, 2, "vectors [n, d]");
-    const dense_tensor u = read_dense(vectors_, a.rank(), false, "vectors [..., d]");
-    const dense_tensor h = read_dense(lens_.final_hidden, 1, false, "final hidden state [d]");
-    const std::size_t d = u.shape.back(), n = d == 0 ? 0 : u.values.size() / d;
+    const std::size_t rank = a.rank();
+    const dense_tensor u = to_dense(std::move(a), rank, false, "vectors [..., d]", vectors_, true);
+    const dense_tensor h = read_dense({lens_.final_hidden, {}}, 1, false, "final hidden state [d]");
+    const std::size_t d = u.shape.back(), n = d == 0 ? 0 : u.size() / d;
     const icl::io::array E = load_tensor(lens_.unembedding);
     require_float(E, 2, "unembedding [V, d]");
-    const auto U = icl::make_matrix_view(u.values.data(), n, d);
+    const auto U = icl::make_matrix_view(u.data(), n, d);
     json result{{"vectors", n}, {"d_model", d}, {"token_a", token_a_}, {"token_b", token_b_},
                 {"shape", std::vector<std::size_t>(u.shape.begin(), u.shape.end() - 1)}};
     icl_tool::visit_float(E, [&](auto tag) {
@@ -707,9 +730,10 @@ class logprob_increase_command : public lens_command {
   int run() override {
     const bool fixed = lens_.params.scale == icl::attention::normalizer::fixed_final;
     lens_.prepare(fixed);
-    const dense_tensor o = read_dense(vectors_, 2, false, "vectors o [P, d]");
-    const dense_tensor x = read_dense(residual_, 1, false, "residual [d]");
-    const dense_tensor h = fixed ? read_dense(lens_.final_hidden, 1, false, "final hidden state [d]") : dense_tensor{};
+    const dense_tensor o = read_dense({vectors_, {}}, 2, false, "vectors o [P, d]");
+    const dense_tensor x = read_dense({residual_, {}}, 1, false, "residual [d]");
+    const dense_tensor h =
+        fixed ? read_dense({lens_.final_hidden, {}}, 1, false, "final hidden state [d]") : dense_tensor{};
     const icl::io::array E = load_tensor(lens_.unembedding);
     require_float(E, 2, "unembedding [V, d]");
     const auto O = icl::make_matrix_view(o.values.data(), o.shape[0], o.shape[1]);
@@ -802,16 +826,13 @@ void report_run(const task_data& task, json& out, json& skipped) {
   }
   in_context_request r;
   r.base_dir = t.base();
-  const auto tensor = [&](std::string& reference, std::string& key, const char* name) {
-    key = name;
-    reference = t.reference(name);
-  };
-  tensor(r.attention, r.attention_key, "attention.maps");
-  tensor(r.values, r.values_key, "attention.values");
-  tensor(r.w_o, r.w_o_key, "attention.w_o");
-  tensor(r.residual, r.residual_key, "attention.residual");
-  tensor(r.final_hidden, r.final_hidden_key, "readout.final_hidden");
-  tensor(r.unembedding, r.unembedding_key, "readout.unembedding");
+  const auto tensor = [&](const char* key) { return tensor_input{t.reference(key), key}; };
+  r.attention = tensor("attention.maps");
+  r.values = tensor("attention.values");
+  r.w_o = tensor("attention.w_o");
+  r.residual = tensor("attention.residual");
+  r.final_hidden = tensor("readout.final_hidden");
+  r.unembedding = tensor("readout.unembedding");
   r.tokens_name = "readout.label_token_ids";
   const std::vector<int> ids = t.ints(r.tokens_name);
   r.label_tokens = t.wrap(r.tokens_name, [&] { return token_ids(ids); });

@@ -17,6 +17,15 @@
 
 namespace icl_tool {
 
+/// A tensor the analysis reads: its reference and, where a manifest gave it (the report), the key.
+struct tensor_input {
+  std::string reference;
+  std::string key;  ///< empty: an option of the subcommand
+  /// How messages name it: the reference, or "KEY (REFERENCE)"; its read errors are prefixed
+  /// with KEY.
+  std::string name() const { return key.empty() ? reference : key + " (" + reference + ")"; }
+};
+
 /// What the analysis reads. Tensors are references relative to base_dir; every tensor but the
 /// unembedding may carry a leading prompts dimension (batched along attention's): attention
 /// [(P,) layers, heads, T, T], values [(P,) layers, kv_heads, T, d_head], w_o [layers, d_model,
@@ -24,7 +33,7 @@ namespace icl_tool {
 /// [V, d]. docs/cli.md (`heads`) gives the definitions.
 struct in_context_request {
   std::string base_dir;
-  std::string attention, values, w_o, residual, final_hidden, unembedding;
+  tensor_input attention, values, w_o, residual, final_hidden, unembedding;
   std::vector<std::size_t> label_tokens;
   std::vector<int> predicted;  ///< index into label_tokens per prompt; empty: every prompt, every label
   std::optional<position_lists> positions_a, positions_b;  ///< logit-minus (two labels)
@@ -35,9 +44,6 @@ struct in_context_request {
   /// How the label inputs are named in messages (options, or manifest keys).
   std::string tokens_name = "--label-token-ids", predicted_name = "--predicted",
               positions_name = "--positions-a/--positions-b", selection_name = "--top-k/--fraction";
-  /// The manifest key of each tensor (the report): messages name the tensor "KEY (REFERENCE)" and
-  /// prefix its read errors with KEY. Empty (the subcommand): the reference alone.
-  std::string attention_key, values_key, w_o_key, residual_key, final_hidden_key, unembedding_key;
 };
 
 /// The result object of `heads` (docs/cli.md, heads.result).
