@@ -20,6 +20,8 @@
 #include <cstddef>
 #include <string>
 
+#include "icl/cuda/rdm.cuh"
+
 #include "cuda_bench.cuh"
 
 namespace {
@@ -71,8 +73,7 @@ void rdm_cases(const options& o, icl::cuda::resources& res, std::size_t n, std::
 }  // namespace
 
 int main(int argc, char** argv) {
-  return run_main(argc, argv, [](const options& o) {
-    icl::cuda::resources res;
+  return run_main(argc, argv, [](const options& o, icl::cuda::resources& res) {
     const std::size_t n = by_size<std::size_t>(o, 20000, 8000, 1000);
     const std::size_t d = by_size<std::size_t>(o, 4096, 4096, 256);
     rdm_cases<__half>(o, res, n, d);

@@ -19,6 +19,7 @@
 ///   --repetitions=N          timed calls per case after one warm-up call; the median is
 ///                            reported (default 3)
 ///   --header                 print the table's header before the rows
+///   --device-only            print the device (to stderr) and exit: 0, or 77 without a device
 /// Without a CUDA device a program prints "skipped: no CUDA device" and exits with 77.
 
 #include <algorithm>
@@ -36,7 +37,10 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime_api.h>
 
-#include "icl/cuda.cuh"
+#include "icl/cuda/buffer.cuh"
+#include "icl/cuda/error.cuh"
+#include "icl/cuda/resources.cuh"
+#include "icl/cuda/view.cuh"
 
 namespace icl_cuda_bench {
 
@@ -46,6 +50,7 @@ struct options {
   size_class size = size_class::full;
   int repetitions = 3;
   bool header = false;
+  bool device_only = false;
 };
 
 /// The options of argv; exits with 2 and a usage line on an unknown option.
@@ -63,8 +68,11 @@ inline options parse_options(int argc, char** argv) {
       o.repetitions = std::atoi(arg.c_str() + 14);
     } else if (arg == "--header") {
       o.header = true;
+    } else if (arg == "--device-only") {
+      o.device_only = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--size=full|small|tiny] [--repetitions=N] [--header]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--size=full|small|tiny] [--repetitions=N] [--header] [--device-only]\n",
+                   argv[0]);
       std::exit(2);
     }
   }
@@ -90,20 +98,22 @@ inline int require_device(const options& o) {
   icl::cuda::detail::check_cuda("icl_cuda_bench", "cudaGetDeviceProperties", cudaGetDeviceProperties(&p, 0));
   std::fprintf(stderr, "# device 0: %s, sm_%d%d, %d SMs, %.1f GiB\n", p.name, p.major, p.minor, p.multiProcessorCount,
                static_cast<double>(p.totalGlobalMem) / double(1 << 30));
-  if (o.header) {
+  if (o.header && !o.device_only) {
     std::printf("| case | time | achieved | limit | fraction |\n|---|---:|---:|---:|---:|\n");
   }
   return 0;
 }
 
-/// Runs body(o); a thrown exception is printed and gives exit code 1.
+/// Runs body(o, res) with a resources object on the calling thread's default stream; a thrown
+/// exception is printed and gives exit code 1.
 template <class Body>
 int run_main(int argc, char** argv, Body&& body) {
   const options o = parse_options(argc, argv);
   try {
     const int device = require_device(o);
-    if (device != 0) return device;
-    body(o);
+    if (device != 0 || o.device_only) return device;
+    icl::cuda::resources res;
+    body(o, res);
     std::fflush(stdout);
     return 0;
   } catch (const std::exception& e) {
