@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <limits>
 #include <string>
@@ -416,6 +417,52 @@ TEST_CASE("attention_ratio on the device equals icl::attention's", "[device]") {
   for (std::size_t i = 0; i < got.values.size(); ++i) CHECK(got.values[i] == Approx(expected.values[i]).epsilon(1e-6));
   ICL_CHECK_THROWS(icl::cuda::attention_ratio(f.res, f.device_view(), {9}, relevant, irrelevant), icl::invalid_argument,
                    "icl::cuda::attention_ratio: sources[0] = 9 must be < T = 9");
+}
+
+TEST_CASE("the _async head scores write the host results into device memory", "[device]") {
+  attention_fixture<float> f(2, 3, 9, 11, 13, 64.0f);
+  auto& res = f.res;
+  const auto A = f.device_view();
+  icl::cuda::device_buffer<double> out(res, 2 * 3 * 4);
+  const auto map = out.matrix(2, 3);
+  const icl::cuda::device_matrix_view<double> map_t(out.data(), 2, 3, 1, 2);  // column-major
+  const auto read_back = [&] {
+    std::vector<double> back(6);
+    out.copy_to_host(back.data(), back.size());
+    return back;
+  };
+  const auto column_major = [](std::vector<double> v) {
+    return std::vector<double>{v[0], v[2], v[4], v[1], v[3], v[5]};
+  };
+  icl::cuda::previous_token_score_async(res, A, map).check();
+  CHECK(read_back() == icl::cuda::previous_token_score(res, A).values);
+  const std::vector<std::size_t> keys{3, 0, 1};
+  icl::cuda::induction_score_async(res, A, keys, map_t).check();
+  CHECK(column_major(read_back()) == icl::cuda::induction_score(res, A, keys).values);
+  const std::vector<std::size_t> sources{8, 4}, relevant{1, 3, 5}, irrelevant{0, 2};
+  icl::cuda::attention_ratio_async(res, A, sources, relevant, irrelevant, map).check();
+  CHECK(read_back() == icl::cuda::attention_ratio(res, A, sources, relevant, irrelevant).values);
+  const std::vector<int> labels{4, 9, 4};
+  const auto labelled = icl::cuda::label_attention(res, A, keys, labels);
+  icl::cuda::label_attention_async(res, A, keys, labels,
+                                   icl::cuda::device_tensor_view<double, 3>(out.data(), {2, 3, 2}, {6, 2, 1}))
+      .check();
+  std::vector<double> values(12);
+  out.copy_to_host(values.data(), values.size());
+  CHECK(values == labelled.values);
+
+  // Argument errors before anything is queued; a NaN reported by check(), its head NaN in out.
+  ICL_CHECK_THROWS(icl::cuda::previous_token_score_async(res, A, out.matrix(3, 2)), icl::invalid_argument,
+                   "icl::cuda::previous_token_score_async: out is 3 x 2, expected layers x heads = 2 x 3");
+  f.host[((1 * 3 + 2) * 9 + 4) * 9 + 3] = std::numeric_limits<float>::quiet_NaN();
+  f.device.copy_from_host(f.host.data(), f.host.size());
+  const icl::cuda::async_status status = icl::cuda::previous_token_score_async(res, A, map);
+  ICL_CHECK_THROWS(status.check(), icl::invalid_argument,
+                   "icl::cuda::previous_token_score_async: attention (layer 1, head 2, query 4, key 3) is nan (NaN/Inf "
+                   "not allowed)");
+  const auto with_nan = read_back();
+  CHECK(std::isnan(with_nan[5]));
+  CHECK(!std::isnan(with_nan[4]));
 }
 
 }  // namespace icl_cuda_test

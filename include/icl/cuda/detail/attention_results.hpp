@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -26,19 +27,42 @@
 namespace icl::cuda {
 namespace detail {
 
-/// The errors of icl::attention's full-row check (a NaN/Inf element, an all-zero row, with
-/// params.check_row_sums a sum other than 1) for row q of head `head`, from its scan.
+/// The errors of icl::attention's full-row check for row q of head `head`, from its scan, raised
+/// by icl::attention itself: a NaN/Inf element through throw_non_finite; otherwise check_full_row
+/// reads a two-element stand-in for the row with the scan's sum and non-zero flag (0 and 0 for a
+/// zero row; the sum and 0; 1 and -1 for a non-zero row that sums to 0; twice the largest double
+/// of the sum's sign for a sum beyond the double range), which gives its "all zero" and "sums to"
+/// errors with their messages.
 inline void raise_row_errors(const char* function, const attention_layout& s, std::size_t head, std::size_t q,
                              const row_scan& row, const icl::attention::attention_params& params) {
   const std::size_t l = head / s.heads, h = head % s.heads;
   if (row.bad_key != s.tokens) icl::attention::detail::throw_non_finite(function, l, h, q, row.bad_key, row.bad_value);
+  double stand_in[2] = {row.sum, 0.0};
   if (!row.any_nonzero) {
-    icl::detail::throw_invalid(function, "attention row of layer ", l, ", head ", h, ", query position ", q,
-                               " is all zero");
+    stand_in[0] = 0.0;
+  } else if (row.sum == 0.0) {
+    stand_in[0] = 1.0;
+    stand_in[1] = -1.0;
+  } else if (!(row.sum - row.sum == 0.0)) {
+    stand_in[0] = stand_in[1] = std::copysign(std::numeric_limits<double>::max(), row.sum);
   }
-  if (params.check_row_sums && !(std::abs(row.sum - 1.0) <= params.row_sum_tolerance)) {
-    icl::detail::throw_invalid(function, "attention row of layer ", l, ", head ", h, ", query position ", q,
-                               " sums to ", row.sum, ", not 1 within ", params.row_sum_tolerance);
+  const icl::attention::detail::attention_shape<double> one_row{stand_in, 1, 1, 2, 0, 0, 0, 1};
+  icl::attention::detail::check_full_row(function, one_row, l, h, q, params);
+}
+
+/// The full-row errors of row T-1 of every head in order (induction_score, label_attention).
+inline void raise_last_row_errors(const char* function, const attention_layout& s, const row_scan* rows,
+                                  const icl::attention::attention_params& params) {
+  for (std::size_t i = 0; i < s.layers * s.heads; ++i) raise_row_errors(function, s, i, s.tokens - 1, rows[i], params);
+}
+
+/// The first failing source row's error, of the first head in order that has one (attention_ratio).
+inline void raise_ratio_errors(const char* function, const attention_layout& s, const ratio_head* heads,
+                               const std::vector<std::size_t>& sources, const icl::attention::attention_params& params) {
+  for (std::size_t i = 0; i < s.layers * s.heads; ++i) {
+    if (heads[i].bad_source != sources.size()) {
+      raise_row_errors(function, s, i, sources[heads[i].bad_source], heads[i].row, params);
+    }
   }
 }
 
@@ -57,14 +81,13 @@ inline icl::attention::head_map previous_token_map(const char* function, const a
   return out;
 }
 
-/// The head map of per-head induction scores, after the full-row errors of each head in order.
-inline icl::attention::head_map induction_map(const char* function, const attention_layout& s,
-                                              const induction_head* heads, const icl::attention::attention_params& params) {
+/// The head map of per-head induction scores (totals), after the full-row errors of each head's
+/// row T-1 in order.
+inline icl::attention::head_map induction_map(const char* function, const attention_layout& s, const row_scan* rows,
+                                              const double* totals, const icl::attention::attention_params& params) {
+  raise_last_row_errors(function, s, rows, params);
   icl::attention::head_map out = icl::attention::detail::zero_head_map(s);
-  for (std::size_t i = 0; i < out.values.size(); ++i) {
-    raise_row_errors(function, s, i, s.tokens - 1, heads[i].row, params);
-    out.values[i] = heads[i].total;
-  }
+  for (std::size_t i = 0; i < out.values.size(); ++i) out.values[i] = totals[i];
   return out;
 }
 
@@ -74,7 +97,7 @@ inline icl::attention::label_attention_map label_attention_map_of(const char* fu
                                                                   const row_scan* rows, std::vector<int> classes,
                                                                   std::vector<double> values,
                                                                   const icl::attention::attention_params& params) {
-  for (std::size_t i = 0; i < s.layers * s.heads; ++i) raise_row_errors(function, s, i, s.tokens - 1, rows[i], params);
+  raise_last_row_errors(function, s, rows, params);
   icl::attention::label_attention_map out;
   out.layers = s.layers;
   out.heads = s.heads;
@@ -90,20 +113,54 @@ inline icl::attention::head_map ratio_map(const char* function, const attention_
                                           const std::vector<std::size_t>& sources, std::size_t n_relevant,
                                           std::size_t n_irrelevant, bool normalize,
                                           const icl::attention::attention_params& params) {
+  raise_ratio_errors(function, s, heads, sources, params);
   icl::attention::head_map numerator = icl::attention::detail::zero_head_map(s);
   icl::attention::head_map denominator = icl::attention::detail::zero_head_map(s);
   const double nr = normalize ? static_cast<double>(n_relevant) : 1.0;
   const double ni = normalize ? static_cast<double>(n_irrelevant) : 1.0;
   for (std::size_t i = 0; i < numerator.values.size(); ++i) {
-    if (heads[i].bad_source != sources.size()) {
-      raise_row_errors(function, s, i, sources[heads[i].bad_source], heads[i].row, params);
-    }
     numerator.values[i] = heads[i].relevant / nr;
     denominator.values[i] = heads[i].irrelevant / ni;
   }
   icl::attention::head_map out;
   icl::attention::detail::divide_into(out, numerator, denominator);
   return out;
+}
+
+/// The keys of attention_ratio's two sets as the kernels read them: per key, bit 0 when it is
+/// relevant, bit 1 when it is irrelevant.
+inline std::vector<unsigned char> key_mask(std::size_t tokens, const std::vector<std::size_t>& relevant,
+                                           const std::vector<std::size_t>& irrelevant) {
+  std::vector<unsigned char> mask(tokens, 0);
+  for (std::size_t k : relevant) mask[k] |= 1u;
+  for (std::size_t k : irrelevant) mask[k] |= 2u;
+  return mask;
+}
+
+/// Label positions grouped by class, each class's in their given order: `keys` (the positions)
+/// and `first` (classes + 1 entries: class c's run is keys[first[c] .. first[c + 1])).
+struct class_runs {
+  std::vector<std::size_t> keys, first;
+};
+
+inline class_runs keys_by_class(const std::vector<std::size_t>& positions, const std::vector<std::size_t>& codes,
+                                std::size_t classes) {
+  class_runs out{std::vector<std::size_t>(positions.size()), std::vector<std::size_t>(classes + 1, 0)};
+  for (std::size_t code : codes) ++out.first[code + 1];
+  for (std::size_t c = 0; c < classes; ++c) out.first[c + 1] += out.first[c];
+  std::vector<std::size_t> next(out.first.begin(), out.first.end() - 1);
+  for (std::size_t i = 0; i < positions.size(); ++i) out.keys[next[codes[i]]++] = positions[i];
+  return out;
+}
+
+/// The label positions as one class, in their order (induction_score).
+inline class_runs one_class_runs(const std::vector<std::size_t>& label_positions) {
+  return class_runs{label_positions, {0, label_positions.size()}};
+}
+
+/// The row check of `params` as the kernels take it.
+inline row_check row_check_of(const icl::attention::attention_params& params) {
+  return row_check{params.check_row_sums, params.row_sum_tolerance};
 }
 
 }  // namespace detail

@@ -16,15 +16,21 @@
 
 namespace icl::detail::device {
 
-/// A quiet NaN in host and device code (std::numeric_limits is constexpr host code, which device
-/// code may not call without nvcc's --expt-relaxed-constexpr).
-ICL_HOST_DEVICE inline double quiet_nan() noexcept {
+/// +Inf (infinite) or a quiet NaN in host and device code (std::numeric_limits is constexpr host
+/// code, which device code may not call without nvcc's --expt-relaxed-constexpr).
+ICL_HOST_DEVICE inline double special_value(bool infinite) noexcept {
 #if defined(__CUDA_ARCH__)
-  return __builtin_nan("");
+  return infinite ? __builtin_inf() : __builtin_nan("");
 #else
-  return std::numeric_limits<double>::quiet_NaN();
+  return infinite ? std::numeric_limits<double>::infinity() : std::numeric_limits<double>::quiet_NaN();
 #endif
 }
+
+/// A quiet NaN in host and device code.
+ICL_HOST_DEVICE inline double quiet_nan() noexcept { return special_value(false); }
+
+/// +Inf in host and device code.
+ICL_HOST_DEVICE inline double infinity() noexcept { return special_value(true); }
 
 }  // namespace icl::detail::device
 
