@@ -11,7 +11,8 @@
 /// run (a hypothesis RDM may hold a handful of distinct values over millions of places):
 ///   run_first_candidate(u): u at the head of a run, else 0   → inclusive max-scan: first(u)
 ///   run_last_candidate(u):  u + 1 at the tail of a run, else m → reverse inclusive min-scan: last(u)
-/// then scatter_rank(u) writes the rank of place u to the value's position. The order of the
+/// then scatter_rank(u) (scatter_centered_rank: minus the mean rank) writes the rank of place u
+/// to the value's position. The order of the
 /// positions within a run does not matter (they all get the same rank), so a sort that puts
 /// -0.0 before +0.0, or one that is not stable, gives the same ranks.
 
@@ -65,6 +66,14 @@ template <class Position>
 ICL_HOST_DEVICE void scatter_rank(const Position* position, std::size_t u, std::size_t first, std::size_t last,
                                   double* out) noexcept {
   out[position[u]] = average_rank(first, last);
+}
+
+/// Writes the centred average rank of sorted place u (average_rank − (m + 1)/2, exact) to
+/// out[position[u]], its run being [first, last): the ranks the spearman and rho_a sums read.
+template <class Position>
+ICL_HOST_DEVICE void scatter_centered_rank(const Position* position, std::size_t u, std::size_t first,
+                                           std::size_t last, std::size_t m, double* out) noexcept {
+  out[position[u]] = centered_rank(first, last, m);
 }
 
 }  // namespace icl::detail::device
