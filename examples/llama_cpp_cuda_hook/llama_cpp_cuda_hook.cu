@@ -114,10 +114,6 @@ struct hook_state {
   }
 };
 
-bool wanted(const ggml_tensor* t) {
-  return block_of(t->name, "l_out") >= 0 || block_of(t->name, "kq_soft_max") >= 0;
-}
-
 /// kq_soft_max-{il}: [n_kv, T, heads] -> [heads, T, T]; the head scores of this block.
 void on_attention(hook_state& s, const ggml_tensor* t, std::size_t il) {
   int device = 0;
@@ -169,103 +165,110 @@ void on_states(hook_state& s, const ggml_tensor* t, std::size_t il) {
   res.synchronize();  // the copy has read the tensor before the engine reuses its memory
 }
 
+/// Throws unless `t` is an f32 tensor in device memory.
+void require_device_f32(const ggml_tensor* t) {
+  const bool on_host = t->buffer == nullptr || ggml_backend_buffer_is_host(t->buffer);
+  const std::string problem = on_host ? "is in host memory: run the block on the GPU (n_gpu_layers, a CUDA build of "
+                                        "llama.cpp), or use examples/llama_cpp_hook"
+                              : t->type != GGML_TYPE_F32 ? std::string("is ") + ggml_type_name(t->type) + ", not f32"
+                                                         : std::string();
+  if (!problem.empty()) throw std::runtime_error(std::string(t->name) + " " + problem);
+}
+
+/// cb_eval: asked first whether a tensor is wanted, then called with it once it is computed.
+/// The first error is kept and stops the work of later calls; main reports it.
 bool on_tensor(ggml_tensor* t, bool ask, void* user) {
   auto& s = *static_cast<hook_state*>(user);
-  if (ask) return wanted(t);
-  if (!wanted(t) || !s.error.empty()) return true;
+  const int attention_block = block_of(t->name, "kq_soft_max");
+  const int states_block = block_of(t->name, "l_out");
+  const bool want = attention_block >= 0 || states_block >= 0;
+  if (ask) return want;
+  if (!want || !s.error.empty()) return true;  // false would stop the computation
   try {
-    if (t->buffer == nullptr || ggml_backend_buffer_is_host(t->buffer)) {
-      throw std::runtime_error(std::string(t->name) +
-                               " is in host memory: run the block on the GPU (n_gpu_layers, a CUDA build of "
-                               "llama.cpp), or use examples/llama_cpp_hook");
-    }
-    if (t->type != GGML_TYPE_F32) {
-      throw std::runtime_error(std::string(t->name) + " is " + ggml_type_name(t->type) + ", not f32");
-    }
-    const int attention_block = block_of(t->name, "kq_soft_max");
-    if (attention_block >= 0) {
-      on_attention(s, t, static_cast<std::size_t>(attention_block));
-    } else {
-      on_states(s, t, static_cast<std::size_t>(block_of(t->name, "l_out")));
-    }
+    require_device_f32(t);
+    if (attention_block >= 0) on_attention(s, t, static_cast<std::size_t>(attention_block));
+    if (states_block >= 0) on_states(s, t, static_cast<std::size_t>(states_block));
   } catch (const std::exception& e) {
     s.error = e.what();
   }
   return true;
 }
 
-}  // namespace
+/// The model and its context, freed in the right order.
+struct engine {
+  llama_model* model = nullptr;
+  llama_context* context = nullptr;
 
-int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MODEL.gguf [length=64] [n_gpu_layers=999]\n", argv[0]);
-    return 2;
+  engine(const char* path, int gpu_layers, hook_state& hook) {
+    llama_backend_init();
+    llama_model_params model_params = llama_model_default_params();
+    model_params.n_gpu_layers = gpu_layers;
+    model = llama_model_load_from_file(path, model_params);
+    if (model == nullptr) throw std::runtime_error(std::string("cannot load ") + path);
+    llama_context_params params = llama_context_default_params();
+#ifdef LLAMA_HOOK_HAS_FLASH_ATTN_TYPE
+    params.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+#else
+    params.flash_attn = false;
+#endif
+    params.n_ctx = params.n_batch = params.n_ubatch = 1024;  // one graph: kq_soft_max covers every position
+    params.offload_kqv = true;
+    params.cb_eval = on_tensor;
+    params.cb_eval_user_data = &hook;
+    context = llama_init_from_model(model, params);
+    if (context == nullptr) throw std::runtime_error("cannot create a context");
   }
-  const std::size_t length = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 64;
-  const int gpu_layers = argc > 3 ? std::atoi(argv[3]) : 999;
-  if (length < 8 || length > 500) {
-    std::fprintf(stderr, "length must be between 8 and 500\n");
-    return 2;
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+  ~engine() {
+    if (context != nullptr) llama_free(context);
+    if (model != nullptr) llama_model_free(model);
+    llama_backend_free();
   }
+};
 
-  llama_backend_init();
-  llama_model_params mp = llama_model_default_params();
-  mp.n_gpu_layers = gpu_layers;
-  llama_model* model = llama_model_load_from_file(argv[1], mp);
-  if (model == nullptr) {
-    std::fprintf(stderr, "cannot load %s\n", argv[1]);
-    return 1;
-  }
-  const llama_vocab* vocab = llama_model_get_vocab(model);
-  const auto n_layers = static_cast<std::size_t>(llama_model_n_layer(model));
-
-  // BOS (when the model has one), `length` random tokens from the upper nine tenths of the
-  // vocabulary (the low ids are often bytes and special tokens), the same tokens again.
+/// BOS (when the model has one), `length` random tokens from the upper nine tenths of the
+/// vocabulary (the low ids are often bytes and special tokens), the same tokens again; `first`:
+/// the position of the first random token.
+std::vector<llama_token> repeated_random_tokens(const llama_vocab* vocab, std::size_t length, std::size_t& first) {
   std::vector<llama_token> tokens;
   if (llama_vocab_bos(vocab) != LLAMA_TOKEN_NULL) tokens.push_back(llama_vocab_bos(vocab));
-  const std::size_t first = tokens.size();
+  first = tokens.size();
   const int32_t n_vocab = llama_vocab_n_tokens(vocab);
-  std::mt19937 engine(20240);
+  std::mt19937 generator(20240);
   std::uniform_int_distribution<int32_t> pick(n_vocab / 10, n_vocab - 1);
-  for (std::size_t i = 0; i < length; ++i) tokens.push_back(pick(engine));
+  for (std::size_t i = 0; i < length; ++i) tokens.push_back(pick(generator));
   tokens.insert(tokens.end(), tokens.begin() + static_cast<std::ptrdiff_t>(first), tokens.end());
+  return tokens;
+}
 
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const std::size_t length = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 64;
+  if (argc < 2 || length < 8 || length > 500) {
+    std::fprintf(stderr, "usage: %s MODEL.gguf [length=64, 8 to 500] [n_gpu_layers=999]\n", argv[0]);
+    return 2;
+  }
   hook_state s;
+  engine e(argv[1], argc > 3 ? std::atoi(argv[3]) : 999, s);
+  const auto n_layers = static_cast<std::size_t>(llama_model_n_layer(e.model));
+  std::size_t first = 0;
+  std::vector<llama_token> tokens = repeated_random_tokens(llama_model_get_vocab(e.model), length, first);
   s.tokens = tokens.size();
   s.induction_key = s.tokens - length;  // after the first occurrence (position T-1-length) of the last token
   s.copy_labels.assign(s.tokens, 0);
   std::fill(s.copy_labels.begin() + static_cast<std::ptrdiff_t>(first + length), s.copy_labels.end(), 1);
   s.blocks.resize(n_layers);
 
-  llama_context_params cp = llama_context_default_params();
-  cp.n_ctx = 1024;
-  cp.n_batch = 1024;
-  cp.n_ubatch = 1024;  // one graph: kq_soft_max covers every position
-  cp.offload_kqv = true;
-  cp.cb_eval = on_tensor;
-  cp.cb_eval_user_data = &s;
-#ifdef LLAMA_HOOK_HAS_FLASH_ATTN_TYPE
-  cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
-#else
-  cp.flash_attn = false;
-#endif
-  llama_context* ctx = llama_init_from_model(model, cp);
-  if (ctx == nullptr) {
-    std::fprintf(stderr, "cannot create a context\n");
-    return 1;
+  if (llama_decode(e.context, llama_batch_get_one(tokens.data(), static_cast<int32_t>(tokens.size()))) != 0) {
+    throw std::runtime_error("llama_decode failed");
   }
-  if (llama_decode(ctx, llama_batch_get_one(tokens.data(), static_cast<int32_t>(tokens.size()))) != 0) {
-    std::fprintf(stderr, "llama_decode failed\n");
-    return 1;
-  }
-  if (!s.error.empty()) {
-    std::fprintf(stderr, "%s\n", s.error.c_str());
-    return 1;
-  }
+  if (!s.error.empty()) throw std::runtime_error(s.error);
   if (s.attention_seen != n_layers || s.hidden_seen != n_layers) {
-    std::fprintf(stderr, "the callback saw %zu l_out and %zu kq_soft_max tensors on the device, expected %zu each\n",
-                 s.hidden_seen, s.attention_seen, n_layers);
-    return 1;
+    throw std::runtime_error("the callback saw " + std::to_string(s.hidden_seen) + " l_out and " +
+                             std::to_string(s.attention_seen) + " kq_soft_max tensors on the device, expected " +
+                             std::to_string(n_layers) + " each");
   }
 
   std::printf("llama.cpp (CUDA) + icl::cuda: %zu random tokens, repeated (T = %zu), %zu blocks\n", length, s.tokens,
@@ -276,9 +279,8 @@ int main(int argc, char** argv) {
     std::printf("%5zu %9.3f %9.3f %6zu %10.3f %8.3f\n", l + 1, b.previous_token, b.induction, b.induction_head,
                 b.decodability, b.cka_previous);
   }
-
-  llama_free(ctx);
-  llama_model_free(model);
-  llama_backend_free();
   return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "llama_cpp_cuda_hook: %s\n", e.what());
+  return 1;
 }
