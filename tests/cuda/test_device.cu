@@ -250,6 +250,21 @@ TEST_CASE("a round trip through the caller's allocator, and a kernel over stride
   res.synchronize();
 }
 
+TEST_CASE("the cuBLAS workspace comes from the allocator once, at the first product", "[device]") {
+  auto allocator = std::make_shared<counting_allocator>();
+  {
+    icl::cuda::resources res(cudaStreamPerThread, allocator);
+    CHECK(res.cublas_workspace_bytes() == 0);
+    CHECK(allocator->allocations == 0);
+    CHECK(res.cublas_handle_with_workspace() == res.cublas_handle());
+    CHECK(res.cublas_workspace_bytes() == icl::cuda::default_cublas_workspace_bytes);
+    static_cast<void>(res.cublas_handle_with_workspace());
+    CHECK(allocator->allocations == 1);
+  }
+  CHECK(allocator->deallocations == 1);
+  CHECK(allocator->live_bytes == 0);
+}
+
 TEST_CASE("a tensor view read in a kernel", "[device]") {
   icl::cuda::resources res;
   std::vector<float> host(2 * 3 * 4 * 5);

@@ -48,12 +48,14 @@ std::vector<C> product(std::size_t a_rows, std::size_t b_rows, std::size_t k, A 
   return out;
 }
 
-/// The products kernel: Σ a∘b in double.
+/// The sums kernel: every entry of the route's matrices through cka_operands::add, in double.
 template <class C>
-double sum_products(const std::vector<C>& a, const std::vector<C>& b) {
-  double acc = 0.0;
-  for (std::size_t k = 0; k < a.size(); ++k) acc += static_cast<double>(a[k]) * static_cast<double>(b[k]);
-  return acc;
+void add_products(const device::cka_operands<C>& ops, device::cka_sums& s) {
+  double acc[3] = {0.0, 0.0, 0.0};
+  for (std::size_t e = 0; e < ops.entries(); ++e) ops.add(e, acc);
+  s.kk = acc[0];
+  s.ll = acc[1];
+  s.kl = acc[2];
 }
 
 template <class C>
@@ -68,14 +70,10 @@ double device_cka(const std::vector<double>& x, std::size_t dx, const std::vecto
   s.n = n;
   if (gram_route) {
     const auto K = product<C>(n, n, dx, xr, xr), L = product<C>(n, n, dy, yr, yr);
-    s.kk = sum_products(K, K);
-    s.ll = sum_products(L, L);
-    s.kl = sum_products(K, L);
+    add_products(device::cka_operands<C>{K.data(), L.data(), nullptr, K.size(), L.size(), 0, true}, s);
   } else {
     const auto A = product<C>(dx, dx, n, xt, xt), B = product<C>(dy, dy, n, yt, yt), M = product<C>(dy, dx, n, yt, xt);
-    s.kk = sum_products(A, A);
-    s.ll = sum_products(B, B);
-    s.kl = sum_products(M, M);
+    add_products(device::cka_operands<C>{A.data(), B.data(), M.data(), A.size(), B.size(), M.size(), false}, s);
   }
   for (std::size_t i = 0; i < n; ++i) {  // the row-norm kernel, then the host's sum
     double kd = 0.0, ld = 0.0;

@@ -9,7 +9,9 @@
 /// (one thread per column); the columns centred into a row-major workspace of the CPU's compute
 /// type (float, or double when an input is double); each row's squared norm (one warp per row);
 /// the CPU's choice of products through cuBLAS (K = X̄X̄ᵀ and L = ȲȲᵀ when n < d_x + d_y,
-/// otherwise X̄ᵀX̄, ȲᵀȲ and ȲᵀX̄) and the sums of products of their entries in double. After the
+/// otherwise X̄ᵀX̄, ȲᵀȲ and ȲᵀX̄) and the sums of products of their entries in double, each
+/// product read once (cka_operands of icl/cuda/detail/cka_terms.hpp; block partials combined in a
+/// fixed order, the same bits on every run). After the
 /// one synchronisation the host adds the rows' terms (icl/cuda/detail/cka_terms.hpp) and the CPU
 /// library's cka_from_terms gives the value, or its error. The products are whole (n x n or
 /// d x d), not tiled.
@@ -82,16 +84,58 @@ __global__ void cka_row_norm_kernel(const C* x, std::size_t n, std::size_t d, do
   if (lane == 0) out[i] = squared;
 }
 
-/// *out += Σ_k a_k b_k over count entries, in double (one atomic add per warp).
+constexpr unsigned cka_sum_threads = 256;  ///< threads per block of cka_sums_kernel
+constexpr unsigned cka_sum_blocks = 1024;  ///< at most this many blocks
+
+/// The three sums of products of the route's matrices (cka_operands) in one pass: each thread its
+/// entries, each block's warps by warp_sum, then the warps in order; partials[3·block + t].
 template <class C>
-__global__ void cka_products_kernel(const C* a, const C* b, std::size_t count, double* out) {
+__global__ void cka_sums_kernel(device::cka_operands<C> ops, double* partials) {
+  constexpr unsigned warps = cka_sum_threads / 32;
+  __shared__ double per_warp[3][warps];
+  double acc[3] = {0.0, 0.0, 0.0};
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
-  double acc = 0.0;
-  for (std::size_t k = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < count; k += stride) {
-    acc += static_cast<double>(a[k]) * static_cast<double>(b[k]);
+  for (std::size_t e = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < ops.entries(); e += stride) {
+    ops.add(e, acc);
   }
-  acc = warp_sum(acc);
-  if (threadIdx.x % 32 == 0) atomicAdd(out, acc);
+  const unsigned lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  for (unsigned t = 0; t < 3; ++t) {
+    const double v = warp_sum(acc[t]);
+    if (lane == 0) per_warp[t][warp] = v;
+  }
+  __syncthreads();
+  if (warp == 0) {
+    for (unsigned t = 0; t < 3; ++t) {
+      const double v = warp_sum(lane < warps ? per_warp[t][lane] : 0.0);
+      if (lane == 0) partials[3 * blockIdx.x + t] = v;
+    }
+  }
+}
+
+/// One warp: the blocks' partials added (lane j: blocks j, j + 32, ...; then warp_sum) into sums[3].
+/// (A template only so that the header may define it.)
+template <int = 0>
+__global__ void cka_partials_kernel(const double* partials, unsigned blocks, double* sums) {
+  const unsigned lane = threadIdx.x % 32;
+  for (unsigned t = 0; t < 3; ++t) {
+    double acc = 0.0;
+    for (unsigned b = lane; b < blocks; b += 32) acc += partials[3 * b + t];
+    acc = warp_sum(acc);
+    if (lane == 0) sums[t] = acc;
+  }
+}
+
+/// Queues sums[0..3) = ⟨K,K⟩, ⟨L,L⟩, ⟨K,L⟩ of `ops`: every entry read once, the partial sums
+/// combined in a fixed order (the same bits on every run).
+template <class C>
+void queue_cka_sums(const char* function, resources& res, const device::cka_operands<C>& ops, double* sums) {
+  const std::size_t wanted = (ops.entries() + cka_sum_threads - 1) / cka_sum_threads;
+  const auto blocks = static_cast<unsigned>(wanted < cka_sum_blocks ? (wanted == 0 ? 1 : wanted) : cka_sum_blocks);
+  device_buffer<double> partials(res, 3 * std::size_t{blocks});
+  cka_sums_kernel<C><<<blocks, cka_sum_threads, 0, res.stream()>>>(ops, partials.data());
+  check_launch(function, "cka_sums_kernel");
+  cka_partials_kernel<><<<1, 32, 0, res.stream()>>>(partials.data(), blocks, sums);
+  check_launch(function, "cka_partials_kernel");
 }
 
 /// One input, column-centred on the device, with what the host needs to check it.
@@ -152,13 +196,6 @@ void check_cka_finite(const char* function, const char* name, const cka_input<C>
   }
 }
 
-/// Queues *sum += Σ a∘b over count entries.
-template <class C>
-void queue_products(const char* function, resources& res, const C* a, const C* b, std::size_t count, double* sum) {
-  cka_products_kernel<C><<<1024, 256, 0, res.stream()>>>(a, b, count, sum);
-  check_launch(function, "cka_products_kernel");
-}
-
 template <class C, class T, class U>
 double linear_cka_impl(const char* function, resources& res, const device_matrix_view<const T>& X,
                        const device_matrix_view<const U>& Y, bool debiased) {
@@ -181,17 +218,15 @@ double linear_cka_impl(const char* function, resources& res, const device_matrix
   const cka_input<C> x = queue_cka_input<C>(function, res, X);
   const cka_input<C> y = queue_cka_input<C>(function, res, Y);
   device_buffer<double> sums(res, 3);  // ⟨K,K⟩, ⟨L,L⟩, ⟨K,L⟩
-  check_cuda(function, "cudaMemsetAsync", cudaMemsetAsync(sums.data(), 0, 3 * sizeof(double), res.stream()));
   if (device::cka_gram_route(n, dx, dy)) {
-    // K = X̄X̄ᵀ and L = ȲȲᵀ, n x n.
+    // K = X̄X̄ᵀ and L = ȲȲᵀ, n x n, read once, together.
     const gemm_rows<C> xr{x.centred.data(), dx, true}, yr{y.centred.data(), dy, true};
     const std::size_t count = icl::detail::checked_mul(function, n, n, "n x n");
     device_buffer<C> K(res, count), L(res, count);
     rows_product(function, res, xr, 0, n, xr, 0, n, dx, K.data());
     rows_product(function, res, yr, 0, n, yr, 0, n, dy, L.data());
-    queue_products(function, res, K.data(), K.data(), count, sums.data());
-    queue_products(function, res, L.data(), L.data(), count, sums.data() + 1);
-    queue_products(function, res, K.data(), L.data(), count, sums.data() + 2);
+    queue_cka_sums(function, res, device::cka_operands<C>{K.data(), L.data(), nullptr, count, count, 0, true},
+                   sums.data());
   } else {
     // The columns of X̄ as the rows of a column-major d_x x n matrix: X̄ᵀX̄, ȲᵀȲ, ȲᵀX̄.
     const gemm_rows<C> xc{x.centred.data(), dx, false}, yc{y.centred.data(), dy, false};
@@ -201,9 +236,9 @@ double linear_cka_impl(const char* function, resources& res, const device_matrix
     rows_product(function, res, xc, 0, dx, xc, 0, dx, n, A.data());
     rows_product(function, res, yc, 0, dy, yc, 0, dy, n, B.data());
     rows_product(function, res, yc, 0, dy, xc, 0, dx, n, M.data());
-    queue_products(function, res, A.data(), A.data(), A.size(), sums.data());
-    queue_products(function, res, B.data(), B.data(), B.size(), sums.data() + 1);
-    queue_products(function, res, M.data(), M.data(), M.size(), sums.data() + 2);
+    queue_cka_sums(function, res,
+                   device::cka_operands<C>{A.data(), B.data(), M.data(), A.size(), B.size(), M.size(), false},
+                   sums.data());
   }
   double host_sums[3] = {};
   sums.copy_to_host(host_sums, 3);  // waits for the stream

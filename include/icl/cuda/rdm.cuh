@@ -218,15 +218,15 @@ void rows_product(const char* function, resources& res, const gemm_rows<O>& A, s
   const G one = 1, zero = 0;
   if constexpr (std::is_same_v<O, double>) {
     check_cublas(function, "cublasDgemm",
-                 cublasDgemm(res.cublas_handle(), op_a, op_b, rows_a, rows_b, depth, &one, a, lda, b, ldb, &zero, out,
+                 cublasDgemm(res.cublas_handle_with_workspace(), op_a, op_b, rows_a, rows_b, depth, &one, a, lda, b, ldb, &zero, out,
                              rows_a));
   } else if constexpr (std::is_same_v<O, float>) {
     check_cublas(function, "cublasSgemm",
-                 cublasSgemm(res.cublas_handle(), op_a, op_b, rows_a, rows_b, depth, &one, a, lda, b, ldb, &zero, out,
+                 cublasSgemm(res.cublas_handle_with_workspace(), op_a, op_b, rows_a, rows_b, depth, &one, a, lda, b, ldb, &zero, out,
                              rows_a));
   } else {
     check_cublas(function, "cublasGemmEx",
-                 cublasGemmEx(res.cublas_handle(), op_a, op_b, rows_a, rows_b, depth, &one, a, cublas_type<O>(), lda,
+                 cublasGemmEx(res.cublas_handle_with_workspace(), op_a, op_b, rows_a, rows_b, depth, &one, a, cublas_type<O>(), lda,
                               b, cublas_type<O>(), ldb, &zero, out, CUDA_R_32F, rows_a, CUBLAS_COMPUTE_32F,
                               CUBLAS_GEMM_DEFAULT));
   }

@@ -5,7 +5,10 @@
 ///   - the stream all work is queued on (the caller's: the library creates none);
 ///   - a cuBLAS handle bound to that stream, created once with the resources object;
 ///   - the workspace allocator every temporary comes from (by default stream-ordered
-///     cudaMallocAsync / cudaFreeAsync on the stream; an engine passes its own memory pool).
+///     cudaMallocAsync / cudaFreeAsync on the stream; an engine passes its own memory pool);
+///   - cuBLAS's workspace (cublasSetWorkspace), taken from that allocator once, at the first
+///     product the library asks of cuBLAS (cublas_handle_with_workspace), so that cuBLAS
+///     allocates nothing of its own when the products run.
 /// Functions that return a host result synchronise that stream only (cudaStreamSynchronize),
 /// never the device. A resources object is used by one host thread at a time.
 
@@ -50,6 +53,10 @@ class stream_ordered_allocator final : public workspace_allocator {
   }
 };
 
+/// The default size of the cuBLAS workspace a resources object gives its handle: 32 MiB, what
+/// cuBLAS asks for on Hopper (less serves older devices).
+inline constexpr std::size_t default_cublas_workspace_bytes = std::size_t{32} << 20;
+
 class resources {
  public:
   /// Work goes to `stream`; the default, cudaStreamPerThread, is the calling thread's default
@@ -57,9 +64,11 @@ class resources {
   /// caller may still pass as `0` or cudaStreamLegacy). Pass the engine's or PyTorch's current
   /// stream to order the metrics with the work that produced the tensors. `allocator` (not
   /// null) serves every temporary; the resources object shares its ownership. The device is
-  /// the current one at construction.
+  /// the current one at construction. `cublas_workspace_bytes` of the allocator's memory become
+  /// the cuBLAS handle's workspace when the library first needs cuBLAS (0: cuBLAS's own).
   explicit resources(cudaStream_t stream = cudaStreamPerThread,
-                     std::shared_ptr<workspace_allocator> allocator = std::make_shared<stream_ordered_allocator>())
+                     std::shared_ptr<workspace_allocator> allocator = std::make_shared<stream_ordered_allocator>(),
+                     std::size_t cublas_workspace_bytes = default_cublas_workspace_bytes)
       : stream_(stream), allocator_(std::move(allocator)) {
     constexpr const char* function = "icl::cuda::resources";
     if (!allocator_) icl::detail::throw_invalid(function, "allocator is null");
@@ -70,6 +79,7 @@ class resources {
       static_cast<void>(cublasDestroy(cublas_));
       detail::check_cublas(function, "cublasSetStream", bound);
     }
+    requested_workspace_bytes_ = cublas_workspace_bytes;
   }
 
   resources(const resources&) = delete;
@@ -78,7 +88,10 @@ class resources {
       : stream_(other.stream_),
         cublas_(std::exchange(other.cublas_, nullptr)),
         allocator_(std::move(other.allocator_)),
-        device_(other.device_) {}
+        device_(other.device_),
+        workspace_(std::exchange(other.workspace_, nullptr)),
+        workspace_bytes_(std::exchange(other.workspace_bytes_, 0)),
+        requested_workspace_bytes_(other.requested_workspace_bytes_) {}
   resources& operator=(resources&& other) noexcept {
     if (this != &other) {
       destroy();
@@ -86,6 +99,9 @@ class resources {
       cublas_ = std::exchange(other.cublas_, nullptr);
       allocator_ = std::move(other.allocator_);
       device_ = other.device_;
+      workspace_ = std::exchange(other.workspace_, nullptr);
+      workspace_bytes_ = std::exchange(other.workspace_bytes_, 0);
+      requested_workspace_bytes_ = other.requested_workspace_bytes_;
     }
     return *this;
   }
@@ -98,6 +114,23 @@ class resources {
   const std::shared_ptr<workspace_allocator>& shared_allocator() const noexcept { return allocator_; }
   /// The device that was current when the object was made.
   int device() const noexcept { return device_; }
+  /// The size of the cuBLAS workspace taken from the allocator so far (0: none yet).
+  std::size_t cublas_workspace_bytes() const noexcept { return workspace_bytes_; }
+
+  /// The cuBLAS handle for the library's products: on the first call, the workspace asked for at
+  /// construction is taken from the allocator (in stream order) and given to the handle
+  /// (cublasSetWorkspace); later calls return the handle as it is.
+  cublasHandle_t cublas_handle_with_workspace() {
+    if (workspace_ == nullptr && requested_workspace_bytes_ != 0) {
+      void* memory = allocator_->allocate(requested_workspace_bytes_, stream_);
+      const cublasStatus_t set = cublasSetWorkspace(cublas_, memory, requested_workspace_bytes_);
+      if (set != CUBLAS_STATUS_SUCCESS) allocator_->deallocate(memory, requested_workspace_bytes_, stream_);
+      detail::check_cublas("icl::cuda::resources", "cublasSetWorkspace", set);
+      workspace_ = memory;
+      workspace_bytes_ = requested_workspace_bytes_;
+    }
+    return cublas_;
+  }
 
   /// Waits for the work queued on stream() (cudaStreamSynchronize: this stream only).
   void synchronize() const {
@@ -108,12 +141,18 @@ class resources {
   void destroy() noexcept {
     if (cublas_ != nullptr) static_cast<void>(cublasDestroy(cublas_));
     cublas_ = nullptr;
+    if (workspace_ != nullptr) allocator_->deallocate(workspace_, workspace_bytes_, stream_);
+    workspace_ = nullptr;
+    workspace_bytes_ = 0;
   }
 
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
   std::shared_ptr<workspace_allocator> allocator_;
   int device_ = 0;
+  void* workspace_ = nullptr;
+  std::size_t workspace_bytes_ = 0;
+  std::size_t requested_workspace_bytes_ = 0;
 };
 
 }  // namespace icl::cuda

@@ -33,6 +33,43 @@ ICL_HOST_DEVICE inline bool cka_gram_route(std::size_t n, std::size_t dx, std::s
   return n < dx + dy;
 }
 
+/// The matrices whose sums of products give ⟨K,K⟩, ⟨L,L⟩ and ⟨K,L⟩, read in one pass. Gram route
+/// (gram): K and L, count_k entries each; entry e adds K_e², L_e² and K_e·L_e. Feature route: the
+/// entries of A = X̄ᵀX̄ (count_k), B = ȲᵀȲ (count_l) and M = ȲᵀX̄ (count_m) one after the other,
+/// entry e adding its square to the sum of its matrix. The kernel gives each thread the entries
+/// e ≡ thread (mod threads), in order, in double.
+template <class C>
+struct cka_operands {
+  const C* k;
+  const C* l;
+  const C* m;
+  std::size_t count_k, count_l, count_m;
+  bool gram;
+
+  ICL_HOST_DEVICE std::size_t entries() const noexcept { return gram ? count_k : count_k + count_l + count_m; }
+  /// Entry e's products added to acc[0] (⟨K,K⟩), acc[1] (⟨L,L⟩), acc[2] (⟨K,L⟩).
+  ICL_HOST_DEVICE void add(std::size_t e, double* acc) const noexcept {
+    if (gram) {
+      const auto a = static_cast<double>(k[e]), b = static_cast<double>(l[e]);
+      acc[0] += a * a;
+      acc[1] += b * b;
+      acc[2] += a * b;
+      return;
+    }
+    std::size_t which = 0;
+    const C* entry = k + e;
+    if (e >= count_k + count_l) {
+      which = 2;
+      entry = m + (e - count_k - count_l);
+    } else if (e >= count_k) {
+      which = 1;
+      entry = l + (e - count_k);
+    }
+    const auto v = static_cast<double>(*entry);
+    acc[which] += v * v;
+  }
+};
+
 /// Adds row i's diagonal terms from its squared norms kd = K_ii and ld = L_ii.
 ICL_HOST_DEVICE inline void add_row_terms(cka_sums& s, double kd, double ld) noexcept {
   s.dkk += kd * kd;
