@@ -1,0 +1,84 @@
+// Attention: ratios and head scores as [layers, heads] arrays.
+#include "bindings.hpp"
+
+namespace icl_py {
+
+namespace {
+
+/// One prompt's attention: [layers, heads, T, T], or one layer's [heads, T, T] (seen as one
+/// layer with a zero layer stride).
+template <class T>
+icl::tensor_view<const T, 4> attention_of(const array_arg& a) {
+  if (a.shape.size() == 4) return tensor_of<T, 4>(a);
+  return icl::tensor_view<const T, 4>(static_cast<const T*>(a.data), {1, a.shape[0], a.shape[1], a.shape[2]},
+                                      {0, a.strides[0], a.strides[1], a.strides[2]});
+}
+
+array_arg take_attention(nb::handle A, const char* fn) { return take_array(A, fn, "A", 3, 4); }
+
+nb::ndarray<nb::numpy, double> attention_ratio(nb::handle A, nb::handle sources, nb::handle relevant,
+                                               nb::handle irrelevant, bool normalize) {
+  const char* fn = "icl::attention::attention_ratio";
+  const array_arg a = take_attention(A, fn);
+  const auto s = take_indices(sources, fn, "sources");
+  const auto r = take_indices(relevant, fn, "relevant");
+  const auto i = take_indices(irrelevant, fn, "irrelevant");
+  return head_map_array(released([&] {
+    return visit(a, [&](auto t) { return icl::attention::attention_ratio(attention_of<decltype(t)>(a), s, r, i, normalize); });
+  }));
+}
+
+nb::ndarray<nb::numpy, double> previous_token_score(nb::handle A) {
+  const array_arg a = take_attention(A, "icl::attention::previous_token_score");
+  return head_map_array(released([&] {
+    return visit(a, [&](auto t) { return icl::attention::previous_token_score(attention_of<decltype(t)>(a)); });
+  }));
+}
+
+nb::ndarray<nb::numpy, double> induction_score(nb::handle A, nb::handle label_positions) {
+  const char* fn = "icl::attention::induction_score";
+  const array_arg a = take_attention(A, fn);
+  const auto p = take_indices(label_positions, fn, "label_positions");
+  return head_map_array(released([&] {
+    return visit(a, [&](auto t) { return icl::attention::induction_score(attention_of<decltype(t)>(a), p); });
+  }));
+}
+
+constexpr const char* attention_param = R"(A : array [layers, heads, T, T] or [heads, T, T]
+    One prompt's attention probabilities, row q = query position (float16, bfloat16, float32
+    or float64 read in place with their strides; other dtypes are converted to a float64 copy).)";
+
+const std::string head_map_returns = "numpy.ndarray, float64 [layers, heads]";
+
+}  // namespace
+
+void init_attention(nb::module_& m) {
+  const std::string ratio_doc =
+      doc(R"(Attention ratio per (layer, head): the attention from the source positions to the relevant keys
+over that to the irrelevant keys, each a per-token mean (normalize=True) or a sum.)",
+          std::string(attention_param) + R"(
+sources, relevant, irrelevant : integer arrays or lists of positions (< T)
+    Non-empty, no repeats.
+normalize : bool, default True
+    Divide the sums by |relevant| and |irrelevant|.)",
+          head_map_returns + "\n    +inf where the irrelevant sum is 0.",
+          R"(    non-square maps, an empty, repeated or out-of-range position, NaN/Inf or all zeros in a
+    source row (naming layer, head and position).)");
+  const std::string previous_doc =
+      doc("Previous-token score per (layer, head): the sum over positions q >= 1 of A[l, h, q, q - 1].",
+          attention_param, head_map_returns, "    non-square maps, T < 2, NaN/Inf on the subdiagonal.");
+  const std::string induction_doc =
+      doc(R"(Induction score per (layer, head): the attention from the last position T - 1 to the label
+positions, summed.)",
+          std::string(attention_param) + R"(
+label_positions : integer array or list of positions (< T), non-empty, no repeats)",
+          head_map_returns,
+          R"(    non-square maps, an empty, repeated or out-of-range position, NaN/Inf or all zeros in row
+    T - 1.)");
+  m.def("attention_ratio", &attention_ratio, nb::arg("A"), nb::arg("sources"), nb::arg("relevant"),
+        nb::arg("irrelevant"), nb::arg("normalize") = true, ratio_doc.c_str());
+  m.def("previous_token_score", &previous_token_score, nb::arg("A"), previous_doc.c_str());
+  m.def("induction_score", &induction_score, nb::arg("A"), nb::arg("label_positions"), induction_doc.c_str());
+}
+
+}  // namespace icl_py

@@ -1,0 +1,72 @@
+"""icl_metrics: representation metrics for studying in-context learning.
+
+RSA (RDMs, comparisons, permutation and bootstrap inference, hypothesis RDMs), probes and
+cross-validation, task decodability, geometry (CKA, effective dimension) and attention head
+scores, computed by the header-only C++ library icl-metrics on numpy arrays, torch tensors and
+anything else that speaks DLPack -- float16, bfloat16 (ml_dtypes), float32 and float64 are read
+in place, through their strides, without a copy.
+
+Invalid input raises icl_metrics.Error (a ValueError) with the library's message.
+"""
+
+from ._core import (
+    BootstrapResult,
+    CVResult,
+    DecodabilityCurve,
+    DecodabilityResult,
+    Error,
+    PermutationResult,
+    attention_ratio,
+    bootstrap_compare,
+    build_info,
+    categorical_rdm,
+    cka_matrix,
+    compare,
+    compute_rdm,
+    cross_validate_logistic,
+    cross_validate_ridge,
+    decodability_curve,
+    effective_dimension,
+    effective_dimension_curve,
+    get_num_threads,
+    induction_score,
+    linear_cka,
+    pairwise_decodability,
+    parameter_rdm,
+    permutation_test,
+    previous_token_score,
+    set_num_threads,
+    task_decodability,
+)
+
+__version__ = build_info()["version"]
+
+__all__ = [
+    "BootstrapResult",
+    "CVResult",
+    "DecodabilityCurve",
+    "DecodabilityResult",
+    "Error",
+    "PermutationResult",
+    "attention_ratio",
+    "bootstrap_compare",
+    "build_info",
+    "categorical_rdm",
+    "cka_matrix",
+    "compare",
+    "compute_rdm",
+    "cross_validate_logistic",
+    "cross_validate_ridge",
+    "decodability_curve",
+    "effective_dimension",
+    "effective_dimension_curve",
+    "get_num_threads",
+    "induction_score",
+    "linear_cka",
+    "pairwise_decodability",
+    "parameter_rdm",
+    "permutation_test",
+    "previous_token_score",
+    "set_num_threads",
+    "task_decodability",
+]

@@ -1,0 +1,121 @@
+// Probes and cross-validation.
+#include <string>
+#include <type_traits>
+
+#include "bindings.hpp"
+
+namespace icl_py {
+
+namespace {
+
+using icl::probe::cv_result;
+
+icl::probe::cv_params cv_of(std::size_t folds, std::uint64_t seed, bool stratified) {
+  icl::probe::cv_params cv;
+  cv.folds = folds;
+  cv.seed = seed;
+  cv.stratified = stratified;
+  return cv;
+}
+
+/// The cross-validation of X (read in place) against targets already taken.
+template <class Targets, class Params>
+cv_result cross_validate(const char* fn, nb::handle X, const Targets& y, const Params& p, std::size_t folds,
+                         std::uint64_t seed, bool stratified) {
+  const array_arg x = take_array(X, fn, "X", 2);
+  const auto cv = cv_of(folds, seed, stratified);
+  return released([&] {
+    return visit(x, [&](auto t) {
+      if constexpr (std::is_same_v<Params, icl::probe::logistic_params>) {
+        return icl::probe::cross_validate_logistic(matrix_of<decltype(t)>(x), y, p, cv);
+      } else {
+        return icl::probe::cross_validate_ridge(matrix_of<decltype(t)>(x), y, p, cv);
+      }
+    });
+  });
+}
+
+cv_result cross_validate_logistic(nb::handle X, nb::handle y, double C, std::size_t folds, std::uint64_t seed,
+                                  std::size_t max_iter, double tol, bool fit_intercept, bool stratified) {
+  const char* fn = "icl::probe::cross_validate_logistic";
+  icl::probe::logistic_params p;
+  p.C = C;
+  p.max_iter = max_iter;
+  p.tol = tol;
+  p.fit_intercept = fit_intercept;
+  return cross_validate(fn, X, take_labels(y, fn, "y"), p, folds, seed, stratified);
+}
+
+cv_result cross_validate_ridge(nb::handle X, nb::handle y, double alpha, std::size_t folds, std::uint64_t seed,
+                               bool fit_intercept) {
+  const char* fn = "icl::probe::cross_validate_ridge";
+  icl::probe::ridge_params p;
+  p.alpha = alpha;
+  p.fit_intercept = fit_intercept;
+  return cross_validate(fn, X, take_doubles(y, fn, "y"), p, folds, seed, false);
+}
+
+}  // namespace
+
+void init_probe(nb::module_& m) {
+  nb::class_<cv_result>(m, "CVResult", "Result of cross-validation: mean, std, fold_scores, converged.")
+      .def_ro("mean", &cv_result::mean, "Mean of the fold scores.")
+      .def_ro("std", &cv_result::std, "Population standard deviation (ddof = 0) of the fold scores.")
+      .def_prop_ro("fold_scores", array_field(&cv_result::fold_scores),
+          "Score of each fold (accuracy or R^2), in fold order (float64 [folds]).")
+      .def_prop_ro(
+          "converged",
+          [](const cv_result& r) {
+            for (const auto& f : r.fold_reports) {
+              if (!f.converged) return false;
+            }
+            return true;
+          },
+          "True when every fold's fit reached its stopping rule within max_iter.")
+      .def("__repr__", [](const cv_result& r) {
+        std::string scores;
+        for (std::size_t f = 0; f < r.fold_scores.size(); ++f) scores += (f ? ", " : "") + fmt(r.fold_scores[f]);
+        return "CVResult(mean=" + fmt(r.mean) + ", std=" + fmt(r.std) + ", fold_scores=[" + scores + "])";
+      });
+
+  m.def("cross_validate_logistic", &cross_validate_logistic, nb::arg("X"), nb::arg("y"), nb::arg("C") = 1.0,
+        nb::arg("folds") = 5, nb::arg("seed") = 0, nb::arg("max_iter") = 100, nb::arg("tol") = 1e-6,
+        nb::arg("fit_intercept") = true, nb::arg("stratified") = true,
+        doc(R"(Cross-validated accuracy of an L2-regularized logistic-regression probe (the optimum of
+scikit-learn's LogisticRegression(C=C), lbfgs; multinomial for more than two classes).)", R"(X : array [n, d]
+    float16, bfloat16, float32 or float64 read in place with their strides; other dtypes are
+    converted to a float64 copy.
+y : integer array or list [n]
+    Class labels, at least two classes.
+C : float, default 1.0
+    Inverse regularization strength (> 0).
+folds : int, default 5
+    Number of folds (>= 2).
+seed : int, default 0
+    Seed of the fold assignment.
+max_iter : int, default 100
+    L-BFGS iterations per fit (reaching it is reported in .converged, not raised).
+tol : float, default 1e-6
+    Stopping rule: gradient norm <= tol times its value at zero.
+fit_intercept : bool, default True
+stratified : bool, default True
+    Folds with the class proportions of y.)",
+        R"(CVResult
+    .mean, .std (ddof = 0), .fold_scores (float64 [folds]), .converged.)", R"(    a y length other than n, fewer than two classes, a class with fewer members than folds
+    (stratified), a fold whose training rows hold one class, NaN/Inf in X, C <= 0.)").c_str());
+  m.def("cross_validate_ridge", &cross_validate_ridge, nb::arg("X"), nb::arg("y"), nb::arg("alpha") = 1.0,
+        nb::arg("folds") = 5, nb::arg("seed") = 0, nb::arg("fit_intercept") = true,
+        doc(R"(Cross-validated R^2 of a ridge-regression probe (scikit-learn's Ridge(alpha), intercept not
+penalized), on shuffled folds.)", R"(X : array [n, d]
+    As cross_validate_logistic.
+y : array or list [n]
+    Real targets.
+alpha : float, default 1.0
+    Regularization strength (>= 0).
+folds : int, default 5
+seed : int, default 0
+fit_intercept : bool, default True)",
+        R"(CVResult)", R"(    a y length other than n, folds < 2 or > n, NaN/Inf, alpha < 0.)").c_str());
+}
+
+}  // namespace icl_py
