@@ -56,7 +56,9 @@ configure_package_config_file(
 write_basic_package_version_file(
   "${PROJECT_BINARY_DIR}/icl_metricsConfigVersion.cmake"
   VERSION ${PROJECT_VERSION}
-  COMPATIBILITY SameMajorVersion
+  # SemVer under 1.0: a minor version may break, so 0.2 does not satisfy a request for 0.1
+  # (docs/api-stability.md). From 1.0 on this becomes SameMajorVersion.
+  COMPATIBILITY SameMinorVersion
   ARCH_INDEPENDENT)
 
 install(FILES
@@ -65,4 +67,52 @@ install(FILES
   DESTINATION "${ICL_METRICS_INSTALL_CMAKEDIR}"
   COMPONENT icl_metrics_development)
 
+# ---- pkg-config ----------------------------------------------------------------------------------
+# icl_metrics.pc (the headers and Eigen) and icl_metrics_<component>.pc for each built component
+# (Requires: icl_metrics and the component's libraries). Installed under share/ like the CMake
+# config: the files hold no architecture-dependent path (the prefix is ${pcfiledir}/../..).
+set(ICL_METRICS_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_DATADIR}/pkgconfig"
+  CACHE STRING "Where the pkg-config files of icl_metrics are installed (relative to the prefix)")
+set(ICL_METRICS_PKG_CONFIG_BLAS "blas lapack"
+  CACHE STRING "pkg-config modules that icl_metrics_blas.pc requires for BLAS and LAPACK")
+
+# icl_metrics_pkg_config(MODULE DESCRIPTION REQUIRES CFLAGS LIBS): configures and installs MODULE.pc.
+function(icl_metrics_pkg_config module description requires cflags libs)
+  set(ICL_PC_MODULE "${module}")
+  set(ICL_PC_DESCRIPTION "${description}")
+  set(ICL_PC_REQUIRES "${requires}")
+  set(ICL_PC_CFLAGS "${cflags}")
+  set(ICL_PC_LIBS "${libs}")
+  set(ICL_PC_URL "${PROJECT_HOMEPAGE_URL}")
+  file(RELATIVE_PATH ICL_PC_PREFIX_FROM_PCDIR "/prefix/${ICL_METRICS_INSTALL_PKGCONFIGDIR}" "/prefix")
+  configure_file("${PROJECT_SOURCE_DIR}/cmake/icl_metrics.pc.in"
+    "${PROJECT_BINARY_DIR}/pkgconfig/${module}.pc" @ONLY)
+  install(FILES "${PROJECT_BINARY_DIR}/pkgconfig/${module}.pc"
+    DESTINATION "${ICL_METRICS_INSTALL_PKGCONFIGDIR}"
+    COMPONENT icl_metrics_development)
+endfunction()
+
+icl_metrics_pkg_config(icl_metrics "${PROJECT_DESCRIPTION}" "eigen3 >= ${ICL_METRICS_EIGEN_MIN_VERSION}"
+  "-I\${includedir}" "")
+foreach(_component IN LISTS ICL_METRICS_COMPONENTS)
+  set(_icl_description "icl-metrics component ${_component}")
+  if(_component STREQUAL "blas")
+    icl_metrics_pkg_config(icl_metrics_blas "${_icl_description}: products through BLAS and LAPACK"
+      "icl_metrics ${ICL_METRICS_PKG_CONFIG_BLAS}" "-DICL_USE_BLAS" "")
+  elseif(_component STREQUAL "openmp")
+    icl_metrics_pkg_config(icl_metrics_openmp "${_icl_description}: parallel loops on OpenMP"
+      "icl_metrics" "${OpenMP_CXX_FLAGS}" "${OpenMP_CXX_FLAGS}")
+  elseif(_component STREQUAL "io")
+    icl_metrics_pkg_config(icl_metrics_io "${_icl_description}: .npy, .npz and .safetensors readers"
+      "icl_metrics zlib nlohmann_json >= 3.2" "" "")
+  elseif(_component STREQUAL "cuda")
+    list(TRANSFORM CUDAToolkit_INCLUDE_DIRS PREPEND "-I" OUTPUT_VARIABLE _icl_cuda_cflags)
+    string(REPLACE ";" " " _icl_cuda_cflags "${_icl_cuda_cflags}")
+    icl_metrics_pkg_config(icl_metrics_cuda "${_icl_description}: the CUDA path (nvcc)"
+      "icl_metrics" "${_icl_cuda_cflags}" "-L${CUDAToolkit_LIBRARY_DIR} -lcudart -lcublas")
+  endif()
+endforeach()
+
 unset(_icl_export_targets)
+unset(_icl_description)
+unset(_icl_cuda_cflags)
