@@ -4,6 +4,14 @@
 #include <cmath>
 #include <cstdio>
 
+// Built with a component (CMake target, Conan option, pkg-config module): its flags arrived.
+#if defined(ICL_CONSUMER_EXPECT_BLAS) && !defined(ICL_USE_BLAS)
+#error "the blas component was linked but ICL_USE_BLAS is not defined"
+#endif
+#if defined(ICL_CONSUMER_EXPECT_OPENMP) && !defined(_OPENMP)
+#error "the openmp component was linked but the compiler's OpenMP is off"
+#endif
+
 int main() {
   // Four conditions (rows), three features (columns), row-major.
   const double data[4 * 3] = {
@@ -23,8 +31,12 @@ int main() {
                  static_cast<std::size_t>(rdm.n()), got, expected);
     return 1;
   }
-#ifdef ICL_USE_BLAS
+#if defined(ICL_USE_BLAS) && defined(_OPENMP)
+  std::printf("icl_metrics_consumer: ok (ICL_USE_BLAS, OpenMP)\n");
+#elif defined(ICL_USE_BLAS)
   std::printf("icl_metrics_consumer: ok (ICL_USE_BLAS)\n");
+#elif defined(_OPENMP)
+  std::printf("icl_metrics_consumer: ok (OpenMP)\n");
 #else
   std::printf("icl_metrics_consumer: ok\n");
 #endif
