@@ -283,6 +283,12 @@ TEST_CASE("the device comparison raises what icl::rsa::compare raises", "[cuda_c
   }
   REQUIRE(outcome([&] { return device_compare(ok, ok, comparison::pearson, icl::nan_policy::omit); }) ==
           "invalid: icl::rsa::compare: nan_policy::omit is not supported on the device (use raise or propagate)");
+  // Positions in the device sort are 32-bit: the rank comparisons stop below 2^32 values.
+  const std::size_t huge = std::size_t{1} << 32;
+  REQUIRE_THROWS_WITH(device::check_compare_size(fn, device::compare_kind::rho_a, huge, icl::nan_policy::raise),
+                      "icl::rsa::compare: ranks on the device need m < 2^32 values, got m = 4294967296");
+  REQUIRE_NOTHROW(device::check_compare_size(fn, device::compare_kind::spearman, huge - 1, icl::nan_policy::raise));
+  REQUIRE_NOTHROW(device::check_compare_size(fn, device::compare_kind::cosine, huge, icl::nan_policy::raise));
 }
 
 TEST_CASE("pair_at inverts the condensed position", "[cuda_cpu]") {
