@@ -117,17 +117,17 @@ void init_decode(nb::module_& m) {
                                   "Result of task_decodability: overall, per_class, classes, class_counts, "
                                   "predictions, k.")
       .def_ro("overall", &decodability_result::overall, "Accuracy over all n prompts.")
-      .def_prop_ro("per_class", array_field(&decodability_result::per_class),
+      .def_prop_ro("per_class", array_field(&decodability_result::per_class), nb::rv_policy::move,
           "Accuracy within each class (float64 [classes], in the order of .classes).")
-      .def_prop_ro("classes", array_field(&decodability_result::classes),
+      .def_prop_ro("classes", array_field(&decodability_result::classes), nb::rv_policy::move,
           "The distinct labels, increasing (int32).")
       .def_prop_ro(
           "class_counts",
           [](const decodability_result& r) {
             return copy_to_numpy(std::vector<std::uint64_t>(r.class_counts.begin(), r.class_counts.end()));
           },
-          "Prompts per class (uint64).")
-      .def_prop_ro("predictions", array_field(&decodability_result::predictions),
+          nb::rv_policy::move, "Prompts per class (uint64).")
+      .def_prop_ro("predictions", array_field(&decodability_result::predictions), nb::rv_policy::move,
           "Predicted label of each prompt, its own label excluded (int32 [n]).")
       .def_ro("k", &decodability_result::k, "Neighbours used.")
       .def("__repr__", &result_repr);
@@ -137,7 +137,7 @@ void init_decode(nb::module_& m) {
       .def_prop_ro(
           "values",
           [](const icl::decode::decodability_curve_result& r) { return copy_to_numpy(r.curve.values); },
-          "Task decodability per layer (float64 [layers]).")
+          nb::rv_policy::move, "Task decodability per layer (float64 [layers]).")
       .def_ro("peak_layer", &icl::decode::decodability_curve_result::peak_layer,
               "The layer of the highest value (the first on ties).")
       .def_ro("layers", &icl::decode::decodability_curve_result::layers,

@@ -19,23 +19,29 @@ icl::probe::cv_params cv_of(std::size_t folds, std::uint64_t seed, bool stratifi
 }
 
 /// The cross-validation of X (read in place) against targets already taken.
+/// `folds` is a number of folds (drawn from `seed`) or the fold of each row (an integer array).
 template <class Targets, class Params>
-cv_result cross_validate(const char* fn, nb::handle X, const Targets& y, const Params& p, std::size_t folds,
+cv_result cross_validate(const char* fn, nb::handle X, const Targets& y, const Params& p, nb::handle folds,
                          std::uint64_t seed, bool stratified) {
   const array_arg x = take_array(X, fn, "X", 2);
-  const auto cv = cv_of(folds, seed, stratified);
+  const bool given = nb::hasattr(folds, "__len__");
+  const auto fold_ids = given ? take_indices(folds, fn, "folds") : std::vector<std::size_t>{};
+  const auto cv = cv_of(given ? 0 : nb::cast<std::size_t>(folds), seed, stratified);
   return released([&] {
     return visit(x, [&](auto t) {
+      const auto view = matrix_of<decltype(t)>(x);
       if constexpr (std::is_same_v<Params, icl::probe::logistic_params>) {
-        return icl::probe::cross_validate_logistic(matrix_of<decltype(t)>(x), y, p, cv);
+        return given ? icl::probe::cross_validate_logistic(view, y, p, fold_ids)
+                     : icl::probe::cross_validate_logistic(view, y, p, cv);
       } else {
-        return icl::probe::cross_validate_ridge(matrix_of<decltype(t)>(x), y, p, cv);
+        return given ? icl::probe::cross_validate_ridge(view, y, p, fold_ids)
+                     : icl::probe::cross_validate_ridge(view, y, p, cv);
       }
     });
   });
 }
 
-cv_result cross_validate_logistic(nb::handle X, nb::handle y, double C, std::size_t folds, std::uint64_t seed,
+cv_result cross_validate_logistic(nb::handle X, nb::handle y, double C, nb::handle folds, std::uint64_t seed,
                                   std::size_t max_iter, double tol, bool fit_intercept, bool stratified) {
   const char* fn = "icl::probe::cross_validate_logistic";
   icl::probe::logistic_params p;
@@ -46,7 +52,7 @@ cv_result cross_validate_logistic(nb::handle X, nb::handle y, double C, std::siz
   return cross_validate(fn, X, take_labels(y, fn, "y"), p, folds, seed, stratified);
 }
 
-cv_result cross_validate_ridge(nb::handle X, nb::handle y, double alpha, std::size_t folds, std::uint64_t seed,
+cv_result cross_validate_ridge(nb::handle X, nb::handle y, double alpha, nb::handle folds, std::uint64_t seed,
                                bool fit_intercept) {
   const char* fn = "icl::probe::cross_validate_ridge";
   icl::probe::ridge_params p;
@@ -61,7 +67,7 @@ void init_probe(nb::module_& m) {
   nb::class_<cv_result>(m, "CVResult", "Result of cross-validation: mean, std, fold_scores, converged.")
       .def_ro("mean", &cv_result::mean, "Mean of the fold scores.")
       .def_ro("std", &cv_result::std, "Population standard deviation (ddof = 0) of the fold scores.")
-      .def_prop_ro("fold_scores", array_field(&cv_result::fold_scores),
+      .def_prop_ro("fold_scores", array_field(&cv_result::fold_scores), nb::rv_policy::move,
           "Score of each fold (accuracy or R^2), in fold order (float64 [folds]).")
       .def_prop_ro(
           "converged",
@@ -89,8 +95,9 @@ y : integer array or list [n]
     Class labels, at least two classes.
 C : float, default 1.0
     Inverse regularization strength (> 0).
-folds : int, default 5
-    Number of folds (>= 2).
+folds : int or integer array [n], default 5
+    Number of folds (>= 2), or the fold of each row (0 .. F-1, each fold non-empty; seed and
+    stratified are then unused).
 seed : int, default 0
     Seed of the fold assignment.
 max_iter : int, default 100
@@ -112,7 +119,8 @@ y : array or list [n]
     Real targets.
 alpha : float, default 1.0
     Regularization strength (>= 0).
-folds : int, default 5
+folds : int or integer array [n], default 5
+    As cross_validate_logistic.
 seed : int, default 0
 fit_intercept : bool, default True)",
         R"(CVResult)", R"(    a y length other than n, folds < 2 or > n, NaN/Inf, alpha < 0.)").c_str());

@@ -134,7 +134,7 @@ void init_rsa(nb::module_& m) {
       .def_ro("statistic", &icl::rsa::permutation_result::statistic, "The observed statistic (float).")
       .def_ro("p_value", &icl::rsa::permutation_result::p_value, "(1 + count) / (1 + permutations), in (0, 1].")
       .def_ro("permutations", &icl::rsa::permutation_result::permutations, "N, the number of permutations.")
-      .def_prop_ro("null_distribution", array_field(&icl::rsa::permutation_result::null_distribution),
+      .def_prop_ro("null_distribution", array_field(&icl::rsa::permutation_result::null_distribution), nb::rv_policy::move,
           "The permuted statistics in permutation order (float64 [N]; empty unless keep_null=True).")
       .def("__repr__", [](const icl::rsa::permutation_result& r) {
         return "PermutationResult(statistic=" + fmt(r.statistic) + ", p_value=" + fmt(r.p_value) +

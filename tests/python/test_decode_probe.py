@@ -1,0 +1,81 @@
+"""Decodability against scikit-learn's leave-one-out kNN; probes against LogisticRegression."""
+
+import numpy as np
+import pytest
+
+import icl_metrics as im
+
+sklearn = pytest.importorskip("sklearn")
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import StratifiedKFold  # noqa: E402
+from sklearn.neighbors import NearestNeighbors  # noqa: E402
+
+
+def loo_knn_predictions(X, labels, k):
+    """Majority vote of the k nearest other points; ties to the smallest label (the library's
+    documented rule: with distinct distances this is KNeighborsClassifier under LeaveOneOut)."""
+    _, idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    out = []
+    for i, row in enumerate(idx):
+        neighbours = [j for j in row if j != i][:k]
+        votes = np.bincount(labels[neighbours], minlength=labels.max() + 1)
+        out.append(int(np.argmax(votes)))
+    return np.array(out)
+
+
+def test_task_decodability_matches_loo_knn(states):
+    X, labels = states
+    r = im.task_decodability(X, labels, k=5)
+    pred = loo_knn_predictions(X, labels, 5)
+    np.testing.assert_array_equal(r.predictions, pred)
+    assert r.overall == pytest.approx(np.mean(pred == labels))
+    per_class = [np.mean(pred[labels == c] == c) for c in range(3)]
+    np.testing.assert_allclose(r.per_class, per_class)
+    np.testing.assert_array_equal(r.classes, [0, 1, 2])
+    assert "DecodabilityResult(overall=" in repr(r)
+
+
+def test_decodability_curve_equals_per_layer(states, rng):
+    X, labels = states
+    H = np.stack([X, rng.standard_normal(X.shape), X * 2.0])
+    c = im.decodability_curve(H, labels, k=5)
+    expected = [im.task_decodability(H[l], labels, k=5).overall for l in range(3)]
+    np.testing.assert_array_equal(c.values, expected)
+    assert c.peak_layer == int(np.argmax(expected))
+    assert len(c.layers) == 3 and c.layers[1].overall == expected[1]
+
+
+def test_pairwise_decodability(states):
+    X, labels = states
+    P = im.pairwise_decodability(X, labels, k=3)
+    assert P.shape == (3, 3)
+    np.testing.assert_allclose(P, P.T)
+    mask = (labels == 0) | (labels == 2)
+    assert P[0, 2] == pytest.approx(im.task_decodability(X[mask], labels[mask], k=3).overall)
+
+
+def test_cross_validate_logistic_matches_sklearn(states):
+    X, labels = states
+    split = StratifiedKFold(n_splits=4, shuffle=True, random_state=0)
+    fold_ids = np.empty(len(labels), dtype=np.int64)
+    expected = []
+    for f, (train, test) in enumerate(split.split(X, labels)):
+        fold_ids[test] = f
+    for f in range(4):
+        train, test = fold_ids != f, fold_ids == f
+        model = LogisticRegression(C=0.5, max_iter=10000, tol=1e-12).fit(X[train], labels[train])
+        expected.append(model.score(X[test], labels[test]))
+    cv = im.cross_validate_logistic(X, labels, C=0.5, folds=fold_ids, max_iter=1000, tol=1e-10)
+    np.testing.assert_allclose(cv.fold_scores, expected)
+    assert cv.mean == pytest.approx(np.mean(expected)) and cv.std == pytest.approx(np.std(expected))
+    assert cv.converged
+    drawn = im.cross_validate_logistic(X, labels, C=0.5, folds=4, seed=0)
+    assert drawn.fold_scores.shape == (4,)
+    assert repr(cv).startswith("CVResult(mean=")
+
+
+def test_cross_validate_ridge(rng):
+    X = rng.standard_normal((50, 5))
+    y = X @ np.arange(1.0, 6.0) + 0.1 * rng.standard_normal(50)
+    cv = im.cross_validate_ridge(X, y, alpha=1.0, folds=5)
+    assert cv.mean > 0.95

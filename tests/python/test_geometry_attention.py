@@ -1,0 +1,63 @@
+"""Geometry (CKA, effective dimension) and attention scores against numpy."""
+
+import numpy as np
+import pytest
+from conftest import attention
+
+import icl_metrics as im
+
+
+def cka_numpy(X, Y):
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    K, L = Xc @ Xc.T, Yc @ Yc.T
+    return np.sum(K * L) / (np.linalg.norm(K) * np.linalg.norm(L))
+
+
+def test_linear_cka(rng):
+    X = rng.standard_normal((30, 10))
+    Y = X @ rng.standard_normal((10, 6)) + 0.5 * rng.standard_normal((30, 6))
+    assert im.linear_cka(X, Y) == pytest.approx(cka_numpy(X, Y), rel=1e-10)
+    assert im.linear_cka(X, X) == pytest.approx(1.0, rel=1e-12)
+    assert 0 < im.linear_cka(X, Y, debiased=True) < 1
+
+
+def test_cka_matrix(rng):
+    H = rng.standard_normal((3, 20, 5))
+    M = im.cka_matrix(H)
+    assert M.shape == (3, 3)
+    assert M[0, 2] == pytest.approx(cka_numpy(H[0], H[2]), rel=1e-10)
+    G = rng.standard_normal((2, 20, 4))
+    assert im.cka_matrix(H, G)[2, 1] == pytest.approx(cka_numpy(H[2], G[1]), rel=1e-10)
+
+
+def test_effective_dimension(rng):
+    H = rng.standard_normal((40, 8)) * np.arange(1, 9)
+    s = np.linalg.svd(H - H.mean(0), compute_uv=False)
+    assert im.effective_dimension(H) == pytest.approx(np.sum(s**2) ** 2 / np.sum(s**4), rel=1e-10)
+    layers = np.stack([H, H[:, ::-1] * 2])
+    np.testing.assert_allclose(im.effective_dimension_curve(layers), [im.effective_dimension(H)] * 2, rtol=1e-12)
+
+
+def test_previous_token_score(rng):
+    A = attention(rng)
+    expected = np.diagonal(A, offset=-1, axis1=2, axis2=3).sum(-1)
+    np.testing.assert_allclose(im.previous_token_score(A), expected, rtol=1e-12)
+    np.testing.assert_allclose(im.previous_token_score(A[1]), expected[1:], rtol=1e-12)
+
+
+def test_induction_score(rng):
+    A = attention(rng)
+    positions = [1, 3, 4]
+    np.testing.assert_allclose(im.induction_score(A, positions), A[:, :, -1, positions].sum(-1), rtol=1e-12)
+
+
+def test_attention_ratio(rng):
+    A = attention(rng)
+    sources, relevant, irrelevant = [5, 6], [1, 2], [0, 3, 4]
+    num = A[:, :, sources][:, :, :, relevant].sum((-1, -2)) / len(relevant)
+    den = A[:, :, sources][:, :, :, irrelevant].sum((-1, -2)) / len(irrelevant)
+    got = im.attention_ratio(A, sources, relevant, irrelevant)
+    assert got.shape == (2, 3)
+    np.testing.assert_allclose(got, num / den, rtol=1e-12)
+    unnormalized = im.attention_ratio(A, np.array(sources), relevant, irrelevant, normalize=False)
+    np.testing.assert_allclose(unnormalized, num * len(relevant) / (den * len(irrelevant)), rtol=1e-12)
