@@ -165,7 +165,8 @@ void fill_uniform(cudaStream_t stream, T* out, std::size_t count, std::uint64_t 
 /// out (m x cols, column-major, leading dimension m) = rows [i0, i0 + m) of X times the
 /// transpose of rows [j0, j0 + cols), X a row-major matrix of rows d long: the Gram product the
 /// metrics compute, as a plain cuBLAS call on `handle` (SGEMM for float; cublasGemmEx with 16F
-/// operands, a 32F result and CUBLAS_COMPUTE_32F for __half).
+/// operands, a 32F result and CUBLAS_COMPUTE_32F for __half). The benchmarks pass the handle the
+/// library's products use (resources::cublas_handle_with_workspace: same stream, same workspace).
 template <class T>
 void gram_product(cublasHandle_t handle, const T* X, std::size_t d, std::size_t i0, std::size_t m, std::size_t j0,
                   std::size_t cols, float* out) {
