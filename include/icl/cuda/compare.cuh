@@ -65,8 +65,8 @@ namespace detail {
 
 namespace device = icl::detail::device;
 
-constexpr unsigned compare_threads = device::reduction_threads;  ///< threads per block of every kernel
-constexpr std::size_t permutation_items = 8;   ///< consecutive positions per thread
+constexpr unsigned compare_threads = device::reduction_threads;       ///< threads per block of every kernel
+constexpr std::size_t permutation_items = 8;                          ///< consecutive positions per thread
 constexpr std::size_t permutation_workspace = std::size_t{64} << 20;  ///< bytes per batch
 
 __device__ inline void merge_into(device::pair_scan& s, const device::pair_scan& o) { device::scan_merge(s, o); }
@@ -234,8 +234,8 @@ inline void queue_centered_ranks(const char* function, resources& res, double* x
   check_cuda(function, "cub::DeviceScan::InclusiveScan",
              cub::DeviceScan::InclusiveScan(temp.data(), min_bytes, last.data(), position.data(), min_index{}, m,
                                             stream));
-  scatter_ranks_kernel<std::uint32_t><<<blocks, compare_threads, 0, stream>>>(sorted_position.data(), first.data(),
-                                                               position.data(), m, x);
+  scatter_ranks_kernel<std::uint32_t>
+      <<<blocks, compare_threads, 0, stream>>>(sorted_position.data(), first.data(), position.data(), m, x);
   check_launch(function, "scatter_ranks_kernel");
 }
 
@@ -263,14 +263,15 @@ queued_compare queue_compare(const char* function, resources& res, device::compa
   check_launch(function, "compare_load_kernel");
   compare_scan_kernel<double><<<blocks, compare_threads, 0, stream>>>(q.x.data(), q.y.data(), m, scans.data());
   check_launch(function, "compare_scan_kernel");
-  compare_scan_finish_kernel<double><<<1, 1, 0, stream>>>(scans.data(), blocks, q.x.data(), q.y.data(), m,
-                                                 q.summary.data());
+  compare_scan_finish_kernel<double>
+      <<<1, 1, 0, stream>>>(scans.data(), blocks, q.x.data(), q.y.data(), m, q.summary.data());
   check_launch(function, "compare_scan_finish_kernel");
   if (device::compares_ranks(kind)) {
     queue_centered_ranks(function, res, q.x.data(), m);
     queue_centered_ranks(function, res, q.y.data(), m);
   } else if (kind == device::compare_kind::pearson) {
-    compare_center_kernel<double><<<blocks, compare_threads, 0, stream>>>(q.x.data(), q.y.data(), m, q.summary.data());
+    compare_center_kernel<double>
+        <<<blocks, compare_threads, 0, stream>>>(q.x.data(), q.y.data(), m, q.summary.data());
     check_launch(function, "compare_center_kernel");
   }
   compare_sums_kernel<double><<<blocks, compare_threads, 0, stream>>>(q.x.data(), q.y.data(), m, sums.data());
@@ -369,8 +370,8 @@ icl::rsa::permutation_result run_permutation_test(const char* function, resource
                cudaMemcpyAsync(orders.data(), host_orders.data(), size * n * sizeof(std::uint32_t),
                                cudaMemcpyHostToDevice, stream));
     const dim3 grid(static_cast<unsigned>(chunks), static_cast<unsigned>(size));
-    permutation_partial_kernel<std::uint32_t><<<grid, compare_threads, 0, stream>>>(q.x.data(), q.y.data(), n, tiling,
-                                                                     orders.data(), partial.data());
+    permutation_partial_kernel<std::uint32_t>
+        <<<grid, compare_threads, 0, stream>>>(q.x.data(), q.y.data(), n, tiling, orders.data(), partial.data());
     check_launch(function, "permutation_partial_kernel");
     constexpr unsigned threads = 128;
     permutation_count_kernel<double><<<static_cast<unsigned>((size + threads - 1) / threads), threads, 0, stream>>>(
