@@ -4,6 +4,7 @@
 // skipped without one, see gpu_main.cpp).
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstddef>
 #include <limits>
 #include <string>
@@ -85,6 +86,29 @@ TEST_CASE("linear_cka on the device raises the CPU path's errors", "[device]") {
     CHECK_THROWS_WITH(icl::cuda::linear_cka(res, X.device_view(), Z.device_view(), debiased),
                       expected([&] { (void)icl::geometry::linear_cka(X.host_view(), Z.host_view(), debiased); }));
   }
+}
+
+TEST_CASE("linear_cka_async writes linear_cka's value into device memory", "[device]") {
+  icl::cuda::resources res;
+  const std::size_t n = 30, dx = 7, dy = 40;
+  strided_data<float, float> X(res, n, dx, static_cast<std::ptrdiff_t>(dx), 1, n * dx, 0, 5);
+  strided_data<float, float> Y(res, n, dy, static_cast<std::ptrdiff_t>(dy), 1, n * dy, 0, 6);
+  icl::cuda::device_buffer<double> value(res, 1);
+  double got = 0.0;
+  for (const bool debiased : {false, true}) {
+    icl::cuda::linear_cka_async(res, X.device_view(), Y.device_view(), value.data(), debiased).check();
+    value.copy_to_host(&got, 1);
+    CHECK(got == Approx(icl::cuda::linear_cka(res, X.device_view(), Y.device_view(), debiased)).epsilon(1e-12));
+  }
+  CHECK_THROWS_WITH(icl::cuda::linear_cka_async(res, X.device_view(), Y.device_view(), nullptr),
+                    "icl::cuda::linear_cka_async: value is a null pointer");
+  X.at(5, 2) = std::numeric_limits<float>::quiet_NaN();
+  X.upload();
+  const icl::cuda::async_status status =
+      icl::cuda::linear_cka_async(res, X.device_view(), Y.device_view(), value.data());
+  CHECK_THROWS_WITH(status.check(), "icl::cuda::linear_cka_async: X (5, 2) is nan (NaN/Inf not allowed)");
+  value.copy_to_host(&got, 1);
+  CHECK(std::isnan(got));
 }
 
 }  // namespace icl_cuda_cka_test

@@ -81,8 +81,17 @@ double device_cka(const std::vector<double>& x, std::size_t dx, const std::vecto
     for (std::size_t j = 0; j < dy; ++j) ld += static_cast<double>(yc[i * dy + j]) * static_cast<double>(yc[i * dy + j]);
     device::add_row_terms(s, kd, ld);
   }
-  return icl::geometry::detail::cka_from_terms("icl::geometry::linear_cka",
-                                               device::cka_terms_of<icl::geometry::detail::cka_terms>(s), debiased);
+  // linear_cka_async's value: cka_from_terms's, NaN where it throws.
+  double value = device::quiet_nan();
+  try {
+    value = icl::geometry::detail::cka_from_terms("icl::geometry::linear_cka",
+                                                  device::cka_terms_of<icl::geometry::detail::cka_terms>(s), debiased);
+  } catch (const icl::invalid_argument&) {
+    CHECK(std::isnan(device::cka_value(s, debiased)));
+    throw;
+  }
+  CHECK(device::cka_value(s, debiased) == Approx(value).epsilon(1e-15));
+  return value;
 }
 
 std::vector<double> normal_values(std::size_t count, unsigned seed) {

@@ -36,13 +36,20 @@ class async_status {
   /// which throws the synchronous function's error, if any.
   template <class Finding, class Raise>
   static async_status of(device_buffer<Finding> findings, Raise raise) {
-    auto held = std::make_shared<device_buffer<Finding>>(std::move(findings));
+    return of_state(std::make_shared<device_buffer<Finding>>(std::move(findings)),
+                    [raise](const device_buffer<Finding>& held) {
+                      std::vector<Finding> host(held.size());
+                      held.copy_to_host(host.data(), host.size());  // waits for the stream
+                      raise(host.data());
+                    });
+  }
+
+  /// The status of a call whose state (device memory written in stream order, and what reads it)
+  /// is `state`: check() calls check(*state), which waits for the stream and throws.
+  template <class State, class Check>
+  static async_status of_state(std::shared_ptr<State> state, Check check) {
     async_status out;
-    out.check_ = [held, raise]() {
-      std::vector<Finding> host(held->size());
-      held->copy_to_host(host.data(), host.size());  // waits for the stream
-      raise(host.data());
-    };
+    out.check_ = [state, check]() { check(*state); };
     return out;
   }
 

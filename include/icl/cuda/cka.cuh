@@ -11,19 +11,22 @@
 /// the CPU's choice of products through cuBLAS (K = X̄X̄ᵀ and L = ȲȲᵀ when n < d_x + d_y,
 /// otherwise X̄ᵀX̄, ȲᵀȲ and ȲᵀX̄) and the sums of products of their entries in double, each
 /// product read once (cka_operands of icl/cuda/detail/cka_terms.hpp; block partials combined in a
-/// fixed order, the same bits on every run). After the
-/// one synchronisation the host adds the rows' terms (icl/cuda/detail/cka_terms.hpp) and the CPU
-/// library's cka_from_terms gives the value, or its error. The products are whole (n x n or
-/// d x d), not tiled.
+/// fixed order, the same bits on every run); one warp adds the rows' terms
+/// (icl/cuda/detail/cka_terms.hpp). The host then reads the terms and the CPU library's
+/// cka_from_terms gives the value, or its error. linear_cka_async writes the value on the device
+/// instead (cka_value, NaN where cka_from_terms throws). The products are whole (n x n or d x d),
+/// not tiled.
 
 #include "icl/cuda/detail/host_library.cuh"
 
 #include <cstddef>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
 #include <cuda_runtime_api.h>
 
+#include "icl/cuda/async.cuh"
 #include "icl/cuda/buffer.cuh"
 #include "icl/cuda/detail/checks.cuh"
 #include "icl/cuda/detail/cka_terms.hpp"
@@ -145,8 +148,6 @@ struct cka_input {
   device_buffer<std::size_t> bad_row;
   device_buffer<C> centred;
   std::size_t n, d;
-  std::vector<std::size_t> host_bad_row;
-  std::vector<double> host_bad_value, host_norm;
 };
 
 template <class C, class T>
@@ -154,7 +155,7 @@ cka_input<C> queue_cka_input(const char* function, resources& res, const device_
   const std::size_t n = X.rows(), d = X.cols();
   cka_input<C> in{device_buffer<double>(res, d), device_buffer<double>(res, d), device_buffer<double>(res, n),
                   device_buffer<std::size_t>(res, d),
-                  device_buffer<C>(res, icl::detail::checked_mul(function, n, d, "n x d")), n, d, {}, {}, {}};
+                  device_buffer<C>(res, icl::detail::checked_mul(function, n, d, "n x d")), n, d};
   constexpr unsigned block = 128;
   cka_column_kernel<T><<<static_cast<unsigned>((d + block - 1) / block), block, 0, res.stream()>>>(
       X, in.mean.data(), in.bad_row.data(), in.bad_value.data());
@@ -164,41 +165,77 @@ cka_input<C> queue_cka_input(const char* function, resources& res, const device_
   cka_row_norm_kernel<C><<<static_cast<unsigned>((n + rdm_rows_per_block - 1) / rdm_rows_per_block),
                            rdm_rows_per_block * 32, 0, res.stream()>>>(in.centred.data(), n, d, in.norm.data());
   check_launch(function, "cka_row_norm_kernel");
-  in.host_bad_row.resize(d);
-  in.host_bad_value.resize(d);
-  in.host_norm.resize(n);
-  check_cuda(function, "cudaMemcpyAsync",
-             cudaMemcpyAsync(in.host_bad_row.data(), in.bad_row.data(), d * sizeof(std::size_t),
-                             cudaMemcpyDeviceToHost, res.stream()));
-  check_cuda(function, "cudaMemcpyAsync",
-             cudaMemcpyAsync(in.host_bad_value.data(), in.bad_value.data(), d * sizeof(double),
-                             cudaMemcpyDeviceToHost, res.stream()));
-  check_cuda(function, "cudaMemcpyAsync",
-             cudaMemcpyAsync(in.host_norm.data(), in.norm.data(), n * sizeof(double), cudaMemcpyDeviceToHost,
-                             res.stream()));
   return in;
 }
 
-/// After the synchronisation: icl::detail::require_finite's error for the first NaN/Inf in
-/// row-major order.
+/// Waits for the stream, then raises icl::detail::require_finite's error for the first NaN/Inf
+/// in row-major order.
 template <class C>
 void check_cka_finite(const char* function, const char* name, const cka_input<C>& in) {
+  std::vector<std::size_t> bad_row(in.d);
+  std::vector<double> bad_value(in.d);
+  in.bad_row.copy_to_host(bad_row.data(), in.d);
+  in.bad_value.copy_to_host(bad_value.data(), in.d);
   std::size_t first = in.n * in.d, column = 0;
   for (std::size_t j = 0; j < in.d; ++j) {
-    if (in.host_bad_row[j] < in.n && in.host_bad_row[j] * in.d + j < first) {
-      first = in.host_bad_row[j] * in.d + j;
+    if (bad_row[j] < in.n && bad_row[j] * in.d + j < first) {
+      first = bad_row[j] * in.d + j;
       column = j;
     }
   }
   if (first < in.n * in.d) {
-    icl::detail::throw_invalid(function, name, " (", in.host_bad_row[column], ", ", column, ") is ",
-                               in.host_bad_value[column], " (NaN/Inf not allowed)");
+    icl::detail::throw_invalid(function, name, " (", bad_row[column], ", ", column, ") is ", bad_value[column],
+                               " (NaN/Inf not allowed)");
   }
 }
 
+/// One warp: the rows' terms (lane j: rows j, j + 32, ..., in order; then warp_sum) with the sums
+/// of products into *terms, and the CKA value (NaN where undefined) into *value unless null.
+/// (A template only so that the header may define it.)
+template <int = 0>
+__global__ void cka_finish_kernel(const double* x_norm, const double* y_norm, std::size_t n, const double* sums,
+                                  bool debiased, device::cka_sums* terms, double* value) {
+  const unsigned lane = threadIdx.x % 32;
+  device::cka_sums s;
+  for (std::size_t i = lane; i < n; i += 32) device::add_row_terms(s, x_norm[i], y_norm[i]);
+  s.dkk = warp_sum(s.dkk);
+  s.dll = warp_sum(s.dll);
+  s.dkl = warp_sum(s.dkl);
+  s.tk = warp_sum(s.tk);
+  s.tl = warp_sum(s.tl);
+  if (lane == 0) {
+    s.n = n;
+    s.kk = sums[0];
+    s.ll = sums[1];
+    s.kl = sums[2];
+    *terms = s;
+    if (value != nullptr) *value = device::cka_value(s, debiased);
+  }
+}
+
+/// What a queued linear CKA leaves on the device: its inputs' checks and its terms.
+template <class C>
+struct queued_cka {
+  cka_input<C> x, y;
+  device_buffer<device::cka_sums> terms;
+
+  /// Waits for the stream; raises the CPU's errors (NaN/Inf in X, then Y; then, through
+  /// cka_from_terms, zero variance), else returns the value.
+  double finish(const char* function, bool debiased) const {
+    device::cka_sums s;
+    terms.copy_to_host(&s, 1);
+    check_cka_finite(function, "X", x);
+    check_cka_finite(function, "Y", y);
+    return icl::geometry::detail::cka_from_terms(
+        function, device::cka_terms_of<icl::geometry::detail::cka_terms>(s), debiased);
+  }
+};
+
+/// Checks X and Y as icl::geometry::linear_cka does and queues the whole computation; `value`
+/// (device memory, or null) receives the CKA value.
 template <class C, class T, class U>
-double linear_cka_impl(const char* function, resources& res, const device_matrix_view<const T>& X,
-                       const device_matrix_view<const U>& Y, bool debiased) {
+queued_cka<C> queue_linear_cka(const char* function, resources& res, const device_matrix_view<const T>& X,
+                               const device_matrix_view<const U>& Y, bool debiased, double* value) {
   check_device_matrix(function, "X", X);
   check_device_matrix(function, "Y", Y);
   if (X.rows() != Y.rows()) {
@@ -215,8 +252,10 @@ double linear_cka_impl(const char* function, resources& res, const device_matrix
   cublas_int(function, Y.cols(), "d_y");
   const std::size_t n = X.rows(), dx = X.cols(), dy = Y.cols();
 
-  const cka_input<C> x = queue_cka_input<C>(function, res, X);
-  const cka_input<C> y = queue_cka_input<C>(function, res, Y);
+  queued_cka<C> q{queue_cka_input<C>(function, res, X), queue_cka_input<C>(function, res, Y),
+                  device_buffer<device::cka_sums>(res, 1)};
+  const cka_input<C>& x = q.x;
+  const cka_input<C>& y = q.y;
   device_buffer<double> sums(res, 3);  // ⟨K,K⟩, ⟨L,L⟩, ⟨K,L⟩
   if (device::cka_gram_route(n, dx, dy)) {
     // K = X̄X̄ᵀ and L = ȲȲᵀ, n x n, read once, together.
@@ -240,19 +279,10 @@ double linear_cka_impl(const char* function, resources& res, const device_matrix
                    device::cka_operands<C>{A.data(), B.data(), M.data(), A.size(), B.size(), M.size(), false},
                    sums.data());
   }
-  double host_sums[3] = {};
-  sums.copy_to_host(host_sums, 3);  // waits for the stream
-  check_cka_finite(function, "X", x);
-  check_cka_finite(function, "Y", y);
-
-  device::cka_sums s;
-  s.n = n;
-  s.kk = host_sums[0];
-  s.ll = host_sums[1];
-  s.kl = host_sums[2];
-  for (std::size_t i = 0; i < n; ++i) device::add_row_terms(s, x.host_norm[i], y.host_norm[i]);
-  return icl::geometry::detail::cka_from_terms(
-      function, device::cka_terms_of<icl::geometry::detail::cka_terms>(s), debiased);
+  cka_finish_kernel<><<<1, 32, 0, res.stream()>>>(x.norm.data(), y.norm.data(), n, sums.data(), debiased,
+                                                   q.terms.data(), value);
+  check_launch(function, "cka_finish_kernel");
+  return q;
 }
 
 }  // namespace detail
@@ -266,7 +296,25 @@ template <class T, class U>
 double linear_cka(resources& res, device_matrix_view<const T> X, device_matrix_view<const U> Y,
                   bool debiased = false) {
   using C = std::conditional_t<std::is_same_v<T, double> || std::is_same_v<U, double>, double, float>;
-  return detail::linear_cka_impl<C>("icl::cuda::linear_cka", res, X, Y, debiased);
+  constexpr const char* function = "icl::cuda::linear_cka";
+  return detail::queue_linear_cka<C>(function, res, X, Y, debiased, nullptr).finish(function, debiased);
+}
+
+/// linear_cka into `value`, one double of the caller's device memory: NaN where the synchronous
+/// function throws after reading the device's results (a NaN/Inf element, zero variance). The
+/// argument checks throw before anything is queued; nothing waits; status.check() throws what
+/// linear_cka would have thrown.
+template <class T, class U>
+async_status linear_cka_async(resources& res, device_matrix_view<const T> X, device_matrix_view<const U> Y,
+                              double* value, bool debiased = false) {
+  using C = std::conditional_t<std::is_same_v<T, double> || std::is_same_v<U, double>, double, float>;
+  constexpr const char* function = "icl::cuda::linear_cka_async";
+  if (value == nullptr) icl::detail::throw_invalid(function, "value is a null pointer");
+  detail::check_device_pointer(function, "value", value);
+  auto q = std::make_shared<detail::queued_cka<C>>(detail::queue_linear_cka<C>(function, res, X, Y, debiased, value));
+  return async_status::of_state(std::move(q), [debiased](const detail::queued_cka<C>& queued) {
+    static_cast<void>(queued.finish(function, debiased));
+  });
 }
 
 }  // namespace icl::cuda

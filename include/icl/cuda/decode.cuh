@@ -142,9 +142,7 @@ __global__ void knn_vote_kernel(knn::segment_lists<Index> lists, std::size_t n, 
 /// then the device pointer.
 template <class T>
 void check_device_states(const char* function, const device_matrix_view<const T>& H) {
-  icl::decode::detail::check_states(function, icl::matrix_view<const float>(reinterpret_cast<const float*>(H.data()),
-                                                                            H.rows(), H.cols(), H.row_stride(),
-                                                                            H.col_stride()));
+  icl::decode::detail::check_states(function, shape_view(H));
   check_device_pointer(function, "H", H.data());
 }
 

@@ -279,10 +279,8 @@ struct queued_rdm {
 /// The argument checks of icl::rsa::compute_rdm (same messages) and the device pointers.
 template <class T>
 void check_rdm_arguments(const char* function, const device_matrix_view<const T>& X, icl::rsa::dissimilarity d) {
-  check_device_matrix(function, "X", X);
-  if (X.rows() < 2) icl::detail::throw_invalid(function, "need n >= 2 conditions (rows), got ", X.rows());
-  if (X.cols() < 1) icl::detail::throw_invalid(function, "need d >= 1 features (columns), got ", X.cols());
-  icl::detail::checked_pair_count(function, X.rows());
+  icl::rsa::detail::check_rdm_input(function, shape_view(X));  // reads the shape and the pointer only
+  check_device_pointer(function, "X", X.data());
   if (icl::rsa::detail::enum_name_or_null(d) == nullptr) {
     icl::detail::throw_invalid(function, "unknown dissimilarity value ", static_cast<int>(d));
   }

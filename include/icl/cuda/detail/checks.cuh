@@ -39,13 +39,18 @@ inline void check_device_pointer(const char* function, const char* name, const v
   }
 }
 
-/// icl::detail::check_matrix on a device view (it reads the shape and the pointer, never an
-/// element, so the pointer is passed on as it is), then check_device_pointer.
+/// A device view's shape and pointer as a host view, for the host library's checks that read
+/// the shape and the pointer, never an element.
+template <class T>
+icl::matrix_view<const float> shape_view(const device_matrix_view<T>& view) {
+  return icl::make_matrix_view(reinterpret_cast<const float*>(view.data()), view.rows(), view.cols(),
+                               view.row_stride(), view.col_stride());
+}
+
+/// icl::detail::check_matrix on a device view (shape_view), then check_device_pointer.
 template <class T>
 void check_device_matrix(const char* function, const char* name, const device_matrix_view<T>& view) {
-  icl::detail::check_matrix(function, name,
-                            icl::make_matrix_view(reinterpret_cast<const float*>(view.data()), view.rows(), view.cols(),
-                                                  view.row_stride(), view.col_stride()));
+  icl::detail::check_matrix(function, name, shape_view(view));
   if (!view.empty()) check_device_pointer(function, name, view.data());
 }
 

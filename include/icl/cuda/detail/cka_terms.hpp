@@ -12,6 +12,7 @@
 /// library's cka_from_terms (icl/geometry/detail/cka_impl.hpp), which forms the biased or
 /// unbiased HSIC estimates and raises its errors with its messages.
 
+#include <cmath>
 #include <cstddef>
 
 #include "icl/config.hpp"
@@ -77,6 +78,20 @@ ICL_HOST_DEVICE inline void add_row_terms(cka_sums& s, double kd, double ld) noe
   s.dkl += kd * ld;
   s.tk += kd;
   s.tl += ld;
+}
+
+/// CKA from its terms as cka_from_terms (icl/geometry/detail/cka_impl.hpp) computes it, in host
+/// and device code, NaN where cka_from_terms throws (a denominator that is not positive).
+ICL_HOST_DEVICE inline double cka_value(const cka_sums& s, bool debiased) noexcept {
+  double xy = s.kl, xx = s.kk, yy = s.ll;
+  if (debiased) {
+    const double n = static_cast<double>(s.n), scale = n / (n - 2.0), tail = (n - 1.0) * (n - 2.0);
+    xy = s.kl - scale * s.dkl + s.tk * s.tl / tail;
+    xx = s.kk - scale * s.dkk + s.tk * s.tk / tail;
+    yy = s.ll - scale * s.dll + s.tl * s.tl / tail;
+  }
+  if (!(xx > 0.0) || !(yy > 0.0)) return quiet_nan();
+  return xy / std::sqrt(xx * yy);
 }
 
 /// The sums as the CPU library's term struct (icl::geometry::detail::cka_terms, passed as Terms

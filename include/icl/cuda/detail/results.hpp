@@ -3,7 +3,8 @@
 
 /// Host-side glue between the device arithmetic (rdm_tile.hpp, knn_topk.hpp) and the library's
 /// types: which map a dissimilarity uses, the errors of unusable rows (the CPU library's
-/// exceptions and messages, in its order of checks), and the decodability result assembled from
+/// exceptions and messages, in its order of checks; the zero rows through icl::rsa's own
+/// reject_zero_rows), and the decodability result assembled from
 /// the rows' decisions. Kept apart from the arithmetic headers, which include nothing of the library (and
 /// so no Eigen) and compile in device code.
 
@@ -17,6 +18,13 @@
 #include "icl/cuda/detail/knn_topk.hpp"
 #include "icl/cuda/detail/rdm_tile.hpp"
 #include "icl/decode/types.hpp"
+#if defined(__CUDACC__)
+#pragma nv_diag_suppress 20012  // Eigen, under nvcc: see icl/cuda/detail/host_library.cuh
+#endif
+#include "icl/rsa/detail/rdm_impl.hpp"
+#if defined(__CUDACC__)
+#pragma nv_diag_default 20012
+#endif
 #include "icl/rsa/types.hpp"
 
 namespace icl::detail::device {
@@ -51,13 +59,16 @@ void raise_rdm_row_errors(const char* function, icl::rsa::dissimilarity d, icl::
     throw_invalid(function, "row ", i, " column ", bad.first, " is ", bad.second,
                   " (NaN/Inf in the input; pass nan_policy::propagate for NaN dissimilarities)");
   }
+  // The zero rows: icl::rsa's own check on the statistics it would have gathered (a squared norm
+  // of 0 for a zero row, 1 for the others).
+  icl::rsa::detail::row_statistics stats;
+  stats.mean.assign(n, 0.0);
+  stats.squared_norm.assign(n, 1.0);
+  stats.valid.assign(n, 1);
   for (std::size_t i = 0; i < n; ++i) {
-    if (status[i] != row_status::zero_norm) continue;
-    if (d == icl::rsa::dissimilarity::correlation) {
-      throw_invalid(function, "row ", i, " has zero variance (correlation dissimilarity undefined)");
-    }
-    throw_invalid(function, "row ", i, " is all zeros (cosine dissimilarity undefined)");
+    if (status[i] == row_status::zero_norm) stats.squared_norm[i] = 0.0;
   }
+  icl::rsa::detail::reject_zero_rows(function, stats, d, policy);
 }
 
 /// The largest squared norm of a usable row for the compute type C of the Gram tiles: a quarter
