@@ -11,16 +11,13 @@
 #include <utility>
 #include <vector>
 
-#if defined(__CUDACC__)
-#pragma nv_diag_suppress 20012  // Eigen, under nvcc: see icl/cuda/detail/host_library.cuh
-#endif
+#include "icl/cuda/detail/host_device.hpp"
+ICL_CUDA_HOST_LIBRARY_BEGIN
 #include "icl/attention/detail/attention_checks.hpp"
 #include "icl/attention/detail/ratio_impl.hpp"
 #include "icl/attention/types.hpp"
 #include "icl/core/error.hpp"
-#if defined(__CUDACC__)
-#pragma nv_diag_default 20012
-#endif
+ICL_CUDA_HOST_LIBRARY_END
 
 #include "icl/cuda/detail/attention_heads.hpp"
 

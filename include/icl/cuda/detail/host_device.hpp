@@ -14,6 +14,17 @@
 
 #include "icl/config.hpp"  // ICL_HOST_DEVICE
 
+/// Around includes of the host library (Eigen) in headers that nvcc and a host compiler both
+/// compile: under nvcc, warning #20012 is silenced between them (see
+/// icl/cuda/detail/host_library.cuh); elsewhere they are empty.
+#if defined(__CUDACC__)
+#define ICL_CUDA_HOST_LIBRARY_BEGIN _Pragma("nv_diag_suppress 20012")
+#define ICL_CUDA_HOST_LIBRARY_END _Pragma("nv_diag_default 20012")
+#else
+#define ICL_CUDA_HOST_LIBRARY_BEGIN
+#define ICL_CUDA_HOST_LIBRARY_END
+#endif
+
 namespace icl::detail::device {
 
 /// +Inf (infinite) or a quiet NaN in host and device code (std::numeric_limits is constexpr host

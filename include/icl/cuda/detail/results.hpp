@@ -13,19 +13,16 @@
 #include <utility>
 #include <vector>
 
+#include "icl/cuda/detail/host_device.hpp"
+ICL_CUDA_HOST_LIBRARY_BEGIN
 #include "icl/core/error.hpp"
 #include "icl/core/labels.hpp"
+#include "icl/decode/types.hpp"
+#include "icl/rsa/detail/rdm_impl.hpp"
+#include "icl/rsa/types.hpp"
+ICL_CUDA_HOST_LIBRARY_END
 #include "icl/cuda/detail/knn_topk.hpp"
 #include "icl/cuda/detail/rdm_tile.hpp"
-#include "icl/decode/types.hpp"
-#if defined(__CUDACC__)
-#pragma nv_diag_suppress 20012  // Eigen, under nvcc: see icl/cuda/detail/host_library.cuh
-#endif
-#include "icl/rsa/detail/rdm_impl.hpp"
-#if defined(__CUDACC__)
-#pragma nv_diag_default 20012
-#endif
-#include "icl/rsa/types.hpp"
 
 namespace icl::detail::device {
 
