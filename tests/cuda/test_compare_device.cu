@@ -1,6 +1,6 @@
 // icl::cuda::compare and icl::cuda::permutation_test against icl::rsa::compare and
-// icl::rsa::permutation_test on the host copy of the same values: pearson, spearman, rho_a and
-// cosine; float, double, f16 and bf16 vectors read through strides; host RDMs; an RDM written by
+// icl::rsa::permutation_test on the host copy of the same values: pearson, spearman, rho_a,
+// cosine and whitened_cosine; float, double, f16 and bf16 vectors read through strides; host RDMs; an RDM written by
 // compute_rdm_into; compare_async; the errors. Every case needs a device ([device]: skipped
 // without one, see gpu_main.cpp).
 //
@@ -32,7 +32,7 @@ using icl_cuda_test::for_each_element_type;
 using icl_cuda_test::strided_data;
 
 constexpr comparison device_comparisons[] = {comparison::pearson, comparison::spearman, comparison::rho_a,
-                                             comparison::cosine};
+                                             comparison::cosine, comparison::whitened_cosine};
 
 /// A condensed vector of m values, element k at offset first + k·stride of its buffer.
 template <class T, class Host>
@@ -66,7 +66,7 @@ std::string cpu_message(F&& f, const std::string& cpu_name, const std::string& d
 
 template <class T, class Host>
 void check_values(icl::cuda::resources& res, element_types<T, Host> /*types*/) {
-  const std::size_t n = 31, m = n * (n - 1) / 2;
+  const std::size_t n = 31, m = n * (n - 1) / 2;  // condensed RDMs (whitened_cosine needs n)
   for (const std::ptrdiff_t stride : {std::ptrdiff_t{1}, std::ptrdiff_t{3}, std::ptrdiff_t{-2}}) {
     vector_data<T, Host> a(res, m, stride, 1), b(res, m, stride, 2);
     for (std::size_t k = 0; k < m; k += 4) b.values.at(k, 0) = Host(1.0f);  // ties
@@ -181,6 +181,8 @@ TEST_CASE("the device comparison raises the CPU path's errors", "[device]") {
                     Catch::Matchers::StartsWith("icl::cuda::compare: a points to host memory"));
   // The permutation test: a length that is not n(n-1)/2, N = 0, a constant vector.
   const auto nine = icl::cuda::make_device_tensor_view<float, 1>(a.values.device.data(), {9}, {2});
+  CHECK_THROWS_WITH(icl::cuda::compare(res, nine, nine, comparison::whitened_cosine),
+                    Catch::Matchers::StartsWith("icl::cuda::compare: length 9 is not a triangular number"));
   CHECK_THROWS_WITH(icl::cuda::permutation_test(res, nine, nine, comparison::pearson, 10, 0),
                     Catch::Matchers::StartsWith("icl::cuda::permutation_test: length 9 is not a triangular number"));
   icl::rsa::permutation_params none;

@@ -78,8 +78,38 @@ void centered_ranks_in_place(std::vector<double>& x) {
   }
 }
 
-/// queue_compare on the CPU: the summary, with x and y left holding the terms.
-device::compare_summary run_compare(device::compare_kind kind, std::vector<double>& x, std::vector<double>& y) {
+/// The whitened_cosine kernels on x and y (condensed, n conditions): the rows' means, the
+/// diagonal thread, G's upper triangles in place; the diagonals go to xd and yd.
+void second_moments_in_place(device::compare_summary& s, std::size_t n, std::vector<double>& x, std::vector<double>& y,
+                             std::vector<double>& xd, std::vector<double>& yd) {
+  std::vector<double> rows_a(n), rows_b(n);
+  double sum_a = 0.0, sum_b = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    rows_a[i] = device::condensed_row_mean(x.data(), n, i);
+    rows_b[i] = device::condensed_row_mean(y.data(), n, i);
+    sum_a += rows_a[i];
+    sum_b += rows_b[i];
+  }
+  s.grand_a = device::mean_of(sum_a, n);
+  s.grand_b = device::mean_of(sum_b, n);
+  xd.resize(n);
+  yd.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    xd[i] = device::second_moment_diagonal(rows_a[i], s.grand_a);
+    yd[i] = device::second_moment_diagonal(rows_b[i], s.grand_b);
+    device::sums_add(s.diagonal, xd[i], yd[i]);
+  }
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    const device::pair_cursor c = device::pair_at(n, k);
+    x[k] = device::second_moment_upper(x[k], rows_a[c.i], rows_a[c.j], s.grand_a);
+    y[k] = device::second_moment_upper(y[k], rows_b[c.i], rows_b[c.j], s.grand_b);
+  }
+}
+
+/// queue_compare on the CPU: the summary, with x and y left holding the terms (and xd, yd G's
+/// diagonals for whitened_cosine, of n conditions).
+device::compare_summary run_compare(device::compare_kind kind, std::vector<double>& x, std::vector<double>& y,
+                                    std::size_t n, std::vector<double>& xd, std::vector<double>& yd) {
   const std::size_t m = x.size();
   device::compare_summary s{};
   s.scan = grid_reduce(
@@ -90,9 +120,12 @@ device::compare_summary run_compare(device::compare_kind kind, std::vector<doubl
   s.b0 = y[0];
   s.bad_a_value = s.scan.bad_a < m ? x[s.scan.bad_a] : 0.0;
   s.bad_b_value = s.scan.bad_b < m ? y[s.scan.bad_b] : 0.0;
+  s.diagonal = device::empty_sums();
   if (device::compares_ranks(kind)) {
     centered_ranks_in_place(x);
     centered_ranks_in_place(y);
+  } else if (kind == device::compare_kind::whitened_cosine) {
+    second_moments_in_place(s, n, x, y, xd, yd);
   } else if (kind == device::compare_kind::pearson) {
     const double mean_a = device::mean_of(s.scan.sum_a, m), mean_b = device::mean_of(s.scan.sum_b, m);
     for (std::size_t k = 0; k < m; ++k) {
@@ -104,8 +137,8 @@ device::compare_summary run_compare(device::compare_kind kind, std::vector<doubl
       m, device::empty_sums(), [&](device::pair_sums& a, std::size_t k) { device::sums_add(a, x[k], y[k]); },
       [](device::pair_sums& a, const device::pair_sums& b) { device::sums_merge(a, b); });
   s.outcome = device::outcome_of(kind, s.scan, s.sums, m);
-  s.statistic = device::statistic_of(kind, s.outcome, s.sums, m);
-  s.scale = device::permutation_scale(kind, s.sums, m);
+  s.statistic = device::statistic_of(kind, s.outcome, s.sums, s.diagonal, m);
+  s.scale = device::permutation_scale(kind, s.sums, s.diagonal, m);
   return s;
 }
 
@@ -129,8 +162,10 @@ double device_compare(const std::vector<double>& a, const std::vector<double>& b
   device::check_same_size(fn, a.size(), b.size());
   const device::compare_kind kind = device::device_comparison(fn, c);
   device::check_compare_size(fn, kind, a.size(), policy);
-  std::vector<double> x = a, y = b;
-  const device::compare_summary s = run_compare(kind, x, y);
+  const std::size_t n =
+      kind == device::compare_kind::whitened_cosine ? icl::detail::conditions_from_pair_count(fn, a.size()) : 0;
+  std::vector<double> x = a, y = b, xd, yd;
+  const device::compare_summary s = run_compare(kind, x, y, n, xd, yd);
   device::raise_compare_outcome(fn, c, s, a.size(), policy);
   return s.statistic;
 }
@@ -165,7 +200,7 @@ std::vector<double> categorical_values(std::size_t n, std::size_t classes) {
 }
 
 constexpr comparison device_comparisons[] = {comparison::pearson, comparison::spearman, comparison::rho_a,
-                                             comparison::cosine};
+                                             comparison::cosine, comparison::whitened_cosine};
 
 /// The permutation test's kernels on the CPU (after the observed comparison): per batch, the
 /// permutations drawn on the host, each (chunk, thread)'s permuted partial merged by the block
@@ -176,8 +211,8 @@ icl::rsa::permutation_result device_permutation_test(const std::vector<double>& 
   const std::size_t m = a.size(), n = icl::detail::conditions_from_pair_count(fn, m);
   const device::compare_kind kind = device::device_comparison(fn, c);
   const device::test_tail tail = device::check_permutation_params(fn, params);
-  std::vector<double> x = a, y = b;
-  const device::compare_summary s = run_compare(kind, x, y);
+  std::vector<double> x = a, y = b, xd, yd;
+  const device::compare_summary s = run_compare(kind, x, y, n, xd, yd);
   device::raise_compare_outcome(fn, c, s, m, params.nan);
   const device::permutation_tiling tiling{m, device::reduction_threads, 8};
   std::vector<std::uint32_t> orders(batch * n);
@@ -199,7 +234,9 @@ icl::rsa::permutation_result device_permutation_test(const std::vector<double>& 
         }
         dot += shared[0];
       }
-      const double statistic = device::permuted_statistic(kind, dot, s.scale);
+      const std::uint32_t* order = orders.data() + p * n;
+      const double diagonal = xd.empty() ? 0.0 : device::permuted_diagonal(xd.data(), yd.data(), n, order);
+      const double statistic = device::permuted_statistic(kind, dot, diagonal, s.scale);
       result.null_distribution.push_back(statistic);
       if (device::counts_as_extreme(tail, statistic, s.statistic)) ++extreme;
     }
@@ -227,10 +264,10 @@ TEMPLATE_TEST_CASE("the device comparison's steps give icl::rsa::compare", "[cud
     }
   }
   // m beyond what the grid covers in one stride (1024 blocks of 256 threads).
-  const std::vector<double> long_a = strided_values<TestType>(uniform_values(300000, 3), 1);
-  const std::vector<double> long_b = strided_values<TestType>(uniform_values(300000, 4), 1);
+  const std::vector<double> long_a = strided_values<TestType>(uniform_values(800 * 799 / 2, 3), 1);
+  const std::vector<double> long_b = strided_values<TestType>(uniform_values(800 * 799 / 2, 4), 1);
   for (const comparison c : device_comparisons) {
-    INFO(icl::rsa::to_string(c) << ", m = 300000");
+    INFO(icl::rsa::to_string(c) << ", n = 800");
     REQUIRE(device_compare(long_a, long_b, c, icl::nan_policy::raise) ==
             Approx(icl::rsa::compare(long_a, long_b, c)).epsilon(1e-12).margin(1e-14));
   }
@@ -263,8 +300,8 @@ TEST_CASE("the device comparison raises what icl::rsa::compare raises", "[cuda_c
   const std::vector<input> inputs = {{ok, ok},        {constant, ok},     {ok, constant},  {constant, constant},
                                      {with_nan, ok},  {ok, with_inf},     {with_inf, with_nan}, {tiny, ok},
                                      {ok, {1.0, 2.0}}, {{1.0}, {2.0}},     {ok, ok}};
-  const comparison all[] = {comparison::pearson, comparison::spearman, comparison::rho_a, comparison::cosine,
-                            static_cast<comparison>(99)};
+  const comparison all[] = {comparison::pearson, comparison::spearman,        comparison::rho_a,
+                            comparison::cosine,  comparison::whitened_cosine, static_cast<comparison>(99)};
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     for (const comparison c : all) {
       for (const icl::nan_policy policy : {icl::nan_policy::raise, icl::nan_policy::propagate}) {
@@ -276,7 +313,7 @@ TEST_CASE("the device comparison raises what icl::rsa::compare raises", "[cuda_c
     }
   }
   // Computed on the host only, and nan_policy::omit: the device's own errors.
-  for (const comparison c : {comparison::kendall_tau_a, comparison::kendall_tau_b, comparison::whitened_cosine}) {
+  for (const comparison c : {comparison::kendall_tau_a, comparison::kendall_tau_b}) {
     const std::string got = outcome([&] { return device_compare(ok, ok, c, icl::nan_policy::raise); });
     REQUIRE(got.find("invalid: icl::rsa::compare: " + std::string(icl::rsa::to_string(c)) +
                      " is not computed on the device") == 0);
@@ -366,8 +403,8 @@ TEST_CASE("the device permutation test's checks raise what icl::rsa::permutation
       std::string name = "icl::rsa::permutation_test";
       icl::rsa::detail::check_rdm_pair(name.c_str(), x, y);
       (void)device::check_permutation_params(name.c_str(), p);
-      std::vector<double> u = x.condensed(), v = y.condensed();
-      const device::compare_summary s = run_compare(device::compare_kind::spearman, u, v);
+      std::vector<double> u = x.condensed(), v = y.condensed(), ud, vd;
+      const device::compare_summary s = run_compare(device::compare_kind::spearman, u, v, x.n(), ud, vd);
       device::raise_compare_outcome(name.c_str(), comparison::spearman, s, u.size(), p.nan);
       return s.statistic;
     });

@@ -15,10 +15,12 @@
 ///      NaN/Inf of each, whether each vector is constant;
 ///   3. spearman and rho_a: each vector's centred average ranks, from a device radix sort of
 ///      (value, position) (cub::DeviceRadixSort::SortPairs) and two scans over the runs of equal
-///      values (ranks.hpp); pearson: each vector minus its mean;
+///      values (ranks.hpp); pearson: each vector minus its mean; whitened_cosine: each RDM's
+///      second-moment matrix G (the rows' means, one thread per row; G's diagonal and its sums,
+///      one thread; G's upper triangle in place);
 ///   4. Σxy, Σx², Σy² over the terms, in double (block partials merged in order), the outcome
 ///      (defined, or which error) and the statistic.
-/// The host waits once, for a 100-byte summary, and raises the CPU's error if there is one.
+/// The host waits once, for a small summary, and raises the CPU's error if there is one.
 ///
 /// The permutation test runs the same steps for the observed statistic, then evaluates the
 /// permutations in batches of P (a bounded workspace: P·(4n + 8⌈m/2048⌉) bytes within 64 MiB):
@@ -123,6 +125,52 @@ __global__ void compare_scan_finish_kernel(const device::pair_scan* partial, uns
   summary->b0 = xb[0];
   summary->bad_a_value = s.bad_a < m ? xa[s.bad_a] : 0.0;
   summary->bad_b_value = s.bad_b < m ? xb[s.bad_b] : 0.0;
+  summary->diagonal = device::empty_sums();
+  summary->grand_a = 0.0;
+  summary->grand_b = 0.0;
+}
+
+/// whitened_cosine, one thread per condition: the means of row i of D_a and D_b.
+template <class D>
+__global__ void second_moment_rows_kernel(const D* xa, const D* xb, std::size_t n, D* rows_a, D* rows_b) {
+  const std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  rows_a[i] = device::condensed_row_mean(xa, n, i);
+  rows_b[i] = device::condensed_row_mean(xb, n, i);
+}
+
+/// whitened_cosine, one thread: the means of the rows' means, the diagonals of G_a and G_b and
+/// the sums over them, in order.
+template <class D>
+__global__ void second_moment_diagonal_kernel(const D* rows_a, const D* rows_b, std::size_t n, D* diagonal_a,
+                                              D* diagonal_b, device::compare_summary* summary) {
+  double sum_a = 0.0, sum_b = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    sum_a += rows_a[i];
+    sum_b += rows_b[i];
+  }
+  const double grand_a = device::mean_of(sum_a, n), grand_b = device::mean_of(sum_b, n);
+  device::pair_sums s = device::empty_sums();
+  for (std::size_t i = 0; i < n; ++i) {
+    diagonal_a[i] = device::second_moment_diagonal(rows_a[i], grand_a);
+    diagonal_b[i] = device::second_moment_diagonal(rows_b[i], grand_b);
+    device::sums_add(s, diagonal_a[i], diagonal_b[i]);
+  }
+  summary->diagonal = s;
+  summary->grand_a = grand_a;
+  summary->grand_b = grand_b;
+}
+
+/// whitened_cosine: every entry of D_a and D_b replaced by G's, in place.
+template <class D>
+__global__ void second_moment_upper_kernel(D* xa, D* xb, std::size_t n, const D* rows_a, const D* rows_b,
+                                           const device::compare_summary* summary) {
+  const std::size_t m = n * (n - 1) / 2, stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
+  for (std::size_t k = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < m; k += stride) {
+    const device::pair_cursor c = device::pair_at(n, k);
+    xa[k] = device::second_moment_upper(xa[k], rows_a[c.i], rows_a[c.j], summary->grand_a);
+    xb[k] = device::second_moment_upper(xb[k], rows_b[c.i], rows_b[c.j], summary->grand_b);
+  }
 }
 
 /// Pearson: a and b minus their means, in place (the other comparisons' terms are ready).
@@ -158,8 +206,8 @@ __global__ void compare_finish_kernel(device::compare_kind kind, const device::p
   for (unsigned p = 1; p < blocks; ++p) device::sums_merge(s, partial[p]);
   summary->sums = s;
   summary->outcome = device::outcome_of(kind, summary->scan, s, m);
-  summary->statistic = device::statistic_of(kind, summary->outcome, s, m);
-  summary->scale = device::permutation_scale(kind, s, m);
+  summary->statistic = device::statistic_of(kind, summary->outcome, s, summary->diagonal, m);
+  summary->scale = device::permutation_scale(kind, s, summary->diagonal, m);
   if (out != nullptr) *out = summary->statistic;
 }
 
@@ -239,23 +287,27 @@ inline void queue_centered_ranks(const char* function, resources& res, double* x
   check_launch(function, "scatter_ranks_kernel");
 }
 
-/// A queued comparison: the terms x, y (centred values, centred ranks or the values) and the
-/// summary, in device memory, valid once the stream has run.
+/// A queued comparison: the terms x, y (centred values, centred ranks, the values, or G's upper
+/// triangles), G's diagonals (whitened_cosine) and the summary, in device memory, valid once the
+/// stream has run.
 struct queued_compare {
   device_buffer<double> x, y;
   device_buffer<device::compare_summary> summary;
+  device_buffer<double> x_diagonal, y_diagonal;
 };
 
-/// Queues the whole comparison of a and b (m values each, checked); the statistic also goes to
-/// *out when out is not null.
+/// Queues the whole comparison of a and b (m values each, checked; n conditions, m = n(n−1)/2,
+/// for whitened_cosine); the statistic also goes to *out when out is not null.
 template <class T>
 queued_compare queue_compare(const char* function, resources& res, device::compare_kind kind,
                              const device_vector_view<const T>& a, const device_vector_view<const T>& b,
-                             double* out) {
+                             std::size_t n, double* out) {
   const std::size_t m = a.extent(0);
   cudaStream_t stream = res.stream();
+  const bool whitened = kind == device::compare_kind::whitened_cosine;
   queued_compare q{device_buffer<double>(res, m), device_buffer<double>(res, m),
-                   device_buffer<device::compare_summary>(res, 1)};
+                   device_buffer<device::compare_summary>(res, 1), device_buffer<double>(res, whitened ? n : 0),
+                   device_buffer<double>(res, whitened ? n : 0)};
   const unsigned blocks = device::reduction_blocks(m);
   device_buffer<device::pair_scan> scans(res, blocks);
   device_buffer<device::pair_sums> sums(res, blocks);
@@ -269,6 +321,19 @@ queued_compare queue_compare(const char* function, resources& res, device::compa
   if (device::compares_ranks(kind)) {
     queue_centered_ranks(function, res, q.x.data(), m);
     queue_centered_ranks(function, res, q.y.data(), m);
+  } else if (whitened) {
+    device_buffer<double> rows_a(res, n), rows_b(res, n);
+    constexpr unsigned row_threads = 128;
+    second_moment_rows_kernel<double><<<static_cast<unsigned>((n + row_threads - 1) / row_threads), row_threads, 0,
+                                        stream>>>(q.x.data(), q.y.data(), n, rows_a.data(), rows_b.data());
+    check_launch(function, "second_moment_rows_kernel");
+    second_moment_diagonal_kernel<double><<<1, 1, 0, stream>>>(rows_a.data(), rows_b.data(), n, q.x_diagonal.data(),
+                                                               q.y_diagonal.data(), q.summary.data());
+    check_launch(function, "second_moment_diagonal_kernel");
+    second_moment_upper_kernel<double><<<blocks, compare_threads, 0, stream>>>(q.x.data(), q.y.data(), n,
+                                                                              rows_a.data(), rows_b.data(),
+                                                                              q.summary.data());
+    check_launch(function, "second_moment_upper_kernel");
   } else if (kind == device::compare_kind::pearson) {
     compare_center_kernel<double>
         <<<blocks, compare_threads, 0, stream>>>(q.x.data(), q.y.data(), m, q.summary.data());
@@ -303,6 +368,12 @@ device::compare_kind check_compare(const char* function, const device_vector_vie
   return kind;
 }
 
+/// The number of conditions whitened_cosine needs (m must be n(n−1)/2; the CPU's message when
+/// it is not), 0 for the other comparisons.
+inline std::size_t conditions_for(const char* function, device::compare_kind kind, std::size_t m) {
+  return kind == device::compare_kind::whitened_cosine ? icl::detail::conditions_from_pair_count(function, m) : 0;
+}
+
 /// The permuted sums of `count` permutations (orders[p·n + i] = π_p(i)), chunk by chunk: block
 /// (chunk c, permutation p) writes partial[p·chunks + c].
 template <class Position>
@@ -317,18 +388,27 @@ __global__ void permutation_partial_kernel(const double* x, const double* y, std
   if (threadIdx.x == 0) partial[p * tiling.chunks() + c] = shared[0];
 }
 
+/// The diagonals of G_a and G_b, for whitened_cosine's permuted statistics (null otherwise).
+struct permuted_diagonals {
+  const double* x;
+  const double* y;
+};
+
 /// One thread per permutation: its partials added in order, its statistic (kept in
 /// statistics[p] when not null) and whether it counts as extreme (added to *extreme).
-template <class D>
-__global__ void permutation_count_kernel(device::compare_kind kind, device::test_tail tail, const D* partial,
-                                         std::size_t chunks, std::size_t count,
-                                         const device::compare_summary* summary, D* statistics,
+template <class Position>
+__global__ void permutation_count_kernel(device::compare_kind kind, device::test_tail tail, const double* partial,
+                                         std::size_t chunks, std::size_t count, const Position* orders,
+                                         std::size_t n, permuted_diagonals diagonals,
+                                         const device::compare_summary* summary, double* statistics,
                                          unsigned long long* extreme) {
   const std::size_t p = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (p >= count) return;
   double dot = 0.0;
   for (std::size_t c = 0; c < chunks; ++c) dot += partial[p * chunks + c];
-  const double s = device::permuted_statistic(kind, dot, summary->scale);
+  const double diagonal =
+      diagonals.x != nullptr ? device::permuted_diagonal(diagonals.x, diagonals.y, n, orders + p * n) : 0.0;
+  const double s = device::permuted_statistic(kind, dot, diagonal, summary->scale);
   if (statistics != nullptr) statistics[p] = s;
   if (device::counts_as_extreme(tail, s, summary->statistic)) atomicAdd(extreme, 1ULL);
 }
@@ -352,7 +432,8 @@ icl::rsa::permutation_result run_permutation_test(const char* function, resource
                                                   const icl::rsa::permutation_params& params) {
   const std::size_t m = a.extent(0), count = params.permutations;
   cudaStream_t stream = res.stream();
-  const queued_compare q = queue_compare(function, res, kind, a, b, static_cast<double*>(nullptr));
+  const queued_compare q = queue_compare(function, res, kind, a, b, n, static_cast<double*>(nullptr));
+  const permuted_diagonals diagonals{q.x_diagonal.empty() ? nullptr : q.x_diagonal.data(), q.y_diagonal.data()};
   const device::permutation_tiling tiling{m, compare_threads, permutation_items};
   const std::size_t chunks = tiling.chunks();
   const std::size_t batch = permutation_batch(n, chunks, count);
@@ -374,9 +455,10 @@ icl::rsa::permutation_result run_permutation_test(const char* function, resource
         <<<grid, compare_threads, 0, stream>>>(q.x.data(), q.y.data(), n, tiling, orders.data(), partial.data());
     check_launch(function, "permutation_partial_kernel");
     constexpr unsigned threads = 128;
-    permutation_count_kernel<double><<<static_cast<unsigned>((size + threads - 1) / threads), threads, 0, stream>>>(
-        kind, tail, partial.data(), chunks, size, q.summary.data(),
-        params.keep_null ? statistics.data() + first : nullptr, extreme.data());
+    permutation_count_kernel<std::uint32_t>
+        <<<static_cast<unsigned>((size + threads - 1) / threads), threads, 0, stream>>>(
+            kind, tail, partial.data(), chunks, size, orders.data(), n, diagonals, q.summary.data(),
+            params.keep_null ? statistics.data() + first : nullptr, extreme.data());
     check_launch(function, "permutation_count_kernel");
   }
   icl::rsa::permutation_result result{0.0, 0.0, count, {}};
@@ -415,19 +497,22 @@ inline device_vector_view<const double> vector_of(const device_buffer<double>& b
 }  // namespace detail
 
 /// icl::rsa::compare of two condensed vectors in device memory (m values each, any stride; float,
-/// double, __half or __nv_bfloat16, widened to double): pearson, spearman, rho_a and cosine.
+/// double, __half or __nv_bfloat16, widened to double): pearson, spearman, rho_a, cosine and
+/// whitened_cosine (m = n(n−1)/2 there).
 /// Values as the CPU's to the rounding of sums in another order (double throughout; ranks exact).
 /// The same checks, errors and messages, under this function's name: sizes that differ, m < 2, an
 /// unknown comparison or nan_policy, a NaN/Inf value (named by position) under raise, a constant
-/// vector under pearson or spearman, a pearson spread that is zero or overflows. Also thrown:
-/// kendall_tau_a, kendall_tau_b and whitened_cosine (computed on the host only), nan_policy::omit,
-/// and m >= 2^32 for the rank comparisons. Waits for res.stream() once.
+/// vector under pearson or spearman, a pearson spread that is zero or overflows, a length that is
+/// not triangular under whitened_cosine. Also thrown: kendall_tau_a and kendall_tau_b (computed on
+/// the host only), nan_policy::omit, and m >= 2^32 for the rank comparisons. Waits for
+/// res.stream() once.
 template <class T>
 double compare(resources& res, device_vector_view<const T> a, device_vector_view<const T> b, icl::rsa::comparison c,
                const icl::rsa::compare_params& params = {}) {
   constexpr const char* function = "icl::cuda::compare";
   const detail::device::compare_kind kind = detail::check_compare(function, a, b, c, params.nan);
-  const detail::queued_compare q = detail::queue_compare(function, res, kind, a, b, static_cast<double*>(nullptr));
+  const std::size_t n = detail::conditions_for(function, kind, a.extent(0));
+  const detail::queued_compare q = detail::queue_compare(function, res, kind, a, b, n, static_cast<double*>(nullptr));
   const detail::device::compare_summary s = detail::fetch_summary(function, res, q);
   detail::device::raise_compare_outcome(function, c, s, a.extent(0), params.nan);
   return s.statistic;
@@ -443,7 +528,7 @@ inline double compare(resources& res, const icl::rsa::rdm& a, const icl::rsa::rd
   detail::device::check_compare_size(function, kind, a.size(), params.nan);
   const device_buffer<double> da = detail::upload_condensed(res, a), db = detail::upload_condensed(res, b);
   const detail::queued_compare q =
-      detail::queue_compare(function, res, kind, detail::vector_of(da), detail::vector_of(db), nullptr);
+      detail::queue_compare(function, res, kind, detail::vector_of(da), detail::vector_of(db), a.n(), nullptr);
   const detail::device::compare_summary s = detail::fetch_summary(function, res, q);
   detail::device::raise_compare_outcome(function, c, s, a.size(), params.nan);
   return s.statistic;
@@ -460,7 +545,8 @@ void compare_async(resources& res, device_vector_view<const T> a, device_vector_
   const detail::device::compare_kind kind = detail::check_compare(function, a, b, c, params.nan);
   if (out == nullptr) icl::detail::throw_invalid(function, "out is a null pointer");
   detail::check_device_pointer(function, "out", out);
-  const detail::queued_compare q = detail::queue_compare(function, res, kind, a, b, out);
+  const std::size_t n = detail::conditions_for(function, kind, a.extent(0));
+  const detail::queued_compare q = detail::queue_compare(function, res, kind, a, b, n, out);
   if (params.nan != icl::nan_policy::raise) return;  // the workspace goes back in stream order
   const detail::device::compare_summary s = detail::fetch_summary(function, res, q);
   detail::device::raise_compare_outcome(function, c, s, a.extent(0), params.nan);

@@ -24,6 +24,8 @@ namespace icl::detail::device {
 struct compare_summary {
   pair_scan scan;
   pair_sums sums;
+  pair_sums diagonal;               ///< whitened_cosine: the sums over G's diagonals
+  double grand_a, grand_b;          ///< whitened_cosine: the means of the rows' means
   double a0, b0;                    ///< the first values (named by the constant-vector error)
   double bad_a_value, bad_b_value;  ///< the first NaN/Inf values (0 when none)
   compare_outcome outcome;
@@ -41,12 +43,12 @@ inline compare_kind device_comparison(const char* fn, icl::rsa::comparison c) {
     case comparison::spearman: return compare_kind::spearman;
     case comparison::rho_a: return compare_kind::rho_a;
     case comparison::cosine: return compare_kind::cosine;
+    case comparison::whitened_cosine: return compare_kind::whitened_cosine;
     default: break;
   }
   throw_invalid(fn, icl::rsa::detail::comparison_name(c),
-                " is not computed on the device (pearson, spearman, rho_a and cosine are); use icl::rsa::",
-                c == comparison::whitened_cosine ? "compare" : "compare or icl::rsa::permutation_test",
-                " on the host");
+                " is not computed on the device (pearson, spearman, rho_a, cosine and whitened_cosine are); use "
+                "icl::rsa::compare or icl::rsa::permutation_test on the host");
 }
 
 /// The CPU's checks of a comparison of m values under `policy` before any value is read (m >= 2,

@@ -9,14 +9,18 @@
 ///         for cosine, the centred average ranks (ranks.hpp) for spearman and rho_a;
 ///   then the outcome (defined, or which CPU error or NaN) and the statistic from the sums.
 /// The permuted statistic of the permutation test is scale·Σ x[σ(k)] y[k] (the CPU's
-/// permutation_kernel): permutation_scale and permuted_statistic below. No CUDA header and
-/// nothing of the library is included, so the CPU tests run these functions as they are.
+/// permutation_kernel): permutation_scale and permuted_statistic below. whitened_cosine compares
+/// the second-moment matrices G = −½·C·D·C of the two RDMs (the CPU's double_center): its terms
+/// are G's strict upper triangle (condensed, from the rows' means of D and their mean) and its
+/// diagonal, kept apart. No CUDA header and nothing of the library is included, so the CPU tests
+/// run these functions as they are.
 
 #include <cmath>
 #include <cstddef>
 
 #include "icl/config.hpp"
 #include "icl/cuda/detail/host_device.hpp"
+#include "icl/cuda/detail/permutation_index.hpp"  // unordered_position
 
 namespace icl::detail::device {
 
@@ -32,7 +36,7 @@ ICL_HOST_DEVICE inline unsigned reduction_blocks(std::size_t m) noexcept {
 }
 
 /// The comparisons computed on the device.
-enum class compare_kind : unsigned char { pearson, spearman, rho_a, cosine };
+enum class compare_kind : unsigned char { pearson, spearman, rho_a, cosine, whitened_cosine };
 
 /// Whether the terms are centred average ranks (spearman, rho_a).
 ICL_HOST_DEVICE inline bool compares_ranks(compare_kind k) noexcept {
@@ -107,6 +111,32 @@ ICL_HOST_DEVICE inline double compare_term(compare_kind k, double v, double mean
   return k == compare_kind::pearson ? v - mean : v;
 }
 
+/// whitened_cosine: the mean of row i of the n x n matrix D given by its condensed vector d
+/// (zero diagonal), its entries added in column order (the CPU's order).
+ICL_HOST_DEVICE inline double condensed_row_mean(const double* d, std::size_t n, std::size_t i) noexcept {
+  double sum = 0.0;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (j != i) sum += d[unordered_position(n, i, j)];
+  }
+  return mean_of(sum, n);
+}
+
+/// G_ij (i != j) of the entry d = D_ij, from the rows' means r_i, r_j and their mean r.
+ICL_HOST_DEVICE inline double second_moment_upper(double d, double ri, double rj, double r) noexcept {
+  return -0.5 * (d - ri - rj + r);
+}
+
+/// G_ii from the row's mean r_i and the mean r of the rows' means.
+ICL_HOST_DEVICE inline double second_moment_diagonal(double ri, double r) noexcept { return ri - 0.5 * r; }
+
+/// The squared Frobenius norms of G_a and G_b, 2·Σ upper² + Σ diagonal², from the sums of the
+/// strict upper triangles (off) and of the diagonals.
+ICL_HOST_DEVICE inline void second_moment_norms(const pair_sums& off, const pair_sums& diagonal, double& na,
+                                                double& nb) noexcept {
+  na = 2.0 * off.xx + diagonal.xx;
+  nb = 2.0 * off.yy + diagonal.yy;
+}
+
 /// 12 / (m³ − m), the scale of rho_a (the CPU's rho_a_scale).
 ICL_HOST_DEVICE inline double rho_a_factor(std::size_t m) noexcept {
   const auto md = static_cast<double>(m);
@@ -130,11 +160,17 @@ ICL_HOST_DEVICE inline compare_outcome outcome_of(compare_kind k, const pair_sca
   return compare_outcome::defined;
 }
 
-/// The statistic from the sums of a defined comparison (NaN when the outcome is not defined).
+/// The statistic from the sums of a defined comparison (NaN when the outcome is not defined);
+/// `diagonal` holds the sums over G's diagonals (whitened_cosine only).
 ICL_HOST_DEVICE inline double statistic_of(compare_kind k, compare_outcome outcome, const pair_sums& s,
-                                           std::size_t m) noexcept {
+                                           const pair_sums& diagonal, std::size_t m) noexcept {
   if (outcome != compare_outcome::defined) return quiet_nan();
   switch (k) {
+    case compare_kind::whitened_cosine: {
+      double na = 0.0, nb = 0.0;
+      second_moment_norms(s, diagonal, na, nb);
+      return na == 0.0 || nb == 0.0 ? 0.0 : clip_unit((2.0 * s.xy + diagonal.xy) / (std::sqrt(na) * std::sqrt(nb)));
+    }
     case compare_kind::rho_a:
       return s.xy * rho_a_factor(m);
     case compare_kind::cosine: {
@@ -149,9 +185,16 @@ ICL_HOST_DEVICE inline double statistic_of(compare_kind k, compare_outcome outco
 }
 
 /// The factor of the permuted statistic, scale·Σ x[σ(k)] y[k] (the CPU's permutation_kernel):
-/// 1/(‖x‖‖y‖) for pearson and spearman, 12/(m³ − m) for rho_a, 1/(‖a‖‖b‖) or 0 for cosine.
-ICL_HOST_DEVICE inline double permutation_scale(compare_kind k, const pair_sums& s, std::size_t m) noexcept {
+/// 1/(‖x‖‖y‖) for pearson and spearman, 12/(m³ − m) for rho_a, 1/(‖a‖‖b‖) or 0 for cosine,
+/// 1/(‖G_a‖‖G_b‖) or 0 for whitened_cosine.
+ICL_HOST_DEVICE inline double permutation_scale(compare_kind k, const pair_sums& s, const pair_sums& diagonal,
+                                                std::size_t m) noexcept {
   switch (k) {
+    case compare_kind::whitened_cosine: {
+      double na = 0.0, nb = 0.0;
+      second_moment_norms(s, diagonal, na, nb);
+      return na == 0.0 || nb == 0.0 ? 0.0 : 1.0 / (std::sqrt(na) * std::sqrt(nb));
+    }
     case compare_kind::rho_a:
       return rho_a_factor(m);
     case compare_kind::cosine: {
@@ -165,8 +208,10 @@ ICL_HOST_DEVICE inline double permutation_scale(compare_kind k, const pair_sums&
   return 1.0 / (std::sqrt(s.xx) * std::sqrt(s.yy));
 }
 
-/// The statistic of one permutation from its permuted sum Σ x[σ(k)] y[k].
-ICL_HOST_DEVICE inline double permuted_statistic(compare_kind k, double dot, double scale) noexcept {
+/// The statistic of one permutation from its permuted sum Σ x[σ(k)] y[k] (and, for
+/// whitened_cosine, its permuted diagonal sum Σ x_diag[π(i)] y_diag[i]).
+ICL_HOST_DEVICE inline double permuted_statistic(compare_kind k, double dot, double diagonal, double scale) noexcept {
+  if (k == compare_kind::whitened_cosine) return clip_unit((2.0 * dot + diagonal) * scale);
   return k == compare_kind::rho_a ? dot * scale : clip_unit(dot * scale);
 }
 

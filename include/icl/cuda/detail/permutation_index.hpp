@@ -66,6 +66,15 @@ ICL_HOST_DEVICE double permuted_partial(const double* x, const double* y, std::s
   return sum;
 }
 
+/// Σ x_diag[π(i)]·y_diag[i] over the n conditions, in order (whitened_cosine's diagonal term).
+template <class Index>
+ICL_HOST_DEVICE double permuted_diagonal(const double* x_diagonal, const double* y_diagonal, std::size_t n,
+                                         const Index* order) noexcept {
+  double sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) sum += x_diagonal[static_cast<std::size_t>(order[i])] * y_diagonal[i];
+  return sum;
+}
+
 /// How the permutation kernel cuts the m positions: blocks of `threads` threads, each thread
 /// summing `items` consecutive positions; chunk c covers [c·threads·items, (c+1)·threads·items).
 struct permutation_tiling {
