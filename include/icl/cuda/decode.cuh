@@ -35,6 +35,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstddef>
+#include <memory>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -43,6 +44,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime_api.h>
 
+#include "icl/cuda/async.cuh"
 #include "icl/cuda/buffer.cuh"
 #include "icl/cuda/detail/checks.cuh"
 #include "icl/cuda/detail/convert.cuh"
@@ -227,10 +229,34 @@ knn_pending queue_decisions(const char* function, resources& res, const device_m
   return out;
 }
 
-/// Waits for a matrix's results: its row errors as icl::decode raises them, else the result.
-inline icl::decode::decodability_result finish_decisions(const char* function, const knn_pending& pending,
-                                                         const icl::detail::encoded_labels& enc,
-                                                         const icl::decode::decode_params& params) {
+/// One warp: the share of rows whose decision is their class (lane j: rows j, j + 32, ...;
+/// integer counts, exact in any order) into *overall, NaN when a row is unusable (the
+/// synchronous functions throw there). (A template only so that the header may define it.)
+template <int = 0>
+__global__ void knn_accuracy_kernel(const std::size_t* decisions, const std::size_t* codes,
+                                    const knn_row_check* checks, std::size_t n, double* overall) {
+  const unsigned lane = threadIdx.x % 32;
+  unsigned long long hits = 0;
+  bool unusable = false;
+  for (std::size_t i = lane; i < n; i += 32) {
+    hits += decisions[i] == codes[i] ? 1 : 0;
+    unusable = unusable || checks[i].status != knn::knn_row_status::usable;
+  }
+  for (unsigned offset = 16; offset > 0; offset /= 2) hits += __shfl_down_sync(0xffffffffu, hits, offset);
+  unusable = __any_sync(0xffffffffu, unusable) != 0;
+  if (lane == 0) *overall = unusable ? knn::quiet_nan() : static_cast<double>(hits) / static_cast<double>(n);
+}
+
+/// Queues the overall accuracy of a matrix's decisions into `overall` (device memory).
+inline void queue_accuracy(const char* function, resources& res, const knn_pending& pending,
+                           const device_buffer<std::size_t>& codes, double* overall) {
+  knn_accuracy_kernel<><<<1, 32, 0, res.stream()>>>(pending.decisions.data(), codes.data(), pending.checks.data(),
+                                                    pending.checks.size(), overall);
+  check_launch(function, "knn_accuracy_kernel");
+}
+
+/// Waits for a matrix's row checks and raises its row errors as icl::decode raises them.
+inline std::vector<knn_row_check> raise_row_checks(const char* function, const knn_pending& pending) {
   const std::size_t n = pending.checks.size();
   std::vector<knn_row_check> checks(n);
   pending.checks.copy_to_host(checks.data(), n);
@@ -243,6 +269,15 @@ inline icl::decode::decodability_result finish_decisions(const char* function, c
   knn::raise_knn_row_errors(function, status.data(), norm2.data(), n, pending.d, [&](std::size_t i) {
     return std::pair<std::size_t, double>(checks[i].bad_column, checks[i].bad_value);
   });
+  return checks;
+}
+
+/// Waits for a matrix's results: its row errors as icl::decode raises them, else the result.
+inline icl::decode::decodability_result finish_decisions(const char* function, const knn_pending& pending,
+                                                         const icl::detail::encoded_labels& enc,
+                                                         const icl::decode::decode_params& params) {
+  const std::size_t n = pending.checks.size();
+  static_cast<void>(raise_row_checks(function, pending));
   std::vector<std::size_t> decisions(n);
   pending.decisions.copy_to_host(decisions.data(), n);
   return knn::decodability_from_decisions(enc, decisions, params.k, params.dissimilarity);
@@ -253,6 +288,20 @@ inline device_buffer<std::size_t> device_codes(resources& res, const icl::detail
   device_buffer<std::size_t> codes(res, enc.codes.size());
   codes.copy_from_host(enc.codes.data(), enc.codes.size());
   return codes;
+}
+
+/// decodability_curve's checks of H and the labels (icl::decode's messages); the labels' codes.
+template <class T>
+icl::detail::encoded_labels check_curve_arguments(const char* function, const device_tensor_view<const T, 3>& H,
+                                                  const std::vector<int>& labels) {
+  icl::detail::check_layers(function, "H",
+                            icl::tensor_view<const float, 3>(reinterpret_cast<const float*>(H.data()), H.extents(),
+                                                             H.strides()));
+  if (H.extent(1) != labels.size()) {
+    icl::detail::throw_invalid(function, "H has ", H.extent(1), " rows per layer but labels has ", labels.size(),
+                               " entries");
+  }
+  return icl::detail::encode_labels(function, labels, labels.size(), 2, "H");
 }
 
 template <class T>
@@ -301,14 +350,7 @@ icl::decode::decodability_curve_result decodability_curve(resources& res, device
                                                           const std::vector<int>& labels,
                                                           const icl::decode::decode_params& params = {}) {
   constexpr const char* function = "icl::cuda::decodability_curve";
-  icl::detail::check_layers(function, "H",
-                            icl::tensor_view<const float, 3>(reinterpret_cast<const float*>(H.data()), H.extents(),
-                                                             H.strides()));
-  if (H.extent(1) != labels.size()) {
-    icl::detail::throw_invalid(function, "H has ", H.extent(1), " rows per layer but labels has ", labels.size(),
-                               " entries");
-  }
-  const auto enc = icl::detail::encode_labels(function, labels, labels.size(), 2, "H");
+  const auto enc = detail::check_curve_arguments(function, H, labels);
   const device_buffer<std::size_t> codes = detail::device_codes(res, enc);
   std::vector<detail::knn_pending> pending;
   pending.reserve(H.extent(0));
@@ -324,6 +366,56 @@ icl::decode::decodability_curve_result decodability_curve(resources& res, device
   }
   out.peak_layer = out.curve.peak_layer();
   return out;
+}
+
+/// task_decodability's overall accuracy into `overall`, one double of the caller's device memory
+/// (the share of rows whose leave-one-out decision is their label: the same double as
+/// decodability_result::overall), NaN where task_decodability throws after the kNN (a NaN/Inf or
+/// out-of-range row, a zero row under cosine). The argument checks throw before anything is
+/// queued; nothing waits; status.check() throws what task_decodability would have thrown.
+template <class T>
+async_status task_decodability_async(resources& res, device_matrix_view<const T> H, const std::vector<int>& labels,
+                                     double* overall, const icl::decode::decode_params& params = {}) {
+  constexpr const char* function = "icl::cuda::task_decodability_async";
+  detail::check_device_states(function, H);
+  const auto enc = icl::detail::encode_labels(function, labels, H.rows(), 2, "H");
+  if (overall == nullptr) icl::detail::throw_invalid(function, "overall is a null pointer");
+  detail::check_device_pointer(function, "overall", overall);
+  const device_buffer<std::size_t> codes = detail::device_codes(res, enc);
+  auto pending = std::make_shared<detail::knn_pending>(
+      detail::queue_decisions(function, res, H, codes, enc.n_classes(), params));
+  detail::queue_accuracy(function, res, *pending, codes, overall);
+  return async_status::of_state(std::move(pending), [](const detail::knn_pending& p) {
+    static_cast<void>(detail::raise_row_checks(function, p));
+  });
+}
+
+/// decodability_curve's values (each layer's overall accuracy) into `curve`, the caller's
+/// [layers] device vector of doubles (any stride), NaN for a layer where decodability_curve
+/// throws after the kNN. Nothing waits; status.check() throws what decodability_curve would have
+/// thrown (the first failing layer's error).
+template <class T>
+async_status decodability_curve_async(resources& res, device_tensor_view<const T, 3> H, const std::vector<int>& labels,
+                                      device_tensor_view<double, 1> curve,
+                                      const icl::decode::decode_params& params = {}) {
+  constexpr const char* function = "icl::cuda::decodability_curve_async";
+  const auto enc = detail::check_curve_arguments(function, H, labels);
+  detail::check_device_tensor(function, "curve", curve);
+  if (curve.extent(0) != H.extent(0)) {
+    icl::detail::throw_invalid(function, "curve has ", curve.extent(0), " entries, expected layers = ", H.extent(0));
+  }
+  const device_buffer<std::size_t> codes = detail::device_codes(res, enc);
+  auto pending = std::make_shared<std::vector<detail::knn_pending>>();
+  for (std::size_t l = 0; l < H.extent(0); ++l) {
+    const device_matrix_view<const T> layer = H.matrix(l);
+    detail::check_device_states(function, layer);
+    pending->push_back(detail::queue_decisions(function, res, layer, codes, enc.n_classes(), params));
+    detail::queue_accuracy(function, res, pending->back(), codes,
+                           curve.data() + static_cast<std::ptrdiff_t>(l) * curve.stride(0));
+  }
+  return async_status::of_state(std::move(pending), [](const std::vector<detail::knn_pending>& layers) {
+    for (const detail::knn_pending& p : layers) static_cast<void>(detail::raise_row_checks(function, p));
+  });
 }
 
 }  // namespace icl::cuda
