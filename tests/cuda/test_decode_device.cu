@@ -142,6 +142,36 @@ TEST_CASE("decodability_curve on the device equals icl::decode's", "[device]") {
           (void)icl::cuda::decodability_curve(res, icl::cuda::make_device_tensor_view<float, 3>(X.device.data(), {L, n, d}),
                                               std::vector<int>(n - 1, 0), params);
         }) == "invalid: icl::cuda::decodability_curve: H has 17 rows per layer but labels has 16 entries");
+
+  // The _async form: the overall accuracies into device memory.
+  const auto H3 = icl::cuda::make_device_tensor_view<float, 3>(X.device.data(), {L, n, d});
+  const auto on_device = icl::cuda::decodability_curve(res, H3, labels, params);
+  icl::cuda::device_buffer<double> out(res, 2 * L);
+  std::vector<double> back(2 * L);
+  // Every other entry of out: a strided curve.
+  icl::cuda::decodability_curve_async(res, H3, labels,
+                                      icl::cuda::device_tensor_view<double, 1>(out.data(), {L}, {2}), params)
+      .check();
+  out.copy_to_host(back.data(), back.size());
+  for (std::size_t l = 0; l < L; ++l) CHECK(back[2 * l] == on_device.curve.values[l]);
+  icl::cuda::task_decodability_async(res, H3.matrix(1), labels, out.data(), params).check();
+  out.copy_to_host(back.data(), 1);
+  CHECK(back[0] == on_device.layers[1].overall);
+  CHECK_THROWS_WITH(icl::cuda::decodability_curve_async(
+                        res, H3, labels, icl::cuda::device_tensor_view<double, 1>(out.data(), {L - 1}, {1}), params),
+                    "icl::cuda::decodability_curve_async: curve has 2 entries, expected layers = 3");
+  // A NaN in layer 2: NaN there, and check() throws decodability_curve's error.
+  X.at(2 * n + 4, 1) = std::numeric_limits<float>::quiet_NaN();
+  X.upload();
+  const std::string sync = message_of([&] { (void)icl::cuda::decodability_curve(res, H3, labels, params); });
+  const icl::cuda::async_status status = icl::cuda::decodability_curve_async(
+      res, H3, labels, icl::cuda::device_tensor_view<double, 1>(out.data(), {L}, {1}), params);
+  CHECK(sync != "(none)");
+  CHECK(message_of([&] { status.check(); }, "icl::cuda::decodability_curve_async", "icl::cuda::decodability_curve") ==
+        sync);
+  out.copy_to_host(back.data(), L);
+  CHECK(back[1] == on_device.curve.values[1]);
+  CHECK(std::isnan(back[2]));
 }
 
 TEST_CASE("task_decodability on the device raises icl::decode's errors", "[device]") {
@@ -189,44 +219,6 @@ TEST_CASE("task_decodability on the device raises icl::decode's errors", "[devic
   host.assign(host.size(), 1.0f);
   for (std::size_t q = 0; q < host.size(); ++q) host[q] = static_cast<float>(q % 5);
   expect_same({0, 1, 0}, 2);
-}
-
-TEST_CASE("task_decodability_async and decodability_curve_async write the overall accuracies", "[device]") {
-  icl::cuda::resources res;
-  const std::size_t L = 3, n = 17, d = 4;
-  icl_cuda_test::strided_data<float, float> X(res, L * n, d, d, 1, L * n * d, 0, 5);
-  make_lattice(X);
-  const auto labels = labels_of(n);
-  icl::decode::decode_params params;
-  params.k = 3;
-  const auto H3 = icl::cuda::make_device_tensor_view<float, 3>(X.device.data(), {L, n, d});
-  const auto expected = icl::cuda::decodability_curve(res, H3, labels, params);
-  icl::cuda::device_buffer<double> out(res, 2 * L);
-  std::vector<double> back(2 * L);
-  // Every other entry of out: a strided curve.
-  icl::cuda::decodability_curve_async(res, H3, labels,
-                                      icl::cuda::device_tensor_view<double, 1>(out.data(), {L}, {2}), params)
-      .check();
-  out.copy_to_host(back.data(), back.size());
-  for (std::size_t l = 0; l < L; ++l) CHECK(back[2 * l] == expected.curve.values[l]);
-  icl::cuda::task_decodability_async(res, H3.matrix(1), labels, out.data(), params).check();
-  out.copy_to_host(back.data(), 1);
-  CHECK(back[0] == expected.layers[1].overall);
-  CHECK_THROWS_WITH(icl::cuda::decodability_curve_async(
-                        res, H3, labels, icl::cuda::device_tensor_view<double, 1>(out.data(), {L - 1}, {1}), params),
-                    "icl::cuda::decodability_curve_async: curve has 2 entries, expected layers = 3");
-  // A NaN in layer 2: NaN there, and check() throws decodability_curve's error.
-  X.at(2 * n + 4, 1) = std::numeric_limits<float>::quiet_NaN();
-  X.upload();
-  const std::string sync = message_of([&] { (void)icl::cuda::decodability_curve(res, H3, labels, params); });
-  const icl::cuda::async_status status = icl::cuda::decodability_curve_async(
-      res, H3, labels, icl::cuda::device_tensor_view<double, 1>(out.data(), {L}, {1}), params);
-  CHECK(sync != "(none)");
-  CHECK(message_of([&] { status.check(); }, "icl::cuda::decodability_curve_async", "icl::cuda::decodability_curve") ==
-        sync);
-  out.copy_to_host(back.data(), L);
-  CHECK(back[1] == expected.curve.values[1]);
-  CHECK(std::isnan(back[2]));
 }
 
 }  // namespace icl_cuda_decode_test
