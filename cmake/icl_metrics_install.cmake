@@ -83,8 +83,8 @@ function(icl_metrics_pkg_config module description requires cflags libs)
   set(ICL_PC_REQUIRES "${requires}")
   set(ICL_PC_CFLAGS "${cflags}")
   set(ICL_PC_LIBS "${libs}")
-  set(ICL_PC_URL "${PROJECT_HOMEPAGE_URL}")
   file(RELATIVE_PATH ICL_PC_PREFIX_FROM_PCDIR "/prefix/${ICL_METRICS_INSTALL_PKGCONFIGDIR}" "/prefix")
+  string(REGEX REPLACE "/$" "" ICL_PC_PREFIX_FROM_PCDIR "${ICL_PC_PREFIX_FROM_PCDIR}")
   configure_file("${PROJECT_SOURCE_DIR}/cmake/icl_metrics.pc.in"
     "${PROJECT_BINARY_DIR}/pkgconfig/${module}.pc" @ONLY)
   install(FILES "${PROJECT_BINARY_DIR}/pkgconfig/${module}.pc"
