@@ -79,7 +79,7 @@ void check_values(icl::cuda::resources& res, element_types<T, Host> /*types*/) {
       icl::cuda::device_buffer<double> out(res, 1);
       icl::rsa::compare_params quiet;
       quiet.nan = icl::nan_policy::propagate;
-      icl::cuda::compare_async(res, a.device(), b.device(), c, out.data(), quiet);
+      icl::cuda::compare_async(res, a.device(), b.device(), c, out.data(), quiet).check();
       double got = 0.0;
       out.copy_to_host(&got, 1);
       CHECK(got == Approx(expected).epsilon(1e-12).margin(1e-14));
@@ -165,6 +165,15 @@ TEST_CASE("the device comparison raises the CPU path's errors", "[device]") {
     icl::rsa::compare_params quiet;
     quiet.nan = icl::nan_policy::propagate;
     CHECK(std::isnan(icl::cuda::compare(res, a.device(), constant.device(), c, quiet)));
+    // compare_async: NaN on the device, the error from check() under raise.
+    icl::cuda::device_buffer<double> value(res, 1);
+    const icl::cuda::async_status status =
+        icl::cuda::compare_async(res, a.device(), constant.device(), c, value.data());
+    CHECK_THROWS_WITH(status.check(), cpu_message([&] { return icl::rsa::compare(ha, hc, c); }, cpu,
+                                                  "icl::cuda::compare_async"));
+    double got = 0.0;
+    value.copy_to_host(&got, 1);
+    CHECK(std::isnan(got));
     CHECK(std::isnan(icl::cuda::compare(res, bad.device(), a.device(), c, quiet)));
   }
   const auto shorter = icl::cuda::make_device_tensor_view<float, 1>(a.values.device.data(), {m - 1}, {2});

@@ -36,12 +36,14 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <cub/device/device_radix_sort.cuh>
 #include <cub/device/device_scan.cuh>
 #include <cuda_runtime_api.h>
 
+#include "icl/cuda/async.cuh"
 #include "icl/cuda/buffer.cuh"
 #include "icl/cuda/detail/checks.cuh"
 #include "icl/cuda/detail/compare_terms.hpp"
@@ -347,11 +349,9 @@ queued_compare queue_compare(const char* function, resources& res, device::compa
 }
 
 /// The summary on the host (waits for the stream).
-inline device::compare_summary fetch_summary(const char* function, resources& res, const queued_compare& q) {
+inline device::compare_summary fetch_summary(const queued_compare& q) {
   device::compare_summary s{};
-  check_cuda(function, "cudaMemcpyAsync",
-             cudaMemcpyAsync(&s, q.summary.data(), sizeof(s), cudaMemcpyDeviceToHost, res.stream()));
-  check_cuda(function, "cudaStreamSynchronize", cudaStreamSynchronize(res.stream()));
+  q.summary.copy_to_host(&s, 1);
   return s;
 }
 
@@ -471,7 +471,7 @@ icl::rsa::permutation_result run_permutation_test(const char* function, resource
   unsigned long long extreme_count = 0;
   check_cuda(function, "cudaMemcpyAsync",
              cudaMemcpyAsync(&extreme_count, extreme.data(), sizeof(extreme_count), cudaMemcpyDeviceToHost, stream));
-  const device::compare_summary summary = fetch_summary(function, res, q);  // the one wait
+  const device::compare_summary summary = fetch_summary(q);  // the one wait
   device::raise_compare_outcome(function, c, summary, m, params.nan);
   result.statistic = summary.statistic;
   if (std::isnan(result.statistic)) {
@@ -513,7 +513,7 @@ double compare(resources& res, device_vector_view<const T> a, device_vector_view
   const detail::device::compare_kind kind = detail::check_compare(function, a, b, c, params.nan);
   const std::size_t n = detail::conditions_for(function, kind, a.extent(0));
   const detail::queued_compare q = detail::queue_compare(function, res, kind, a, b, n, static_cast<double*>(nullptr));
-  const detail::device::compare_summary s = detail::fetch_summary(function, res, q);
+  const detail::device::compare_summary s = detail::fetch_summary(q);
   detail::device::raise_compare_outcome(function, c, s, a.extent(0), params.nan);
   return s.statistic;
 }
@@ -529,27 +529,30 @@ inline double compare(resources& res, const icl::rsa::rdm& a, const icl::rsa::rd
   const device_buffer<double> da = detail::upload_condensed(res, a), db = detail::upload_condensed(res, b);
   const detail::queued_compare q =
       detail::queue_compare(function, res, kind, detail::vector_of(da), detail::vector_of(db), a.n(), nullptr);
-  const detail::device::compare_summary s = detail::fetch_summary(function, res, q);
+  const detail::device::compare_summary s = detail::fetch_summary(q);
   detail::device::raise_compare_outcome(function, c, s, a.size(), params.nan);
   return s.statistic;
 }
 
-/// compare writing the statistic to the caller's device double `out`, on res.stream(). With
-/// nan_policy::propagate nothing waits: the call returns once the work is queued, and an
-/// undefined statistic is NaN. With nan_policy::raise (the default) the outcome is needed on the
-/// host, so the call waits for the stream and throws as compare does.
+/// compare writing the statistic into `out`, one double of the caller's device memory, on
+/// res.stream(): NaN where the statistic is undefined (a NaN/Inf value, a constant vector under
+/// pearson or spearman, no pearson spread). The argument checks throw before anything is queued;
+/// nothing waits; status.check() waits and, under nan_policy::raise, throws what compare would
+/// have thrown.
 template <class T>
-void compare_async(resources& res, device_vector_view<const T> a, device_vector_view<const T> b,
-                   icl::rsa::comparison c, double* out, const icl::rsa::compare_params& params = {}) {
+async_status compare_async(resources& res, device_vector_view<const T> a, device_vector_view<const T> b,
+                           icl::rsa::comparison c, double* out, const icl::rsa::compare_params& params = {}) {
   constexpr const char* function = "icl::cuda::compare_async";
   const detail::device::compare_kind kind = detail::check_compare(function, a, b, c, params.nan);
   if (out == nullptr) icl::detail::throw_invalid(function, "out is a null pointer");
   detail::check_device_pointer(function, "out", out);
   const std::size_t n = detail::conditions_for(function, kind, a.extent(0));
-  const detail::queued_compare q = detail::queue_compare(function, res, kind, a, b, n, out);
-  if (params.nan != icl::nan_policy::raise) return;  // the workspace goes back in stream order
-  const detail::device::compare_summary s = detail::fetch_summary(function, res, q);
-  detail::device::raise_compare_outcome(function, c, s, a.extent(0), params.nan);
+  auto q = std::make_shared<detail::queued_compare>(detail::queue_compare(function, res, kind, a, b, n, out));
+  const std::size_t m = a.extent(0);
+  const icl::nan_policy policy = params.nan;
+  return async_status::of_state(std::move(q), [c, m, policy](const detail::queued_compare& queued) {
+    detail::device::raise_compare_outcome(function, c, detail::fetch_summary(queued), m, policy);
+  });
 }
 
 /// icl::rsa::permutation_test of two condensed RDMs in device memory (m = n(n−1)/2 values each,
