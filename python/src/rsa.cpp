@@ -11,6 +11,15 @@ namespace {
 using icl::rsa::comparison;
 using icl::rsa::dissimilarity;
 
+/// "icl::rsa::rsa_curve: layer 0: ..." of a one-layer call, with the layer of the whole tensor.
+std::string layer_message(std::string message, std::size_t layer) {
+  const std::string one = "icl::rsa::rsa_curve: layer 0: ";
+  if (message.compare(0, one.size(), one) == 0) {
+    message.replace(0, one.size(), "icl::rsa::rsa_curve: layer " + std::to_string(layer) + ": ");
+  }
+  return message;
+}
+
 /// The two condensed RDMs and the comparison of compare, permutation_test, bootstrap_compare.
 struct rdm_pair {
   icl::rsa::rdm a, b;
@@ -58,6 +67,51 @@ icl::rsa::bootstrap_result bootstrap_compare(nb::handle a, nb::handle b, const s
   params.confidence = confidence;
   params.seed = seed;
   return released([&] { return icl::rsa::bootstrap_compare(p.a, p.b, p.c, params); });
+}
+
+/// rsa_curve one layer at a time (each layer is the library's rsa_curve of that layer alone:
+/// the same seed at every layer, so the same numbers), with Ctrl-C checked between layers. An
+/// error names the layer of the whole tensor, as the library's own message does.
+icl::rsa::layer_rsa_result rsa_curve(nb::handle H, nb::handle hypothesis, const std::string& d,
+                                     const std::string& method, std::size_t permutations,
+                                     std::size_t bootstrap_samples, double confidence, std::uint64_t seed,
+                                     const std::string& alternative) {
+  const char* fn = "icl::rsa::rsa_curve";
+  const array_arg h = take_array(H, fn, "H", 3);
+  const auto hyp = icl::rsa::rdm_from_condensed(take_doubles(hypothesis, fn, "hypothesis"));
+  icl::rsa::rsa_curve_params params;
+  params.alignment.dissimilarity = parse<dissimilarity>(d);
+  params.alignment.comparison = parse<comparison>(method);
+  params.permutations = permutations;
+  params.bootstrap_samples = bootstrap_samples;
+  params.confidence = confidence;
+  params.seed = seed;
+  params.alt = parse<icl::alternative>(alternative);
+  icl::rsa::layer_rsa_result out;
+  visit(h, [&](auto t) {
+    const auto view = tensor_of<decltype(t), 3>(h);
+    icl::detail::check_layers(fn, "H", view);
+    for (std::size_t l = 0; l < view.extent(0); ++l) {
+      const auto one = icl::tensor_view<const decltype(t), 3>(view.data() + static_cast<std::ptrdiff_t>(l) * view.stride(0),
+                                                            {1, view.extent(1), view.extent(2)}, view.strides());
+      const auto r = released([&] {
+        try {
+          return icl::rsa::rsa_curve(one, hyp, params);
+        } catch (const icl::invalid_argument& e) {
+          throw icl::invalid_argument(layer_message(e.what(), l));
+        } catch (const icl::error& e) {
+          throw icl::error(layer_message(e.what(), l));
+        }
+      });
+      out.statistic.push_back(r.statistic[0]);
+      out.p_value.push_back(r.p_value[0]);
+      out.ci_low.push_back(r.ci_low[0]);
+      out.ci_high.push_back(r.ci_high[0]);
+      check_signals();
+    }
+  });
+  out.curve.values = out.statistic;
+  return out;
 }
 
 nb::ndarray<nb::numpy, double> categorical_rdm(nb::handle labels) {
@@ -157,6 +211,57 @@ void init_rsa(nb::module_& m) {
                ", samples=" + std::to_string(r.samples) + ", skipped=" + std::to_string(r.skipped) + ")";
       });
 
+  nb::class_<icl::rsa::layer_rsa_result>(m, "RSACurve",
+                                         "Result of rsa_curve: statistic, p_value, ci_low, ci_high (one per "
+                                         "layer), values, peak_layer.")
+      .def_prop_ro("statistic", array_field(&icl::rsa::layer_rsa_result::statistic), nb::rv_policy::move,
+                   "compare(RDM(H_l), hypothesis) per layer (float64 [layers]).")
+      .def_prop_ro("values", array_field(&icl::rsa::layer_rsa_result::statistic), nb::rv_policy::move,
+                   "The same as statistic: the curve.")
+      .def_prop_ro("p_value", array_field(&icl::rsa::layer_rsa_result::p_value), nb::rv_policy::move,
+                   "Permutation p-value per layer (NaN with permutations=0).")
+      .def_prop_ro("ci_low", array_field(&icl::rsa::layer_rsa_result::ci_low), nb::rv_policy::move,
+                   "Lower end of the bootstrap interval per layer (NaN with bootstrap_samples=0).")
+      .def_prop_ro("ci_high", array_field(&icl::rsa::layer_rsa_result::ci_high), nb::rv_policy::move,
+                   "Upper end of the bootstrap interval per layer.")
+      .def_prop_ro("peak_layer", &icl::rsa::layer_rsa_result::peak_layer,
+                   "The layer of the highest statistic (the first on ties); Error when none is finite.")
+      .def("__repr__", [](const icl::rsa::layer_rsa_result& r) {
+        std::string v, p;
+        for (std::size_t l = 0; l < r.statistic.size(); ++l) {
+          v += (l ? ", " : "") + fmt(r.statistic[l]);
+          p += (l ? ", " : "") + fmt(r.p_value[l]);
+        }
+        return "RSACurve(statistic=[" + v + "], p_value=[" + p + "])";
+      });
+
+  m.def("rsa_curve", &rsa_curve, nb::arg("H"), nb::arg("hypothesis"), nb::arg("dissimilarity") = "correlation",
+        nb::arg("method") = "spearman", nb::arg("permutations") = 10000, nb::arg("bootstrap_samples") = 1000,
+        nb::arg("confidence") = 0.95, nb::arg("seed") = 0, nb::arg("alternative") = "two_sided",
+        doc(R"(Per-layer RSA with inference: for each layer, the RDM of its states compared with the hypothesis
+RDM, the permutation p-value and the bootstrap interval (the same seed at every layer). Ctrl-C
+interrupts between layers.)",
+            R"(H : array [layers, n, d]
+    The states of every layer (any strides; float16, bfloat16, float32 or float64 in place).
+hypothesis : array [n (n - 1) / 2]
+    The hypothesis RDM, condensed (e.g. categorical_rdm(labels)).
+dissimilarity : str, default 'correlation'
+    Of each layer's RDM (see compute_rdm).
+method : str, default 'spearman'
+    The comparison (see compare).
+permutations : int, default 10000
+    Per layer; 0 skips the test (p_value NaN).
+bootstrap_samples : int, default 1000
+    Per layer; 0 skips the interval (NaN), else >= 2.
+confidence : float, default 0.95
+seed : int, default 0
+alternative : str, default 'two_sided')",
+            R"(RSACurve
+    .statistic, .p_value, .ci_low, .ci_high (float64 [layers]), .values, .peak_layer.)",
+            R"(    no layers, n other than the hypothesis's, n < 3, an unknown method or alternative,
+    bootstrap_samples = 1, a confidence outside (0, 1), whitened_cosine with a bootstrap; a
+    failure at one layer as "icl::rsa::rsa_curve: layer <l>: ...".)")
+            .c_str());
   m.def("compute_rdm", &compute_rdm, nb::arg("X"), nb::arg("dissimilarity") = "correlation",
         nb::arg("block_rows") = 0, compute_rdm_doc.c_str());
   m.def("compare", &compare, nb::arg("a"), nb::arg("b"), nb::arg("method") = "spearman", compare_doc.c_str());

@@ -80,3 +80,23 @@ def test_hypothesis_rdms():
     values = np.array([0.5, 1.5, 4.0])
     np.testing.assert_allclose(im.parameter_rdm(values), pdist(values[:, None], "cityblock"))
     np.testing.assert_allclose(im.parameter_rdm(values, distance="squared"), pdist(values[:, None], "sqeuclidean"))
+
+
+def test_rsa_curve_equals_the_per_layer_functions(rng):
+    labels = np.arange(24) % 3
+    H = rng.standard_normal((3, 24, 6))
+    H[1] += 2.0 * np.eye(3)[labels] @ rng.standard_normal((3, 6))
+    hypothesis = im.categorical_rdm(labels)
+    c = im.rsa_curve(H, hypothesis, permutations=199, bootstrap_samples=50, seed=2)
+    for l in range(3):
+        rdm = im.compute_rdm(H[l])
+        assert c.statistic[l] == im.compare(rdm, hypothesis)
+        assert c.p_value[l] == im.permutation_test(rdm, hypothesis, permutations=199, seed=2).p_value
+        boot = im.bootstrap_compare(rdm, hypothesis, samples=50, seed=2)
+        assert (c.ci_low[l], c.ci_high[l]) == (boot.ci_low, boot.ci_high)
+    assert c.peak_layer == 1
+    np.testing.assert_array_equal(c.values, c.statistic)
+    assert repr(c).startswith("RSACurve(statistic=[")
+    H[2, 5] = np.nan
+    with pytest.raises(im.Error, match=r"^icl::rsa::rsa_curve: layer 2: icl::rsa::compute_rdm"):
+        im.rsa_curve(H, hypothesis, permutations=9, bootstrap_samples=0)

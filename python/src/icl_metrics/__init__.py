@@ -16,6 +16,7 @@ from ._core import (
     DecodabilityResult,
     Error,
     PermutationResult,
+    RSACurve,
     attention_ratio,
     bootstrap_compare,
     build_info,
@@ -35,6 +36,7 @@ from ._core import (
     parameter_rdm,
     permutation_test,
     previous_token_score,
+    rsa_curve,
     set_num_threads,
     task_decodability,
 )
@@ -48,6 +50,7 @@ __all__ = [
     "DecodabilityResult",
     "Error",
     "PermutationResult",
+    "RSACurve",
     "attention_ratio",
     "bootstrap_compare",
     "build_info",
@@ -67,6 +70,7 @@ __all__ = [
     "parameter_rdm",
     "permutation_test",
     "previous_token_score",
+    "rsa_curve",
     "set_num_threads",
     "task_decodability",
 ]
