@@ -79,3 +79,28 @@ def test_cross_validate_ridge(rng):
     y = X @ np.arange(1.0, 6.0) + 0.1 * rng.standard_normal(50)
     cv = im.cross_validate_ridge(X, y, alpha=1.0, folds=5)
     assert cv.mean > 0.95
+
+
+def test_fit_logistic_matches_sklearn(states):
+    X, labels = states
+    model = im.fit_logistic(X, labels, C=0.5, max_iter=1000, tol=1e-10)
+    reference = LogisticRegression(C=0.5, max_iter=10000, tol=1e-12).fit(X, labels)
+    assert model.converged and model.coef.shape == (3, 16)
+    np.testing.assert_allclose(model.coef, reference.coef_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.intercept, reference.intercept_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+    np.testing.assert_allclose(model.decision_function(X), reference.decision_function(X), rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(model.classes, [0, 1, 2])
+    assert repr(model) == "LinearModel(outputs=3, features=16, converged=True)"
+
+
+def test_fit_ridge_matches_sklearn(rng):
+    from sklearn.linear_model import Ridge
+    X = rng.standard_normal((30, 4))
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.3
+    model = im.fit_ridge(X, y, alpha=2.0)
+    reference = Ridge(alpha=2.0).fit(X, y)
+    np.testing.assert_allclose(model.coef[0], reference.coef_, rtol=1e-10)
+    np.testing.assert_allclose(model.intercept, [reference.intercept_], rtol=1e-10)
+    with pytest.raises(im.Error, match="icl::probe::predict_class"):
+        model.predict(X)
