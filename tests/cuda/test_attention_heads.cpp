@@ -3,6 +3,7 @@
 // results (attention_results.hpp), against icl::attention.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -415,6 +416,47 @@ TEMPLATE_TEST_CASE("the device attention arithmetic equals icl::attention", "[cu
   SECTION("attention_ratio") { check_ratio<TestType>(); }
   SECTION("long rows, strided keys, the _async values") { check_long_rows<TestType>(); }
   SECTION("row-sum messages") { check_row_sum_messages<TestType>(); }
+}
+
+// Every lane's share of a row, a subdiagonal and a list of positions: each element read exactly
+// once across the 32 lanes, for every T up to 300 and every step width V.
+template <std::size_t V>
+void check_coverage() {
+  for (std::size_t T = 1; T <= 300; T += (T < 70 ? 1 : 23)) {
+    const cd::attention_layout s{1, 1, T, 0, 0, static_cast<std::ptrdiff_t>(T), 1};
+    std::vector<int> row_reads(T, 0), diagonal_reads(T * T, 0), key_reads(T, 0);
+    std::vector<std::size_t> keys(T);
+    for (std::size_t i = 0; i < T; ++i) keys[i] = T - 1 - i;
+    for (unsigned lane = 0; lane < cd::attention_lanes; ++lane) {
+      const auto count_row = [&](std::ptrdiff_t row, std::size_t base, std::size_t count, double* v) {
+        for (std::size_t j = 0; j < count; ++j) {
+          ++row_reads[static_cast<std::size_t>(row) + base + j];
+          v[j] = 0.0;
+        }
+      };
+      static_cast<void>(cd::row_lane<V>(s, 0, nullptr, lane, count_row));
+      static_cast<void>(cd::previous_token_lane(s, 0, lane, [&](std::ptrdiff_t offset) {
+        return static_cast<double>(++diagonal_reads[static_cast<std::size_t>(offset)]);
+      }));
+      static_cast<void>(cd::keys_lane(s, 0, keys.data(), 0, T, lane, [&](std::ptrdiff_t offset) {
+        return static_cast<double>(++key_reads[static_cast<std::size_t>(offset)]);
+      }));
+    }
+    INFO("T = " << T << ", V = " << V);
+    CHECK(std::count(row_reads.begin(), row_reads.end(), 1) == static_cast<std::ptrdiff_t>(T));
+    CHECK(std::count(key_reads.begin(), key_reads.end(), 1) == static_cast<std::ptrdiff_t>(T));
+    std::size_t wrong = 0;
+    for (std::size_t q = 0; q < T; ++q) {
+      for (std::size_t k = 0; k < T; ++k) wrong += diagonal_reads[q * T + k] == (q >= 1 && k == q - 1 ? 1 : 0) ? 0 : 1;
+    }
+    CHECK(wrong == 0);
+  }
+}
+
+TEST_CASE("the lanes read every element once", "[cuda]") {
+  check_coverage<2>();
+  check_coverage<4>();
+  check_coverage<8>();
 }
 
 TEST_CASE("label positions grouped by class, and the key masks", "[cuda]") {
