@@ -1,4 +1,6 @@
 // Geometry: CKA and the effective dimension, per layer pair and over layers.
+#include <string>
+
 #include "bindings.hpp"
 
 namespace icl_py {
@@ -62,9 +64,82 @@ nb::ndarray<nb::numpy, double> cka_matrix(nb::handle X, nb::handle Y, bool debia
   return to_numpy(std::move(values), {rows, cols});
 }
 
+icl::geometry::alignment_result separability_alignment(nb::handle H, nb::handle labels, nb::handle directions,
+                                                      bool separability, double C, double test_fraction,
+                                                      std::uint64_t seed, std::size_t denoise_rank,
+                                                      std::size_t singular_vectors, const std::string& variance) {
+  const char* fn = "icl::geometry::separability_alignment";
+  const array_arg h = take_array(H, fn, "H", 2);
+  const auto y = take_labels(labels, fn, "labels");
+  const array_arg e = take_array(directions, fn, "label_directions", 2);
+  icl::geometry::separability_alignment_params p;
+  p.separability = separability;
+  p.probe.C = C;
+  p.test_fraction = test_fraction;
+  p.seed = seed;
+  p.denoise_rank = denoise_rank;
+  p.singular_vectors = singular_vectors;
+  p.variance = parse<icl::geometry::variance_mode>(variance);
+  return released([&] {
+    return visit_same(h, e, fn, [&](auto t) {
+      using T = decltype(t);
+      return icl::geometry::separability_alignment(matrix_of<T>(h), y, matrix_of<T>(e), p);
+    });
+  });
+}
+
 }  // namespace
 
 void init_geometry(nb::module_& m) {
+  using icl::geometry::alignment_result;
+  nb::class_<alignment_result>(m, "AlignmentResult",
+                               "Result of separability_alignment: every measure of the geometry of one layer, "
+                               "averaged over label pairs.")
+      .def_prop_ro("classes", array_field(&alignment_result::classes), nb::rv_policy::move,
+                   "The distinct labels, increasing (int32).")
+      .def_ro("separability", &alignment_result::separability, "Probe test accuracy (NaN without separability).")
+      .def_ro("directional_separability", &alignment_result::directional_separability)
+      .def_ro("output_alignment", &alignment_result::output_alignment, "Logit-lens accuracy between each pair.")
+      .def_ro("output_alignment_all_classes", &alignment_result::output_alignment_all_classes)
+      .def_ro("singular_alignment", &alignment_result::singular_alignment)
+      .def_ro("variance_alignment", &alignment_result::variance_alignment)
+      .def_ro("mean_alignment", &alignment_result::mean_alignment)
+      .def_ro("composite_alignment", &alignment_result::composite_alignment,
+              "variance_alignment x mean_alignment.")
+      .def_ro("effective_dimension", &alignment_result::effective_dimension)
+      .def_ro("denoised_output_alignment", &alignment_result::denoised_output_alignment)
+      .def("__repr__", [](const alignment_result& r) {
+        return "AlignmentResult(separability=" + fmt(r.separability) +
+               ", directional_separability=" + fmt(r.directional_separability) +
+               ", output_alignment=" + fmt(r.output_alignment) + ", composite_alignment=" +
+               fmt(r.composite_alignment) + ", effective_dimension=" + fmt(r.effective_dimension) + ")";
+      });
+  m.def("separability_alignment", &separability_alignment, nb::arg("H"), nb::arg("labels"),
+        nb::arg("label_directions"), nb::arg("separability") = true, nb::arg("C") = 1.0,
+        nb::arg("test_fraction") = 0.5, nb::arg("seed") = 0, nb::arg("denoise_rank") = 10,
+        nb::arg("singular_vectors") = 2, nb::arg("variance") = "proportion",
+        doc(R"(Separability and alignment of one layer's states with the label directions (the measures of the
+library's metrics section 4), averaged over label pairs.)",
+            R"(H : array [n, d]
+    One row per prompt (float16, bfloat16, float32 or float64 in place, strides kept).
+labels : integer array or list [n], at least two classes
+label_directions : array [classes, d]
+    The unembedding rows of the label tokens, in increasing label order; same dtype as H.
+separability : bool, default True
+    Fit a logistic probe per label pair (C, test_fraction, seed: its stratified split).
+C : float, default 1.0
+test_fraction : float, default 0.5
+seed : int, default 0
+denoise_rank : int, default 10
+    Rank of the reconstruction behind denoised_output_alignment.
+singular_vectors : int, default 2
+    Leading singular vectors searched by the singular alignment.
+variance : str, default 'proportion'
+    'proportion' or 'raw'.)",
+            "AlignmentResult",
+            R"(    a labels length other than n, one class, label_directions of the wrong shape or dtype, two
+    identical directions, NaN/Inf, a pair with zero centered states, a denoise_rank out of range.)")
+            .c_str());
   m.def("linear_cka", &linear_cka, nb::arg("X"), nb::arg("Y"), nb::arg("debiased") = false,
         doc(R"(Linear centered kernel alignment between two representations of the same n prompts
 (Kornblith et al. 2019): <HKH, HLH> / (|HKH| |HLH|) with K = X X^T, L = Y Y^T.)", R"(X : array [n, d_x]

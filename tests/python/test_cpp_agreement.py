@@ -20,6 +20,8 @@ def test_bit_for_bit_with_the_program(tmp_path):
     labels = np.arange(50) % 4
     np.save(tmp_path / "H.npy", H)
     np.save(tmp_path / "L.npy", labels.astype(np.int64))
+    E = rng.standard_normal((4, 16))
+    np.save(tmp_path / "E.npy", E)
 
     def run(*args):
         out = subprocess.run([PROGRAM, *args], cwd=tmp_path, capture_output=True, text=True, check=True)
@@ -29,3 +31,8 @@ def test_bit_for_bit_with_the_program(tmp_path):
     assert decode["overall"] == im.decodability_curve(H, labels).values.tolist()
     cka = run("cka", "H.npy")
     assert cka["cka"] == im.cka_matrix(H).tolist()
+    geometry = run("geometry", "H.npy", "--labels", "L.npy", "--label-directions", "E.npy")
+    rank = geometry["denoise_rank"]
+    layers = [im.separability_alignment(H[l], labels, E, denoise_rank=rank) for l in range(3)]
+    for field in ("separability", "output_alignment", "composite_alignment", "denoised_output_alignment"):
+        assert geometry[field] == [getattr(r, field) for r in layers], field

@@ -10,6 +10,7 @@ Invalid input raises icl_metrics.Error (a ValueError) with the library's message
 """
 
 from ._core import (
+    AlignmentResult,
     BootstrapResult,
     CVResult,
     DecodabilityCurve,
@@ -40,6 +41,7 @@ from ._core import (
     permutation_test,
     previous_token_score,
     rsa_curve,
+    separability_alignment,
     set_num_threads,
     task_decodability,
 )
@@ -47,6 +49,7 @@ from ._core import (
 __version__ = build_info()["version"]
 
 __all__ = [
+    "AlignmentResult",
     "BootstrapResult",
     "CVResult",
     "DecodabilityCurve",
@@ -77,6 +80,7 @@ __all__ = [
     "permutation_test",
     "previous_token_score",
     "rsa_curve",
+    "separability_alignment",
     "set_num_threads",
     "task_decodability",
 ]
