@@ -272,6 +272,10 @@ void check_ratio() {
     CHECK(got.zero_denominator == expected.zero_denominator);
     CHECK(got.zero_denominator_count == expected.zero_denominator_count);
     CHECK(expected.zero_denominator_count == 1);
+    // What attention_ratio_async writes: the same values, +inf included.
+    const auto heads = ratio_heads(A, sources, relevant, irrelevant, {});
+    const double nr = normalize ? 3.0 : 1.0, ni = normalize ? 2.0 : 1.0;
+    for (std::size_t i = 0; i < got.values.size(); ++i) CHECK(cd::ratio_value(heads[i], 2, nr, ni) == got.values[i]);
     for (std::size_t i = 0; i < got.values.size(); ++i) {
       if (std::isinf(expected.values[i])) {
         CHECK(got.values[i] == expected.values[i]);
