@@ -1,4 +1,9 @@
 // Attention: ratios and head scores as [layers, heads] arrays.
+#include <utility>
+
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/vector.h>
+
 #include "bindings.hpp"
 
 namespace icl_py {
@@ -44,6 +49,31 @@ nb::ndarray<nb::numpy, double> induction_score(nb::handle A, nb::handle label_po
   }));
 }
 
+icl::attention::label_attention_map label_attention(nb::handle A, nb::handle label_positions, nb::handle labels) {
+  const char* fn = "icl::attention::label_attention";
+  const array_arg a = take_attention(A, fn);
+  const auto p = take_indices(label_positions, fn, "label_positions");
+  const auto y = take_labels(labels, fn, "labels");
+  return released([&] {
+    return visit(a, [&](auto t) { return icl::attention::label_attention(attention_of<decltype(t)>(a), p, y); });
+  });
+}
+
+std::vector<std::pair<std::size_t, std::size_t>> top_heads(nb::handle scores, double fraction) {
+  const char* fn = "icl::attention::top_heads";
+  const array_arg s = take_array(scores, fn, "scores", 2);
+  icl::attention::head_map map;
+  map.layers = s.shape[0];
+  map.heads = s.shape[1];
+  visit(s, [&](auto t) {
+    const auto view = matrix_of<decltype(t)>(s);
+    for (std::size_t l = 0; l < map.layers; ++l) {
+      for (std::size_t h = 0; h < map.heads; ++h) map.values.push_back(icl::detail::to_double(view(l, h)));
+    }
+  });
+  return icl::attention::top_heads(map, fraction);
+}
+
 constexpr const char* attention_param = R"(A : array [layers, heads, T, T] or [heads, T, T]
     One prompt's attention probabilities, row q = query position (float16, bfloat16, float32
     or float64 read in place with their strides; other dtypes are converted to a float64 copy).)";
@@ -75,6 +105,37 @@ label_positions : integer array or list of positions (< T), non-empty, no repeat
           head_map_returns,
           R"(    non-square maps, an empty, repeated or out-of-range position, NaN/Inf or all zeros in row
     T - 1.)");
+  using icl::attention::label_attention_map;
+  nb::class_<label_attention_map>(m, "LabelAttention", "Result of label_attention: values, classes.")
+      .def_prop_ro(
+          "values",
+          [](const label_attention_map& r) {
+            return to_numpy(std::vector<double>(r.values), {r.layers, r.heads, r.classes.size()});
+          },
+          nb::rv_policy::move, "Attention from T - 1 to each class's label positions (float64 [layers, heads, classes]).")
+      .def_prop_ro("classes", array_field(&label_attention_map::classes), nb::rv_policy::move,
+                   "The distinct labels, increasing (int32).")
+      .def("__repr__", [](const label_attention_map& r) {
+        return "LabelAttention(layers=" + std::to_string(r.layers) + ", heads=" + std::to_string(r.heads) +
+               ", classes=" + std::to_string(r.classes.size()) + ")";
+      });
+  m.def("label_attention", &label_attention, nb::arg("A"), nb::arg("label_positions"), nb::arg("labels"),
+        doc("Attention from the last position T - 1 to the label positions of each class, per (layer, head).",
+            std::string(attention_param) + R"(
+label_positions : integer array or list of positions (< T), no repeats
+labels : integer array or list, the class of each label position)",
+            "LabelAttention\n    .values (float64 [layers, heads, classes]), .classes.",
+            "    as induction_score, and a labels length other than that of label_positions.")
+            .c_str());
+  m.def("top_heads", &top_heads, nb::arg("scores"), nb::arg("fraction") = 0.1,
+        doc(R"(The ceil(fraction * layers * heads) (layer, head) pairs of highest score, highest first; equal
+scores keep (layer, head) order.)",
+            R"(scores : array [layers, heads]
+    A head map (e.g. induction_score's result); +inf ranks first.
+fraction : float, default 0.1
+    In (0, 1].)",
+            "list of (layer, head) tuples", "    a fraction outside (0, 1], an empty map, a NaN score.")
+            .c_str());
   m.def("attention_ratio", &attention_ratio, nb::arg("A"), nb::arg("sources"), nb::arg("relevant"),
         nb::arg("irrelevant"), nb::arg("normalize") = true, ratio_doc.c_str());
   m.def("previous_token_score", &previous_token_score, nb::arg("A"), previous_doc.c_str());

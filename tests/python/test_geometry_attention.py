@@ -61,3 +61,21 @@ def test_attention_ratio(rng):
     np.testing.assert_allclose(got, num / den, rtol=1e-12)
     unnormalized = im.attention_ratio(A, np.array(sources), relevant, irrelevant, normalize=False)
     np.testing.assert_allclose(unnormalized, num * len(relevant) / (den * len(irrelevant)), rtol=1e-12)
+
+
+def test_label_attention(rng):
+    A = attention(rng)
+    positions, labels = [1, 2, 4, 5], [7, 3, 7, 3]
+    r = im.label_attention(A, positions, labels)
+    np.testing.assert_array_equal(r.classes, [3, 7])
+    assert r.values.shape == (2, 3, 2)
+    np.testing.assert_allclose(r.values[..., 0], A[:, :, -1, [2, 5]].sum(-1), rtol=1e-12)
+    np.testing.assert_allclose(r.values[..., 1], A[:, :, -1, [1, 4]].sum(-1), rtol=1e-12)
+    assert repr(r) == "LabelAttention(layers=2, heads=3, classes=2)"
+
+
+def test_top_heads():
+    scores = np.array([[0.1, 0.9, 0.3], [np.inf, 0.2, 0.9]])
+    assert im.top_heads(scores, 0.5) == [(1, 0), (0, 1), (1, 2)]
+    with pytest.raises(im.Error, match="icl::attention::top_heads"):
+        im.top_heads(scores, 0.0)

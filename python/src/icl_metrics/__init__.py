@@ -17,6 +17,7 @@ from ._core import (
     DecodabilityResult,
     LinearModel,
     Error,
+    LabelAttention,
     PermutationResult,
     RSACurve,
     attention_ratio,
@@ -35,6 +36,7 @@ from ._core import (
     fit_ridge,
     get_num_threads,
     induction_score,
+    label_attention,
     linear_cka,
     pairwise_decodability,
     parameter_rdm,
@@ -44,6 +46,7 @@ from ._core import (
     separability_alignment,
     set_num_threads,
     task_decodability,
+    top_heads,
 )
 
 __version__ = build_info()["version"]
@@ -56,6 +59,7 @@ __all__ = [
     "DecodabilityResult",
     "LinearModel",
     "Error",
+    "LabelAttention",
     "PermutationResult",
     "RSACurve",
     "attention_ratio",
@@ -74,6 +78,7 @@ __all__ = [
     "fit_ridge",
     "get_num_threads",
     "induction_score",
+    "label_attention",
     "linear_cka",
     "pairwise_decodability",
     "parameter_rdm",
@@ -83,4 +88,5 @@ __all__ = [
     "separability_alignment",
     "set_num_threads",
     "task_decodability",
+    "top_heads",
 ]
