@@ -74,6 +74,26 @@ std::vector<std::pair<std::size_t, std::size_t>> top_heads(nb::handle scores, do
   return icl::attention::top_heads(map, fraction);
 }
 
+/// The bias statistics over prompts: one accumulator fed prompt by prompt (the GIL released for
+/// each, Ctrl-C checked between prompts); prompts may differ in T and in their label positions.
+icl::attention::label_bias label_bias_of(nb::handle attentions, nb::handle label_positions, nb::handle label_classes) {
+  const char* fn = "icl::attention::label_bias_accumulator::add";
+  const std::size_t prompts = nb::len(attentions);
+  if (nb::len(label_positions) != prompts || nb::len(label_classes) != prompts) {
+    icl::detail::throw_invalid(fn, "got ", prompts, " attention maps, ", nb::len(label_positions),
+                               " position lists and ", nb::len(label_classes), " class lists (one of each per prompt)");
+  }
+  icl::attention::label_bias_accumulator acc;
+  for (std::size_t p = 0; p < prompts; ++p) {
+    const array_arg a = take_array(attentions[p], fn, "A", 4);
+    const auto positions = take_indices(label_positions[p], fn, "label_positions");
+    const auto classes = take_labels(label_classes[p], fn, "label_classes");
+    released([&] { visit(a, [&](auto t) { acc.add(tensor_of<decltype(t), 4>(a), positions, classes); }); });
+    check_signals();
+  }
+  return acc.result();
+}
+
 constexpr const char* attention_param = R"(A : array [layers, heads, T, T] or [heads, T, T]
     One prompt's attention probabilities, row q = query position (float16, bfloat16, float32
     or float64 read in place with their strides; other dtypes are converted to a float64 copy).)";
@@ -135,6 +155,47 @@ scores keep (layer, head) order.)",
 fraction : float, default 0.1
     In (0, 1].)",
             "list of (layer, head) tuples", "    a fraction outside (0, 1], an empty map, a NaN score.")
+            .c_str());
+  using icl::attention::label_bias;
+  nb::class_<label_bias>(m, "LabelBias",
+                         "Result of label_bias: majority_excess, recency_excess, recency_profile, prompts.")
+      .def_prop_ro(
+          "majority_excess",
+          [](const label_bias& r) { return to_numpy(std::vector<double>(r.majority_excess), {r.layers, r.heads}); },
+          nb::rv_policy::move,
+          "Mean of a_maj - s_maj over the prompts with a unique majority class (float64 [layers, heads]).")
+      .def_prop_ro(
+          "recency_excess",
+          [](const label_bias& r) { return to_numpy(std::vector<double>(r.recency_excess), {r.layers, r.heads}); },
+          nb::rv_policy::move, "Mean of r_1 - 1/k over the prompts (float64 [layers, heads]).")
+      .def_prop_ro(
+          "recency_profile",
+          [](const label_bias& r) {
+            return to_numpy(std::vector<double>(r.recency_profile), {r.layers, r.heads, r.max_demonstrations});
+          },
+          nb::rv_policy::move,
+          "Mean share r_j of the j-th nearest label position (float64 [layers, heads, max_demonstrations]).")
+      .def_ro("prompts", &label_bias::prompts, "Prompts behind the statistics.")
+      .def_ro("majority_prompts", &label_bias::majority_prompts, "Prompts with a unique majority class.")
+      .def("__repr__", [](const label_bias& r) {
+        return "LabelBias(layers=" + std::to_string(r.layers) + ", heads=" + std::to_string(r.heads) +
+               ", prompts=" + std::to_string(r.prompts) + ", majority_prompts=" + std::to_string(r.majority_prompts) +
+               ")";
+      });
+  m.def("label_bias", &label_bias_of, nb::arg("attentions"), nb::arg("label_positions"), nb::arg("label_classes"),
+        doc(R"(Label-attention biases over prompts: how the attention from the last position to the
+demonstrations' label tokens is spread over classes (majority-label excess) and over
+demonstrations (recency), against the demonstrations' own spread. Ctrl-C interrupts between
+prompts.)",
+            R"(attentions : sequence of arrays [layers, heads, T, T] (or an array [prompts, layers, heads, T, T])
+    One per prompt; T may differ between prompts. Read in place.
+label_positions : sequence of integer arrays or lists
+    The label positions of each prompt (one per demonstration).
+label_classes : sequence of integer arrays or lists
+    The class of each label position.)",
+            "LabelBias\n    .majority_excess, .recency_excess ([layers, heads]), .recency_profile, .prompts.",
+            R"(    sequences of different lengths, no prompt, the errors of label_attention, a head whose
+    attention to the label positions is exactly zero, prompts with different (layers, heads).)")
             .c_str());
   m.def("attention_ratio", &attention_ratio, nb::arg("A"), nb::arg("sources"), nb::arg("relevant"),
         nb::arg("irrelevant"), nb::arg("normalize") = true, ratio_doc.c_str());

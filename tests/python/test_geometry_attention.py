@@ -79,3 +79,23 @@ def test_top_heads():
     assert im.top_heads(scores, 0.5) == [(1, 0), (0, 1), (1, 2)]
     with pytest.raises(im.Error, match="icl::attention::top_heads"):
         im.top_heads(scores, 0.0)
+
+
+def test_label_bias_matches_numpy(rng):
+    prompts = [attention(rng, T=7), attention(rng, T=9)]
+    positions = [[1, 3, 5], [2, 4, 6, 7]]
+    classes = [[0, 1, 0], [1, 1, 0, 1]]
+    r = im.label_bias(prompts, positions, classes)
+    majority, recency = [], []
+    for A, p, c in zip(prompts, positions, classes):
+        m = A[:, :, -1, p]
+        shares = m / m.sum(-1, keepdims=True)
+        c = np.array(c)
+        top = np.bincount(c).argmax()
+        majority.append(shares[..., c == top].sum(-1) - np.mean(c == top))
+        recency.append(shares[..., np.argmax(p)] - 1 / len(p))
+    np.testing.assert_allclose(r.majority_excess, np.mean(majority, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(r.recency_excess, np.mean(recency, axis=0), rtol=1e-12)
+    assert r.prompts == 2 and r.recency_profile.shape == (2, 3, 4)
+    with pytest.raises(im.Error, match="one of each per prompt"):
+        im.label_bias(prompts, positions[:1], classes)
