@@ -19,10 +19,10 @@ icl::tensor_view<const T, 4> attention_of(const array_arg& a) {
                                       {0, a.strides[0], a.strides[1], a.strides[2]});
 }
 
-array_arg take_attention(nb::handle A, const char* fn) { return take_array(A, fn, "A", 3, 4); }
+array_arg take_attention(array_like A, const char* fn) { return take_array(A, fn, "A", 3, 4); }
 
-nb::ndarray<nb::numpy, double> attention_ratio(nb::handle A, nb::handle sources, nb::handle relevant,
-                                               nb::handle irrelevant, bool normalize) {
+nb::ndarray<nb::numpy, double> attention_ratio(array_like A, array_like sources, array_like relevant,
+                                               array_like irrelevant, bool normalize) {
   const char* fn = "icl::attention::attention_ratio";
   const array_arg a = take_attention(A, fn);
   const auto s = take_indices(sources, fn, "sources");
@@ -33,14 +33,14 @@ nb::ndarray<nb::numpy, double> attention_ratio(nb::handle A, nb::handle sources,
   }));
 }
 
-nb::ndarray<nb::numpy, double> previous_token_score(nb::handle A) {
+nb::ndarray<nb::numpy, double> previous_token_score(array_like A) {
   const array_arg a = take_attention(A, "icl::attention::previous_token_score");
   return head_map_array(released([&] {
     return visit(a, [&](auto t) { return icl::attention::previous_token_score(attention_of<decltype(t)>(a)); });
   }));
 }
 
-nb::ndarray<nb::numpy, double> induction_score(nb::handle A, nb::handle label_positions) {
+nb::ndarray<nb::numpy, double> induction_score(array_like A, array_like label_positions) {
   const char* fn = "icl::attention::induction_score";
   const array_arg a = take_attention(A, fn);
   const auto p = take_indices(label_positions, fn, "label_positions");
@@ -49,7 +49,7 @@ nb::ndarray<nb::numpy, double> induction_score(nb::handle A, nb::handle label_po
   }));
 }
 
-icl::attention::label_attention_map label_attention(nb::handle A, nb::handle label_positions, nb::handle labels) {
+icl::attention::label_attention_map label_attention(array_like A, array_like label_positions, array_like labels) {
   const char* fn = "icl::attention::label_attention";
   const array_arg a = take_attention(A, fn);
   const auto p = take_indices(label_positions, fn, "label_positions");
@@ -59,7 +59,7 @@ icl::attention::label_attention_map label_attention(nb::handle A, nb::handle lab
   });
 }
 
-std::vector<std::pair<std::size_t, std::size_t>> top_heads(nb::handle scores, double fraction) {
+std::vector<std::pair<std::size_t, std::size_t>> top_heads(array_like scores, double fraction) {
   const char* fn = "icl::attention::top_heads";
   const array_arg s = take_array(scores, fn, "scores", 2);
   icl::attention::head_map map;
@@ -76,7 +76,7 @@ std::vector<std::pair<std::size_t, std::size_t>> top_heads(nb::handle scores, do
 
 /// The bias statistics over prompts: one accumulator fed prompt by prompt (the GIL released for
 /// each, Ctrl-C checked between prompts); prompts may differ in T and in their label positions.
-icl::attention::label_bias label_bias_of(nb::handle attentions, nb::handle label_positions, nb::handle label_classes) {
+icl::attention::label_bias label_bias_of(array_like attentions, array_like label_positions, array_like label_classes) {
   const char* fn = "icl::attention::label_bias_accumulator::add";
   const std::size_t prompts = nb::len(attentions);
   if (nb::len(label_positions) != prompts || nb::len(label_classes) != prompts) {

@@ -20,6 +20,13 @@ namespace icl_py {
 
 namespace nb = nanobind;
 
+/// Any object accepted as an array argument (numpy, DLPack, ml_dtypes, lists): a Python object
+/// whose stub type is numpy.typing.ArrayLike.
+inline bool any_object(PyObject*) noexcept { return true; }
+class array_like : public nb::object {
+  NB_OBJECT_DEFAULT(array_like, object, "numpy.typing.ArrayLike", any_object)
+};
+
 /// The element types the library reads in place.
 enum class element { f16, bf16, f32, f64 };
 /// "float16", "bfloat16", "float32", "float64".

@@ -18,7 +18,7 @@ icl::decode::decode_params params_of(std::size_t k, const std::string& d) {
   return p;
 }
 
-decodability_result task_decodability(nb::handle H, nb::handle labels, std::size_t k, const std::string& d) {
+decodability_result task_decodability(array_like H, array_like labels, std::size_t k, const std::string& d) {
   const char* fn = "icl::decode::task_decodability";
   const array_arg h = take_array(H, fn, "H", 2);
   const auto y = take_labels(labels, fn, "labels");
@@ -28,7 +28,7 @@ decodability_result task_decodability(nb::handle H, nb::handle labels, std::size
   });
 }
 
-nb::ndarray<nb::numpy, double> pairwise_decodability(nb::handle H, nb::handle labels, std::size_t k,
+nb::ndarray<nb::numpy, double> pairwise_decodability(array_like H, array_like labels, std::size_t k,
                                                      const std::string& d) {
   const char* fn = "icl::decode::pairwise_decodability";
   const array_arg h = take_array(H, fn, "H", 2);
@@ -43,7 +43,7 @@ nb::ndarray<nb::numpy, double> pairwise_decodability(nb::handle H, nb::handle la
 
 /// decodability_curve through the library's tracker, one layer at a time with the GIL released,
 /// checking for Ctrl-C between layers: the same results as icl::decode::decodability_curve.
-icl::decode::decodability_curve_result decodability_curve(nb::handle H, nb::handle labels, std::size_t k,
+icl::decode::decodability_curve_result decodability_curve(array_like H, array_like labels, std::size_t k,
                                                           const std::string& d) {
   const char* fn = "icl::decode::decodability_curve";
   const array_arg h = take_array(H, fn, "H", 3);

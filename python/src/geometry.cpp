@@ -7,7 +7,7 @@ namespace icl_py {
 
 namespace {
 
-double linear_cka(nb::handle X, nb::handle Y, bool debiased) {
+double linear_cka(array_like X, array_like Y, bool debiased) {
   const char* fn = "icl::geometry::linear_cka";
   const array_arg x = take_array(X, fn, "X", 2);
   const array_arg y = take_array(Y, fn, "Y", 2);
@@ -19,7 +19,7 @@ double linear_cka(nb::handle X, nb::handle Y, bool debiased) {
   });
 }
 
-double effective_dimension(nb::handle H) {
+double effective_dimension(array_like H) {
   const array_arg h = take_array(H, "icl::geometry::effective_dimension", "H", 2);
   return released(
       [&] { return visit(h, [&](auto t) { return icl::geometry::effective_dimension(matrix_of<decltype(t)>(h)); }); });
@@ -27,7 +27,7 @@ double effective_dimension(nb::handle H) {
 
 /// The effective dimension of every layer, one layer at a time (Ctrl-C between layers); the
 /// same values as icl::geometry::effective_dimension_curve.
-nb::ndarray<nb::numpy, double> effective_dimension_curve(nb::handle H) {
+nb::ndarray<nb::numpy, double> effective_dimension_curve(array_like H) {
   const char* fn = "icl::geometry::effective_dimension_curve";
   const array_arg h = take_array(H, fn, "H", 3);
   std::vector<double> values;
@@ -42,7 +42,7 @@ nb::ndarray<nb::numpy, double> effective_dimension_curve(nb::handle H) {
   return to_numpy(std::move(values));
 }
 
-nb::ndarray<nb::numpy, double> cka_matrix(nb::handle X, nb::handle Y, bool debiased) {
+nb::ndarray<nb::numpy, double> cka_matrix(array_like X, array_like Y, bool debiased) {
   const char* fn = "icl::geometry::cka_matrix";
   const array_arg x = take_array(X, fn, "X", 3);
   icl::dense_matrix<double> r;
@@ -64,7 +64,7 @@ nb::ndarray<nb::numpy, double> cka_matrix(nb::handle X, nb::handle Y, bool debia
   return to_numpy(std::move(values), {rows, cols});
 }
 
-icl::geometry::alignment_result separability_alignment(nb::handle H, nb::handle labels, nb::handle directions,
+icl::geometry::alignment_result separability_alignment(array_like H, array_like labels, array_like directions,
                                                       bool separability, double C, double test_fraction,
                                                       std::uint64_t seed, std::size_t denoise_rank,
                                                       std::size_t singular_vectors, const std::string& variance) {

@@ -30,7 +30,7 @@ icl::probe::logistic_params logistic_of(double C, std::size_t max_iter, double t
 
 /// `folds` is a number of folds (drawn from `seed`) or the fold of each row (an integer array).
 template <class Targets, class Params>
-cv_result cross_validate(const char* fn, nb::handle X, const Targets& y, const Params& p, nb::handle folds,
+cv_result cross_validate(const char* fn, array_like X, const Targets& y, const Params& p, array_like folds,
                          std::uint64_t seed, bool stratified) {
   const array_arg x = take_array(X, fn, "X", 2);
   const bool given = nb::hasattr(folds, "__len__");
@@ -50,14 +50,14 @@ cv_result cross_validate(const char* fn, nb::handle X, const Targets& y, const P
   });
 }
 
-cv_result cross_validate_logistic(nb::handle X, nb::handle y, double C, nb::handle folds, std::uint64_t seed,
+cv_result cross_validate_logistic(array_like X, array_like y, double C, array_like folds, std::uint64_t seed,
                                   std::size_t max_iter, double tol, bool fit_intercept, bool stratified) {
   const char* fn = "icl::probe::cross_validate_logistic";
   return cross_validate(fn, X, take_labels(y, fn, "y"), logistic_of(C, max_iter, tol, fit_intercept), folds, seed,
                         stratified);
 }
 
-cv_result cross_validate_ridge(nb::handle X, nb::handle y, double alpha, nb::handle folds, std::uint64_t seed,
+cv_result cross_validate_ridge(array_like X, array_like y, double alpha, array_like folds, std::uint64_t seed,
                                bool fit_intercept) {
   const char* fn = "icl::probe::cross_validate_ridge";
   icl::probe::ridge_params p;
@@ -66,7 +66,7 @@ cv_result cross_validate_ridge(nb::handle X, nb::handle y, double alpha, nb::han
   return cross_validate(fn, X, take_doubles(y, fn, "y"), p, folds, seed, false);
 }
 
-icl::probe::linear_model fit_logistic(nb::handle X, nb::handle y, double C, std::size_t max_iter, double tol,
+icl::probe::linear_model fit_logistic(array_like X, array_like y, double C, std::size_t max_iter, double tol,
                                       bool fit_intercept) {
   const char* fn = "icl::probe::fit_logistic";
   const array_arg x = take_array(X, fn, "X", 2);
@@ -77,7 +77,7 @@ icl::probe::linear_model fit_logistic(nb::handle X, nb::handle y, double C, std:
   });
 }
 
-icl::probe::linear_model fit_ridge(nb::handle X, nb::handle y, double alpha, bool fit_intercept) {
+icl::probe::linear_model fit_ridge(array_like X, array_like y, double alpha, bool fit_intercept) {
   const char* fn = "icl::probe::fit_ridge";
   const array_arg x = take_array(X, fn, "X", 2);
   const auto target = take_doubles(y, fn, "y");
@@ -89,7 +89,7 @@ icl::probe::linear_model fit_ridge(nb::handle X, nb::handle y, double alpha, boo
   });
 }
 
-nb::ndarray<nb::numpy, double> decision_function(const icl::probe::linear_model& m, nb::handle X) {
+nb::ndarray<nb::numpy, double> decision_function(const icl::probe::linear_model& m, array_like X) {
   const array_arg x = take_array(X, "icl::probe::decision_function", "X", 2);
   auto v = released([&] {
     return visit(x, [&](auto t) { return icl::probe::decision_function(m, matrix_of<decltype(t)>(x)); });
@@ -98,7 +98,7 @@ nb::ndarray<nb::numpy, double> decision_function(const icl::probe::linear_model&
   return to_numpy(std::move(v), {n, outputs});
 }
 
-nb::ndarray<nb::numpy, int> predict(const icl::probe::linear_model& m, nb::handle X) {
+nb::ndarray<nb::numpy, int> predict(const icl::probe::linear_model& m, array_like X) {
   const array_arg x = take_array(X, "icl::probe::predict_class", "X", 2);
   return to_numpy(released([&] {
     return visit(x, [&](auto t) { return icl::probe::predict_class(m, matrix_of<decltype(t)>(x)); });

@@ -30,7 +30,7 @@ struct rdm_pair {
         c(parse<comparison>(method)) {}
 };
 
-nb::ndarray<nb::numpy, double> compute_rdm(nb::handle X, const std::string& d, std::size_t block_rows) {
+nb::ndarray<nb::numpy, double> compute_rdm(array_like X, const std::string& d, std::size_t block_rows) {
   const char* fn = "icl::rsa::compute_rdm";
   const array_arg x = take_array(X, fn, "X", 2);
   icl::rsa::rdm_params params;
@@ -42,12 +42,12 @@ nb::ndarray<nb::numpy, double> compute_rdm(nb::handle X, const std::string& d, s
   return to_numpy(std::move(r.condensed()));
 }
 
-double compare(nb::handle a, nb::handle b, const std::string& method) {
+double compare(array_like a, array_like b, const std::string& method) {
   const rdm_pair p(a, b, method, "icl::rsa::compare");
   return released([&] { return icl::rsa::compare(p.a, p.b, p.c); });
 }
 
-icl::rsa::permutation_result permutation_test(nb::handle a, nb::handle b, const std::string& method,
+icl::rsa::permutation_result permutation_test(array_like a, array_like b, const std::string& method,
                                               std::size_t permutations, std::uint64_t seed,
                                               const std::string& alternative, bool keep_null) {
   const rdm_pair p(a, b, method, "icl::rsa::permutation_test");
@@ -59,7 +59,7 @@ icl::rsa::permutation_result permutation_test(nb::handle a, nb::handle b, const 
   return released([&] { return icl::rsa::permutation_test(p.a, p.b, p.c, params); });
 }
 
-icl::rsa::bootstrap_result bootstrap_compare(nb::handle a, nb::handle b, const std::string& method,
+icl::rsa::bootstrap_result bootstrap_compare(array_like a, array_like b, const std::string& method,
                                              std::size_t samples, double confidence, std::uint64_t seed) {
   const rdm_pair p(a, b, method, "icl::rsa::bootstrap_compare");
   icl::rsa::bootstrap_params params;
@@ -72,7 +72,7 @@ icl::rsa::bootstrap_result bootstrap_compare(nb::handle a, nb::handle b, const s
 /// rsa_curve one layer at a time (each layer is the library's rsa_curve of that layer alone:
 /// the same seed at every layer, so the same numbers), with Ctrl-C checked between layers. An
 /// error names the layer of the whole tensor, as the library's own message does.
-icl::rsa::layer_rsa_result rsa_curve(nb::handle H, nb::handle hypothesis, const std::string& d,
+icl::rsa::layer_rsa_result rsa_curve(array_like H, array_like hypothesis, const std::string& d,
                                      const std::string& method, std::size_t permutations,
                                      std::size_t bootstrap_samples, double confidence, std::uint64_t seed,
                                      const std::string& alternative) {
@@ -114,12 +114,12 @@ icl::rsa::layer_rsa_result rsa_curve(nb::handle H, nb::handle hypothesis, const 
   return out;
 }
 
-nb::ndarray<nb::numpy, double> categorical_rdm(nb::handle labels) {
+nb::ndarray<nb::numpy, double> categorical_rdm(array_like labels) {
   auto r = icl::rsa::categorical_rdm(take_labels(labels, "icl::rsa::categorical_rdm", "labels"));
   return to_numpy(std::move(r.condensed()));
 }
 
-nb::ndarray<nb::numpy, double> parameter_rdm(nb::handle values, const std::string& distance) {
+nb::ndarray<nb::numpy, double> parameter_rdm(array_like values, const std::string& distance) {
   auto r = icl::rsa::parameter_rdm(take_doubles(values, "icl::rsa::parameter_rdm", "values"),
                                    parse<icl::rsa::parameter_distance>(distance));
   return to_numpy(std::move(r.condensed()));
