@@ -161,6 +161,7 @@ void init_decode(nb::module_& m);
 void init_probe(nb::module_& m);
 void init_geometry(nb::module_& m);
 void init_attention(nb::module_& m);
+void init_io(nb::module_& m);
 
 }  // namespace icl_py
 

@@ -51,6 +51,11 @@ from ._core import (
     top_heads,
 )
 
+try:  # the file readers, when the package was built with the io component
+    from ._core import load
+except ImportError:
+    pass
+
 __version__ = build_info()["version"]
 
 __all__ = [
@@ -84,6 +89,7 @@ __all__ = [
     "label_attention",
     "label_bias",
     "linear_cka",
+    *(["load"] if "io" in build_info()["components"] else []),
     "pairwise_decodability",
     "parameter_rdm",
     "permutation_test",
