@@ -1,6 +1,7 @@
 """How arrays come in: every dtype, strides and transposes in place, torch tensors through
 DLPack, copies only for other dtypes, device arrays refused, errors with the library's text."""
 
+import ctypes
 import os
 import subprocess
 import sys
@@ -109,10 +110,53 @@ def test_device_arrays_are_refused():
         im.compute_rdm(torch.ones((4, 3), device="cuda"))
 
 
+
+class _DLDevice(ctypes.Structure):
+    _fields_ = [("device_type", ctypes.c_int32), ("device_id", ctypes.c_int32)]
+
+
+class _DLDataType(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint8), ("bits", ctypes.c_uint8), ("lanes", ctypes.c_uint16)]
+
+
+class _DLTensor(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("device", _DLDevice), ("ndim", ctypes.c_int32), ("dtype", _DLDataType),
+                ("shape", ctypes.POINTER(ctypes.c_int64)), ("strides", ctypes.POINTER(ctypes.c_int64)),
+                ("byte_offset", ctypes.c_uint64)]
+
+
+class _DLManagedTensor(ctypes.Structure):
+    _fields_ = [("dl_tensor", _DLTensor), ("manager_ctx", ctypes.c_void_p), ("deleter", ctypes.c_void_p)]
+
+
+class _OnDevice:
+    """Exports a [4, 3] float32 DLPack tensor that says it lives on CUDA device 0."""
+    def __init__(self):
+        self.host = np.zeros((4, 3), np.float32)
+        self.shape = (ctypes.c_int64 * 2)(4, 3)
+        self.managed = _DLManagedTensor(_DLTensor(self.host.ctypes.data, _DLDevice(2, 0), 2, _DLDataType(2, 32, 1),
+                                                  self.shape, None, 0), None, None)
+
+    def __dlpack_device__(self):
+        return (2, 0)
+
+    def __dlpack__(self, stream=None, **kwargs):
+        PyCapsule_New = ctypes.pythonapi.PyCapsule_New
+        PyCapsule_New.restype = ctypes.py_object
+        PyCapsule_New.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+        return PyCapsule_New(ctypes.addressof(self.managed), b"dltensor", None)
+
+
+def test_a_dlpack_tensor_on_a_cuda_device_is_refused():
+    """Without a GPU: a DLPack export whose device is CUDA (the data is never read)."""
+    with pytest.raises(im.Error, match="X is on a CUDA device, but this icl_metrics was built without CUDA"):
+        im.compute_rdm(_OnDevice())
+
+
 def test_build_info_and_threads():
     info = im.build_info()
     assert info["version"] == im.__version__
-    assert set(info["components"]) <= {"blas", "openmp"}
+    assert set(info["components"]) <= {"blas", "openmp", "io"}
     assert info["cuda"] is False
     n = im.get_num_threads()
     im.set_num_threads(1)
