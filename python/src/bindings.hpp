@@ -127,6 +127,13 @@ nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values) {
   return to_numpy(std::move(values), {n});
 }
 
+/// A [rows, cols] numpy array with the values of a library matrix (one copy of the result).
+template <class T>
+nb::ndarray<nb::numpy, T> to_numpy(const icl::dense_matrix<T>& m) {
+  const std::size_t rows = m.rows(), cols = m.cols();
+  return to_numpy(std::vector<T>(m.data(), m.data() + rows * cols), {rows, cols});
+}
+
 /// The copy of `values` as a numpy array (for fields of result objects).
 template <class T>
 nb::ndarray<nb::numpy, T> copy_to_numpy(const std::vector<T>& values) {
@@ -162,6 +169,7 @@ void init_probe(nb::module_& m);
 void init_geometry(nb::module_& m);
 void init_attention(nb::module_& m);
 void init_io(nb::module_& m);
+void init_preprocess(nb::module_& m);
 
 }  // namespace icl_py
 

@@ -59,9 +59,7 @@ nb::ndarray<nb::numpy, double> cka_matrix(array_like X, array_like Y, bool debia
       });
     });
   }
-  const std::size_t rows = r.rows(), cols = r.cols();
-  std::vector<double> values(r.data(), r.data() + rows * cols);
-  return to_numpy(std::move(values), {rows, cols});
+  return to_numpy(r);
 }
 
 icl::geometry::alignment_result separability_alignment(array_like H, array_like labels, array_like directions,

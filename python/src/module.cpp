@@ -93,6 +93,7 @@ NB_MODULE(_core, m) {
   icl_py::init_probe(m);
   icl_py::init_geometry(m);
   icl_py::init_attention(m);
+  icl_py::init_preprocess(m);
 #if defined(ICL_PY_IO)
   icl_py::init_io(m);
 #endif

@@ -99,3 +99,19 @@ def test_label_bias_matches_numpy(rng):
     assert r.prompts == 2 and r.recency_profile.shape == (2, 3, 4)
     with pytest.raises(im.Error, match="one of each per prompt"):
         im.label_bias(prompts, positions[:1], classes)
+
+
+def test_pool_tokens_and_standardize(rng):
+    from scipy.stats import zscore
+    tokens = rng.standard_normal((5, 6, 3))
+    np.testing.assert_allclose(im.pool_tokens(tokens, [1, 4]), tokens[:, [1, 4]].mean(1), rtol=1e-12)
+    np.testing.assert_array_equal(im.pool_tokens(tokens, [1, 4], how="max"), tokens[:, [1, 4]].max(1))
+    per_prompt = [[0], [1, 2], [5], [3, 3], [2, 0]]
+    expected = np.stack([tokens[i, p].mean(0) for i, p in enumerate(per_prompt)])
+    np.testing.assert_allclose(im.pool_tokens(tokens, per_prompt), expected, rtol=1e-12)
+    assert im.pool_tokens(tokens.astype(np.float16), [0]).dtype == np.float32
+    X = rng.standard_normal((8, 4))
+    np.testing.assert_allclose(im.standardize(X), zscore(X, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(im.standardize(X, "zscore_rows"), zscore(X, axis=1), rtol=1e-12)
+    with pytest.raises(im.Error, match="icl::pool_tokens"):
+        im.pool_tokens(tokens, [6])
