@@ -6,6 +6,7 @@
 /// the attention scores: previous_token_score, induction_score, label_attention,
 /// attention_ratio; compute_rdm, linear_cka; compare, permutation_test). See docs/cuda.md.
 
+#include "icl/cuda/async.cuh"
 #include "icl/cuda/attention.cuh"
 #include "icl/cuda/buffer.cuh"
 #include "icl/cuda/cka.cuh"

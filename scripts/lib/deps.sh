@@ -26,6 +26,12 @@ icl_missing_packages() {
   icl_deb_installed zlib1g-dev || echo zlib1g-dev
   icl_deb_installed nlohmann-json3-dev || echo nlohmann-json3-dev
   icl_deb_installed libcli11-dev || echo libcli11-dev
+  # pkg-config, for the test that compiles a consumer from icl_metrics.pc alone.
+  command -v pkg-config >/dev/null 2>&1 || echo pkgconf
+  # The Python package: a virtual environment and the headers of the interpreter.
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || echo python3-venv
+  python3 -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    >/dev/null 2>&1 || echo python3-dev
 }
 
 # Prints the Debian packages the fuzz targets of the readers still need (clang and libFuzzer).
