@@ -138,11 +138,11 @@ std::vector<C> transpose_block(const std::vector<C>& x, std::size_t n, std::size
 
 /// Σ of squares of a symmetric matrix given by its upper triangle (s x s), in double.
 template <class C>
-double symmetric_sum_sq(const std::vector<C>& upper, std::size_t s) {
+double symmetric_sum_sq(const C* upper, std::size_t s) {
   return icl::detail::beside_blas_reduce<double>(s, 16, 0.0, [&](std::size_t first, std::size_t last) {
     double acc = 0.0;
     for (std::size_t i = first; i < last; ++i) {
-      const C* r = upper.data() + i * s;
+      const C* r = upper + i * s;
       double row = 0.0;
       for (std::size_t j = i + 1; j < s; ++j) row += static_cast<double>(r[j]) * static_cast<double>(r[j]);
       acc += 2.0 * row + static_cast<double>(r[i]) * static_cast<double>(r[i]);
@@ -162,18 +162,11 @@ std::vector<double> row_norms_sq(const std::vector<C>& x, std::size_t n, std::si
   return out;
 }
 
-/// The terms from the feature-space products X̄ᵀX̄, ȲᵀȲ and ȲᵀX̄ (for n >= d_x + d_y).
+/// The sums of squares ⟨K,K⟩ = ‖X̄ᵀX̄‖_F², ⟨L,L⟩ = ‖ȲᵀȲ‖_F² and ⟨K,L⟩ = ‖ȲᵀX̄‖_F² from the
+/// feature-space products: a = upper triangle of X̄ᵀX̄ (d_x x d_x), b = that of ȲᵀȲ, m = ȲᵀX̄
+/// (d_y x d_x), all row-major. Fills t.kk, t.ll, t.kl.
 template <class C>
-cka_terms terms_from_features(const std::vector<C>& xc, std::size_t dx, const std::vector<C>& yc, std::size_t dy,
-                              std::size_t n) {
-  cka_terms t;
-  t.n = n;
-  const auto xt = transpose_block(xc, n, dx);
-  const auto yt = transpose_block(yc, n, dy);
-  std::vector<C> a(dx * dx), b(dy * dy), m(dy * dx);
-  icl::detail::product_aat_upper<C>(xt.data(), dx, n, n, a.data(), dx);
-  icl::detail::product_aat_upper<C>(yt.data(), dy, n, n, b.data(), dy);
-  icl::detail::product_abt<C>(yt.data(), dy, n, xt.data(), dx, n, n, m.data(), dx);
+void product_terms(const C* a, std::size_t dx, const C* b, std::size_t dy, const C* m, cka_terms& t) {
   t.kk = symmetric_sum_sq(a, dx);
   t.ll = symmetric_sum_sq(b, dy);
   t.kl = icl::detail::beside_blas_reduce<double>(dy, 16, 0.0, [&](std::size_t first, std::size_t last) {
@@ -182,6 +175,13 @@ cka_terms terms_from_features(const std::vector<C>& xc, std::size_t dx, const st
       for (std::size_t j = 0; j < dx; ++j) acc += static_cast<double>(m[i * dx + j]) * static_cast<double>(m[i * dx + j]);
     return acc;
   });
+}
+
+/// The per-row sums Σ K_ii², Σ L_ii², Σ K_ii L_ii, tr K, tr L of rows [0, n) of the centered
+/// blocks, K_ii = ‖x̄_i‖², L_ii = ‖ȳ_i‖² (sums over rows: they add over any split of the rows).
+template <class C>
+void row_terms(const std::vector<C>& xc, std::size_t dx, const std::vector<C>& yc, std::size_t dy, std::size_t n,
+               cka_terms& t) {
   const auto kd = row_norms_sq(xc, n, dx);
   const auto ld = row_norms_sq(yc, n, dy);
   t.dkk = dot(kd, kd);
@@ -191,6 +191,37 @@ cka_terms terms_from_features(const std::vector<C>& xc, std::size_t dx, const st
     t.tk += kd[i];
     t.tl += ld[i];
   }
+}
+
+/// The feature-space products of n centered rows: a = upper triangle of X̄ᵀX̄, b = that of ȲᵀȲ
+/// (strict lower triangles zero), m = ȲᵀX̄; products in C.
+template <class C>
+struct feature_products {
+  std::vector<C> a, b, m;
+};
+
+template <class C>
+feature_products<C> make_feature_products(const std::vector<C>& xc, std::size_t dx, const std::vector<C>& yc,
+                                          std::size_t dy, std::size_t n) {
+  feature_products<C> p{std::vector<C>(dx * dx), std::vector<C>(dy * dy), std::vector<C>(dy * dx)};
+  if (n == 0) return p;
+  const auto xt = transpose_block(xc, n, dx);
+  const auto yt = transpose_block(yc, n, dy);
+  icl::detail::product_aat_upper<C>(xt.data(), dx, n, n, p.a.data(), dx);
+  icl::detail::product_aat_upper<C>(yt.data(), dy, n, n, p.b.data(), dy);
+  icl::detail::product_abt<C>(yt.data(), dy, n, xt.data(), dx, n, n, p.m.data(), dx);
+  return p;
+}
+
+/// The terms from the feature-space products X̄ᵀX̄, ȲᵀȲ and ȲᵀX̄ (for n >= d_x + d_y).
+template <class C>
+cka_terms terms_from_features(const std::vector<C>& xc, std::size_t dx, const std::vector<C>& yc, std::size_t dy,
+                              std::size_t n) {
+  cka_terms t;
+  t.n = n;
+  const auto p = make_feature_products<C>(xc, dx, yc, dy, n);
+  product_terms(p.a.data(), dx, p.b.data(), dy, p.m.data(), t);
+  row_terms(xc, dx, yc, dy, n, t);
   return t;
 }
 
@@ -231,9 +262,9 @@ inline void check_cka_rows(const char* fn, std::size_t n, bool debiased) {
   if (n < 2) icl::detail::throw_invalid(fn, "need n >= 2 rows, got n = ", n);
 }
 
-/// Checks the two matrices of linear_cka.
+/// Checks the shapes of linear_cka's two matrices (same rows, at least one column each).
 template <class T, class U>
-void check_cka_input(const char* fn, matrix_view<const T> X, matrix_view<const U> Y, bool debiased) {
+void check_cka_shapes(const char* fn, matrix_view<const T> X, matrix_view<const U> Y) {
   icl::detail::check_matrix(fn, "X", X);
   icl::detail::check_matrix(fn, "Y", Y);
   if (X.rows() != Y.rows()) {
@@ -242,6 +273,12 @@ void check_cka_input(const char* fn, matrix_view<const T> X, matrix_view<const U
   if (X.cols() == 0 || Y.cols() == 0) {
     icl::detail::throw_invalid(fn, "X and Y need at least one column, got d_x = ", X.cols(), ", d_y = ", Y.cols());
   }
+}
+
+/// Checks the two matrices of linear_cka.
+template <class T, class U>
+void check_cka_input(const char* fn, matrix_view<const T> X, matrix_view<const U> Y, bool debiased) {
+  check_cka_shapes(fn, X, Y);
   check_cka_rows(fn, X.rows(), debiased);
   icl::detail::require_finite(fn, "X", X);
   icl::detail::require_finite(fn, "Y", Y);

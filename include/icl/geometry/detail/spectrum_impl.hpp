@@ -26,10 +26,11 @@ namespace icl::geometry::detail {
 /// Columns per chunk of the column-parallel reductions (deterministic at any thread count).
 inline constexpr std::size_t column_chunk = 256;
 
-/// Column means (double) of the rows idx[0..count) of a row-major block (leading dimension ld).
+/// Column sums (double) of the rows idx[0..count) of a row-major block (leading dimension ld),
+/// each divided by `divisor` (1 for the plain sums).
 template <class C>
-std::vector<double> column_means(const C* rows, std::size_t ld, std::size_t d, const std::size_t* idx,
-                                 std::size_t count) {
+std::vector<double> column_sums(const C* rows, std::size_t ld, std::size_t d, const std::size_t* idx,
+                                std::size_t count, double divisor) {
   std::vector<double> mean(d, 0.0);
   // Each column adds its rows in row order. In parallel, tasks own chunks of columns; on one
   // thread a single chunk of all columns reads the rows in memory order (passes over strided
@@ -41,9 +42,30 @@ std::vector<double> column_means(const C* rows, std::size_t ld, std::size_t d, c
       const C* row = rows + idx[r] * ld;
       for (std::size_t j = j0; j < j1; ++j) mean[j] += static_cast<double>(row[j]);
     }
-    for (std::size_t j = j0; j < j1; ++j) mean[j] /= static_cast<double>(count);
+    for (std::size_t j = j0; j < j1; ++j) mean[j] /= divisor;
   });
   return mean;
+}
+
+/// Column means (double) of the rows idx[0..count) of a row-major block (leading dimension ld).
+template <class C>
+std::vector<double> column_means(const C* rows, std::size_t ld, std::size_t d, const std::size_t* idx,
+                                 std::size_t count) {
+  return column_sums(rows, ld, d, idx, count, static_cast<double>(count));
+}
+
+/// The rows idx[0..count) of a row-major block minus the given column means, as a dense
+/// count x d block of C.
+template <class C>
+std::vector<C> subtract_means(const C* rows, std::size_t ld, std::size_t d, const std::size_t* idx, std::size_t count,
+                              const std::vector<double>& mean) {
+  std::vector<C> out(count * d);
+  icl::detail::beside_blas_for(0, count, count * d, [&](std::size_t r) {
+    const C* row = rows + idx[r] * ld;
+    C* o = out.data() + r * d;
+    for (std::size_t j = 0; j < d; ++j) o[j] = static_cast<C>(static_cast<double>(row[j]) - mean[j]);
+  });
+  return out;
 }
 
 /// The rows idx[0..count) of a row-major block with their column means (double) removed, as a
@@ -52,13 +74,7 @@ template <class C>
 std::vector<C> centered_rows(const C* rows, std::size_t ld, std::size_t d, const std::size_t* idx, std::size_t count,
                              std::vector<double>& mean) {
   mean = column_means(rows, ld, d, idx, count);
-  std::vector<C> out(count * d);
-  icl::detail::beside_blas_for(0, count, count * d, [&](std::size_t r) {
-    const C* row = rows + idx[r] * ld;
-    C* o = out.data() + r * d;
-    for (std::size_t j = 0; j < d; ++j) o[j] = static_cast<C>(static_cast<double>(row[j]) - mean[j]);
-  });
-  return out;
+  return subtract_means(rows, ld, d, idx, count, mean);
 }
 
 /// All rows of X, column-centered, as a dense n x d block of the compute type.

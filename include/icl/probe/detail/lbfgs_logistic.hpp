@@ -116,11 +116,15 @@ struct dual_ops {
       for (std::size_t c = 0; c < m; ++c) Z[i * m + c] = image_v[c * n + i] + b[c];
   }
 
-  /// g_V (m x n) = Rᵀ + V (the gradient Xᵀ·R + W written as coefficients on the rows of X).
-  void gradient(const double* R, const double* v, std::size_t m, double* g) const {
+  /// The data part of g_V = Rᵀ + V (the gradient Xᵀ·R + W written as coefficients on the rows
+  /// of X): g (m x n) = Rᵀ; the solver adds V.
+  void gradient(const double* R, std::size_t m, double* g) const {
     for (std::size_t c = 0; c < m; ++c)
-      for (std::size_t i = 0; i < n; ++i) g[c * n + i] = R[i * m + c] + v[c * n + i];
+      for (std::size_t i = 0; i < n; ++i) g[c * n + i] = R[i * m + c];
   }
+
+  /// Sums over the rows of every process (one process: nothing to add).
+  static void reduce(double* /*values*/, std::size_t /*count*/) noexcept {}
 
   /// True when logits() needs no product (so it is refreshed every iteration).
   static constexpr bool cheap_logits = true;
@@ -160,8 +164,8 @@ struct primal_ops {
       for (std::size_t c = 0; c < m; ++c) Z[i * m + c] += b[c];
   }
 
-  /// g_W (m x d) = Rᵀ·X + W.
-  void gradient(const double* R, const double* v, std::size_t m, double* g) const {
+  /// The data part of g_W = Rᵀ·X + W: g (m x d) = Rᵀ·X; the solver adds W.
+  void gradient(const double* R, std::size_t m, double* g) const {
 #if ICL_HAS_BLAS
     if (m > 1) {
       // Row-major G (m x d) is the column-major d x m matrix Gᵀ = Xᵀ·R: X row-major is the
@@ -170,14 +174,13 @@ struct primal_ops {
       const int dd = icl::detail::blas_int(d, "cols"), mm = icl::detail::blas_int(m, "outputs");
       const int nn = icl::detail::blas_int(n, "rows"), lx = icl::detail::blas_int(ld, "ld");
       icl::detail::blas::gemm("N", "T", dd, mm, nn, C(1), X, lx, rc.data(), mm, C(0), gc.data(), dd);
-      for (std::size_t k = 0; k < m * d; ++k) g[k] = static_cast<double>(gc[k]) + v[k];
+      for (std::size_t k = 0; k < m * d; ++k) g[k] = static_cast<double>(gc[k]);
       return;
     }
 #endif
     const cmap<C> Xm(X, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d),
                      Eigen::OuterStride<>(static_cast<Eigen::Index>(ld)));
     const Eigen::Map<const cmat<double>> Rm(R, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m));
-    const Eigen::Map<const cmat<double>> V(v, static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(d));
     Eigen::Map<cmat<double>> G(g, static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(d));
     if constexpr (std::is_same_v<C, double>) {
       G.noalias() = Rm.transpose() * Xm;
@@ -185,8 +188,10 @@ struct primal_ops {
       const cmat<C> rc = Rm.transpose().template cast<C>();
       G = (rc * Xm).template cast<double>();
     }
-    G += V;
   }
+
+  /// Sums over the rows of every process (one process: nothing to add).
+  static void reduce(double* /*values*/, std::size_t /*count*/) noexcept {}
 
   static constexpr bool cheap_logits = false;
 };
@@ -216,6 +221,9 @@ inline void axpy(double alpha, const std::vector<double>& x, std::vector<double>
 }
 
 /// Minimizes F over (V, b) from x0 (empty: zero). codes[i] < k; outputs m = (k == 2 ? 1 : k).
+/// Every sum over rows (the loss, the data part of the gradient, the line function and its
+/// slope) goes through ops.reduce before it is used, so that an Ops whose rows are one process's
+/// share of the rows (icl/mpi/probe.hpp) runs the same iterates on every process.
 template <class Ops>
 lbfgs_solution solve_logistic(const Ops& ops, const std::vector<std::size_t>& codes, std::size_t k,
                               const lbfgs_options& opt, std::vector<double> x0) {
@@ -235,18 +243,21 @@ lbfgs_solution solve_logistic(const Ops& ops, const std::vector<std::size_t>& co
   const auto loss_and_residual = [&](const std::vector<double>& logits, double* r) {
     double s = 0.0;
     for (std::size_t i = 0; i < n; ++i) s += row_loss(logits.data() + i * m, codes[i], m, opt.C, r ? r + i * m : nullptr);
+    ops.reduce(&s, 1);
     return opt.C * s;
   };
   // Gradient (and its image) from the residual R = C·∂loss/∂Z at the point x.
   const auto gradient_from = [&](const std::vector<double>& r, const std::vector<double>& v, std::vector<double>& gv,
                                  std::vector<double>& Mgv) {
-    ops.gradient(r.data(), v.data(), m, gv.data());
+    ops.gradient(r.data(), m, gv.data());
     for (std::size_t c = 0; c < m; ++c) {
       double s = 0.0;
       if (opt.fit_intercept)
         for (std::size_t i = 0; i < n; ++i) s += r[i * m + c];
       gv[nv + c] = s;
     }
+    ops.reduce(gv.data(), gv.size());
+    for (std::size_t i = 0; i < nv; ++i) gv[i] += v[i];
     refresh_image(gv, Mgv);
   };
   const auto w_dot = [&](const std::vector<double>& u, const std::vector<double>& Mv) {
@@ -345,6 +356,10 @@ lbfgs_solution solve_logistic(const Ops& ops, const std::vector<std::size_t>& co
         s += row_loss(Zt.data() + i * m, codes[i], m, opt.C, rp);
         for (std::size_t c = 0; c < m; ++c) ds += rp[c] * Zp[i * m + c];
       }
+      double sums[2] = {s, ds};
+      ops.reduce(sums, 2);
+      s = sums[0];
+      ds = sums[1];
       dphi = ds + wp + step * pp;
       return opt.C * s + 0.5 * (ww + 2.0 * step * wp + step * step * pp);
     };
