@@ -62,6 +62,45 @@ inline std::vector<double> map_dual(const fold_state& prev, const std::vector<st
   return a;
 }
 
+/// The classes present in the training rows `train` of fold f: `present` (class codes, increasing)
+/// and `local` (code -> index in present); throws unless there are at least two.
+struct fold_classes {
+  std::vector<std::size_t> local, present;
+};
+
+inline fold_classes training_classes(const char* function, const icl::detail::encoded_labels& enc,
+                                     const std::vector<std::size_t>& train, std::size_t f) {
+  fold_classes out;
+  out.local.assign(enc.n_classes(), enc.n_classes());
+  for (std::size_t i : train) out.local[enc.codes[i]] = 0;
+  for (std::size_t c = 0; c < enc.n_classes(); ++c)
+    if (out.local[c] == 0) {
+      out.local[c] = out.present.size();
+      out.present.push_back(c);
+    }
+  if (out.present.size() < 2) {
+    icl::detail::throw_invalid(function, "the training rows of fold ", f, " hold ", out.present.size(),
+                               " class(es), need at least 2");
+  }
+  return out;
+}
+
+/// Logits z (test.size() x m) = b + W·x of the rows `test` of a row block (ld) under a primal fit.
+template <class C>
+void primal_logits(const raw_fit& fit, const C* rows, std::size_t ld, std::size_t d,
+                   const std::vector<std::size_t>& test, std::size_t m, std::vector<double>& z) {
+  z.assign(test.size() * m, 0.0);
+  for (std::size_t t = 0; t < test.size(); ++t) {
+    const C* x = rows + test[t] * ld;
+    for (std::size_t c = 0; c < m; ++c) {
+      double s = fit.b[c];
+      const double* w = fit.v.data() + c * d;
+      for (std::size_t j = 0; j < d; ++j) s += w[j] * static_cast<double>(x[j]);
+      z[t * m + c] = s;
+    }
+  }
+}
+
 /// Cross-validated accuracy of the logistic probe on the folds `fold` (F folds). `states`, when
 /// given, holds one state per fold from a previous call (another layer, same samples) to
 /// warm-start from, and receives this call's fits.
@@ -90,18 +129,9 @@ cv_result cv_logistic(const char* function, matrix_view<const T> X, const icl::d
     std::vector<std::size_t> train, test;
     for (std::size_t i = 0; i < n; ++i) (fold[i] == f ? test : train).push_back(i);
     // Classes present in the training rows, and local codes.
-    std::vector<std::size_t> local(enc.n_classes(), enc.n_classes());
-    std::vector<std::size_t> present;
-    for (std::size_t i : train) local[enc.codes[i]] = 0;
-    for (std::size_t c = 0; c < enc.n_classes(); ++c)
-      if (local[c] == 0) {
-        local[c] = present.size();
-        present.push_back(c);
-      }
-    if (present.size() < 2) {
-      icl::detail::throw_invalid(function, "the training rows of fold ", f, " hold ", present.size(),
-                                 " class(es), need at least 2");
-    }
+    const fold_classes classes = training_classes(function, enc, train, f);
+    const std::vector<std::size_t>& local = classes.local;
+    const std::vector<std::size_t>& present = classes.present;
     const std::size_t k = present.size(), m = k == 2 ? 1 : k, nt = train.size();
     std::vector<std::size_t> codes(nt);
     for (std::size_t j = 0; j < nt; ++j) codes[j] = local[enc.codes[train[j]]];
@@ -142,15 +172,7 @@ cv_result cv_logistic(const char* function, matrix_view<const T> X, const icl::d
         b0 = warm->fit.b;
       }
       fit = fit_primal<C>(train_rows.data(), nt, d, d, codes, k, opt, w0, b0);
-      for (std::size_t t = 0; t < test.size(); ++t) {
-        const C* x = rows + test[t] * ld;
-        for (std::size_t c = 0; c < m; ++c) {
-          double s = fit.b[c];
-          const double* w = fit.v.data() + c * d;
-          for (std::size_t j = 0; j < d; ++j) s += w[j] * static_cast<double>(x[j]);
-          z[t * m + c] = s;
-        }
-      }
+      primal_logits(fit, rows, ld, d, test, m, z);
     }
     std::size_t hits = 0;
     for (std::size_t t = 0; t < test.size(); ++t) {

@@ -167,13 +167,22 @@ linear_model fit_ridge_model(const char* function, matrix_view<const T> X, const
   return m;
 }
 
+/// R² = 1 − ss_res / ss_tot from the two sums over `count` values; throws as icl::probe::r2_score
+/// when count < 2 or ss_tot is not positive.
+inline double r2_from_sums(std::size_t count, double ss_res, double ss_tot) {
+  constexpr const char* fn = "icl::probe::r2_score";
+  if (count < 2) icl::detail::throw_invalid(fn, "need at least 2 values, got ", count);
+  if (!(ss_tot > 0.0)) icl::detail::throw_invalid(fn, "y_true is constant (R² undefined)");
+  return 1.0 - ss_res / ss_tot;
+}
+
 /// R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², with the checks of icl::probe::r2_score.
 inline double r2(const std::vector<double>& y_true, const std::vector<double>& y_pred) {
   constexpr const char* fn = "icl::probe::r2_score";
   if (y_true.size() != y_pred.size()) {
     icl::detail::throw_invalid(fn, "y_true has ", y_true.size(), " values but y_pred has ", y_pred.size());
   }
-  if (y_true.size() < 2) icl::detail::throw_invalid(fn, "need at least 2 values, got ", y_true.size());
+  if (y_true.size() < 2) return r2_from_sums(y_true.size(), 0.0, 0.0);
   double mean = 0.0;
   for (double v : y_true) mean += v;
   mean /= static_cast<double>(y_true.size());
@@ -182,8 +191,7 @@ inline double r2(const std::vector<double>& y_true, const std::vector<double>& y
     ss_res += (y_true[i] - y_pred[i]) * (y_true[i] - y_pred[i]);
     ss_tot += (y_true[i] - mean) * (y_true[i] - mean);
   }
-  if (!(ss_tot > 0.0)) icl::detail::throw_invalid(fn, "y_true is constant (R² undefined)");
-  return 1.0 - ss_res / ss_tot;
+  return r2_from_sums(y_true.size(), ss_res, ss_tot);
 }
 
 /// Pearson r of a and b, with the checks of icl::probe::pearson_r.
