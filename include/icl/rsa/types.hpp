@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -205,6 +206,14 @@ struct permutation_params {
   nan_policy nan = nan_policy::raise;
   /// Return the N permuted statistics in permutation_result::null_distribution (default false).
   bool keep_null = false;
+  /// A cancellation hook (default empty: never called, and the permutations run in one
+  /// parallel loop). When set, the permutations run in batches of 256 per thread (the same
+  /// permutations, so the same result) and should_stop() is called on the calling thread before
+  /// each batch, never from a worker thread; when it returns true the test stops and throws
+  /// icl::error ("icl::rsa::permutation_test: interrupted after k of N permutations"). An
+  /// exception thrown by the hook propagates unchanged. For an interactive caller (Ctrl-C)
+  /// or a deadline.
+  std::function<bool()> should_stop = {};
 };
 
 /// Result of permutation_test().
@@ -225,6 +234,11 @@ struct bootstrap_params {
   double confidence = 0.95;
   /// Seed (default 0): sample k is drawn from icl::counter_rng(seed, k).
   std::uint64_t seed = 0;
+  /// A cancellation hook, as permutation_params::should_stop: when set, the samples run in
+  /// batches of 64 per thread, should_stop() is called on the calling thread before each batch,
+  /// and true stops the bootstrap with icl::error ("icl::rsa::bootstrap_compare: interrupted
+  /// after k of B samples").
+  std::function<bool()> should_stop = {};
 };
 
 /// Result of bootstrap_compare().

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <numeric>
 #include <vector>
 
@@ -313,6 +314,28 @@ inline void centered_ranks_of_resample(const dense_ranking& d, const std::vector
   for (std::size_t t = 0; t < count; ++t) out[t] = level_rank[d.level[index[t]]];
 }
 
+/// body(chunk) for every chunk in [0, chunks) of `chunk_size` work items (`count` in all, named
+/// `unit` in messages): one parallel loop without a should_stop hook; with one, batches of four
+/// chunks per thread, should_stop() asked on the calling thread before each batch and true
+/// turned into icl::error "<fn>: interrupted after k of N <unit>". The chunks, and so the
+/// results, are the same either way.
+template <class Body>
+void run_chunks(const char* fn, std::size_t chunks, std::size_t chunk_size, std::size_t count, const char* unit,
+                const std::function<bool()>& should_stop, Body&& body) {
+  if (!should_stop) {
+    icl::detail::parallel_for(0, chunks, body);
+    return;
+  }
+  const std::size_t batch = 4 * static_cast<std::size_t>(std::max(1, icl::max_threads()));
+  for (std::size_t first = 0; first < chunks; first += batch) {
+    if (should_stop()) {
+      icl::detail::throw_error(fn, "interrupted after ", std::min(first * chunk_size, count), " of ", count, " ",
+                               unit);
+    }
+    icl::detail::parallel_for(first, std::min(first + batch, chunks), body);
+  }
+}
+
 /// The body of icl::rsa::permutation_test; `fn` names the caller in messages.
 inline permutation_result permutation_test(const char* fn, const rdm& a, const rdm& b, comparison c,
                                            const permutation_params& params) {
@@ -354,7 +377,7 @@ inline permutation_result permutation_test(const char* fn, const rdm& a, const r
   constexpr std::size_t chunk_size = 64;
   const std::size_t chunks = (count + chunk_size - 1) / chunk_size;
   std::vector<std::size_t> chunk_counts(chunks, 0);
-  icl::detail::parallel_for(0, chunks, [&](std::size_t chunk) {
+  run_chunks(fn, chunks, chunk_size, count, "permutations", params.should_stop, [&](std::size_t chunk) {
     permutation_scratch scratch;
     scratch.order.resize(n);
     const std::size_t first = chunk * chunk_size;
@@ -410,7 +433,7 @@ inline bootstrap_result bootstrap_compare(const char* fn, const rdm& a, const rd
   std::vector<double> statistics(count);
   constexpr std::size_t chunk_size = 16;
   const std::size_t chunks = (count + chunk_size - 1) / chunk_size;
-  icl::detail::parallel_for(0, chunks, [&](std::size_t chunk) {
+  run_chunks(fn, chunks, chunk_size, count, "samples", params.should_stop, [&](std::size_t chunk) {
     std::vector<std::size_t> draw(n);
     std::vector<std::size_t> pairs;  // condensed indices of the resampled pairs
     std::vector<double> va;
