@@ -15,8 +15,8 @@ from conan.tools.files import copy, load, save
 required_conan_version = ">=2.0"
 
 # What the project's own package config finds for each component, as CMake code that a consumer's
-# CMakeDeps config includes (a build module): for OpenMP and CUDA always (Conan packages neither),
-# and for a requirement that the profile maps to the system ([platform_requires]), since Conan
+# CMakeDeps config includes (a build module): for OpenMP, CUDA and MPI always (Conan packages
+# none of them), and for a requirement that the profile maps to the system ([platform_requires]), since Conan
 # then has no package, and no CMake targets, of its own for it.
 SYSTEM_DEPENDENCIES = {
     # key: (component, CMake code that finds it, targets the component links)
@@ -28,6 +28,7 @@ SYSTEM_DEPENDENCIES = {
     # nvcc needs --expt-relaxed-constexpr for Eigen's constexpr host functions (as in CMakeLists.txt).
     "cuda": ("cuda", "find_package(CUDAToolkit REQUIRED)\ntarget_compile_options(icl_metrics::cuda INTERFACE "
              "\"$<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr>\")", "CUDA::cudart CUDA::cublas"),
+    "mpi": ("mpi", "find_package(MPI REQUIRED COMPONENTS CXX)", "MPI::MPI_CXX"),
 }
 SYSTEM_MODULE_DIR = os.path.join("share", "conan", "icl_metrics")
 
@@ -46,8 +47,9 @@ class IclMetricsConan(ConanFile):
         "openmp": [True, False],  # icl_metrics::openmp: the compiler's OpenMP
         "io": [True, False],      # icl_metrics::io: .npy/.npz/.safetensors readers (zlib, nlohmann_json)
         "cuda": [True, False],    # icl_metrics::cuda: icl/cuda/*.cuh (the CUDA toolkit of the system)
+        "mpi": [True, False],     # icl_metrics::mpi: icl/mpi/*.hpp (the MPI of the system)
     }
-    default_options = {"blas": False, "openmp": False, "io": False, "cuda": False}
+    default_options = {"blas": False, "openmp": False, "io": False, "cuda": False, "mpi": False}
     exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "include/*"
     no_copy_source = True
 
@@ -80,6 +82,7 @@ class IclMetricsConan(ConanFile):
         for option in ("blas", "openmp", "io"):
             toolchain.cache_variables[f"ICL_METRICS_WITH_{option.upper()}"] = bool(self.options.get_safe(option))
         toolchain.cache_variables["ICL_METRICS_CUDA"] = bool(self.options.cuda)
+        toolchain.cache_variables["ICL_METRICS_MPI"] = bool(self.options.mpi)
         for part in ("TESTS", "EXAMPLES", "BENCHMARKS", "TOOLS"):
             toolchain.cache_variables[f"ICL_METRICS_BUILD_{part}"] = False
         toolchain.cache_variables["ICL_METRICS_INSTALL"] = True
@@ -102,7 +105,7 @@ class IclMetricsConan(ConanFile):
         self.cpp_info.set_property("cmake_file_name", "icl_metrics")
         self.cpp_info.set_property("cmake_target_name", "icl_metrics::icl_metrics")
         self.cpp_info.set_property("pkg_config_name", "icl_metrics")
-        components = ["icl_metrics"] + [c for c in ("blas", "openmp", "io", "cuda") if self.options.get_safe(c)]
+        components = ["icl_metrics"] + [c for c in ("blas", "openmp", "io", "cuda", "mpi") if self.options.get_safe(c)]
         for name in components:
             c = self.cpp_info.components[name]
             c.set_property("cmake_target_name", f"icl_metrics::{name}")
@@ -117,7 +120,8 @@ class IclMetricsConan(ConanFile):
         # A Conan package links as a requirement; OpenMP, CUDA and a platform requirement (which
         # Conan's dependency lists leave out) through a build module that finds it with CMake.
         wanted = {"eigen": True, "openblas": self.options.blas, "openmp": self.options.openmp,
-                  "zlib": self.options.io, "nlohmann_json": self.options.io, "cuda": self.options.cuda}
+                  "zlib": self.options.io, "nlohmann_json": self.options.io, "cuda": self.options.cuda,
+                  "mpi": self.options.mpi}
         modules = []
         for key, on in wanted.items():
             if not on:

@@ -110,9 +110,18 @@ foreach(_component IN LISTS ICL_METRICS_COMPONENTS)
     string(REPLACE ";" " " _icl_cuda_cflags "${_icl_cuda_cflags}")
     icl_metrics_pkg_config(icl_metrics_cuda "${_icl_description}: the CUDA path (nvcc)"
       "icl_metrics" "${_icl_cuda_cflags}" "-L${CUDAToolkit_LIBRARY_DIR} -lcudart -lcublas")
+  elseif(_component STREQUAL "mpi")
+    # MPI's own flags as FindMPI reports them (an MPI installation's .pc file has no common name).
+    list(TRANSFORM MPI_CXX_INCLUDE_DIRS PREPEND "-I" OUTPUT_VARIABLE _icl_mpi_cflags)
+    string(REPLACE ";" " " _icl_mpi_cflags "${MPI_CXX_COMPILE_OPTIONS} ${_icl_mpi_cflags}")
+    string(REPLACE ";" " " _icl_mpi_libs "${MPI_CXX_LINK_FLAGS} ${MPI_CXX_LIBRARIES}")
+    icl_metrics_pkg_config(icl_metrics_mpi "${_icl_description}: the metrics over MPI ranks"
+      "icl_metrics" "${_icl_mpi_cflags}" "${_icl_mpi_libs}")
   endif()
 endforeach()
 
 unset(_icl_export_targets)
 unset(_icl_description)
 unset(_icl_cuda_cflags)
+unset(_icl_mpi_cflags)
+unset(_icl_mpi_libs)

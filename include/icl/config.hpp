@@ -22,9 +22,9 @@
 ///
 /// What is in it:
 ///   - icl::detail, icl::stats and every module namespace (icl::attention, icl::collect,
-///     icl::decode, icl::geometry, icl::probe, icl::rsa) as a whole: they are declared inside
-///     the inline namespace below, before any header opens them, so that `namespace icl::rsa {`
-///     in a header extends icl::ICL_ABI_NAMESPACE::rsa. A new module namespace must be added
+///     icl::decode, icl::geometry, icl::mpi, icl::probe, icl::rsa) as a whole: they are declared
+///     inside the inline namespace below, before any header opens them, so that
+///     `namespace icl::rsa {` in a header extends icl::ICL_ABI_NAMESPACE::rsa. A new module namespace must be added
 ///     to this list (the test `core_abi_namespaces` checks every `namespace icl::X` against it);
 ///   - the top-level functions whose bodies depend on the configuration (icl::gram_matrix,
 ///     icl::uses_blas), declared inside `inline namespace ICL_ABI_NAMESPACE` in their header.
@@ -69,6 +69,7 @@ namespace attention {}
 namespace collect {}
 namespace decode {}
 namespace geometry {}
+namespace mpi {}
 namespace probe {}
 namespace rsa {}
 

@@ -16,6 +16,7 @@ vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
         openmp  ICL_METRICS_WITH_OPENMP
         io      ICL_METRICS_WITH_IO
         cuda    ICL_METRICS_CUDA
+        mpi     ICL_METRICS_MPI
 )
 
 vcpkg_cmake_configure(

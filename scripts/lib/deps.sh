@@ -26,6 +26,9 @@ icl_missing_packages() {
   icl_deb_installed zlib1g-dev || echo zlib1g-dev
   icl_deb_installed nlohmann-json3-dev || echo nlohmann-json3-dev
   icl_deb_installed libcli11-dev || echo libcli11-dev
+  # MPI (Open MPI), for the mpi component (include/icl/mpi) and its tests under mpirun.
+  icl_deb_installed libopenmpi-dev || echo libopenmpi-dev
+  command -v mpirun >/dev/null 2>&1 || echo openmpi-bin
   # pkg-config, for the test that compiles a consumer from icl_metrics.pc alone.
   command -v pkg-config >/dev/null 2>&1 || echo pkgconf
   # The Python package: a virtual environment and the headers of the interpreter.

@@ -15,7 +15,7 @@
 #                          alone (ICL_PKG_CONFIG), no CMake
 #
 # Then build the consumer and run it. Any failing step fails the script. ICL_CONSUMER_WITH_<X>
-# (BLAS, OPENMP, IO, CUDA) choose the components the consumer asks for.
+# (BLAS, OPENMP, IO, CUDA, MPI) choose the components the consumer asks for.
 
 cmake_minimum_required(VERSION 3.25)
 include("${CMAKE_CURRENT_LIST_DIR}/common.cmake")
@@ -27,7 +27,7 @@ endif()
 if(NOT DEFINED ICL_CONSUMER_WITH_BLAS)
   set(ICL_CONSUMER_WITH_BLAS ON)
 endif()
-foreach(component OPENMP IO CUDA)
+foreach(component OPENMP IO CUDA MPI)
   if(NOT DEFINED ICL_CONSUMER_WITH_${component})
     set(ICL_CONSUMER_WITH_${component} OFF)
   endif()
@@ -41,6 +41,7 @@ set(configure_args
   "-DICL_CONSUMER_WITH_BLAS=${ICL_CONSUMER_WITH_BLAS}"
   "-DICL_CONSUMER_WITH_OPENMP=${ICL_CONSUMER_WITH_OPENMP}"
   "-DICL_CONSUMER_WITH_IO=${ICL_CONSUMER_WITH_IO}"
+  "-DICL_CONSUMER_WITH_MPI=${ICL_CONSUMER_WITH_MPI}"
   # Only the package under test: nothing from the user package registry.
   -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 if(ICL_MAKE_PROGRAM)
@@ -62,6 +63,9 @@ function(icl_run_consumers dir)
   icl_step("run" "${dir}/bin/icl_metrics_consumer")
   if(ICL_CONSUMER_WITH_CUDA)
     icl_step("run (cuda)" "${dir}/bin/icl_metrics_cuda_consumer")
+  endif()
+  if(ICL_CONSUMER_WITH_MPI)
+    icl_step("run (mpi)" "${dir}/bin/icl_metrics_mpi_consumer")
   endif()
   if(ICL_CONSUMER_WITH_IO)
     icl_step("run (io)" "${dir}/bin/icl_metrics_io_consumer" "${dir}/consumer.npy")

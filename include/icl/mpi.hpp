@@ -1,0 +1,15 @@
+#ifndef ICL_MPI_HPP
+#define ICL_MPI_HPP
+
+/// The metrics over the ranks of an MPI communicator (component icl_metrics::mpi; needs mpi.h
+/// and MPI's library, so it is not part of icl/icl.hpp).
+///
+/// Each rank passes its own rows (any split, possibly uneven, possibly none); every function
+/// equals the single-process function of the same name on the rows concatenated in rank order.
+/// The communicator comes first; every other parameter is the single-process one. Bad input on
+/// any rank makes every rank throw the same icl exception, naming the offending rank; no rank is
+/// left waiting in a collective.
+
+#include "icl/mpi/detail/comm.hpp"
+
+#endif  // ICL_MPI_HPP
