@@ -63,6 +63,13 @@ class label_score_accumulator {
   std::size_t prompts(std::size_t label) const { return label < state_.counts.size() ? state_.counts[label] : 0; }
   std::size_t labels() const { return state_.counts.size(); }
 
+  /// Calls f on every member of the state: how the accumulator travels between processes
+  /// (icl::mpi::merge in icl/mpi/attention.hpp).
+  template <class F>
+  void for_each_field(F&& f) {
+    state_.for_each_field(f);
+  }
+
  private:
   detail::label_score_sums state_;
 };

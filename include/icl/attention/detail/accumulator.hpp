@@ -64,6 +64,14 @@ class layered_sum {
   /// Prompts received by each layer.
   const std::vector<std::size_t>& layer_prompts() const noexcept { return counts_; }
 
+  /// Calls f on every member of the state (f takes each by reference): how the state travels
+  /// between processes (icl/mpi/attention.hpp writes and reads it field by field).
+  template <class F>
+  void for_each_field(F&& f) {
+    f(sum_);
+    f(counts_);
+  }
+
   /// The number of prompts: the most any layer received (all layers agree when whole prompts
   /// are added).
   std::size_t prompts() const noexcept {
@@ -133,6 +141,17 @@ class layered_sum {
 /// The settings of an accumulator that has none.
 struct no_settings {};
 
+/// The fields of the settings (for_each_field of the accumulators); Settings types with fields
+/// overload it beside their definition.
+template <class F>
+void for_each_setting(no_settings& /*settings*/, F&& /*f*/) {}
+
+template <class F>
+void for_each_setting(attention_params& p, F&& f) {
+  f(p.check_row_sums);
+  f(p.row_sum_tolerance);
+}
+
 /// Member names, for the error messages of the accumulators ("<class>::<member>").
 inline constexpr char add_member[] = "add";
 inline constexpr char add_layer_member[] = "add_layer";
@@ -170,6 +189,14 @@ class prompt_accumulator {
 
   /// Prompts added (with add_layer: the most any layer received).
   std::size_t prompts() const noexcept { return sums_.prompts(); }
+
+  /// Calls f on every member of the settings and the sums: how an accumulator travels between
+  /// processes (icl::mpi::merge in icl/mpi/attention.hpp).
+  template <class F>
+  void for_each_field(F&& f) {
+    for_each_setting(settings_, f);  // overloads per Settings type, found by argument-dependent lookup
+    sums_.for_each_field(f);
+  }
 
  protected:
   explicit prompt_accumulator(Settings settings = Settings{}) : settings_(std::move(settings)) {}

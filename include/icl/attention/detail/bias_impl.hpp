@@ -37,6 +37,20 @@ class bias_sums {
 
   std::size_t prompts() const noexcept { return prompts_; }
 
+  /// Calls f on every member of the state (f takes each by reference): how the state travels
+  /// between processes (icl/mpi/attention.hpp writes and reads it field by field).
+  template <class F>
+  void for_each_field(F&& f) {
+    f(layers_);
+    f(heads_);
+    f(prompts_);
+    f(majority_prompts_);
+    f(majority_sum_);
+    f(recency_sum_);
+    f(profile_sum_);
+    f(profile_prompts_);
+  }
+
   /// icl::invalid_argument when prompts were added and their (layers, heads) differ from these.
   void check_shape(const char* function, std::size_t layers, std::size_t heads) const {
     if (prompts_ > 0 && (layers != layers_ || heads != heads_)) {

@@ -107,6 +107,14 @@ struct label_score_sums {
   std::vector<head_map> sums;
   std::vector<std::size_t> counts;
 
+  /// Calls f on every member of the state (f takes each by reference): how the state travels
+  /// between processes (icl/mpi/attention.hpp writes and reads it field by field).
+  template <class F>
+  void for_each_field(F&& f) {
+    f(sums);
+    f(counts);
+  }
+
   void add(const char* function, std::size_t label, const head_map& scores) {
     if (label >= sums.size()) throw_invalid(function, "label = ", label, " must be < labels = ", sums.size());
     check_head_map(function, scores, "score");

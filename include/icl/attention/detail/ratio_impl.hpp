@@ -129,6 +129,15 @@ class ratio_sums {
   std::size_t prompts() const noexcept { return ratio_.prompts(); }
   const std::vector<std::size_t>& layer_prompts() const noexcept { return ratio_.layer_prompts(); }
 
+  /// Calls f on every member of the state (f takes each by reference): how the state travels
+  /// between processes (icl/mpi/attention.hpp writes and reads it field by field).
+  template <class F>
+  void for_each_field(F&& f) {
+    ratio_.for_each_field(f);
+    numerator_.for_each_field(f);
+    denominator_.for_each_field(f);
+  }
+
   /// The mean of the per-prompt ratios (flags OR-ed over prompts).
   head_map mean_of_ratios(const char* function) const { return ratio_.mean(function); }
 
@@ -149,6 +158,11 @@ struct ratio_settings {
   bool normalize = true;
   attention_params params;
 };
+template <class F>
+void for_each_setting(ratio_settings& s, F&& f) {
+  f(s.normalize);
+  for_each_setting(s.params, f);
+}
 inline void check_mergeable(const char* function, const ratio_settings& mine, const ratio_settings& other) {
   if (mine.normalize != other.normalize) throw_invalid(function, "accumulators differ in normalize");
 }
