@@ -336,15 +336,15 @@ void run_chunks(const char* fn, std::size_t chunks, std::size_t chunk_size, std:
   }
 }
 
-/// The body of icl::rsa::permutation_test; `fn` names the caller in messages.
-inline permutation_result permutation_test(const char* fn, const rdm& a, const rdm& b, comparison c,
-                                           const permutation_params& params) {
+/// The checks of permutation_test and the observed statistic: result.statistic, and a NaN
+/// p_value when that statistic is NaN (nan_policy::propagate; no permutation is then drawn).
+inline permutation_result permutation_observed(const char* fn, const rdm& a, const rdm& b, comparison c,
+                                               const permutation_params& params) {
   check_comparison(fn, c);
   check_rdm_pair(fn, a, b);
   const std::size_t count = params.permutations;
   if (count == 0) icl::detail::throw_invalid(fn, "need at least 1 permutation, got 0");
-  const alternative alt = params.alt;
-  icl::detail::check_alternative(fn, alt);
+  icl::detail::check_alternative(fn, params.alt);
   if (params.nan == nan_policy::omit) {
     icl::detail::throw_invalid(fn, "nan_policy::omit is not supported (use raise or propagate)");
   }
@@ -353,11 +353,17 @@ inline permutation_result permutation_test(const char* fn, const rdm& a, const r
   permutation_result result{0.0, 0.0, count, {}};
   result.statistic =
       compare_checked(a.condensed().data(), b.condensed().data(), a.size(), a.n(), c, params.nan, fn);
-  if (std::isnan(result.statistic)) {
-    result.p_value = quiet_nan;
-    return result;
-  }
-  const double observed = result.statistic;
+  if (std::isnan(result.statistic)) result.p_value = quiet_nan;
+  return result;
+}
+
+/// Permutations k = begin .. end - 1 of permutation_test (permutation k drawn from
+/// counter_rng(params.seed, k)): the number whose statistic counts as extreme against
+/// `observed`, and, when null is not nullptr, each statistic in null[k - begin].
+inline std::size_t count_extreme_permutations(const char* fn, const permutation_kernel& kernel, std::size_t n,
+                                              double observed, const permutation_params& params, std::size_t begin,
+                                              std::size_t end, double* null) {
+  const alternative alt = params.alt;
   const double slack = 1e-12 * std::abs(observed);
   const auto counts_as_extreme = [&](double s) {
     switch (alt) {
@@ -370,18 +376,15 @@ inline permutation_result permutation_test(const char* fn, const rdm& a, const r
     }
     return std::abs(s) >= std::abs(observed) - slack;
   };
-
-  const permutation_kernel kernel(a, b, c);
-  const std::size_t n = a.n();
-  if (params.keep_null) result.null_distribution.resize(count);
+  const std::size_t count = end - begin;
   constexpr std::size_t chunk_size = 64;
   const std::size_t chunks = (count + chunk_size - 1) / chunk_size;
   std::vector<std::size_t> chunk_counts(chunks, 0);
   run_chunks(fn, chunks, chunk_size, count, "permutations", params.should_stop, [&](std::size_t chunk) {
     permutation_scratch scratch;
     scratch.order.resize(n);
-    const std::size_t first = chunk * chunk_size;
-    const std::size_t last = std::min(first + chunk_size, count);
+    const std::size_t first = begin + chunk * chunk_size;
+    const std::size_t last = std::min(first + chunk_size, end);
     std::size_t extreme = 0;
     for (std::size_t k = first; k < last; ++k) {
       for (std::size_t i = 0; i < n; ++i) scratch.order[i] = i;
@@ -389,12 +392,25 @@ inline permutation_result permutation_test(const char* fn, const rdm& a, const r
       rng.shuffle(scratch.order.begin(), n);
       const double s = kernel.evaluate(scratch.order, scratch);
       if (counts_as_extreme(s)) ++extreme;
-      if (params.keep_null) result.null_distribution[k] = s;
+      if (null != nullptr) null[k - begin] = s;
     }
     chunk_counts[chunk] = extreme;
   });
   std::size_t extreme = 0;
   for (const std::size_t e : chunk_counts) extreme += e;
+  return extreme;
+}
+
+/// The body of icl::rsa::permutation_test; `fn` names the caller in messages.
+inline permutation_result permutation_test(const char* fn, const rdm& a, const rdm& b, comparison c,
+                                           const permutation_params& params) {
+  permutation_result result = permutation_observed(fn, a, b, c, params);
+  if (std::isnan(result.statistic)) return result;
+  const std::size_t count = params.permutations;
+  const permutation_kernel kernel(a, b, c);
+  if (params.keep_null) result.null_distribution.resize(count);
+  const std::size_t extreme = count_extreme_permutations(fn, kernel, a.n(), result.statistic, params, 0, count,
+                                                         params.keep_null ? result.null_distribution.data() : nullptr);
   result.p_value = static_cast<double>(1 + extreme) / static_cast<double>(1 + count);
   return result;
 }

@@ -9,7 +9,10 @@
 /// its dissimilarity from g_ij and the squared row norms:
 ///   sqeuclidean  ‖x_i − x_j‖² = ‖x_i‖² + ‖x_j‖² − 2 g_ij   (clamped at 0 against rounding)
 ///   cosine       1 − g_ij / (‖x_i‖ ‖x_j‖)
-///   correlation  the cosine dissimilarity of the rows after removing each row's mean
+///   correlation  the cosine dissimilarity of the rows after removing each row's mean: through
+///                the Gram entries, g_ij − d·μ_i·μ_j, when every row's mean is small against its
+///                spread (the input then read in place, as for cosine); from centered copies of
+///                the rows otherwise
 /// Memory is O(b·d + b²) beyond the input and the condensed output: the input is read in place
 /// when its rows are contiguous in the compute type, otherwise converted block by block.
 
@@ -18,6 +21,7 @@
 #include <cstddef>
 #include <limits>
 #include <map>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -193,25 +197,94 @@ row_statistics gather_row_statistics(const char* function, matrix_view<const T> 
 /// The kind of value computed from (squared norms, Gram entry).
 enum class gram_map { sqeuclidean, euclidean, sqeuclidean_per_feature, cosine };
 
-/// Fills `out` (condensed, n(n-1)/2) from the Gram blocks of X under `map`.
-template <class C, class T>
-void condensed_from_gram(matrix_view<const T> X, row_transform transform, const row_statistics& stats, gram_map map,
-                         std::size_t block_rows, double* out) {
-  const std::size_t n = X.rows(), d = X.cols();
-  if (n < 2) return;
-  const std::size_t b = block_rows == 0 ? default_block_rows<C>(n, d) : std::min(block_rows, n);
-  std::vector<C> rows_i, rows_j, tile(b * b);
-  // Per-row factors of the mapping, NaN for an unusable row so that every dissimilarity involving
-  // it comes out NaN without a test in the inner loop: 1/‖x_i‖ for cosine, ‖x_i‖² otherwise.
+/// Per-row factors of the mapping, NaN for an unusable row so that every dissimilarity involving
+/// it comes out NaN without a test in the inner loop: 1/‖x_i‖ for cosine, ‖x_i‖² otherwise.
+inline std::vector<double> gram_row_factors(const row_statistics& stats, gram_map map) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  std::vector<double> factor(n);
-  for (std::size_t i = 0; i < n; ++i) {
+  std::vector<double> factor(stats.squared_norm.size());
+  for (std::size_t i = 0; i < factor.size(); ++i) {
     const double sq = stats.squared_norm[i];
     factor[i] = !stats.valid[i] ? nan : (map == gram_map::cosine ? 1.0 / std::sqrt(sq) : sq);
   }
-  const double per_feature = 1.0 / static_cast<double>(d);
+  return factor;
+}
+
+/// Maps `count` Gram entries g of one row (factor fi) against rows of factors f to their
+/// dissimilarities in dst; per_feature is 1/d.
+template <class C>
+void map_gram_run(gram_map map, const C* g, double fi, const double* f, std::size_t count, double per_feature,
+                  double* dst) {
   // max(0, v) that keeps a NaN (std::max(0.0, NaN) is 0).
   const auto clamp_at_zero = [](double v) { return v < 0.0 ? 0.0 : v; };
+  switch (map) {
+    case gram_map::cosine:
+      for (std::size_t k = 0; k < count; ++k) dst[k] = 1.0 - static_cast<double>(g[k]) * fi * f[k];
+      break;
+    case gram_map::sqeuclidean:
+      for (std::size_t k = 0; k < count; ++k) dst[k] = clamp_at_zero(fi + f[k] - 2.0 * static_cast<double>(g[k]));
+      break;
+    case gram_map::euclidean:
+      for (std::size_t k = 0; k < count; ++k) {
+        dst[k] = std::sqrt(clamp_at_zero(fi + f[k] - 2.0 * static_cast<double>(g[k])));
+      }
+      break;
+    case gram_map::sqeuclidean_per_feature:
+      for (std::size_t k = 0; k < count; ++k) {
+        dst[k] = clamp_at_zero(fi + f[k] - 2.0 * static_cast<double>(g[k])) * per_feature;
+      }
+      break;
+  }
+}
+
+/// The cosine map of rows centered through the Gram entries: dst = 1 − (g − s_i s_j) fi f_j,
+/// with s_i = √d · mean_i, so that g − s_i s_j is the product of the centered rows.
+template <class C>
+void map_shifted_cosine_run(const C* g, double fi, double si, const double* f, const double* s, std::size_t count,
+                            double* dst) {
+  for (std::size_t k = 0; k < count; ++k) dst[k] = 1.0 - (static_cast<double>(g[k]) - si * s[k]) * fi * f[k];
+}
+
+/// The row shifts s_i = √d · mean_i with which the correlation RDM may use the rows as they are
+/// (centering applied to the Gram entries, map_shifted_cosine_run) instead of centered copies:
+/// when every usable row's mean is small against its spread, d·mean_i² ≤ ¼‖x_i − mean_i‖², so
+/// that a Gram entry's rounding error is at most (1 + ½)² that of the centered rows'. Empty
+/// otherwise.
+inline std::vector<double> correlation_shifts(const row_statistics& stats, std::size_t d) {
+  const auto features = static_cast<double>(d);
+  std::vector<double> shift(stats.mean.size(), 0.0);
+  for (std::size_t i = 0; i < shift.size(); ++i) {
+    if (!stats.valid[i]) continue;
+    if (!(features * stats.mean[i] * stats.mean[i] <= 0.25 * stats.squared_norm[i])) return {};
+    shift[i] = std::sqrt(features) * stats.mean[i];
+  }
+  return shift;
+}
+
+/// Fills `out` (condensed, n(n-1)/2) from the Gram blocks of X under `map`. With `shift`
+/// (gram_map::cosine and row_transform::none only), the rows are centered through the Gram
+/// entries (correlation_shifts).
+template <class C, class T>
+void condensed_from_gram(matrix_view<const T> X, row_transform transform, const row_statistics& stats, gram_map map,
+                         std::size_t block_rows, double* out, const double* shift = nullptr) {
+  const std::size_t n = X.rows(), d = X.cols();
+  if (n < 2) return;
+  const std::size_t b = block_rows == 0 ? default_block_rows<C>(n, d) : std::min(block_rows, n);
+  if constexpr (!std::is_same_v<std::remove_cv_t<T>, C>) {
+    // Rows that must be converted (half precision, or float rows of a double computation): when
+    // the whole matrix is no larger than the two row blocks, convert it once and read it in
+    // place, instead of converting row block J again for every block I.
+    if (transform == row_transform::none && n <= 2 * b) {
+      std::vector<C> whole;
+      std::size_t ld = 0;
+      const C* rows = rows_as_compute<C>(X, 0, n, whole, ld);
+      condensed_from_gram<C>(make_matrix_view(rows, n, d, static_cast<std::ptrdiff_t>(ld), 1), transform, stats, map,
+                             b, out, shift);
+      return;
+    }
+  }
+  std::vector<C> rows_i, rows_j, tile(b * b);
+  const std::vector<double> factor = gram_row_factors(stats, map);
+  const double per_feature = 1.0 / static_cast<double>(d);
 
   for (std::size_t i0 = 0; i0 < n; i0 += b) {
     const std::size_t bi = std::min(b, n - i0);
@@ -231,28 +304,13 @@ void condensed_from_gram(matrix_view<const T> X, row_transform transform, const 
         const std::size_t i = i0 + r;
         const std::size_t j_begin = std::max(j0, i + 1);
         if (j_begin >= j0 + bj) return;
-        double* dst = out + condensed_index(n, i, j_begin);
         const C* g = tile.data() + r * bj + (j_begin - j0);
-        const double* f = factor.data() + j_begin;
-        const double fi = factor[i];
-        const std::size_t count = j0 + bj - j_begin;
-        switch (map) {
-          case gram_map::cosine:
-            for (std::size_t k = 0; k < count; ++k) dst[k] = 1.0 - static_cast<double>(g[k]) * fi * f[k];
-            break;
-          case gram_map::sqeuclidean:
-            for (std::size_t k = 0; k < count; ++k) dst[k] = clamp_at_zero(fi + f[k] - 2.0 * static_cast<double>(g[k]));
-            break;
-          case gram_map::euclidean:
-            for (std::size_t k = 0; k < count; ++k) {
-              dst[k] = std::sqrt(clamp_at_zero(fi + f[k] - 2.0 * static_cast<double>(g[k])));
-            }
-            break;
-          case gram_map::sqeuclidean_per_feature:
-            for (std::size_t k = 0; k < count; ++k) {
-              dst[k] = clamp_at_zero(fi + f[k] - 2.0 * static_cast<double>(g[k])) * per_feature;
-            }
-            break;
+        double* dst = out + condensed_index(n, i, j_begin);
+        if (shift != nullptr) {
+          map_shifted_cosine_run(g, factor[i], shift[i], factor.data() + j_begin, shift + j_begin, j0 + bj - j_begin,
+                                 dst);
+        } else {
+          map_gram_run(map, g, factor[i], factor.data() + j_begin, j0 + bj - j_begin, per_feature, dst);
         }
       });
     }
@@ -270,15 +328,29 @@ void check_rdm_input(const char* function, matrix_view<const T> X) {
   checked_pair_count(function, X.rows());
 }
 
-/// Marks rows with zero norm as undefined (cosine/correlation): an error under raise.
-inline void reject_zero_rows(const char* function, row_statistics& stats, dissimilarity d, nan_policy policy) {
+/// The mapping from Gram entries of dissimilarity d (correlation: cosine of the centred rows).
+inline gram_map gram_map_of(dissimilarity d) {
+  switch (d) {
+    case dissimilarity::euclidean: return gram_map::euclidean;
+    case dissimilarity::sqeuclidean: return gram_map::sqeuclidean;
+    case dissimilarity::sqeuclidean_per_feature: return gram_map::sqeuclidean_per_feature;
+    case dissimilarity::correlation:
+    case dissimilarity::cosine: return gram_map::cosine;
+  }
+  return gram_map::sqeuclidean;
+}
+
+/// Marks rows with zero norm as undefined (cosine/correlation): an error under raise, naming the
+/// row as first_row + its index (first_row: where these rows start among all rows).
+inline void reject_zero_rows(const char* function, row_statistics& stats, dissimilarity d, nan_policy policy,
+                             std::size_t first_row = 0) {
   for (std::size_t i = 0; i < stats.squared_norm.size(); ++i) {
     if (stats.valid[i] && !(stats.squared_norm[i] > 0.0)) {
       if (policy == nan_policy::raise) {
         if (d == dissimilarity::correlation) {
-          throw_invalid(function, "row ", i, " has zero variance (correlation dissimilarity undefined)");
+          throw_invalid(function, "row ", first_row + i, " has zero variance (correlation dissimilarity undefined)");
         }
-        throw_invalid(function, "row ", i, " is all zeros (cosine dissimilarity undefined)");
+        throw_invalid(function, "row ", first_row + i, " is all zeros (cosine dissimilarity undefined)");
       }
       stats.valid[i] = 0;
     }
@@ -293,19 +365,16 @@ rdm compute_rdm(const char* fn, matrix_view<const T> X, dissimilarity d, const r
   using C = compute_t<T>;
   const auto transform = d == dissimilarity::correlation ? row_transform::center : row_transform::none;
   row_statistics stats = gather_row_statistics(fn, X, transform, params.nan);
-  gram_map map = gram_map::sqeuclidean;
-  switch (d) {
-    case dissimilarity::euclidean: map = gram_map::euclidean; break;
-    case dissimilarity::sqeuclidean: map = gram_map::sqeuclidean; break;
-    case dissimilarity::sqeuclidean_per_feature: map = gram_map::sqeuclidean_per_feature; break;
-    case dissimilarity::correlation:
-    case dissimilarity::cosine:
-      map = gram_map::cosine;
-      reject_zero_rows(fn, stats, d, params.nan);
-      break;
-  }
+  const gram_map map = gram_map_of(d);
+  if (map == gram_map::cosine) reject_zero_rows(fn, stats, d, params.nan);
   std::vector<double> values(checked_pair_count(fn, X.rows()));
-  condensed_from_gram<C>(X, transform, stats, map, params.block_rows, values.data());
+  const std::vector<double> shift =
+      transform == row_transform::center ? correlation_shifts(stats, X.cols()) : std::vector<double>();
+  if (!shift.empty()) {
+    condensed_from_gram<C>(X, row_transform::none, stats, map, params.block_rows, values.data(), shift.data());
+  } else {
+    condensed_from_gram<C>(X, transform, stats, map, params.block_rows, values.data());
+  }
   return rdm(X.rows(), std::move(values));
 }
 
