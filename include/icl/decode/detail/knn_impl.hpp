@@ -142,9 +142,11 @@ struct row_terms {
 };
 
 /// Squared norms of the rows (double accumulation of the compute-type values), with the checks
-/// for NaN/Inf, float overflow and (cosine) zero rows. Errors name the first offending row.
+/// for NaN/Inf, float overflow and (cosine) zero rows. Errors name the first offending row, as
+/// first_row + its index (first_row: where these rows start among all rows).
 template <class C, class T>
-row_terms compute_row_terms(const char* fn, matrix_view<const T> X, decode::dissimilarity kind, std::size_t block) {
+row_terms compute_row_terms(const char* fn, matrix_view<const T> X, decode::dissimilarity kind, std::size_t block,
+                            std::size_t first_row = 0) {
   const std::size_t n = X.rows(), d = X.cols();
   std::vector<double> norm2(n, 0.0);
   // One loop over chunks of rows (see icl::detail::beside_blas_for), each converting its own rows
@@ -168,9 +170,10 @@ row_terms compute_row_terms(const char* fn, matrix_view<const T> X, decode::diss
     if (std::isfinite(norm2[i]) && norm2[i] <= limit) continue;
     for (std::size_t j = 0; j < d; ++j) {
       const double v = to_double(X(i, j));
-      if (!(v - v == 0.0)) throw_invalid(fn, "H (", i, ", ", j, ") is ", v, " (NaN/Inf not allowed)");
+      if (!(v - v == 0.0)) throw_invalid(fn, "H (", first_row + i, ", ", j, ") is ", v, " (NaN/Inf not allowed)");
     }
-    throw_error(fn, "row ", i, " of H has squared norm ", norm2[i], ", beyond the range of the compute type");
+    throw_error(fn, "row ", first_row + i, " of H has squared norm ", norm2[i],
+                ", beyond the range of the compute type");
   }
   row_terms t;
   if (kind == decode::dissimilarity::euclidean) {
@@ -182,7 +185,7 @@ row_terms compute_row_terms(const char* fn, matrix_view<const T> X, decode::diss
     t.s.resize(n);
     t.c = 1.0;
     for (std::size_t i = 0; i < n; ++i) {
-      if (norm2[i] == 0.0) throw_invalid(fn, "row ", i, " of H is zero (cosine distance undefined)");
+      if (norm2[i] == 0.0) throw_invalid(fn, "row ", first_row + i, " of H is zero (cosine distance undefined)");
       t.s[i] = 1.0 / std::sqrt(norm2[i]);
     }
   }
@@ -201,13 +204,12 @@ inline double row_filter(const candidate_lists& lists, std::size_t row) noexcept
   return m;
 }
 
-/// Offers the tile entries g[c], c in [first, end), to row i (columns j = j0 + c).
+/// Offers the tile entries g[c], c in [first, end), to list row i as candidates j = j0 + c, with
+/// the row's terms ai and si = c·s_i and the candidates' terms aj[c], sj[c].
 template <class C>
-void feed_row(const row_terms& t, candidate_lists& lists, const std::vector<std::size_t>* group_of, std::size_t i,
-              std::size_t j0, const C* g, std::size_t first, std::size_t end) {
-  const double ai = t.a[i], si = t.c * t.s[i];
-  const double* aj = t.a.data() + j0;
-  const double* sj = t.s.data() + j0;
+void feed_list(double ai, double si, const double* aj, const double* sj, candidate_lists& lists,
+               const std::vector<std::size_t>* group_of, std::size_t i, std::size_t j0, const C* g, std::size_t first,
+               std::size_t end) {
   double dv[run];
   for (std::size_t c0 = first; c0 < end; c0 += run) {
     const std::size_t len = std::min(run, end - c0);
@@ -225,6 +227,13 @@ void feed_row(const row_terms& t, candidate_lists& lists, const std::vector<std:
       if (dv[c] <= lists.bound[list]) lists.offer(list, dv[c], j);
     }
   }
+}
+
+/// Offers the tile entries g[c], c in [first, end), to row i (columns j = j0 + c).
+template <class C>
+void feed_row(const row_terms& t, candidate_lists& lists, const std::vector<std::size_t>* group_of, std::size_t i,
+              std::size_t j0, const C* g, std::size_t first, std::size_t end) {
+  feed_list(t.a[i], t.c * t.s[i], t.a.data() + j0, t.s.data() + j0, lists, group_of, i, j0, g, first, end);
 }
 
 /// Offers rows [0, r_end) of the tile (rows i = i0 + r) to the rows j = j0 + c, c in [c0, c1)
@@ -349,19 +358,13 @@ inline void check_k(const char* fn, std::size_t k, std::size_t n) {
   }
 }
 
-/// Majority vote over the k neighbours held in `lists` (one list per row); ties → lowest class.
-inline decodability_result score(const candidate_lists& lists, const icl::detail::encoded_labels& enc,
-                                 const decode_params& params) {
-  const std::size_t n = lists.n, k = lists.k, m = enc.n_classes();
-  decodability_result out{};
-  out.per_class.assign(m, 0.0);
-  out.classes = enc.classes;
-  out.class_counts = enc.counts;
-  out.predictions.resize(n);
-  out.k = k;
-  out.dissimilarity = params.dissimilarity;
-  std::vector<std::size_t> votes(m, 0), correct(m, 0);
-  std::size_t total = 0;
+/// Majority vote over the k neighbours held in `lists` (one list per row; list i is row
+/// first_row + i's, its neighbours' indices are rows of enc); ties → lowest class. Writes each
+/// row's predicted class code to predicted[i] and adds its rows predicted right to correct[class].
+inline void vote(const candidate_lists& lists, const icl::detail::encoded_labels& enc, std::size_t first_row,
+                 std::size_t* predicted, std::vector<std::size_t>& correct) {
+  const std::size_t n = lists.n, k = lists.k;
+  std::vector<std::size_t> votes(enc.n_classes(), 0);
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t* nb = lists.index.data() + i * k;
     for (std::size_t r = 0; r < k; ++r) ++votes[enc.codes[nb[r]]];
@@ -371,17 +374,40 @@ inline decodability_result score(const candidate_lists& lists, const icl::detail
       if (votes[c] > votes[best] || (votes[c] == votes[best] && c < best)) best = c;
     }
     for (std::size_t r = 0; r < k; ++r) votes[enc.codes[nb[r]]] = 0;
-    out.predictions[i] = enc.classes[best];
-    if (best == enc.codes[i]) {
-      ++correct[best];
-      ++total;
-    }
+    predicted[i] = best;
+    if (best == enc.codes[first_row + i]) ++correct[best];
   }
+}
+
+/// The decodability result of the votes of all rows of enc: predicted class codes and rows
+/// predicted right per class.
+inline decodability_result vote_result(const icl::detail::encoded_labels& enc, const std::vector<std::size_t>& predicted,
+                                       const std::vector<std::size_t>& correct, std::size_t k,
+                                       const decode_params& params) {
+  const std::size_t n = predicted.size(), m = enc.n_classes();
+  decodability_result out{};
+  out.per_class.assign(m, 0.0);
+  out.classes = enc.classes;
+  out.class_counts = enc.counts;
+  out.predictions.resize(n);
+  out.k = k;
+  out.dissimilarity = params.dissimilarity;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < n; ++i) out.predictions[i] = enc.classes[predicted[i]];
+  for (std::size_t c = 0; c < m; ++c) total += correct[c];
   out.overall = static_cast<double>(total) / static_cast<double>(n);
   for (std::size_t c = 0; c < m; ++c) {
     out.per_class[c] = static_cast<double>(correct[c]) / static_cast<double>(enc.counts[c]);
   }
   return out;
+}
+
+/// Majority vote over the k neighbours held in `lists` (one list per row); ties → lowest class.
+inline decodability_result score(const candidate_lists& lists, const icl::detail::encoded_labels& enc,
+                                 const decode_params& params) {
+  std::vector<std::size_t> predicted(lists.n), correct(enc.n_classes(), 0);
+  vote(lists, enc, 0, predicted.data(), correct);
+  return vote_result(enc, predicted, correct, lists.k, params);
 }
 
 /// Decodability of H (checked) with encoded labels.

@@ -144,20 +144,27 @@ inline row_partition partition_rows(MPI_Comm comm, std::size_t local_rows) {
   return part;
 }
 
-/// Collective: every rank's width must be rank 0's. Otherwise every rank throws
-/// icl::invalid_argument "<function>: rank R has width a, rank 0 has width b" (R the lowest
+/// Collective: every rank's value must be rank 0's. Otherwise every rank throws
+/// icl::invalid_argument "<function>: rank R has <what> a, rank 0 has <what> b" (R the lowest
 /// rank that differs).
-inline void check_same_width(MPI_Comm comm, const char* function, std::size_t cols) {
+inline void check_same_value(MPI_Comm comm, const char* function, const char* what, std::size_t value) {
   const auto size = static_cast<std::size_t>(size_of(comm));
   std::vector<unsigned long long> all(size);
-  const auto mine = static_cast<unsigned long long>(cols);
+  const auto mine = static_cast<unsigned long long>(value);
   check_mpi(MPI_Allgather(&mine, 1, MPI_UNSIGNED_LONG_LONG, all.data(), 1, MPI_UNSIGNED_LONG_LONG, comm),
             "MPI_Allgather");
   for (std::size_t r = 1; r < size; ++r) {
     if (all[r] != all[0]) {
-      icl::detail::throw_invalid(function, "rank ", r, " has width ", all[r], ", rank 0 has width ", all[0]);
+      icl::detail::throw_invalid(function, "rank ", r, " has ", what, " ", all[r], ", rank 0 has ", what, " ", all[0]);
     }
   }
+}
+
+/// Collective: every rank's width must be rank 0's. Otherwise every rank throws
+/// icl::invalid_argument "<function>: rank R has width a, rank 0 has width b" (R the lowest
+/// rank that differs).
+inline void check_same_width(MPI_Comm comm, const char* function, std::size_t cols) {
+  check_same_value(comm, function, "width", cols);
 }
 
 /// Collective: every element of every rank's rows must be finite. Otherwise every rank throws
