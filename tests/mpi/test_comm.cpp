@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "icl/mpi.hpp"
+#include "icl/mpi/detail/comm.hpp"
+#include "ring_support.hpp"
 
 namespace {
 
@@ -16,17 +17,6 @@ using icl::mpi::detail::collective_check;
 
 int rank() { return icl::mpi::detail::rank_of(MPI_COMM_WORLD); }
 int ranks() { return icl::mpi::detail::size_of(MPI_COMM_WORLD); }
-
-// The message every rank caught, or "" when nothing was thrown.
-template <class Exception, class F>
-std::string caught(F&& f) {
-  try {
-    f();
-  } catch (const Exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -51,7 +41,7 @@ TEST_CASE("mpi comm: collective_check agrees on every rank", "[mpi]") {
   }
   SECTION("one rank fails: every rank throws its class and message, naming it") {
     const std::string expected = "icl::mpi::test: value 7 out of range (rank " + std::to_string(last) + ")";
-    CHECK(caught<icl::invalid_argument>([&] {
+    CHECK(ring_test::message_of<icl::invalid_argument>([&] {
             collective_check(MPI_COMM_WORLD, [&] {
               if (rank() == last) icl::detail::throw_invalid("icl::mpi::test", "value ", 7, " out of range");
             });
@@ -59,7 +49,7 @@ TEST_CASE("mpi comm: collective_check agrees on every rank", "[mpi]") {
   }
   SECTION("several ranks fail: the lowest one's class and message") {
     // Rank 0 throws icl::error, every other rank icl::invalid_argument: all throw icl::error.
-    const std::string message = caught<icl::error>([&] {
+    const std::string message = ring_test::message_of<icl::error>([&] {
       collective_check(MPI_COMM_WORLD, [&] {
         if (rank() == 0) icl::detail::throw_error("icl::mpi::test", "numerical failure");
         icl::detail::throw_invalid("icl::mpi::test", "bad input on rank ", rank());
@@ -68,7 +58,7 @@ TEST_CASE("mpi comm: collective_check agrees on every rank", "[mpi]") {
     CHECK(message == "icl::mpi::test: numerical failure (rank 0)");
   }
   SECTION("a rank that fails with another exception: icl::error with its message") {
-    CHECK(caught<icl::error>([&] {
+    CHECK(ring_test::message_of<icl::error>([&] {
             collective_check(MPI_COMM_WORLD, [&] {
               if (rank() == last) throw std::runtime_error("out of memory");
             });
@@ -95,7 +85,7 @@ TEST_CASE("mpi comm: row partition, width, finite values, sums", "[mpi]") {
   CHECK_NOTHROW(icl::mpi::detail::check_same_width(MPI_COMM_WORLD, "icl::mpi::test", 4));
   if (ranks() > 1) {
     const int last = ranks() - 1;
-    CHECK(caught<icl::invalid_argument>([&] {
+    CHECK(ring_test::message_of<icl::invalid_argument>([&] {
             icl::mpi::detail::check_same_width(MPI_COMM_WORLD, "icl::mpi::test", rank() == last ? 5 : 4);
           }) == "icl::mpi::test: rank " + std::to_string(last) + " has width 5, rank 0 has width 4");
   }
@@ -106,7 +96,7 @@ TEST_CASE("mpi comm: row partition, width, finite values, sums", "[mpi]") {
   const std::size_t first = 2 * static_cast<std::size_t>(rank());
   CHECK_NOTHROW(icl::mpi::detail::check_finite(MPI_COMM_WORLD, "icl::mpi::test", view, first));
   if (rank() == ranks() - 1) rows[5] = std::numeric_limits<float>::infinity();
-  CHECK(caught<icl::invalid_argument>([&] {
+  CHECK(ring_test::message_of<icl::invalid_argument>([&] {
           icl::mpi::detail::check_finite(MPI_COMM_WORLD, "icl::mpi::test", view, first);
         }) == "icl::mpi::test: row " + std::to_string(2 * ranks() - 1) + " column 2 is inf (NaN/Inf not allowed) (rank " +
                   std::to_string(ranks() - 1) + ")");
