@@ -11,5 +11,9 @@
 /// left waiting in a collective.
 
 #include "icl/mpi/detail/comm.hpp"
+// Sums over rows: linear CKA, the probes with cross-validation, the attention accumulators.
+#include "icl/mpi/attention.hpp"
+#include "icl/mpi/cka.hpp"
+#include "icl/mpi/probe.hpp"
 
 #endif  // ICL_MPI_HPP

@@ -1,0 +1,54 @@
+#ifndef ICL_MPI_CKA_HPP
+#define ICL_MPI_CKA_HPP
+
+/// Linear CKA over rows spread across MPI ranks: icl::mpi::linear_cka equals
+/// icl::geometry::linear_cka on the rows of all ranks concatenated in rank order (to floating
+/// tolerance), with the same result on every rank. The distributed form is the feature-space
+/// one (X̄ᵀX̄, ȲᵀȲ, ȲᵀX̄ summed over ranks after one reduction of the column sums; see
+/// detail/cka_impl.hpp for the debiased terms), so no rank ever holds another rank's rows or an
+/// n x n matrix. Per rank: memory ≈ 2·(d_x² + d_y² + d_x·d_y) compute-type values plus its own
+/// rows, centered (n_r·(d_x + d_y), twice); sent: one all-reduce of d_x + d_y doubles, one of
+/// d_x(d_x+1)/2 + d_y(d_y+1)/2 + d_x·d_y compute-type values and one of 5 doubles (docs/scale.md).
+
+#include <cstddef>
+
+#include <mpi.h>
+
+#include "icl/core/view.hpp"
+#include "icl/geometry/detail/cka_impl.hpp"
+#include "icl/mpi/detail/cka_impl.hpp"
+#include "icl/mpi/detail/comm.hpp"
+
+namespace icl::mpi {
+
+/// Linear CKA between X (n x d_x) and Y (n x d_y), biased (default) or debiased, each rank
+/// holding the same rows of both (any number, zero included). Collective. Throws, on every
+/// rank alike, what icl::geometry::linear_cka throws (row counts differing on a rank, n < 2 or
+/// n <= 3 when debiased overall, NaN/Inf, zero variance) and, when d_x or d_y differs between
+/// ranks, icl::invalid_argument naming the rank; messages name icl::mpi::linear_cka and the rank.
+template <class T, class U>
+double linear_cka(MPI_Comm comm, matrix_view<const T> local_X, matrix_view<const U> local_Y, bool debiased = false) {
+  const char* fn = "icl::mpi::linear_cka";
+  namespace g = icl::geometry::detail;
+  using C = g::cka_compute_t<T, U>;
+  detail::collective_check(comm, [&] { g::check_cka_shapes(fn, local_X, local_Y); });
+  detail::check_same_width(comm, fn, local_X.cols());
+  detail::check_same_width(comm, fn, local_Y.cols());
+  const auto part = detail::partition_rows(comm, local_X.rows());
+  g::check_cka_rows(fn, part.total, debiased);  // the same total on every rank
+  const std::size_t first = part.offsets[static_cast<std::size_t>(detail::rank_of(comm))];
+  detail::check_finite(comm, fn, local_X, first);
+  detail::check_finite(comm, fn, local_Y, first);
+  const std::size_t dx = local_X.cols(), dy = local_Y.cols();
+  auto mean = detail::cka_column_sums<C>(local_X, local_Y);
+  detail::allreduce_sum(comm, mean.data(), mean.size());
+  for (double& m : mean) m /= static_cast<double>(part.total);
+  auto sums = detail::cka_local_sums<C>(local_X, local_Y, mean);
+  detail::allreduce_sum(comm, sums.packed.data(), sums.packed.size());
+  detail::allreduce_sum(comm, sums.rows.data(), sums.rows.size());
+  return detail::cka_finish(fn, sums, dx, dy, part.total, debiased);
+}
+
+}  // namespace icl::mpi
+
+#endif  // ICL_MPI_CKA_HPP
