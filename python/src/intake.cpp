@@ -145,7 +145,9 @@ std::vector<double> take_doubles(nb::handle obj, const char* function, const cha
 }
 
 std::vector<int> take_labels(nb::handle obj, const char* function, const char* name) {
-  auto v = nb::ndarray<nb::ro, std::int64_t, nb::ndim<1>>(integers(obj, function, name)).view();
+  // Named, so that a converted int64 array (from int32 labels, a list) lives while it is read.
+  const nb::ndarray<nb::ro, std::int64_t, nb::ndim<1>> values(integers(obj, function, name));
+  auto v = values.view();
   std::vector<int> out(v.shape(0));
   for (std::size_t i = 0; i < out.size(); ++i) {
     const std::int64_t x = v(i);
@@ -158,7 +160,8 @@ std::vector<int> take_labels(nb::handle obj, const char* function, const char* n
 }
 
 std::vector<std::size_t> take_indices(nb::handle obj, const char* function, const char* name) {
-  auto v = nb::ndarray<nb::ro, std::int64_t, nb::ndim<1>>(integers(obj, function, name)).view();
+  const nb::ndarray<nb::ro, std::int64_t, nb::ndim<1>> values(integers(obj, function, name));
+  auto v = values.view();
   std::vector<std::size_t> out(v.shape(0));
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (v(i) < 0) icl::detail::throw_invalid(function, name, "[", i, "] = ", v(i), " is negative");
