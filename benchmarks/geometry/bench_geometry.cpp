@@ -14,6 +14,12 @@
 ///   separability_alignment/4/no_probe   four classes (six label pairs of n/2 rows)
 ///   linear_cka, linear_cka/debiased X and Y both n x d
 ///   effective_dimension
+///   .../interleaved                 the same call timed right after its floor in every
+///                                   iteration (support/interleaved.hpp: fraction_median and
+///                                   fraction_min = floor / call, load1): separability_alignment
+///                                   against one SSYRK plus LAPACK's ssyevr (top 10 pairs) on
+///                                   that Gram, per label pair; linear_cka (n = 2000) against two SSYRKs;
+///                                   cka_matrix of 8 layers against one SSYRK per layer
 /// Counters: GFLOP/s = n·n·d / wall time per call (1e9/s; the work credited to one SYRK),
 /// syrk_GFLOP/s the same for the baseline, fraction_of_syrk = SYRK time / call time, threads.
 /// Inputs: standard normal values from a fixed seed, plus a class signal along the first label
@@ -23,6 +29,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <limits>
 #include <map>
 #include <random>
 #include <tuple>
@@ -35,7 +42,9 @@
 #include "icl/core/view.hpp"
 #include "icl/geometry/alignment.hpp"
 #include "icl/geometry/cka.hpp"
+#include "icl/geometry/detail/spectrum_impl.hpp"
 
+#include "support/interleaved.hpp"
 #include "support/syrk_reference.hpp"
 
 namespace {
@@ -103,18 +112,30 @@ const problem& make_problem(std::size_t n, std::size_t d, std::size_t m) {
   return cache.emplace(key, std::move(p)).first->second;
 }
 
+/// One separability_alignment call on the problem of n x d states and m classes.
+struct alignment_call {
+  const problem& p;
+  icl::matrix_view<const float> H;
+  icl::matrix_view<const double> D;
+  icl::geometry::separability_alignment_params params;
+
+  alignment_call(std::size_t n, std::size_t d, std::size_t m, bool probe)
+      : p(make_problem(n, d, m)),
+        H(icl::make_matrix_view(p.states.data(), n, d)),
+        D(icl::make_matrix_view(p.directions.data(), m, d)) {
+    params.separability = probe;
+  }
+
+  void operator()() const {
+    benchmark::DoNotOptimize(icl::geometry::separability_alignment(H, p.labels, D, params).variance_alignment);
+  }
+};
+
 void bm_alignment(benchmark::State& state, std::size_t classes, bool probe) {
   const auto n = static_cast<std::size_t>(state.range(0)), d = static_cast<std::size_t>(state.range(1));
-  const problem& p = make_problem(n, d, classes);
-  const auto H = icl::make_matrix_view(p.states.data(), n, d);
-  const auto D = icl::make_matrix_view(p.directions.data(), classes, d);
-  icl::geometry::separability_alignment_params params;
-  params.separability = probe;
+  const alignment_call call(n, d, classes, probe);
   const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) {
-    const auto r = icl::geometry::separability_alignment(H, p.labels, D, params);
-    benchmark::DoNotOptimize(r.variance_alignment);
-  }
+  for (auto _ : state) call();
   set_counters(state, n, d, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
@@ -125,6 +146,82 @@ void bm_cka(benchmark::State& state, bool debiased) {
   const auto start = std::chrono::steady_clock::now();
   for (auto _ : state) benchmark::DoNotOptimize(icl::geometry::linear_cka(X, Y, debiased));
   set_counters(state, n, d, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+/// The floor of one label pair's spectral measures on `rows` x d float states: one SSYRK of the
+/// rows, then LAPACK's ssyevr for the `top` largest eigenpairs of that float Gram matrix (what
+/// the library calls; the copy that ssyevr overwrites included); without BLAS, Eigen's full
+/// solver on the Gram in double.
+double pair_floor(const float* x, std::size_t rows, std::size_t d, std::size_t top, std::vector<float>& gram,
+                  std::vector<float>& work) {
+  gram.resize(rows * rows);
+  icl_bench::syrk_reference<float>(x, rows, d, gram.data());
+  work = gram;
+#if ICL_HAS_BLAS
+  const int n = static_cast<int>(rows), wanted = static_cast<int>(top);
+  std::vector<float> w(rows), z(rows * top);
+  int found = 0;
+  icl::detail::lapack::syevr<float>('V', 'L', n, work.data(), n, n - wanted + 1, n, std::numeric_limits<float>::min(),
+                                    found, w.data(), z.data(), n);
+  return static_cast<double>(w[top - 1]);
+#else
+  (void)top;
+  const auto S = icl::geometry::detail::symmetric_from_upper(work.data(), rows);
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(S);
+  return solver.eigenvalues()(static_cast<Eigen::Index>(rows) - 1);
+#endif
+}
+
+/// separability_alignment against its floor (pair_floor of each label pair's rows, top = the
+/// default denoise_rank), interleaved.
+void bm_alignment_interleaved(benchmark::State& state, std::size_t classes, bool probe) {
+  const auto n = static_cast<std::size_t>(state.range(0)), d = static_cast<std::size_t>(state.range(1));
+  const alignment_call call(n, d, classes, probe);
+  const std::size_t pairs = classes * (classes - 1) / 2, rows = 2 * n / classes;
+  std::vector<float> gram, work;
+  icl_bench::run_interleaved(
+      state,
+      [&] {
+        for (std::size_t q = 0; q < pairs; ++q)
+          benchmark::DoNotOptimize(pair_floor(call.p.states.data(), rows, d, call.params.denoise_rank, gram, work));
+      },
+      call);
+}
+
+/// linear_cka of two n x d inputs against two SSYRKs of the same inputs, interleaved.
+void bm_cka_interleaved(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0)), d = static_cast<std::size_t>(state.range(1));
+  const auto& x = input(n, d, 0);
+  const auto& y = input(n, d, 2);
+  std::vector<float> out(n * n);
+  icl_bench::run_interleaved(
+      state,
+      [&] {
+        icl_bench::syrk_reference<float>(x.data(), n, d, out.data());
+        icl_bench::syrk_reference<float>(y.data(), n, d, out.data());
+        benchmark::DoNotOptimize(out.data());
+      },
+      [&] {
+        benchmark::DoNotOptimize(
+            icl::geometry::linear_cka(icl::make_matrix_view(x.data(), n, d), icl::make_matrix_view(y.data(), n, d)));
+      });
+}
+
+/// cka_matrix of one [layers, n, d] tensor with itself against one SSYRK per layer (its Gram
+/// matrices), interleaved.
+void bm_cka_matrix_interleaved(benchmark::State& state) {
+  const auto layers = static_cast<std::size_t>(state.range(0)), n = static_cast<std::size_t>(state.range(1)),
+             d = static_cast<std::size_t>(state.range(2));
+  const auto& x = input(layers * n, d, 3);
+  std::vector<float> out(n * n);
+  const auto X = icl::make_tensor_view<float, 3>(x.data(), {layers, n, d});
+  icl_bench::run_interleaved(
+      state,
+      [&] {
+        for (std::size_t l = 0; l < layers; ++l) icl_bench::syrk_reference<float>(x.data() + l * n * d, n, d, out.data());
+        benchmark::DoNotOptimize(out.data());
+      },
+      [&] { benchmark::DoNotOptimize(icl::geometry::cka_matrix(X, X).data()); });
 }
 
 void bm_effective_dimension(benchmark::State& state) {
@@ -147,6 +244,19 @@ BENCHMARK_CAPTURE(bm_alignment, four_classes_no_probe, 4, false)
 BENCHMARK_CAPTURE(bm_cka, biased, false)->Name("linear_cka")->Args({1000, 4096})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(bm_cka, debiased, true)
     ->Name("linear_cka/debiased")->Args({1000, 4096})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bm_alignment_interleaved, two_classes, 2, true)
+    ->Name("separability_alignment/2/interleaved")->Args({1000, 4096})->Iterations(7)->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bm_alignment_interleaved, two_classes_no_probe, 2, false)
+    ->Name("separability_alignment/2/no_probe/interleaved")->Args({1000, 4096})->Iterations(7)->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bm_alignment_interleaved, four_classes_no_probe, 4, false)
+    ->Name("separability_alignment/4/no_probe/interleaved")->Args({1000, 4096})->Iterations(5)->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_cka_interleaved)->Name("linear_cka/interleaved")->Args({2000, 4096})->Iterations(7)->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(bm_cka_matrix_interleaved)->Name("cka_matrix/interleaved")->Args({8, 2000, 1024})->Iterations(5)
+    ->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(bm_effective_dimension)->Name("effective_dimension")->Args({1000, 4096})->UseRealTime()->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -2,8 +2,10 @@
 #define ICL_CORE_DETAIL_BLAS_HPP
 
 /// The Fortran BLAS routines the library calls under ICL_USE_BLAS (?GEMM, ?SYRK, ?GEMV), behind
-/// typed wrappers: icl::detail::blas::gemm, syrk and gemv, for float and double. Every BLAS call
-/// of the library goes through them; no other header declares a BLAS symbol.
+/// typed wrappers: icl::detail::blas::gemm, syrk and gemv, for float and double; and the one
+/// LAPACK routine, the symmetric eigensolver ?SYEVR (icl::detail::lapack::syevr), which the
+/// `icl_metrics::blas` component links with BLAS. Every BLAS and LAPACK call of the library goes
+/// through them; no other header declares a BLAS or LAPACK symbol.
 ///
 /// Eigen declares the same symbols when a program turns on Eigen's own BLAS back-end
 /// (EIGEN_USE_BLAS: Eigen/src/misc/blas.h, or MKL's headers under EIGEN_USE_MKL_ALL), with
@@ -12,10 +14,16 @@
 /// has declared the routines and the wrappers call through Eigen's declarations (with Eigen's
 /// BLAS index type); otherwise the routines are declared here, as the Fortran subroutines they
 /// are. Either include order of Eigen and icl therefore compiles, and links the same routines.
-/// EIGEN_USE_LAPACKE declares no BLAS routine and needs nothing here.
+/// EIGEN_USE_LAPACKE declares no BLAS routine, but Eigen's LAPACKE header (included by
+/// Eigen/Eigenvalues) declares the Fortran LAPACK routines, ?syevr_ among them, without the
+/// hidden string-length arguments: under EIGEN_USE_LAPACKE this header includes Eigen/Eigenvalues
+/// and calls through those declarations; otherwise it declares ?syevr_ as gfortran compiles it,
+/// one hidden length (size_t) per character argument at the end.
 
 #include <climits>
 #include <cstddef>
+#include <type_traits>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -40,6 +48,22 @@ void sgemv_(const char* trans, const int* m, const int* n, const float* alpha, c
             const float* x, const int* incx, const float* beta, float* y, const int* incy);
 void dgemv_(const char* trans, const int* m, const int* n, const double* alpha, const double* a, const int* lda,
             const double* x, const int* incx, const double* beta, double* y, const int* incy);
+}
+#endif
+
+#if defined(EIGEN_USE_LAPACKE)
+#include <Eigen/Eigenvalues>
+#else
+extern "C" {
+void ssyevr_(const char* jobz, const char* range, const char* uplo, const int* n, float* a, const int* lda,
+             const float* vl, const float* vu, const int* il, const int* iu, const float* abstol, int* m, float* w,
+             float* z, const int* ldz, int* isuppz, float* work, const int* lwork, int* iwork, const int* liwork,
+             int* info, std::size_t jobz_length, std::size_t range_length, std::size_t uplo_length);
+void dsyevr_(const char* jobz, const char* range, const char* uplo, const int* n, double* a, const int* lda,
+             const double* vl, const double* vu, const int* il, const int* iu, const double* abstol, int* m,
+             double* w, double* z, const int* ldz, int* isuppz, double* work, const int* lwork, int* iwork,
+             const int* liwork, int* info, std::size_t jobz_length, std::size_t range_length,
+             std::size_t uplo_length);
 }
 #endif
 
@@ -95,6 +119,53 @@ inline void gemv(const char* trans, index m, index n, double alpha, const double
 }
 
 }  // namespace blas
+
+namespace lapack {
+
+/// ?SYEVR with RANGE = 'I': the eigenvalues il..iu (1-based, ascending) of the symmetric n x n
+/// matrix a (column-major, leading dimension lda, triangle uplo; destroyed) into w, and with
+/// jobz = 'V' their eigenvectors into the columns of z (ldz). Workspace sizes from a query
+/// call; returns LAPACK's info (0 on success) and sets m to the number of values found.
+template <class C>
+int syevr(char jobz, char uplo, int n, C* a, int lda, int il, int iu, C abstol, int& m, C* w, C* z, int ldz) {
+  static_assert(std::is_same_v<C, float> || std::is_same_v<C, double>, "LAPACK types are float or double");
+  const char range = 'I';
+  const C vl = 0, vu = 0;
+  std::vector<int> isuppz(2 * static_cast<std::size_t>(n > 0 ? n : 1));
+  int info = 0;
+  const auto call = [&](C* work, int lwork, int* iwork, int liwork) {
+#if defined(EIGEN_USE_LAPACKE)
+    char j = jobz, r = range, u = uplo;
+    C vl_ = vl, vu_ = vu, abstol_ = abstol;
+    if constexpr (std::is_same_v<C, float>) {
+      ssyevr_(&j, &r, &u, &n, a, &lda, &vl_, &vu_, &il, &iu, &abstol_, &m, w, z, &ldz, isuppz.data(), work, &lwork,
+              iwork, &liwork, &info);
+    } else {
+      dsyevr_(&j, &r, &u, &n, a, &lda, &vl_, &vu_, &il, &iu, &abstol_, &m, w, z, &ldz, isuppz.data(), work, &lwork,
+              iwork, &liwork, &info);
+    }
+#else
+    if constexpr (std::is_same_v<C, float>) {
+      ssyevr_(&jobz, &range, &uplo, &n, a, &lda, &vl, &vu, &il, &iu, &abstol, &m, w, z, &ldz, isuppz.data(), work,
+              &lwork, iwork, &liwork, &info, 1, 1, 1);
+    } else {
+      dsyevr_(&jobz, &range, &uplo, &n, a, &lda, &vl, &vu, &il, &iu, &abstol, &m, w, z, &ldz, isuppz.data(), work,
+              &lwork, iwork, &liwork, &info, 1, 1, 1);
+    }
+#endif
+  };
+  C work_size = 0;
+  int iwork_size = 0;
+  call(&work_size, -1, &iwork_size, -1);
+  if (info != 0) return info;
+  const int lwork = static_cast<int>(work_size) + 1, liwork = iwork_size;
+  std::vector<C> work(static_cast<std::size_t>(lwork));
+  std::vector<int> iwork(static_cast<std::size_t>(liwork > 0 ? liwork : 1));
+  call(work.data(), lwork, iwork.data(), liwork);
+  return info;
+}
+
+}  // namespace lapack
 }  // namespace icl::detail
 
 #endif  // ICL_HAS_BLAS

@@ -4,8 +4,11 @@
 /// Checks and kernels of linear CKA (Kornblith et al. 2019), behind icl/geometry/cka.hpp. With column-centered X̄ and Ȳ, K = X̄X̄ᵀ and
 /// L = ȲȲᵀ are already centered, and every term CKA needs is one of
 ///   ⟨K, L⟩ = ‖ȲᵀX̄‖_F²,  diag(K)_i = ‖x̄_i‖²,  tr K = ‖X̄‖_F²,
-/// taken from the n x n Gram matrices (SYRK) when n < d_x + d_y and from the d x d products
-/// otherwise, whichever is less work.
+/// taken from the n x n Gram matrices when n < d_x + d_y and from the d x d products
+/// otherwise, whichever is less work. linear_cka forms K̄ and L̄ one strip of rows at a time
+/// (SYRK and GEMM) and sums each strip while it is in cache; where the column means are small
+/// against the spread, the products read the input itself and the centering is applied to the
+/// Gram entries (gram_operand), so no centered copy is written.
 ///
 /// Debiased CKA uses the unbiased HSIC estimator (Song et al. 2012) with U-centering, as
 /// Kornblith et al.'s reference notebook. For centered data its numerator reduces to
@@ -28,6 +31,17 @@
 
 namespace icl::geometry::detail {
 
+/// Partial sums of the long double-precision reductions: element c goes to partial sum
+/// c mod lanes (independent chains the processor can overlap), added in a fixed order at the
+/// end, so the result does not depend on threads.
+inline constexpr std::size_t lanes = 8;
+
+inline double sum_lanes(const double (&lane)[lanes]) {
+  double total = 0.0;
+  for (double v : lane) total += v;
+  return total;
+}
+
 /// The centered Gram matrix of one representation, upper triangle in the compute type.
 template <class C>
 struct centered_gram {
@@ -36,20 +50,6 @@ struct centered_gram {
   std::vector<double> diag;   ///< K_ii
   double trace = 0.0;
 };
-
-template <class C>
-centered_gram<C> make_centered_gram(const std::vector<C>& xc, std::size_t n, std::size_t d) {
-  centered_gram<C> g;
-  g.n = n;
-  g.upper.resize(n * n);
-  icl::detail::product_aat_upper<C>(xc.data(), n, d, d, g.upper.data(), n);
-  g.diag.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    g.diag[i] = static_cast<double>(g.upper[i * n + i]);
-    g.trace += g.diag[i];
-  }
-  return g;
-}
 
 /// ⟨K, K⟩, ⟨L, L⟩ and ⟨K, L⟩ (⟨K, L⟩ = Σ_ij K_ij L_ij) from the upper triangles, in double.
 struct gram_inners {
@@ -72,17 +72,21 @@ gram_inners gram_inner_products(const centered_gram<C>& K, const centered_gram<C
     for (std::size_t i = first; i < last; ++i) {
       const C* k = K.upper.data() + i * n;
       const C* l = L.upper.data() + i * n;
-      double kk = 0.0, ll = 0.0, kl = 0.0;
-      for (std::size_t j = i + 1; j < n; ++j) {
+      double kk[lanes] = {}, ll[lanes] = {}, kl[lanes] = {};
+      const auto add = [&](std::size_t q, std::size_t j) {
         const auto kj = static_cast<double>(k[j]), lj = static_cast<double>(l[j]);
-        kk += kj * kj;
-        ll += lj * lj;
-        kl += kj * lj;
-      }
+        kk[q] += kj * kj;
+        ll[q] += lj * lj;
+        kl[q] += kj * lj;
+      };
+      std::size_t j = i + 1;
+      for (; j + lanes <= n; j += lanes)
+        for (std::size_t q = 0; q < lanes; ++q) add(q, j + q);
+      for (std::size_t q = 0; j < n; ++j, ++q) add(q, j);
       const auto ki = static_cast<double>(k[i]), li = static_cast<double>(l[i]);
-      acc.kk += 2.0 * kk + ki * ki;
-      acc.ll += 2.0 * ll + li * li;
-      acc.kl += 2.0 * kl + ki * li;
+      acc.kk += 2.0 * sum_lanes(kk) + ki * ki;
+      acc.ll += 2.0 * sum_lanes(ll) + li * li;
+      acc.kl += 2.0 * sum_lanes(kl) + ki * li;
     }
     return acc;
   });
@@ -106,22 +110,6 @@ inline double dot(const std::vector<double>& a, const std::vector<double>& b) {
   double acc = 0.0;
   for (std::size_t i = 0; i < a.size(); ++i) acc += a[i] * b[i];
   return acc;
-}
-
-template <class C>
-cka_terms terms_from_grams(const centered_gram<C>& K, const centered_gram<C>& L, bool same) {
-  cka_terms t;
-  t.n = K.n;
-  const gram_inners inner = gram_inner_products(K, L);
-  t.kk = inner.kk;
-  t.ll = same ? inner.kk : inner.ll;
-  t.kl = same ? inner.kk : inner.kl;
-  t.dkk = dot(K.diag, K.diag);
-  t.dll = dot(L.diag, L.diag);
-  t.dkl = dot(K.diag, L.diag);
-  t.tk = K.trace;
-  t.tl = L.trace;
-  return t;
 }
 
 /// Row-major transpose (d x n) of a row-major n x d block.
@@ -179,18 +167,21 @@ void product_terms(const C* a, std::size_t dx, const C* b, std::size_t dy, const
 
 /// The per-row sums Σ K_ii², Σ L_ii², Σ K_ii L_ii, tr K, tr L of rows [0, n) of the centered
 /// blocks, K_ii = ‖x̄_i‖², L_ii = ‖ȳ_i‖² (sums over rows: they add over any split of the rows).
-template <class C>
-void row_terms(const std::vector<C>& xc, std::size_t dx, const std::vector<C>& yc, std::size_t dy, std::size_t n,
-               cka_terms& t) {
-  const auto kd = row_norms_sq(xc, n, dx);
-  const auto ld = row_norms_sq(yc, n, dy);
+/// The sums of the diagonals kd = (K_ii) and ld = (L_ii): Σ K_ii², Σ L_ii², Σ K_ii L_ii, tr K, tr L.
+inline void diagonal_terms(const std::vector<double>& kd, const std::vector<double>& ld, cka_terms& t) {
   t.dkk = dot(kd, kd);
   t.dll = dot(ld, ld);
   t.dkl = dot(kd, ld);
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < kd.size(); ++i) {
     t.tk += kd[i];
     t.tl += ld[i];
   }
+}
+
+template <class C>
+void row_terms(const std::vector<C>& xc, std::size_t dx, const std::vector<C>& yc, std::size_t dy, std::size_t n,
+               cka_terms& t) {
+  diagonal_terms(row_norms_sq(xc, n, dx), row_norms_sq(yc, n, dy), t);
 }
 
 /// The feature-space products of n centered rows: a = upper triangle of X̄ᵀX̄, b = that of ȲᵀȲ
@@ -222,6 +213,173 @@ cka_terms terms_from_features(const std::vector<C>& xc, std::size_t dx, const st
   const auto p = make_feature_products<C>(xc, dx, yc, dy, n);
   product_terms(p.a.data(), dx, p.b.data(), dy, p.m.data(), t);
   row_terms(xc, dx, yc, dy, n, t);
+  return t;
+}
+
+/// One input of linear CKA as the operand of its Gram products: rows (leading dimension ld)
+/// and per-row shifts a_i such that the centered Gram entry is K̄_ij = x_i·x_j − a_i − a_j.
+/// When the column means μ are small against the spread (‖μ‖² ≤ ¼ of the mean squared
+/// centered row norm), the rows are the input itself where its rows are contiguous in C (else
+/// its converted copy) and a_i = x_i·μ − ‖μ‖²/2, in double, so that each Gram entry carries a
+/// rounding error at most (1 + ½)² times that of the centered rows' and no centered copy is
+/// written; otherwise the rows are the centered copy (as centered_matrix) and every a_i is 0.
+template <class C>
+struct gram_operand {
+  const C* rows = nullptr;
+  std::size_t ld = 0;
+  std::vector<C> storage;
+  std::vector<double> shift;
+};
+
+template <class C, class T>
+gram_operand<C> make_gram_operand(matrix_view<const T> X) {
+  const std::size_t n = X.rows(), d = X.cols();
+  gram_operand<C> op;
+  op.rows = icl::detail::rows_as_compute<C>(X, 0, n, op.storage, op.ld);
+  // Column sums (each in row order, as column_sums) and sums of squares, in one pass over the
+  // rows, four rows at a time (a quarter of the accumulator traffic).
+  std::vector<double> mean(d, 0.0), squares(d, 0.0);
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const C* r0 = op.rows + i * op.ld;
+    const C* r1 = r0 + op.ld;
+    const C* r2 = r1 + op.ld;
+    const C* r3 = r2 + op.ld;
+    for (std::size_t j = 0; j < d; ++j) {
+      const auto v0 = static_cast<double>(r0[j]), v1 = static_cast<double>(r1[j]);
+      const auto v2 = static_cast<double>(r2[j]), v3 = static_cast<double>(r3[j]);
+      mean[j] = mean[j] + v0 + v1 + v2 + v3;
+      squares[j] = squares[j] + v0 * v0 + v1 * v1 + v2 * v2 + v3 * v3;
+    }
+  }
+  for (; i < n; ++i) {
+    const C* row = op.rows + i * op.ld;
+    for (std::size_t j = 0; j < d; ++j) {
+      const auto v = static_cast<double>(row[j]);
+      mean[j] += v;
+      squares[j] += v * v;
+    }
+  }
+  const auto count = static_cast<double>(n);
+  double mean_sq = 0.0, spread = 0.0;
+  for (std::size_t j = 0; j < d; ++j) {
+    mean[j] /= count;
+    mean_sq += mean[j] * mean[j];
+    spread += squares[j] / count - mean[j] * mean[j];
+  }
+  op.shift.assign(n, 0.0);
+  if (mean_sq <= 0.25 * spread) {
+    icl::detail::beside_blas_for(0, n, n * d, [&](std::size_t i) {
+      const C* row = op.rows + i * op.ld;
+      double lane[lanes] = {};
+      std::size_t j = 0;
+      for (; j + lanes <= d; j += lanes)
+        for (std::size_t q = 0; q < lanes; ++q) lane[q] += static_cast<double>(row[j + q]) * mean[j + q];
+      for (std::size_t q = 0; j < d; ++j, ++q) lane[q] += static_cast<double>(row[j]) * mean[j];
+      op.shift[i] = sum_lanes(lane) - 0.5 * mean_sq;
+    });
+    return op;
+  }
+  // The centered copy, written over the converted rows when there are some.
+  const C* source = op.rows;
+  const std::size_t ld = op.ld;
+  op.storage.resize(n * d);
+  icl::detail::beside_blas_for(0, n, n * d, [&](std::size_t i) {
+    const C* row = source + i * ld;
+    C* out = op.storage.data() + i * d;
+    for (std::size_t j = 0; j < d; ++j) out[j] = static_cast<C>(static_cast<double>(row[j]) - mean[j]);
+  });
+  op.rows = op.storage.data();
+  op.ld = d;
+  return op;
+}
+
+/// Rows [first, first + count) of one operand's Gram matrix against the rows j >= first, into
+/// out (count x (n − first), leading dimension n − first; column c is row first + c): SYRK for
+/// the diagonal block (its upper triangle), GEMM for the rest.
+template <class C>
+void gram_strip(const gram_operand<C>& op, std::size_t n, std::size_t d, std::size_t first, std::size_t count,
+                C* out) {
+  const std::size_t width = n - first;
+  const C* a = op.rows + first * op.ld;
+  icl::detail::product_aat_upper<C>(a, count, op.ld, d, out, width);
+  icl::detail::product_abt<C>(a, count, op.ld, a + count * op.ld, width - count, op.ld, d, out + count, width);
+}
+
+/// The centered Gram matrix K̄ of one operand, whole: one SYRK, then the shifts subtracted
+/// (K̄_ij = K_ij − a_i − a_j in double, stored in C).
+template <class C>
+centered_gram<C> centered_gram_of(const gram_operand<C>& op, std::size_t n, std::size_t d) {
+  centered_gram<C> g;
+  g.n = n;
+  g.upper.resize(n * n);
+  icl::detail::product_aat_upper<C>(op.rows, n, op.ld, d, g.upper.data(), n);
+  const double* a = op.shift.data();
+  icl::detail::beside_blas_for(0, n, n * n / 2, [&](std::size_t i) {
+    C* row = g.upper.data() + i * n;
+    for (std::size_t j = i; j < n; ++j) row[j] = static_cast<C>(static_cast<double>(row[j]) - a[i] - a[j]);
+  });
+  g.diag.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    g.diag[i] = static_cast<double>(g.upper[i * n + i]);
+    g.trace += g.diag[i];
+  }
+  return g;
+}
+
+/// The terms of linear CKA from the two operands, one strip of rows of K̄ and L̄ at a time: each
+/// strip's products, then ⟨K̄,L̄⟩, ⟨K̄,K̄⟩, ⟨L̄,L̄⟩ and the diagonals from it while it is in cache;
+/// neither n x n matrix is ever whole in memory.
+template <class C>
+cka_terms terms_from_operands(const gram_operand<C>& x, std::size_t dx, const gram_operand<C>& y, std::size_t dy,
+                              std::size_t n) {
+  constexpr std::size_t strip = 256;
+  const std::size_t rows = std::min(strip, n);
+  std::vector<C> kb(rows * n), lb(rows * n);
+  std::vector<double> kd(n), ld(n);
+  gram_inners sums;
+  for (std::size_t first = 0; first < n; first += strip) {
+    const std::size_t count = std::min(strip, n - first), width = n - first;
+    gram_strip(x, n, dx, first, count, kb.data());
+    gram_strip(y, n, dy, first, count, lb.data());
+    sums += icl::detail::beside_blas_reduce<gram_inners>(
+        count, 16, gram_inners{}, [&](std::size_t begin, std::size_t end) {
+          gram_inners acc;
+          for (std::size_t r = begin; r < end; ++r) {
+            const std::size_t i = first + r;
+            const C* k = kb.data() + r * width;
+            const C* l = lb.data() + r * width;
+            const double* ax = x.shift.data() + first;
+            const double* ay = y.shift.data() + first;
+            double kk[lanes] = {}, ll[lanes] = {}, kl[lanes] = {};
+            std::size_t c = r + 1;
+            const auto add = [&](std::size_t q, std::size_t col) {
+              const double kc = static_cast<double>(k[col]) - ax[r] - ax[col];
+              const double lc = static_cast<double>(l[col]) - ay[r] - ay[col];
+              kk[q] += kc * kc;
+              ll[q] += lc * lc;
+              kl[q] += kc * lc;
+            };
+            for (; c + lanes <= width; c += lanes)
+              for (std::size_t q = 0; q < lanes; ++q) add(q, c + q);
+            for (std::size_t q = 0; c < width; ++c, ++q) add(q, c);
+            const double ki = static_cast<double>(k[r]) - 2.0 * ax[r];
+            const double li = static_cast<double>(l[r]) - 2.0 * ay[r];
+            kd[i] = ki;
+            ld[i] = li;
+            acc.kk += 2.0 * sum_lanes(kk) + ki * ki;
+            acc.ll += 2.0 * sum_lanes(ll) + li * li;
+            acc.kl += 2.0 * sum_lanes(kl) + ki * li;
+          }
+          return acc;
+        });
+  }
+  cka_terms t;
+  t.n = n;
+  t.kk = sums.kk;
+  t.ll = sums.ll;
+  t.kl = sums.kl;
+  diagonal_terms(kd, ld, t);
   return t;
 }
 
@@ -284,23 +442,20 @@ void check_cka_input(const char* fn, matrix_view<const T> X, matrix_view<const U
   icl::detail::require_finite(fn, "Y", Y);
 }
 
-/// The body of linear_cka on checked matrices, with products in C: the Gram route when
-/// n < d_x + d_y, the feature route otherwise.
+/// The body of linear_cka on checked matrices, with products in C: the Gram route (strips of
+/// K̄ and L̄, terms_from_operands) when n < d_x + d_y, the feature route otherwise.
 template <class C, class T, class U>
 double linear_cka_unchecked(const char* fn, matrix_view<const T> X, matrix_view<const U> Y, bool debiased) {
   const std::size_t n = X.rows(), dx = X.cols(), dy = Y.cols();
+  if (n < dx + dy) {
+    const auto x = make_gram_operand<C>(X);
+    const auto y = make_gram_operand<C>(Y);
+    return cka_from_terms(fn, terms_from_operands(x, dx, y, dy, n), debiased);
+  }
   std::vector<double> mean;
   const auto xc = centered_matrix<C>(X, mean);
   const auto yc = centered_matrix<C>(Y, mean);
-  cka_terms t;
-  if (n < dx + dy) {
-    const auto K = make_centered_gram<C>(xc, n, dx);
-    const auto L = make_centered_gram<C>(yc, n, dy);
-    t = terms_from_grams(K, L, false);
-  } else {
-    t = terms_from_features<C>(xc, dx, yc, dy, n);
-  }
-  return cka_from_terms(fn, t, debiased);
+  return cka_from_terms(fn, terms_from_features<C>(xc, dx, yc, dy, n), debiased);
 }
 
 /// Checks the two [layers, n, d] tensors of cka_matrix.
@@ -326,8 +481,9 @@ std::size_t check_cka_curve_layers(const char* fn, tensor_view<const T, 3> X, te
   return layers;
 }
 
-/// The body of cka_matrix on checked tensors: each layer's centered Gram matrix once (the
-/// layers are checked for NaN/Inf as they are read), then one inner product per pair of layers.
+/// The body of cka_matrix on checked tensors: each layer's centered Gram matrix once
+/// (centered_gram_of; the layers are checked for NaN/Inf as they are read), then one inner
+/// product per pair of layers.
 template <class C, class T, class U>
 dense_matrix<double> cka_matrix_unchecked(const char* fn, tensor_view<const T, 3> X, tensor_view<const U, 3> Y,
                                           bool debiased) {
@@ -337,9 +493,7 @@ dense_matrix<double> cka_matrix_unchecked(const char* fn, tensor_view<const T, 3
     for (std::size_t l = 0; l < layers; ++l) {
       const auto M = tensor.matrix(l);
       icl::detail::require_finite(fn, name, M);
-      std::vector<double> mean;
-      const auto c = centered_matrix<C>(M, mean);
-      out.push_back(make_centered_gram<C>(c, n, M.cols()));
+      out.push_back(centered_gram_of(make_gram_operand<C>(M), n, M.cols()));
     }
     return out;
   };

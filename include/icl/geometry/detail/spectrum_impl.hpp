@@ -3,9 +3,9 @@
 
 /// Kernels behind icl/geometry/spectrum.hpp and the spectral measures of
 /// icl/geometry/alignment.hpp: column centering, and the spectrum of a centered matrix through
-/// the smaller of its n x n Gram matrix and its d x d covariance (Householder
-/// tridiagonalization, symmetric QR for the eigenvalues, inverse iteration for the few wanted
-/// eigenvectors).
+/// the smaller of its n x n Gram matrix and its d x d covariance: LAPACK's ?syevr for the few
+/// wanted eigenpairs where LAPACK is linked (in the Gram's precision), otherwise Householder tridiagonalization, symmetric
+/// QR for the eigenvalues and inverse iteration for the wanted eigenvectors (Eigen).
 
 #include <algorithm>
 #include <cmath>
@@ -16,6 +16,8 @@
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
 
+#include "icl/config.hpp"
+#include "icl/core/detail/blas.hpp"
 #include "icl/core/error.hpp"
 #include "icl/core/linalg.hpp"
 #include "icl/core/parallel.hpp"
@@ -242,6 +244,70 @@ inline bool top_eigenpairs(const Eigen::MatrixXd& S, std::size_t top, std::vecto
   return true;
 }
 
+#if ICL_HAS_BLAS
+/// The `top` largest eigenvalues (descending) and their eigenvectors (columns of `vectors`,
+/// s x top) of the symmetric s x s matrix whose upper triangle is the row-major `upper` (leading
+/// dimension s), by LAPACK's ?syevr in the Gram's own precision C (ssyevr for a float Gram,
+/// whose entries already carry float rounding; dsyevr for a double one): blocked Householder
+/// tridiagonalization, bisection and inverse iteration for the wanted pairs only,
+/// back-transformation. The same quantities as top_eigenpairs. Returns false, with nothing
+/// computed, when LAPACK reports a failure (the caller then runs top_eigenpairs).
+template <class C>
+bool lapack_top_eigenpairs(const C* upper, std::size_t s, std::size_t top, std::vector<double>& values,
+                           Eigen::MatrixXd& vectors) {
+  // The row-major upper triangle is the column-major lower one.
+  std::vector<C> a(upper, upper + s * s);
+  const int n = icl::detail::blas_int(s, "rows");
+  const int wanted = icl::detail::blas_int(top, "eigenpairs");
+  std::vector<C> w(s), z(s * top);
+  int found = 0;
+  const int info = icl::detail::lapack::syevr<C>('V', 'L', n, a.data(), n, n - wanted + 1, n,
+                                                 std::numeric_limits<C>::min(), found, w.data(), z.data(), n);
+  if (info != 0 || found != wanted) return false;
+  values.resize(top);
+  vectors.resize(static_cast<Eigen::Index>(s), static_cast<Eigen::Index>(top));
+  for (std::size_t k = 0; k < top; ++k) {
+    const std::size_t col = top - 1 - k;
+    values[k] = static_cast<double>(w[col]);
+    for (std::size_t i = 0; i < s; ++i) {
+      vectors(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(k)) = static_cast<double>(z[col * s + i]);
+    }
+  }
+  return true;
+}
+#endif
+
+/// The symmetric s x s matrix whose upper triangle is the row-major `upper`, in double.
+template <class C>
+Eigen::MatrixXd symmetric_from_upper(const C* upper, std::size_t s) {
+  Eigen::MatrixXd S(static_cast<Eigen::Index>(s), static_cast<Eigen::Index>(s));
+  for (std::size_t i = 0; i < s; ++i)
+    for (std::size_t j = i; j < s; ++j) {
+      const auto v = static_cast<double>(upper[i * s + j]);
+      S(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = v;
+      S(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(i)) = v;
+    }
+  return S;
+}
+
+/// Which symmetric eigensolver centered_spectrum uses: LAPACK's ?syevr where the library links
+/// LAPACK (the `icl_metrics::blas` component), Eigen's (top_eigenpairs) otherwise or on request.
+enum class eigensolver { automatic, eigen };
+
+/// The top eigenpairs of the symmetric matrix given by its row-major upper triangle, by the
+/// solver `which` selects (LAPACK's when available and automatic; top_eigenpairs otherwise and
+/// whenever LAPACK reports a failure).
+template <class C>
+void symmetric_top_eigenpairs(const C* upper, std::size_t s, std::size_t top, std::vector<double>& values,
+                              Eigen::MatrixXd& vectors, eigensolver which) {
+#if ICL_HAS_BLAS
+  if (which == eigensolver::automatic && s >= 3 && lapack_top_eigenpairs(upper, s, top, values, vectors)) return;
+#else
+  (void)which;
+#endif
+  top_eigenpairs(symmetric_from_upper(upper, s), top, values, vectors);
+}
+
 /// The top eigenpairs of the Gram matrix (n x n) or the covariance (d x d) of a centered block,
 /// whichever is smaller, as the right singular vectors and singular values of the block.
 struct spectrum {
@@ -258,7 +324,8 @@ struct spectrum {
 /// singular triplets. The Gram route (n <= d) forms X̄X̄ᵀ by SYRK; the covariance route forms
 /// X̄ᵀX̄ from the transposed block. Either way one symmetric eigensolver on the smaller matrix.
 template <class C>
-spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t d, std::size_t top) {
+spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t d, std::size_t top,
+                           eigensolver which = eigensolver::automatic) {
   spectrum out;
   const bool gram_route = n <= d;
   const std::size_t s = gram_route ? n : d;
@@ -276,17 +343,13 @@ spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t 
     });
     icl::detail::product_aat_upper<C>(transposed.data(), d, n, n, small.data(), s);
   }
-  Eigen::MatrixXd S(static_cast<Eigen::Index>(s), static_cast<Eigen::Index>(s));
   double trace = 0.0, fro = 0.0;
   for (std::size_t i = 0; i < s; ++i) {
     const double diag = static_cast<double>(small[i * s + i]);
-    S(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(i)) = diag;
     trace += diag;
     fro += diag * diag;
     for (std::size_t j = i + 1; j < s; ++j) {
       const double v = static_cast<double>(small[i * s + j]);
-      S(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = v;
-      S(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(i)) = v;
       fro += 2.0 * v * v;
     }
   }
@@ -295,7 +358,7 @@ spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t 
   if (top == 0 || !(trace > 0.0)) return out;
   std::vector<double> values;
   Eigen::MatrixXd vectors;
-  top_eigenpairs(S, top, values, vectors);
+  symmetric_top_eigenpairs(small.data(), s, top, values, vectors, which);
   out.sigma.resize(top);
   out.scaled_right.assign(top * d, 0.0);
   out.left.assign(n * top, 0.0);
