@@ -6,7 +6,10 @@
 /// multiply-add counts as two), so their GFLOP/s counters compare directly.
 ///
 /// Benchmarks: ssyrk and dsyrk (the baselines; eigen_ssyrk/eigen_dsyrk in a build without
-/// BLAS) and compute_rdm/<dissimilarity>/<input type>, each with arguments n and d.
+/// BLAS) and compute_rdm/<dissimilarity>/<input type>, each with arguments n and d; and
+/// compute_rdm/<dissimilarity>/{float,f16}/interleaved at n = 2000, d = 4096, timed right after
+/// one SSYRK of the float matrix in every iteration, and compute_rdm/<dissimilarity>/f16/
+/// against_float, timed right after the float RDM (fraction = f32 time / f16 time).
 ///
 /// Counters of every benchmark:
 ///   GFLOP/s           n·n·d / (wall time of one call), in 1e9 per second
@@ -40,6 +43,7 @@
 #include "icl/core/view.hpp"
 #include "icl/rsa/rdm.hpp"
 
+#include "support/interleaved.hpp"
 #include "support/syrk_reference.hpp"
 
 namespace {
@@ -144,6 +148,31 @@ void bm_rdm(benchmark::State& state, dissimilarity metric, layout storage) {
   state.counters["fraction_of_syrk"] = benchmark::Counter(baseline * static_cast<double>(state.iterations()) / elapsed);
 }
 
+/// compute_rdm of the row-major n x d matrix in element type T against its limit, interleaved
+/// (support/interleaved.hpp: fraction_median, fraction_min, load1): one SSYRK of the same float
+/// matrix, or (against_float) compute_rdm of the float matrix, so that the fraction is the
+/// half-precision input's speed relative to float's.
+template <class T>
+void bm_rdm_interleaved(benchmark::State& state, dissimilarity metric, bool against_float) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto d = static_cast<std::size_t>(state.range(1));
+  const auto& xf = input_matrix<float>(n, d, layout::row_major);
+  const icl::matrix_view<const T> x = input_view<T>(n, d, layout::row_major);
+  const icl::matrix_view<const float> x32 = input_view<float>(n, d, layout::row_major);
+  std::vector<float> out(n * n);
+  icl_bench::run_interleaved(
+      state,
+      [&] {
+        if (against_float) {
+          benchmark::DoNotOptimize(icl::rsa::compute_rdm(x32, metric));
+        } else {
+          icl_bench::syrk_reference<float>(xf.data(), n, d, out.data());
+          benchmark::DoNotOptimize(out.data());
+        }
+      },
+      [&] { benchmark::DoNotOptimize(icl::rsa::compute_rdm(x, metric)); });
+}
+
 struct shape {
   std::size_t n, d;
 };
@@ -186,6 +215,16 @@ void register_all() {
   for (const dissimilarity m : metrics) register_rdm<icl::f16>(m, layout::row_major, target);
   for (const dissimilarity m : metrics) register_rdm<icl::bf16>(m, layout::row_major, target);
   for (const dissimilarity m : metrics) register_rdm<float>(m, layout::column_major, target);
+  for (const dissimilarity m : metrics) {
+    const std::string metric = icl::rsa::to_string(m);
+    const auto add = [&](const std::string& name, auto body) {
+      benchmark::RegisterBenchmark(("compute_rdm/" + metric + name).c_str(), body)
+          ->Args({2000, 4096})->Iterations(7)->UseManualTime()->Unit(benchmark::kMillisecond);
+    };
+    add("/float/interleaved", [m](benchmark::State& state) { bm_rdm_interleaved<float>(state, m, false); });
+    add("/f16/interleaved", [m](benchmark::State& state) { bm_rdm_interleaved<icl::f16>(state, m, false); });
+    add("/f16/against_float", [m](benchmark::State& state) { bm_rdm_interleaved<icl::f16>(state, m, true); });
+  }
 }
 
 }  // namespace
