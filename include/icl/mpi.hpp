@@ -11,6 +11,10 @@
 /// left waiting in a collective.
 
 #include "icl/mpi/detail/comm.hpp"
+// All-pairs work on row blocks passed around a ring: RDMs, RSA, kNN decodability.
+#include "icl/mpi/decode.hpp"
+#include "icl/mpi/rdm.hpp"
+#include "icl/mpi/rsa.hpp"
 // Sums over rows: linear CKA, the probes with cross-validation, the attention accumulators.
 #include "icl/mpi/attention.hpp"
 #include "icl/mpi/cka.hpp"

@@ -1,0 +1,192 @@
+#ifndef ICL_MPI_DETAIL_DECODE_IMPL_HPP
+#define ICL_MPI_DETAIL_DECODE_IMPL_HPP
+
+/// Bodies of the functions of icl/mpi/decode.hpp; not a public header.
+///
+/// Rank r keeps the candidate lists of its own rows only (icl::decode::detail::candidate_lists,
+/// global row indices, the CPU's strict (distance, index) order). Its rows, in the compute type
+/// with their distance terms, pass around the whole ring: at each of the p − 1 steps the rank
+/// holds another rank's block and offers its rows to its own lists, from Gram tiles of b x b rows
+/// (feed_list, the CPU's candidate filter). A pair's Gram entry is taken, as the CPU takes it,
+/// from the product with the lower rows first (a column of that tile for the higher row). Then
+/// the CPU's vote on each rank's rows; the correct counts are summed and the predictions
+/// gathered. No n x n matrix anywhere.
+
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include <mpi.h>
+
+#include "icl/core/error.hpp"
+#include "icl/core/labels.hpp"
+#include "icl/core/linalg.hpp"
+#include "icl/core/parallel.hpp"
+#include "icl/core/view.hpp"
+#include "icl/decode/detail/knn_impl.hpp"
+#include "icl/decode/types.hpp"
+#include "icl/layers.hpp"
+#include "icl/mpi/detail/comm.hpp"
+#include "icl/mpi/detail/reduce.hpp"
+#include "icl/mpi/detail/ring.hpp"
+
+namespace icl::mpi::detail {
+
+/// A block of rows in the compute type (row-major, d columns) with its distance terms, and the
+/// global index of its first row.
+template <class C>
+struct knn_block {
+  const C* rows;
+  const double* a;
+  const double* s;
+  std::size_t count, first;
+};
+
+/// Offers the rows of block `other` to the lists of `own` (list i: own row i), the Gram entries
+/// taken from tiles of b x b rows with the lower block's rows first; on the own block (same
+/// first) only the pairs of distinct rows.
+template <class C>
+void offer_block(const knn_block<C>& own, const knn_block<C>& other, std::size_t d, double c, std::size_t b,
+                 decode::detail::candidate_lists& lists) {
+  const bool same = other.first == own.first;
+  const bool own_lower = own.first <= other.first;
+  const knn_block<C>& lower = own_lower ? own : other;
+  const knn_block<C>& upper = own_lower ? other : own;
+  std::vector<C> tile(b * b);
+  for (std::size_t i0 = 0; i0 < lower.count; i0 += b) {
+    const std::size_t bi = std::min(b, lower.count - i0);
+    for (std::size_t j0 = same ? i0 : 0; j0 < upper.count; j0 += b) {
+      const std::size_t bj = std::min(b, upper.count - j0);
+      const bool diagonal = same && j0 == i0;
+      if (diagonal) {
+        icl::detail::product_aat_upper<C>(lower.rows + i0 * d, bi, d, d, tile.data(), bj);
+      } else {
+        icl::detail::product_abt<C>(lower.rows + i0 * d, bi, d, upper.rows + j0 * d, bj, d, d, tile.data(), bj);
+      }
+      // Rows of the lower block take tile rows (own_lower), rows of the upper block tile columns.
+      if (own_lower) {
+        icl::detail::beside_blas_for(0, bi, bi * bj, [&](std::size_t r) {
+          const std::size_t i = i0 + r;
+          decode::detail::feed_list(own.a[i], c * own.s[i], upper.a + j0, upper.s + j0, lists, nullptr, i,
+                                    upper.first + j0, tile.data() + r * bj, diagonal ? r + 1 : 0, bj);
+        });
+      }
+      if (!own_lower || same) {
+        icl::detail::beside_blas_for(0, bj, bi * bj, [&](std::size_t q) {
+          const std::size_t j = j0 + q, rows = diagonal ? q : bi;
+          if (rows == 0) return;
+          std::vector<C> column(rows);
+          for (std::size_t r = 0; r < rows; ++r) column[r] = tile[r * bj + q];
+          decode::detail::feed_list(own.a[j], c * own.s[j], lower.a + i0, lower.s + i0, lists, nullptr, j,
+                                    lower.first + i0, column.data(), 0, rows);
+        });
+      }
+    }
+  }
+}
+
+/// Labels of all ranks' rows (rank order), encoded once: the checks of the labels and of k,
+/// identical on every rank.
+struct knn_setup {
+  row_partition part;
+  icl::detail::encoded_labels labels;
+};
+
+inline knn_setup knn_prepare(const char* fn, MPI_Comm comm, std::size_t local_rows, std::size_t width,
+                             const std::vector<int>& local_labels, std::size_t k) {
+  collective_check(comm, [&] {
+    if (local_labels.size() != local_rows) {
+      icl::detail::throw_invalid(fn, "local_labels has ", local_labels.size(), " entries but local_rows has ",
+                                 local_rows, " rows");
+    }
+  });
+  check_same_width(comm, fn, width);
+  knn_setup setup;
+  setup.part = partition_rows(comm, local_rows);
+  const std::size_t n = setup.part.total;
+  if (n == 0 || width == 0) icl::detail::throw_invalid(fn, "H is empty (", n, " x ", width, ") over all ranks");
+  setup.labels = icl::detail::encode_labels(fn, allgather_rows(comm, setup.part, local_labels.data()), n, 2, "H");
+  decode::detail::check_k(fn, k, n);
+  return setup;
+}
+
+/// Leave-one-out kNN decodability of the rows of all ranks (checked by knn_prepare).
+template <class T>
+decode::decodability_result knn_decodability(const char* fn, MPI_Comm comm, matrix_view<const T> H,
+                                             const knn_setup& setup, const decode::decode_params& params) {
+  using C = icl::detail::compute_t<T>;
+  const int rank = rank_of(comm), p = size_of(comm);
+  const std::size_t n = setup.part.total, d = H.cols(), c = H.rows(), k = params.k;
+  const std::size_t first = setup.part.offsets[static_cast<std::size_t>(rank)];
+  check_finite(comm, fn, H, first);
+  const std::size_t b = std::max<std::size_t>(
+      1, std::min(params.block_rows == 0 ? decode::detail::default_block<C>() : params.block_rows, n));
+  decode::detail::row_terms terms;
+  collective_check(comm, [&] {
+    terms = decode::detail::compute_row_terms<C>(fn, H, params.dissimilarity, b, first);
+  });
+
+  const std::size_t max_rows = *std::max_element(setup.part.counts.begin(), setup.part.counts.end());
+  std::vector<C> own(c * d), travel(max_rows * d), buffer;
+  if (c > 0) {
+    std::size_t ld = 0;
+    const C* rows = icl::detail::rows_as_compute<C>(H, 0, c, buffer, ld);
+    for (std::size_t i = 0; i < c; ++i) std::copy(rows + i * ld, rows + i * ld + d, own.begin() + i * d);
+  }
+  std::vector<double> travel_a(max_rows), travel_s(max_rows);
+  std::copy(own.begin(), own.end(), travel.begin());
+  std::copy(terms.a.begin(), terms.a.end(), travel_a.begin());
+  std::copy(terms.s.begin(), terms.s.end(), travel_s.begin());
+
+  decode::detail::candidate_lists lists;
+  lists.reset(c, 1, k);
+  const knn_block<C> mine{own.data(), terms.a.data(), terms.s.data(), c, first};
+  offer_block(mine, mine, d, terms.c, b, lists);
+  for (int s = 1; s < p; ++s) {
+    ring_shift(comm, travel.data(), travel.size());
+    ring_shift(comm, travel_a.data(), travel_a.size());
+    ring_shift(comm, travel_s.data(), travel_s.size());
+    const auto q = static_cast<std::size_t>((rank + s) % p);
+    const knn_block<C> theirs{travel.data(), travel_a.data(), travel_s.data(), setup.part.counts[q],
+                              setup.part.offsets[q]};
+    if (theirs.count > 0 && c > 0) offer_block(mine, theirs, d, terms.c, b, lists);
+  }
+  lists.finish();
+
+  std::vector<std::size_t> predicted(c), correct(setup.labels.n_classes(), 0);
+  decode::detail::vote(lists, setup.labels, first, predicted.data(), correct);
+  allreduce_sum(comm, correct.data(), correct.size());
+  return decode::detail::vote_result(setup.labels, allgather_rows(comm, setup.part, predicted.data()), correct, k,
+                                     params);
+}
+
+/// task_decodability over MPI.
+template <class T>
+decode::decodability_result task_decodability(const char* fn, MPI_Comm comm, matrix_view<const T> H,
+                                              const std::vector<int>& local_labels,
+                                              const decode::decode_params& params) {
+  collective_check(comm, [&] { icl::detail::check_matrix(fn, "H", H); });
+  const knn_setup setup = knn_prepare(fn, comm, H.rows(), H.cols(), local_labels, params.k);
+  return knn_decodability(fn, comm, H, setup, params);
+}
+
+/// decodability_curve over MPI: the layers one after the other, the labels checked once.
+template <class T>
+decode::decodability_curve_result decodability_curve(const char* fn, MPI_Comm comm, tensor_view<const T, 3> H,
+                                                     const std::vector<int>& local_labels,
+                                                     const decode::decode_params& params) {
+  collective_check(comm, [&] { icl::detail::check_layers(fn, "H", H); });
+  check_same_value(comm, fn, "layers", H.extent(0));
+  const knn_setup setup = knn_prepare(fn, comm, H.extent(1), H.extent(2), local_labels, params.k);
+  decode::decodability_curve_result out;
+  for (std::size_t l = 0; l < H.extent(0); ++l) {
+    out.layers.push_back(knn_decodability(fn, comm, H.matrix(l), setup, params));
+    out.curve.values.push_back(out.layers.back().overall);
+  }
+  out.peak_layer = out.curve.peak_layer();
+  return out;
+}
+
+}  // namespace icl::mpi::detail
+
+#endif  // ICL_MPI_DETAIL_DECODE_IMPL_HPP
