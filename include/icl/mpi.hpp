@@ -18,6 +18,7 @@
 // Sums over rows: linear CKA, the probes with cross-validation, the attention accumulators.
 #include "icl/mpi/attention.hpp"
 #include "icl/mpi/cka.hpp"
+#include "icl/mpi/geometry.hpp"
 #include "icl/mpi/probe.hpp"
 
 #endif  // ICL_MPI_HPP

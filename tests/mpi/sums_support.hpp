@@ -3,6 +3,7 @@
 // rank's rows of a view (any strides) as a view.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -35,6 +36,18 @@ inline std::vector<double> values(std::size_t n, std::size_t d, std::uint64_t se
     for (std::size_t j = 0; j < d; ++j)
       out[i * d + j] = 2.0 + z[i * 3 + j % 3] * (1.0 + 0.1 * static_cast<double>(j)) + 0.3 * (rng.uniform01() - 0.5);
   return out;
+}
+
+/// k classes from the first two columns of the n x d values x (a few flipped so that no split is
+/// perfect), as the labels base, base + 5, base + 10, ...
+inline std::vector<int> classes(const std::vector<double>& x, std::size_t n, std::size_t d, int k, int base) {
+  std::vector<int> y(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double s = x[i * d] - x[i * d + 1] + (i % 7 == 0 ? 0.8 : 0.0);
+    const int c = k == 2 ? (s > 0.0 ? 1 : 0) : static_cast<int>(std::fmod(std::floor((s + 3.0) * 1.3), k));
+    y[i] = base + 5 * c;
+  }
+  return y;
 }
 
 /// Row counts per rank of n rows: an even split, an uneven one, and (with 2 or more ranks) one

@@ -23,16 +23,6 @@ namespace {
 
 constexpr std::size_t n = 41, d = 4;
 
-/// Labels from the first two columns (k classes), with a few flipped so that no fold is perfect.
-std::vector<int> labels_of(const std::vector<double>& x, int k) {
-  std::vector<int> y(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const double s = x[i * d] - x[i * d + 1] + (i % 7 == 0 ? 0.8 : 0.0);
-    y[i] = k == 2 ? (s > 0.0 ? 1 : 0) : static_cast<int>(std::fmod(std::floor((s + 3.0) * 1.3), k) + 10);
-  }
-  return y;
-}
-
 std::vector<double> targets_of(const std::vector<double>& x) {
   std::vector<double> y(n);
   for (std::size_t i = 0; i < n; ++i) y[i] = 0.5 * x[i * d] - 2.0 * x[i * d + 2] + std::sin(3.0 * static_cast<double>(i));
@@ -73,7 +63,7 @@ TEMPLATE_TEST_CASE("mpi cross-validated probes equal one process", "[mpi][probe]
   lp.max_iter = 500;
   lp.solver = icl::probe::logistic_solver::primal;
   for (const int k : {2, 3}) {  // binary with stratified folds, multinomial with plain folds
-    const auto labels = labels_of(x, k);
+    const auto labels = sums_test::classes(x, n, d, k, 0);
     {
       const bool stratified = k == 2;
       const icl::probe::cv_params cv{3, 5, stratified};
@@ -109,7 +99,7 @@ TEST_CASE("mpi probe errors are raised on every rank", "[mpi][probe][errors]") {
   const auto X = icl_test::row_major<double>(x, n, d);
   const auto counts = sums_test::splits(n).front();
   const auto lx = sums_test::local_rows(X.view, counts);
-  const auto labels = sums_test::local_entries(labels_of(x, 2), counts);
+  const auto labels = sums_test::local_entries(sums_test::classes(x, n, d, 2, 0), counts);
   const auto targets = sums_test::local_entries(targets_of(x), counts);
   const std::string at_last = "(rank " + std::to_string(last) + ")";
   using Catch::Contains;

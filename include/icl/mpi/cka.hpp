@@ -39,14 +39,7 @@ double linear_cka(MPI_Comm comm, matrix_view<const T> local_X, matrix_view<const
   const std::size_t first = part.offsets[static_cast<std::size_t>(detail::rank_of(comm))];
   detail::check_finite(comm, fn, local_X, first);
   detail::check_finite(comm, fn, local_Y, first);
-  const std::size_t dx = local_X.cols(), dy = local_Y.cols();
-  auto mean = detail::cka_column_sums<C>(local_X, local_Y);
-  detail::allreduce_sum(comm, mean.data(), mean.size());
-  for (double& m : mean) m /= static_cast<double>(part.total);
-  auto sums = detail::cka_local_sums<C>(local_X, local_Y, mean);
-  detail::allreduce_sum(comm, sums.packed.data(), sums.packed.size());
-  detail::allreduce_sum(comm, sums.rows.data(), sums.rows.size());
-  return detail::cka_finish(fn, sums, dx, dy, part.total, debiased);
+  return g::cka_from_terms(fn, detail::reduce_cka_terms<C>(comm, local_X, local_Y, part.total), debiased);
 }
 
 }  // namespace icl::mpi

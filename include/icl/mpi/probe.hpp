@@ -40,9 +40,8 @@ icl::probe::cv_result cross_validate_logistic(MPI_Comm comm, matrix_view<const T
   constexpr const char* fn = "icl::mpi::cross_validate_logistic";
   namespace pd = icl::probe::detail;
   const auto in = detail::check_probe_rows(comm, fn, local_X, local_labels, p);
-  const auto labels = detail::allgather_rows(comm, in.part, local_labels.data());
-  const auto enc = icl::detail::encode_labels(fn, labels, labels.size(), 2);
-  const auto folds = cv.stratified ? pd::stratified_folds(fn, enc, cv) : pd::plain_folds(fn, labels.size(), cv);
+  const auto enc = detail::gathered_labels(comm, fn, in, local_labels);
+  const auto folds = cv.stratified ? pd::stratified_folds(fn, enc, cv) : pd::plain_folds(fn, enc.codes.size(), cv);
   return detail::cv_logistic(comm, fn, in, enc, folds, cv.folds, p);
 }
 
@@ -69,8 +68,7 @@ icl::probe::linear_model fit_logistic(MPI_Comm comm, matrix_view<const T> local_
   namespace pd = icl::probe::detail;
   using C = icl::detail::compute_t<T>;
   const auto in = detail::check_probe_rows(comm, fn, local_X, local_labels, p);
-  const auto labels = detail::allgather_rows(comm, in.part, local_labels.data());
-  const auto enc = icl::detail::encode_labels(fn, labels, labels.size(), 2);
+  const auto enc = detail::gathered_labels(comm, fn, in, local_labels);
   const std::size_t nr = local_X.rows(), d = local_X.cols(), k = enc.n_classes();
   std::vector<C> buffer;
   std::size_t ld = d;

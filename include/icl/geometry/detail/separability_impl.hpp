@@ -37,16 +37,18 @@ void gather(const C* Hc, std::size_t ldh, std::size_t d, const std::vector<std::
   }
 }
 
-/// Fills out.separability, probe_iterations and probe_converged for the pair (out.class_a,
-/// out.class_b) whose rows are idx. With `split` (explicit train/test rows of H) the pair's rows
-/// of each part are used; otherwise a stratified random split of the pair's rows.
-template <class C>
-void pair_separability(const char* fn, const C* Hc, std::size_t ldh, std::size_t d, const std::vector<std::size_t>& idx,
-                       const icl::detail::encoded_labels& enc, std::size_t pair_index,
-                       const icl::probe::split_indices* split, const separability_alignment_params& p, pair_alignment& out) {
+/// The training and test rows (rows of H, increasing within each class) of the probe of the pair
+/// (out.class_a, out.class_b) whose rows are idx: with `split` (explicit train/test rows of H)
+/// the pair's rows of each part, otherwise a stratified random split of the pair's rows
+/// (pair_seed(p.seed, pair_index)). Throws unless training holds both classes and test a row.
+inline void pair_split(const char* fn, const std::vector<std::size_t>& idx, const icl::detail::encoded_labels& enc,
+                       std::size_t pair_index, const icl::probe::split_indices* split,
+                       const separability_alignment_params& p, const pair_alignment& out,
+                       std::vector<std::size_t>& train, std::vector<std::size_t>& test) {
   const std::size_t a = out.class_a, b = out.class_b;
   const auto in_pair = [&](std::size_t i) { return enc.codes[i] == a || enc.codes[i] == b; };
-  std::vector<std::size_t> train, test;
+  train.clear();
+  test.clear();
   if (split != nullptr) {
     for (std::size_t i : split->train)
       if (in_pair(i)) train.push_back(i);
@@ -72,6 +74,16 @@ void pair_separability(const char* fn, const C* Hc, std::size_t ldh, std::size_t
                                " + ", train.size() - train_a, " training rows and ", test.size(),
                                " test rows: the probe needs both classes in training and a non-empty test part");
   }
+}
+
+/// Fills out.separability, probe_iterations and probe_converged for the pair (out.class_a,
+/// out.class_b) whose rows are idx, on the rows pair_split chooses.
+template <class C>
+void pair_separability(const char* fn, const C* Hc, std::size_t ldh, std::size_t d, const std::vector<std::size_t>& idx,
+                       const icl::detail::encoded_labels& enc, std::size_t pair_index,
+                       const icl::probe::split_indices* split, const separability_alignment_params& p, pair_alignment& out) {
+  std::vector<std::size_t> train, test;
+  pair_split(fn, idx, enc, pair_index, split, p, out, train, test);
   std::vector<C> x;
   std::vector<int> y;
   gather(Hc, ldh, d, train, enc, x, y);

@@ -1,8 +1,7 @@
 #ifndef ICL_MPI_DETAIL_CKA_IMPL_HPP
 #define ICL_MPI_DETAIL_CKA_IMPL_HPP
 
-/// The per-rank arithmetic of icl::mpi::linear_cka (no collective here: icl/mpi/cka.hpp
-/// reduces between the steps). Rank r holds rows R_r of X (n x d_x) and Y (n x d_y); n = Σ_r |R_r|.
+/// The per-rank arithmetic of icl::mpi::linear_cka and the reductions between its steps. Rank r holds rows R_r of X (n x d_x) and Y (n x d_y); n = Σ_r |R_r|.
 ///
 /// 1. Column sums. s_x = Σ_r Σ_{i∈R_r} x_i (and s_y) reduce to the global means μ_x = s_x / n,
 ///    μ_y = s_y / n, so every rank centers its rows with the same means: x̄_i = x_i − μ_x.
@@ -18,16 +17,21 @@
 ///    (each rank evaluates them on its rows, centered with the global means of step 1).
 /// 3. Finishing: the reduced terms go to the single-process code (cka_from_terms).
 ///
+/// The effective dimension (Σσ²)²/Σσ⁴ = (tr X̄ᵀX̄)² / ‖X̄ᵀX̄‖_F² takes steps 1-3 with Y empty.
+///
 /// The symmetric products travel as their upper triangles: one reduction of
 /// d_x(d_x+1)/2 + d_y(d_y+1)/2 + d_x·d_y values of the compute type, plus d_x + d_y and 5 doubles.
 
 #include <cstddef>
 #include <vector>
 
+#include <mpi.h>
+
 #include "icl/core/linalg.hpp"
 #include "icl/core/view.hpp"
 #include "icl/geometry/detail/cka_impl.hpp"
 #include "icl/geometry/detail/spectrum_impl.hpp"
+#include "icl/mpi/detail/comm.hpp"
 #include "icl/mpi/detail/reduce.hpp"
 
 namespace icl::mpi::detail {
@@ -94,9 +98,10 @@ cka_sums<C> cka_local_sums(matrix_view<const T> X, matrix_view<const U> Y, const
   return out;
 }
 
-/// Step 3: CKA from the sums reduced over all ranks (n rows in all).
+/// Step 3: the terms of CKA from the sums reduced over all ranks (n rows in all).
 template <class C>
-double cka_finish(const char* fn, const cka_sums<C>& s, std::size_t dx, std::size_t dy, std::size_t n, bool debiased) {
+icl::geometry::detail::cka_terms cka_reduced_terms(const cka_sums<C>& s, std::size_t dx, std::size_t dy,
+                                                   std::size_t n) {
   namespace g = icl::geometry::detail;
   std::vector<C> a(dx * dx), b(dy * dy);
   const C* m = unpack_upper(unpack_upper(s.packed.data(), dx, a.data()), dy, b.data());
@@ -108,7 +113,21 @@ double cka_finish(const char* fn, const cka_sums<C>& s, std::size_t dx, std::siz
   t.dkl = s.rows[2];
   t.tk = s.rows[3];
   t.tl = s.rows[4];
-  return g::cka_from_terms(fn, t, debiased);
+  return t;
+}
+
+/// The terms of CKA over the rows of every rank: steps 1 and 2 with their reductions, then step 3.
+/// With Y of no columns, t.tk = ‖X̄‖_F² and t.kk = ‖X̄ᵀX̄‖_F² (the effective dimension's terms).
+template <class C, class T, class U>
+icl::geometry::detail::cka_terms reduce_cka_terms(MPI_Comm comm, matrix_view<const T> X, matrix_view<const U> Y,
+                                                  std::size_t n) {
+  auto mean = cka_column_sums<C>(X, Y);
+  allreduce_sum(comm, mean.data(), mean.size());
+  for (double& m : mean) m /= static_cast<double>(n);
+  auto sums = cka_local_sums<C>(X, Y, mean);
+  allreduce_sum(comm, sums.packed.data(), sums.packed.size());
+  allreduce_sum(comm, sums.rows.data(), sums.rows.size());
+  return cka_reduced_terms(sums, X.cols(), Y.cols(), n);
 }
 
 }  // namespace icl::mpi::detail

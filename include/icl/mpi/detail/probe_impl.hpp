@@ -79,27 +79,44 @@ inline void check_probe_params(const char* fn, const icl::probe::ridge_params& p
   check_primal(fn, p.solver == icl::probe::ridge_solver::dual);
 }
 
-/// The collective checks every distributed probe makes first: X a valid matrix with columns on
-/// every rank, one label (int) or target (double) per local row, the options, the same width on
-/// every rank, at least one row overall, no NaN/Inf. Returns the partition and the offset.
-template <class T, class V, class Params>
-probe_rows<T> check_probe_rows(MPI_Comm comm, const char* fn, matrix_view<const T> X, const std::vector<V>& y,
-                               const Params& p) {
+/// The collective checks of the functions over labelled rows, made first: X a valid matrix
+/// with columns on every rank, one label (int) or target (double) per local row, the local
+/// checks of `extra` (the options), the same width on every rank, at least one row overall,
+/// no NaN/Inf. `data` names X in the messages. Returns the partition and the offset.
+template <class T, class V, class Extra>
+probe_rows<T> check_labelled_rows(MPI_Comm comm, const char* fn, matrix_view<const T> X, const std::vector<V>& y,
+                                  const char* data, Extra&& extra) {
   collective_check(comm, [&] {
-    icl::detail::check_matrix(fn, "X", X);
-    if (X.cols() == 0) icl::detail::throw_invalid(fn, "X has no columns (", X.rows(), " x 0)");
+    icl::detail::check_matrix(fn, data, X);
+    if (X.cols() == 0) icl::detail::throw_invalid(fn, data, " has no columns (", X.rows(), " x 0)");
     if (y.size() != X.rows()) {
-      icl::detail::throw_invalid(fn, std::is_same_v<V, int> ? "labels" : "y", " has ", y.size(), " entries but X has ",
-                                 X.rows(), " rows");
+      icl::detail::throw_invalid(fn, std::is_same_v<V, int> ? "labels" : "y", " has ", y.size(), " entries but ", data,
+                                 " has ", X.rows(), " rows");
     }
-    check_probe_params(fn, p);
+    extra();
   });
   check_same_width(comm, fn, X.cols());
   probe_rows<T> out{X, partition_rows(comm, X.rows()), 0};
-  if (out.part.total == 0) icl::detail::throw_invalid(fn, "X is empty (0 rows on every rank)");
+  if (out.part.total == 0) icl::detail::throw_invalid(fn, data, " is empty (0 rows on every rank)");
   out.first = out.part.offsets[static_cast<std::size_t>(rank_of(comm))];
   check_finite(comm, fn, X, out.first);
   return out;
+}
+
+/// check_labelled_rows for the probes (X, their options).
+template <class T, class V, class Params>
+probe_rows<T> check_probe_rows(MPI_Comm comm, const char* fn, matrix_view<const T> X, const std::vector<V>& y,
+                               const Params& p) {
+  return check_labelled_rows(comm, fn, X, y, "X", [&] { check_probe_params(fn, p); });
+}
+
+/// The labels of all rows (gathered in rank order), encoded as one process encodes them (at
+/// least two classes).
+template <class T>
+icl::detail::encoded_labels gathered_labels(MPI_Comm comm, const char* fn, const probe_rows<T>& in,
+                                            const std::vector<int>& local_labels) {
+  const auto labels = allgather_rows(comm, in.part, local_labels.data());
+  return icl::detail::encode_labels(fn, labels, labels.size(), 2);
 }
 
 /// The targets of all rows (gathered in rank order), checked as one process checks them (one
