@@ -148,6 +148,10 @@ auto array_field(std::vector<T> C::*member) {
 
 /// A [layers, heads] numpy array from a head map.
 nb::ndarray<nb::numpy, double> head_map_array(icl::attention::head_map&& map);
+/// A head map from a [layers, heads] array; with flag_inf, its +inf values are flagged as
+/// undefined (zero_denominator), as attention_ratio flags them.
+icl::attention::head_map head_map_of(nb::handle scores, const char* function, const char* name,
+                                     bool flag_inf = false);
 
 /// Parses an enum name ("spearman", "correlation") with the library's own message on failure.
 template <class E>
@@ -168,6 +172,8 @@ void init_decode(nb::module_& m);
 void init_probe(nb::module_& m);
 void init_geometry(nb::module_& m);
 void init_attention(nb::module_& m);
+void init_logit_lens(nb::module_& m);
+void init_collect(nb::module_& m);
 void init_io(nb::module_& m);
 void init_preprocess(nb::module_& m);
 

@@ -93,6 +93,8 @@ NB_MODULE(_core, m) {
   icl_py::init_probe(m);
   icl_py::init_geometry(m);
   icl_py::init_attention(m);
+  icl_py::init_logit_lens(m);
+  icl_py::init_collect(m);
   icl_py::init_preprocess(m);
 #if defined(ICL_PY_IO)
   icl_py::init_io(m);
