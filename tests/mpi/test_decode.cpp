@@ -123,6 +123,10 @@ TEST_CASE("mpi task_decodability: errors on every rank alike", "[mpi][decode]") 
   const auto run = [&](std::size_t k) { icl::mpi::task_decodability(MPI_COMM_WORLD, local, local_labels, k); };
   const std::string fn = "icl::mpi::task_decodability: ";
 
+  const auto none = icl::make_matrix_view(local.data(), 0, d);
+  CHECK(message_of<icl::invalid_argument>([&] {
+          icl::mpi::task_decodability(MPI_COMM_WORLD, none, std::vector<int>{}, 3);
+        }) == fn + "H is empty (0 x 3) over all ranks");
   CHECK(message_of<icl::invalid_argument>([&] { run(n); }) == fn + "k = 9 must satisfy 1 <= k <= n - 1 = 8 (n = 9 points)");
   CHECK(message_of<icl::invalid_argument>([&] { run(0); }) == fn + "k = 0 must satisfy 1 <= k <= n - 1 = 8 (n = 9 points)");
   std::vector<int> saved = local_labels;
