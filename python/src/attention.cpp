@@ -60,15 +60,25 @@ struct ratio_positions {
         irrelevant(take_indices(i, fn, "irrelevant")) {}
 };
 
+/// The row checks of the attention metrics (attention_params).
+icl::attention::attention_params checks_of(bool check_row_sums, double row_sum_tolerance) {
+  icl::attention::attention_params p;
+  p.check_row_sums = check_row_sums;
+  p.row_sum_tolerance = row_sum_tolerance;
+  return p;
+}
+
 nb::ndarray<nb::numpy, double> attention_ratio(array_like A, array_like sources, array_like relevant,
-                                               array_like irrelevant, bool normalize) {
+                                               array_like irrelevant, bool normalize, bool check_row_sums,
+                                               double row_sum_tolerance) {
   const char* fn = "icl::attention::attention_ratio";
   const array_arg a = take_attention(A, fn);
   const ratio_positions p(sources, relevant, irrelevant, fn);
+  const auto checks = checks_of(check_row_sums, row_sum_tolerance);
   return head_map_array(released([&] {
     return visit(a, [&](auto t) {
       return icl::attention::attention_ratio(attention_of<decltype(t)>(a), p.sources, p.relevant, p.irrelevant,
-                                             normalize);
+                                             normalize, checks);
     });
   }));
 }
@@ -80,22 +90,28 @@ nb::ndarray<nb::numpy, double> previous_token_score(array_like A) {
   }));
 }
 
-nb::ndarray<nb::numpy, double> induction_score(array_like A, array_like label_positions) {
+nb::ndarray<nb::numpy, double> induction_score(array_like A, array_like label_positions, bool check_row_sums,
+                                               double row_sum_tolerance) {
   const char* fn = "icl::attention::induction_score";
   const array_arg a = take_attention(A, fn);
   const auto p = take_indices(label_positions, fn, "label_positions");
+  const auto checks = checks_of(check_row_sums, row_sum_tolerance);
   return head_map_array(released([&] {
-    return visit(a, [&](auto t) { return icl::attention::induction_score(attention_of<decltype(t)>(a), p); });
+    return visit(a, [&](auto t) { return icl::attention::induction_score(attention_of<decltype(t)>(a), p, checks); });
   }));
 }
 
-icl::attention::label_attention_map label_attention(array_like A, array_like label_positions, array_like labels) {
+icl::attention::label_attention_map label_attention(array_like A, array_like label_positions, array_like labels,
+                                                    bool check_row_sums, double row_sum_tolerance) {
   const char* fn = "icl::attention::label_attention";
   const array_arg a = take_attention(A, fn);
   const auto p = take_indices(label_positions, fn, "label_positions");
   const auto y = take_labels(labels, fn, "labels");
+  const auto checks = checks_of(check_row_sums, row_sum_tolerance);
   return released([&] {
-    return visit(a, [&](auto t) { return icl::attention::label_attention(attention_of<decltype(t)>(a), p, y); });
+    return visit(a, [&](auto t) {
+      return icl::attention::label_attention(attention_of<decltype(t)>(a), p, y, checks);
+    });
   });
 }
 
@@ -121,13 +137,6 @@ icl::attention::label_bias label_bias_of(array_like attentions, array_like label
     check_signals();
   }
   return acc.result();
-}
-
-icl::attention::attention_params checks_of(bool check_row_sums, double row_sum_tolerance) {
-  icl::attention::attention_params p;
-  p.check_row_sums = check_row_sums;
-  p.row_sum_tolerance = row_sum_tolerance;
-  return p;
 }
 
 /// One prompt's [layers, heads, T, T], or one layer's [heads, T, T] for add_layer.
@@ -305,6 +314,11 @@ constexpr const char* attention_param = R"(A : array [layers, heads, T, T] or [h
 
 const std::string head_map_returns = "numpy.ndarray, float64 [layers, heads]";
 
+/// The keyword options of the one-prompt metrics that read whole rows.
+const std::string row_checks = R"(check_row_sums : bool, default False (keyword)
+    Require every full row read to sum to 1 within row_sum_tolerance (an Error names the row).
+row_sum_tolerance : float, default 1e-3 (keyword))";
+
 /// A class's docstring: the summary, then the constructor's parameters.
 std::string class_doc(const std::string& summary, const std::string& parameters) {
   return parameters.empty() ? summary : summary + "\n\nParameters\n----------\n" + parameters;
@@ -320,7 +334,8 @@ over that to the irrelevant keys, each a per-token mean (normalize=True) or a su
 sources, relevant, irrelevant : integer arrays or lists of positions (< T)
     Non-empty, no repeats.
 normalize : bool, default True
-    Divide the sums by |relevant| and |irrelevant|.)",
+    Divide the sums by |relevant| and |irrelevant|.
+)" + row_checks,
           head_map_returns + "\n    +inf where the irrelevant sum is 0.",
           R"(    non-square maps, an empty, repeated or out-of-range position, NaN/Inf or all zeros in a
     source row (naming layer, head and position).)");
@@ -331,7 +346,8 @@ normalize : bool, default True
       doc(R"(Induction score per (layer, head): the attention from the last position T - 1 to the label
 positions, summed.)",
           std::string(attention_param) + R"(
-label_positions : integer array or list of positions (< T), non-empty, no repeats)",
+label_positions : integer array or list of positions (< T), non-empty, no repeats
+)" + row_checks,
           head_map_returns,
           R"(    non-square maps, an empty, repeated or out-of-range position, NaN/Inf or all zeros in row
     T - 1.)");
@@ -350,10 +366,12 @@ label_positions : integer array or list of positions (< T), non-empty, no repeat
                ", classes=" + std::to_string(r.classes.size()) + ")";
       });
   m.def("label_attention", &label_attention, nb::arg("A"), nb::arg("label_positions"), nb::arg("labels"),
+        nb::kw_only(), nb::arg("check_row_sums") = false, nb::arg("row_sum_tolerance") = 1e-3,
         doc("Attention from the last position T - 1 to the label positions of each class, per (layer, head).",
             std::string(attention_param) + R"(
 label_positions : integer array or list of positions (< T), no repeats
-labels : integer array or list, the class of each label position)",
+labels : integer array or list, the class of each label position
+)" + row_checks,
             "LabelAttention\n    .values (float64 [layers, heads, classes]), .classes.",
             "    as induction_score, and a labels length other than that of label_positions.")
             .c_str());
@@ -408,14 +426,13 @@ label_classes : sequence of integer arrays or lists
     attention to the label positions is exactly zero, prompts with different (layers, heads).)")
             .c_str());
   m.def("attention_ratio", &attention_ratio, nb::arg("A"), nb::arg("sources"), nb::arg("relevant"),
-        nb::arg("irrelevant"), nb::arg("normalize") = true, ratio_doc.c_str());
+        nb::arg("irrelevant"), nb::arg("normalize") = true, nb::kw_only(), nb::arg("check_row_sums") = false,
+        nb::arg("row_sum_tolerance") = 1e-3, ratio_doc.c_str());
   m.def("previous_token_score", &previous_token_score, nb::arg("A"), previous_doc.c_str());
-  m.def("induction_score", &induction_score, nb::arg("A"), nb::arg("label_positions"), induction_doc.c_str());
+  m.def("induction_score", &induction_score, nb::arg("A"), nb::arg("label_positions"), nb::kw_only(),
+        nb::arg("check_row_sums") = false, nb::arg("row_sum_tolerance") = 1e-3, induction_doc.c_str());
 
   // ---- the streaming accumulators -----------------------------------------------------------
-  const std::string checks_params = R"(check_row_sums : bool, default False
-    Require every full row read to sum to 1 within row_sum_tolerance.
-row_sum_tolerance : float, default 1e-3)";
   const std::string prompt_param = R"(A : array [layers, heads, T, T]
     One prompt's attention (float16, bfloat16, float32 or float64 read in place).)";
   const std::string layer_params = R"(layer : int
@@ -433,7 +450,7 @@ A : array [heads, T, T]
 per-prompt ratios, ratio_of_sums() the summed numerators over the summed denominators (+inf
 where that is zero). One accumulator per thread, merge() at the end (calls on one object are
 serialized).)",
-          "normalize : bool, default True\n    Per-token means, as attention_ratio.\n" + checks_params),
+          "normalize : bool, default True\n    Per-token means, as attention_ratio.\n" + row_checks),
       doc("Mean over the prompts of the per-prompt ratio.", "",
           head_map_returns + "\n    +inf where a prompt's denominator was zero.", no_prompt))
       .def(
@@ -479,7 +496,7 @@ serialized).)",
       m, "InductionAccumulator", "icl::attention::induction_accumulator",
       class_doc("The sum of induction_score over prompts (each with its own T and label positions), fed by prompt or by "
           "layer.",
-          checks_params),
+          row_checks),
       sum_doc)
       .def("add", &induction_add, nb::arg("A"), nb::arg("label_positions"),
            doc("Adds one prompt.", prompt_param + "\nlabel_positions : integer array or list of positions (< T)",
@@ -495,7 +512,7 @@ serialized).)",
       m, "LabelBiasAccumulator", "icl::attention::label_bias_accumulator",
       class_doc("The label-attention bias statistics over prompts (label_bias one prompt at a time; prompts may differ in T "
           "and in their demonstrations).",
-          checks_params))
+          row_checks))
       .def("add", &bias_add, nb::arg("A"), nb::arg("label_positions"), nb::arg("label_classes"),
            doc("Adds one prompt (label_classes[i] is the class of label_positions[i]).",
                prompt_param +
@@ -515,7 +532,7 @@ serialized).)",
         doc("The label-attention bias statistics of one prompt (label_bias of a single prompt).",
             prompt_param +
                 "\nlabel_positions : integer array or list of positions (< T)\nlabel_classes : integer array or list\n" +
-                checks_params,
+                row_checks,
             "LabelBias (prompts = 1)", "    those of LabelBiasAccumulator.add, named icl::attention::label_bias_statistics.")
             .c_str());
   m.def("label_attention_shift", &icl::attention::label_attention_shift, nb::arg("original"), nb::arg("reversed"),

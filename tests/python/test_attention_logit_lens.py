@@ -162,6 +162,7 @@ def test_label_logit_minus_and_head_selection(rng):
     U = rng.standard_normal((T, d))
     h = rng.standard_normal(d)
     m = im.logit_minus(U, 3, 4, h, E=E)
+    np.testing.assert_array_equal(im.logit_minus(U, np.int64(3), np.int32(4), h, E=E), m)
     r = im.label_logit_minus(U, E, 3, 4, [1, 5], [2, 6, 7], h)
     assert r.at_a == pytest.approx(m[[1, 5]].mean(), rel=1e-12)
     assert r.at_b == pytest.approx(m[[2, 6, 7]].mean(), rel=1e-12)

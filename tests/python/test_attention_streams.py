@@ -184,3 +184,17 @@ def test_accumulator_errors(rng):
         bias.result()
     with pytest.raises(im.Error, match="A must have 4 dimensions, got 3"):
         acc.add(A[0], [6], [1], [2])
+
+
+def test_row_checks_of_the_one_prompt_metrics(rng):
+    A = attention(rng)
+    B = A.copy()
+    B[1, 2, -1] *= 1.5                                  # row T-1 of layer 1, head 2 sums to 1.5
+    np.testing.assert_array_equal(im.induction_score(B, [1, 2]), B[:, :, -1, [1, 2]].sum(-1))
+    for call in (lambda: im.induction_score(B, [1, 2], check_row_sums=True),
+                 lambda: im.label_attention(B, [1, 2], [0, 1], check_row_sums=True),
+                 lambda: im.attention_ratio(B, [6], [1], [2], check_row_sums=True)):
+        with pytest.raises(im.Error, match="layer 1.*head 2"):
+            call()
+    np.testing.assert_array_equal(im.attention_ratio(B, [6], [1], [2], check_row_sums=True, row_sum_tolerance=0.6),
+                                  im.attention_ratio(B, [6], [1], [2]))
