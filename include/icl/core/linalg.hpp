@@ -58,6 +58,29 @@ void product_abt(const C* a, std::size_t rows_a, std::size_t lda, const C* b, st
 #endif
 }
 
+/// out = A·B: A is rows_a x k (leading dimension lda), B is k x cols_b (ldb), out is
+/// rows_a x cols_b (ldo); all row-major.
+template <class C>
+void product_ab(const C* a, std::size_t rows_a, std::size_t lda, const C* b, std::size_t cols_b, std::size_t ldb,
+                std::size_t k, C* out, std::size_t ldo) {
+  static_assert(std::is_same_v<C, float> || std::is_same_v<C, double>, "compute type is float or double");
+  if (rows_a == 0 || cols_b == 0) return;
+#if ICL_HAS_BLAS
+  // Row-major X is the column-major Xᵀ: outᵀ = Bᵀ·Aᵀ, GEMM('N', 'N') with B first.
+  const int m = blas_int(cols_b, "columns"), n = blas_int(rows_a, "rows"), kk = blas_int(k, "depth");
+  const int la = blas_int(lda, "lda"), lb = blas_int(ldb, "ldb"), lo = blas_int(ldo, "ldo");
+  blas::gemm("N", "N", m, n, kk, C(1), b, lb, a, la, C(0), out, lo);
+#else
+  const_row_major_map<C> A(a, static_cast<Eigen::Index>(rows_a), static_cast<Eigen::Index>(k),
+                           Eigen::OuterStride<>(static_cast<Eigen::Index>(lda)));
+  const_row_major_map<C> B(b, static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(cols_b),
+                           Eigen::OuterStride<>(static_cast<Eigen::Index>(ldb)));
+  row_major_map<C> O(out, static_cast<Eigen::Index>(rows_a), static_cast<Eigen::Index>(cols_b),
+                     Eigen::OuterStride<>(static_cast<Eigen::Index>(ldo)));
+  O.noalias() = A * B;
+#endif
+}
+
 /// The upper triangle (j >= i) of out = A·Aᵀ: A is rows x k (lda), out is rows x rows (ldo),
 /// row-major. The strict lower triangle of out is left unspecified.
 template <class C>

@@ -448,8 +448,16 @@ template <class C, class T, class U>
 double linear_cka_unchecked(const char* fn, matrix_view<const T> X, matrix_view<const U> Y, bool debiased) {
   const std::size_t n = X.rows(), dx = X.cols(), dy = Y.cols();
   if (n < dx + dy) {
-    const auto x = make_gram_operand<C>(X);
-    const auto y = make_gram_operand<C>(Y);
+    // The two operands' passes over X and Y (column moments, row shifts or the centered copy)
+    // are independent: one task each, before the first product.
+    gram_operand<C> x, y;
+    icl::detail::parallel_for_sized(0, 2, n * (dx + dy), [&](std::size_t which) {
+      if (which == 0) {
+        x = make_gram_operand<C>(X);
+      } else {
+        y = make_gram_operand<C>(Y);
+      }
+    });
     return cka_from_terms(fn, terms_from_operands(x, dx, y, dy, n), debiased);
   }
   std::vector<double> mean;

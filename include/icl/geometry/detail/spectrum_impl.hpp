@@ -364,22 +364,17 @@ spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t 
   out.left.assign(n * top, 0.0);
   for (std::size_t k = 0; k < top; ++k) out.sigma[k] = std::sqrt(std::max(0.0, values[k]));
   if (gram_route) {
-    // u_k: eigenvector of X̄X̄ᵀ; σ_k v_kᵀ = u_kᵀX̄ (d-vector, accumulated in double).
+    // u_k: eigenvector of X̄X̄ᵀ; σ_k v_kᵀ = u_kᵀX̄ (d-vector): one product Uᵀ·X̄ in C.
+    std::vector<C> ut(top * n), w(top * d);
     for (std::size_t k = 0; k < top; ++k) {
       const auto col = static_cast<Eigen::Index>(k);
-      for (std::size_t i = 0; i < n; ++i) out.left[i * top + k] = vectors(static_cast<Eigen::Index>(i), col);
-    }
-    icl::detail::beside_blas_for(0, (d + column_chunk - 1) / column_chunk, n * d * top, [&](std::size_t c) {
-      const std::size_t j0 = c * column_chunk, j1 = std::min(d, j0 + column_chunk);
       for (std::size_t i = 0; i < n; ++i) {
-        const C* row = Xc.data() + i * d;
-        for (std::size_t k = 0; k < top; ++k) {
-          const double u = out.left[i * top + k];
-          double* w = out.scaled_right.data() + k * d;
-          for (std::size_t j = j0; j < j1; ++j) w[j] += u * static_cast<double>(row[j]);
-        }
+        out.left[i * top + k] = vectors(static_cast<Eigen::Index>(i), col);
+        ut[k * n + i] = static_cast<C>(out.left[i * top + k]);
       }
-    });
+    }
+    icl::detail::product_ab<C>(ut.data(), top, n, Xc.data(), d, d, n, w.data(), d);
+    for (std::size_t t = 0; t < top * d; ++t) out.scaled_right[t] = static_cast<double>(w[t]);
   } else {
     // v_k: eigenvector of X̄ᵀX̄; u_k = X̄v_k / σ_k (a zero σ leaves u_k = 0).
     for (std::size_t k = 0; k < top; ++k) {
