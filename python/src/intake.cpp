@@ -138,6 +138,9 @@ array_arg take_array(nb::handle obj, const char* function, const char* name, std
 
 std::vector<double> take_doubles(nb::handle obj, const char* function, const char* name) {
   auto arr = one_dimensional(obj, "float64", function, name);
+  const auto* first = static_cast<const double*>(arr.data());
+  // Contiguous (the usual condensed RDM): one pass that allocates and copies, no zero-fill first.
+  if (arr.shape(0) < 2 || arr.stride(0) == 1) return std::vector<double>(first, first + arr.shape(0));
   auto v = nb::ndarray<nb::ro, double, nb::ndim<1>>(arr).view();
   std::vector<double> out(v.shape(0));
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = v(i);
