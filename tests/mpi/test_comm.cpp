@@ -98,8 +98,8 @@ TEST_CASE("mpi comm: row partition, width, finite values, sums", "[mpi]") {
   if (rank() == ranks() - 1) rows[5] = std::numeric_limits<float>::infinity();
   CHECK(ring_test::message_of<icl::invalid_argument>([&] {
           icl::mpi::detail::check_finite(MPI_COMM_WORLD, "icl::mpi::test", view, first);
-        }) == "icl::mpi::test: row " + std::to_string(2 * ranks() - 1) + " column 2 is inf (NaN/Inf not allowed) (rank " +
-                  std::to_string(ranks() - 1) + ")");
+        }) == "icl::mpi::test: row " + std::to_string(2 * ranks() - 1) +
+                  " column 2 is inf (NaN/Inf not allowed) (rank " + std::to_string(ranks() - 1) + ")");
 
   std::vector<double> values{1.0, static_cast<double>(rank())};
   icl::mpi::detail::allreduce_sum(MPI_COMM_WORLD, values.data(), values.size());

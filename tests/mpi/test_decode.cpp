@@ -61,16 +61,14 @@ TEMPLATE_TEST_CASE("mpi task_decodability equals the single-process decodability
         const std::vector<int> local_labels = sums_test::local_entries(labels, counts);
         for (const auto kind : {icl::decode::dissimilarity::euclidean, icl::decode::dissimilarity::cosine}) {
           for (const std::size_t k : {std::size_t{1}, std::size_t{4}, std::size_t{9}}) {
-            for (const std::size_t block : {std::size_t{0}, std::size_t{4}}) {
-              INFO("ties " << ties << ", column-major " << column_major << ", rows here " << local.rows() << ", k "
-                           << k << ", block " << block);
-              icl::decode::decode_params params;
-              params.k = k;
-              params.dissimilarity = kind;
-              params.block_rows = block;
-              check_same(icl::mpi::task_decodability(MPI_COMM_WORLD, local, local_labels, params),
-                         icl::decode::task_decodability(H, labels, params));
-            }
+            INFO("ties " << ties << ", column-major " << column_major << ", rows here " << local.rows() << ", k " << k);
+            icl::decode::decode_params params;
+            params.k = k;
+            params.dissimilarity = kind;
+            // Tiles of 4 rows (several tiles between two ranks' blocks) on the column-major input.
+            params.block_rows = column_major ? 4 : 0;
+            check_same(icl::mpi::task_decodability(MPI_COMM_WORLD, local, local_labels, params),
+                       icl::decode::task_decodability(H, labels, params));
           }
         }
         check_same(icl::mpi::task_decodability(MPI_COMM_WORLD, local, local_labels, 3),
@@ -91,6 +89,17 @@ TEST_CASE("mpi task_decodability: half-precision rows", "[mpi][decode]") {
              icl::decode::task_decodability(H, labels, 5));
 }
 
+TEST_CASE("mpi task_decodability: k above 128 (heap-ordered candidate lists)", "[mpi][decode]") {
+  const std::size_t n = 140, d = 3;
+  const std::vector<double> values = points(n, d, 6, true);
+  const auto H = icl::make_matrix_view(values.data(), n, d);
+  const std::vector<int> labels = labels_of(n);
+  const auto counts = sums_test::splits(n).back();
+  check_same(icl::mpi::task_decodability(MPI_COMM_WORLD, sums_test::local_rows(H, counts),
+                                         sums_test::local_entries(labels, counts), 131),
+             icl::decode::task_decodability(H, labels, 131));
+}
+
 TEST_CASE("mpi decodability_curve equals the single-process curve", "[mpi][decode]") {
   const std::size_t layers = 3, n = 17, d = 5;
   const std::vector<double> data = points(layers * n, d, 12, false);
@@ -99,9 +108,9 @@ TEST_CASE("mpi decodability_curve equals the single-process curve", "[mpi][decod
   const auto expected = icl::decode::decodability_curve(H, labels, {});
   for (const auto& counts : sums_test::splits(n)) {
     const std::size_t first = sums_test::first_row(counts), count = counts[static_cast<std::size_t>(rank())];
-    const auto local = icl::make_tensor_view(data.data() + first * d, std::array<std::size_t, 3>{layers, count, d},
-                                             std::array<std::ptrdiff_t, 3>{static_cast<std::ptrdiff_t>(n * d),
-                                                                           static_cast<std::ptrdiff_t>(d), 1});
+    const auto local = icl::make_tensor_view(
+        data.data() + first * d, std::array<std::size_t, 3>{layers, count, d},
+        std::array<std::ptrdiff_t, 3>{static_cast<std::ptrdiff_t>(n * d), static_cast<std::ptrdiff_t>(d), 1});
     const auto got = icl::mpi::decodability_curve(MPI_COMM_WORLD, local, sums_test::local_entries(labels, counts));
     CHECK(got.curve.values == expected.curve.values);
     CHECK(got.peak_layer == expected.peak_layer);
@@ -127,20 +136,23 @@ TEST_CASE("mpi task_decodability: errors on every rank alike", "[mpi][decode]") 
   CHECK(message_of<icl::invalid_argument>([&] {
           icl::mpi::task_decodability(MPI_COMM_WORLD, none, std::vector<int>{}, 3);
         }) == fn + "H is empty (0 x 3) over all ranks");
-  CHECK(message_of<icl::invalid_argument>([&] { run(n); }) == fn + "k = 9 must satisfy 1 <= k <= n - 1 = 8 (n = 9 points)");
-  CHECK(message_of<icl::invalid_argument>([&] { run(0); }) == fn + "k = 0 must satisfy 1 <= k <= n - 1 = 8 (n = 9 points)");
+  CHECK(message_of<icl::invalid_argument>([&] { run(n); }) ==
+        fn + "k = 9 must satisfy 1 <= k <= n - 1 = 8 (n = 9 points)");
+  CHECK(message_of<icl::invalid_argument>([&] { run(0); }) ==
+        fn + "k = 0 must satisfy 1 <= k <= n - 1 = 8 (n = 9 points)");
   std::vector<int> saved = local_labels;
   if (rank() == last) local_labels.push_back(1);
-  CHECK(message_of<icl::invalid_argument>([&] { run(3); }) == fn + "local_labels has " + std::to_string(counts.back() + 1) +
-                                           " entries but local_rows has " + std::to_string(counts.back()) + " rows" +
-                                           last_rank);
+  CHECK(message_of<icl::invalid_argument>([&] { run(3); }) ==
+        fn + "local_labels has " + std::to_string(counts.back() + 1) + " entries but local_rows has " +
+            std::to_string(counts.back()) + " rows" + last_rank);
   local_labels.assign(saved.size(), 4);
   CHECK(message_of<icl::invalid_argument>([&] { run(3); }) == fn + "labels hold 1 distinct class(es), need at least 2");
   local_labels = saved;
   if (ranks() > 1) {
     const auto narrower = icl::make_matrix_view(local.data(), local.rows(), rank() == last ? d - 1 : d, d, 1);
-    CHECK(message_of<icl::invalid_argument>([&] { icl::mpi::task_decodability(MPI_COMM_WORLD, narrower, local_labels, 3); }) ==
-          fn + "rank " + std::to_string(last) + " has width 2, rank 0 has width 3");
+    CHECK(message_of<icl::invalid_argument>([&] {
+            icl::mpi::task_decodability(MPI_COMM_WORLD, narrower, local_labels, 3);
+          }) == fn + "rank " + std::to_string(last) + " has width 2, rank 0 has width 3");
   }
   // The last rank's second row: zero (cosine), then Inf.
   const std::size_t bad = n - counts.back() + 1;
@@ -148,8 +160,9 @@ TEST_CASE("mpi task_decodability: errors on every rank alike", "[mpi][decode]") 
   icl::decode::decode_params cosine;
   cosine.k = 3;
   cosine.dissimilarity = icl::decode::dissimilarity::cosine;
-  CHECK(message_of<icl::invalid_argument>([&] { icl::mpi::task_decodability(MPI_COMM_WORLD, local, local_labels, cosine); }) ==
-        fn + "row " + std::to_string(bad) + " of H is zero (cosine distance undefined)" + last_rank);
+  CHECK(message_of<icl::invalid_argument>([&] {
+          icl::mpi::task_decodability(MPI_COMM_WORLD, local, local_labels, cosine);
+        }) == fn + "row " + std::to_string(bad) + " of H is zero (cosine distance undefined)" + last_rank);
   data[bad * d + 1] = std::numeric_limits<double>::infinity();
   CHECK(message_of<icl::invalid_argument>([&] { run(3); }) ==
         fn + "row " + std::to_string(bad) + " column 1 is inf (NaN/Inf not allowed)" + last_rank);

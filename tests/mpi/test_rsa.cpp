@@ -17,13 +17,13 @@
 
 namespace {
 
+using ring_test::message_of;
 using sums_test::rank;
 using sums_test::ranks;
-using ring_test::message_of;
 
 const icl::rsa::comparison all_comparisons[] = {
-    icl::rsa::comparison::pearson,     icl::rsa::comparison::spearman, icl::rsa::comparison::kendall_tau_a,
-    icl::rsa::comparison::kendall_tau_b, icl::rsa::comparison::rho_a,  icl::rsa::comparison::cosine,
+    icl::rsa::comparison::pearson,        icl::rsa::comparison::spearman, icl::rsa::comparison::kendall_tau_a,
+    icl::rsa::comparison::kendall_tau_b,  icl::rsa::comparison::rho_a,    icl::rsa::comparison::cosine,
     icl::rsa::comparison::whitened_cosine};
 
 // The RDMs compared below: activations (n x d) and a model from other values.
@@ -65,8 +65,8 @@ TEST_CASE("mpi permutation_test: the single-process p-value at any number of ran
   const std::size_t n = 9;
   const rdms data = make_rdms(n, 4);
   const icl::rsa::rdm a = icl::rsa::compute_rdm(data.X, icl::rsa::dissimilarity::euclidean);
-  for (const auto c : {icl::rsa::comparison::pearson, icl::rsa::comparison::spearman,
-                       icl::rsa::comparison::kendall_tau_b}) {
+  for (const auto c :
+       {icl::rsa::comparison::pearson, icl::rsa::comparison::spearman, icl::rsa::comparison::kendall_tau_b}) {
     // N = 2: with 3 ranks one rank has no permutation.
     for (const std::size_t count : {std::size_t{2}, std::size_t{157}}) {
       icl::rsa::permutation_params params;
@@ -93,8 +93,9 @@ TEST_CASE("mpi compare and permutation_test: errors on every rank alike", "[mpi]
   const rdms smaller = make_rdms(6, 4);
   const std::string rank0 = " (rank 0)";
   CHECK(message_of([&] { icl::mpi::compare(MPI_COMM_WORLD, a, smaller.model, icl::rsa::comparison::pearson); }) ==
-        message_of([&] { icl::rsa::compare(a, smaller.model, icl::rsa::comparison::pearson); })
-                .replace(0, std::string("icl::rsa::compare").size(), "icl::mpi::compare") +
+        message_of([&] {
+          icl::rsa::compare(a, smaller.model, icl::rsa::comparison::pearson);
+        }).replace(0, std::string("icl::rsa::compare").size(), "icl::mpi::compare") +
             rank0);
   icl::rsa::permutation_params params;
   params.permutations = 0;

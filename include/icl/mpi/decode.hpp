@@ -8,16 +8,18 @@
 /// icl::bf16; any split, a rank may have none) and their labels; the result, the same on every
 /// rank, equals the single-process function on the rows and labels concatenated in rank order:
 /// the same neighbours (ties to the lower row index), votes (ties to the lowest class),
-/// predictions and accuracies. Each rank keeps the k best candidates of its own rows while the
-/// row blocks pass around the ring (p − 1 steps); never an n x n matrix.
+/// predictions and accuracies. Each rank keeps the k best candidates of its own rows; the row
+/// blocks travel half a ring (⌊p/2⌋ steps) with the candidate lists of their rows, so every pair
+/// of rows is computed once, and the lists go home at the end. Never an n x n matrix.
 ///
 /// Cost per rank (n rows, d features, p ranks, c = max_r c_r ≈ n/p, s = 4 bytes for float, f16
 /// and bf16 inputs and 8 for double, b = block_rows: 1024 for float, 724 for double):
-///   memory beyond the input: 2·c·d·s (own and travelling rows) + 32·c (their terms) + 16·c·k
-///     (the candidate lists) + b²·s (a tile) + 12·n (all labels and predictions);
-///   sends (p − 1)·c·(d·s + 16) bytes around the ring, plus 4·c + 8·c (labels, predictions;
-///     MPI_Allgatherv) and 8·(classes) (MPI_Allreduce). decodability_curve: per layer the same,
-///     the labels once.
+///   memory beyond the input: 2·c·d·s (own and travelling rows) + 16·c (their terms)
+///     + 2·16·c·k (own and travelling candidate lists) + b²·s (a tile) + 12·n (all labels and
+///     predictions);
+///   sends ⌊p/2⌋·c·(d·s + 16·k + 32) bytes around the ring, 16·c·k to send the lists home,
+///     plus 4·c + 8·c (labels, predictions; MPI_Allgatherv) and 8·(classes) (MPI_Allreduce);
+///   about n²·d/p multiply-adds. decodability_curve: per layer the same, the labels once.
 ///
 /// Errors, raised on every rank alike (icl::invalid_argument; " (rank R)" where the fault is one
 /// rank's): a bad view, or local_labels whose length is not the rank's row count; a width that

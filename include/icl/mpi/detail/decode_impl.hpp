@@ -3,17 +3,21 @@
 
 /// Bodies of the functions of icl/mpi/decode.hpp; not a public header.
 ///
-/// Rank r keeps the candidate lists of its own rows only (icl::decode::detail::candidate_lists,
-/// global row indices, the CPU's strict (distance, index) order). Its rows, in the compute type
-/// with their distance terms, pass around the whole ring: at each of the p − 1 steps the rank
-/// holds another rank's block and offers its rows to its own lists, from Gram tiles of b x b rows
-/// (feed_list, the CPU's candidate filter). A pair's Gram entry is taken, as the CPU takes it,
-/// from the product with the lower rows first (a column of that tile for the higher row). Then
+/// Rank r keeps the candidate lists of its own rows (icl::decode::detail::candidate_lists, global
+/// row indices, the CPU's strict (distance, index) order). Its rows, in the compute type with
+/// their distance terms and their candidate lists, travel half a ring as one packet: at step s
+/// (s = 1 .. ⌊p/2⌋) rank r holds rank r + s's packet and computes the pairs between the two
+/// blocks once, from Gram tiles of b x b rows with the lower rows first (as the CPU takes them),
+/// offering each pair to both sides (feed_list, the CPU's candidate filter): its own rows' lists
+/// take tile rows or columns, the packet's lists the other. After the last step every packet's
+/// lists go back to their rank and are merged into its own. Since the k best under the strict
+/// order do not depend on the order of the offers, the lists are the single-process ones. Then
 /// the CPU's vote on each rank's rows; the correct counts are summed and the predictions
 /// gathered. No n x n matrix anywhere.
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include <mpi.h>
@@ -42,16 +46,15 @@ struct knn_block {
   std::size_t count, first;
 };
 
-/// Offers the rows of block `other` to the lists of `own` (list i: own row i), the Gram entries
-/// taken from tiles of b x b rows with the lower block's rows first; on the own block (same
-/// first) only the pairs of distinct rows.
+/// The pairs between rows `lower` and rows `upper` (lower.first < upper.first), or within one
+/// block (upper = lower: the pairs of distinct rows), from Gram tiles of b x b rows with the lower
+/// rows first, as the CPU computes them: the lower rows' lists (list i: lower row i; none when
+/// nullptr) take tile rows, the upper rows' lists tile columns, so both sides of a pair see the
+/// same Gram entry.
 template <class C>
-void offer_block(const knn_block<C>& own, const knn_block<C>& other, std::size_t d, double c, std::size_t b,
-                 decode::detail::candidate_lists& lists) {
-  const bool same = other.first == own.first;
-  const bool own_lower = own.first <= other.first;
-  const knn_block<C>& lower = own_lower ? own : other;
-  const knn_block<C>& upper = own_lower ? other : own;
+void offer_pairs(const knn_block<C>& lower, const knn_block<C>& upper, std::size_t d, double c, std::size_t b,
+                 decode::detail::candidate_lists* lower_lists, decode::detail::candidate_lists* upper_lists) {
+  const bool same = upper.first == lower.first;
   std::vector<C> tile(b * b);
   for (std::size_t i0 = 0; i0 < lower.count; i0 += b) {
     const std::size_t bi = std::min(b, lower.count - i0);
@@ -63,24 +66,55 @@ void offer_block(const knn_block<C>& own, const knn_block<C>& other, std::size_t
       } else {
         icl::detail::product_abt<C>(lower.rows + i0 * d, bi, d, upper.rows + j0 * d, bj, d, d, tile.data(), bj);
       }
-      // Rows of the lower block take tile rows (own_lower), rows of the upper block tile columns.
-      if (own_lower) {
+      if (lower_lists != nullptr) {
         icl::detail::beside_blas_for(0, bi, bi * bj, [&](std::size_t r) {
           const std::size_t i = i0 + r;
-          decode::detail::feed_list(own.a[i], c * own.s[i], upper.a + j0, upper.s + j0, lists, nullptr, i,
+          decode::detail::feed_list(lower.a[i], c * lower.s[i], upper.a + j0, upper.s + j0, *lower_lists, nullptr, i,
                                     upper.first + j0, tile.data() + r * bj, diagonal ? r + 1 : 0, bj);
         });
       }
-      if (!own_lower || same) {
+      if (upper_lists != nullptr) {
         icl::detail::beside_blas_for(0, bj, bi * bj, [&](std::size_t q) {
           const std::size_t j = j0 + q, rows = diagonal ? q : bi;
           if (rows == 0) return;
           std::vector<C> column(rows);
           for (std::size_t r = 0; r < rows; ++r) column[r] = tile[r * bj + q];
-          decode::detail::feed_list(own.a[j], c * own.s[j], lower.a + i0, lower.s + i0, lists, nullptr, j,
+          decode::detail::feed_list(upper.a[j], c * upper.s[j], lower.a + i0, lower.s + i0, *upper_lists, nullptr, j,
                                     lower.first + i0, column.data(), 0, rows);
         });
       }
+    }
+  }
+}
+
+/// A block of rows on its way around the ring: the rows (compute type), their terms and the
+/// candidate lists of those rows, sized for the largest block.
+template <class C>
+struct knn_packet {
+  std::vector<C> rows;
+  std::vector<double> a, s;
+  decode::detail::candidate_lists lists;
+
+  /// One ring step for every part (see ring_shift).
+  void shift(MPI_Comm comm) {
+    ring_shift(comm, rows.data(), rows.size());
+    ring_shift(comm, a.data(), a.size());
+    ring_shift(comm, s.data(), s.size());
+    ring_shift(comm, lists.dist.data(), lists.dist.size());
+    ring_shift(comm, lists.index.data(), lists.index.size());
+    ring_shift(comm, lists.count.data(), lists.count.size());
+    ring_shift(comm, lists.bound.data(), lists.bound.size());
+  }
+};
+
+/// Offers every candidate of `from` (rows' lists in any order) to the same row's list of `to`.
+inline void merge_lists(const decode::detail::candidate_lists& from, std::size_t rows,
+                        decode::detail::candidate_lists& to) {
+  const std::size_t k = to.k;
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t r = 0; r < from.count[i]; ++r) {
+      const double dv = from.dist[i * k + r];
+      if (dv <= to.bound[i]) to.offer(i, dv, from.index[i * k + r]);
     }
   }
 }
@@ -122,34 +156,60 @@ decode::decodability_result knn_decodability(const char* fn, MPI_Comm comm, matr
   const std::size_t b = std::max<std::size_t>(
       1, std::min(params.block_rows == 0 ? decode::detail::default_block<C>() : params.block_rows, n));
   decode::detail::row_terms terms;
-  collective_check(comm, [&] {
-    terms = decode::detail::compute_row_terms<C>(fn, H, params.dissimilarity, b, first);
-  });
+  collective_check(comm, [&] { terms = decode::detail::compute_row_terms<C>(fn, H, params.dissimilarity, b, first); });
 
   const std::size_t max_rows = *std::max_element(setup.part.counts.begin(), setup.part.counts.end());
-  std::vector<C> own(c * d), travel(max_rows * d), buffer;
+  knn_packet<C> packet;
+  packet.rows.assign(max_rows * d, C(0));
+  packet.a.assign(max_rows, 0.0);
+  packet.s.assign(max_rows, 0.0);
+  packet.lists.reset(max_rows, 1, k);
   if (c > 0) {
+    std::vector<C> buffer;
     std::size_t ld = 0;
     const C* rows = icl::detail::rows_as_compute<C>(H, 0, c, buffer, ld);
-    for (std::size_t i = 0; i < c; ++i) std::copy(rows + i * ld, rows + i * ld + d, own.begin() + i * d);
+    for (std::size_t i = 0; i < c; ++i) std::copy(rows + i * ld, rows + i * ld + d, packet.rows.begin() + i * d);
   }
-  std::vector<double> travel_a(max_rows), travel_s(max_rows);
-  std::copy(own.begin(), own.end(), travel.begin());
-  std::copy(terms.a.begin(), terms.a.end(), travel_a.begin());
-  std::copy(terms.s.begin(), terms.s.end(), travel_s.begin());
+  std::copy(terms.a.begin(), terms.a.end(), packet.a.begin());
+  std::copy(terms.s.begin(), terms.s.end(), packet.s.begin());
+  const std::vector<C> own_rows(packet.rows.begin(), packet.rows.begin() + c * d);
 
+  // The pairs within this rank's rows, then the half ring: at step s the packet of rank
+  // q = rank + s, whose rows' lists take the pairs with this rank's rows (each pair of ranks once).
   decode::detail::candidate_lists lists;
   lists.reset(c, 1, k);
-  const knn_block<C> mine{own.data(), terms.a.data(), terms.s.data(), c, first};
-  offer_block(mine, mine, d, terms.c, b, lists);
-  for (int s = 1; s < p; ++s) {
-    ring_shift(comm, travel.data(), travel.size());
-    ring_shift(comm, travel_a.data(), travel_a.size());
-    ring_shift(comm, travel_s.data(), travel_s.size());
+  const knn_block<C> mine{own_rows.data(), terms.a.data(), terms.s.data(), c, first};
+  offer_pairs(mine, mine, d, terms.c, b, &lists, &lists);
+  const int steps = half_ring_steps(p);
+  for (int s = 1; s <= steps; ++s) {
+    packet.shift(comm);
+    if (!computes_tile(p, rank, s)) continue;
     const auto q = static_cast<std::size_t>((rank + s) % p);
-    const knn_block<C> theirs{travel.data(), travel_a.data(), travel_s.data(), setup.part.counts[q],
+    const knn_block<C> theirs{packet.rows.data(), packet.a.data(), packet.s.data(), setup.part.counts[q],
                               setup.part.offsets[q]};
-    if (theirs.count > 0 && c > 0) offer_block(mine, theirs, d, terms.c, b, lists);
+    if (theirs.count == 0 || c == 0) continue;
+    if (first < theirs.first) {
+      offer_pairs(mine, theirs, d, terms.c, b, &lists, &packet.lists);
+    } else {
+      offer_pairs(theirs, mine, d, terms.c, b, &packet.lists, &lists);
+    }
+  }
+  // The packet held now is rank (rank + steps)'s: its lists go home, this rank's come back.
+  if (steps > 0) {
+    const int to = (rank + steps) % p, from = (rank - steps + p) % p;
+    const auto exchange = [&](auto& data) {
+      using V = typename std::decay_t<decltype(data)>::value_type;
+      for (std::size_t done = 0; done < data.size(); done += transfer_chunk) {
+        const std::size_t m = std::min(transfer_chunk, data.size() - done);
+        check_mpi(MPI_Sendrecv_replace(data.data() + done, static_cast<int>(m), datatype<V>(), to, ring_tag, from,
+                                       ring_tag, comm, MPI_STATUS_IGNORE),
+                  "MPI_Sendrecv_replace");
+      }
+    };
+    exchange(packet.lists.dist);
+    exchange(packet.lists.index);
+    exchange(packet.lists.count);
+    merge_lists(packet.lists, c, lists);
   }
   lists.finish();
 

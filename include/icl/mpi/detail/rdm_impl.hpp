@@ -56,8 +56,8 @@ void cross_tile(const C* u_rows, const double* u_factor, std::size_t u_count, co
 
 /// compute_rdm_distributed after the name of the calling function.
 template <class T>
-distributed_rdm compute_rdm_distributed(const char* fn, MPI_Comm comm, matrix_view<const T> X,
-                                        rsa::dissimilarity d, const rsa::rdm_params& params) {
+distributed_rdm compute_rdm_distributed(const char* fn, MPI_Comm comm, matrix_view<const T> X, rsa::dissimilarity d,
+                                        const rsa::rdm_params& params) {
   collective_check(comm, [&] {
     icl::detail::check_matrix(fn, "local_rows", X);
     if (rsa::detail::enum_name_or_null(d) == nullptr) {

@@ -68,7 +68,8 @@ inline std::vector<condensed_run> share_runs(const row_partition& part, int r) {
   const std::size_t first = part.offsets[static_cast<std::size_t>(r)];
   const std::size_t end = first + part.counts[static_cast<std::size_t>(r)];
   std::vector<condensed_run> runs;
-  for (std::size_t i = first; i + 1 < end; ++i) runs.push_back({icl::detail::condensed_index(n, i, i + 1), end - i - 1});
+  for (std::size_t i = first; i + 1 < end; ++i)
+    runs.push_back({icl::detail::condensed_index(n, i, i + 1), end - i - 1});
   for (int s = 1; s <= half_ring_steps(p); ++s) {
     if (!computes_tile(p, r, s)) continue;
     const auto q = static_cast<std::size_t>((r + s) % p);
@@ -78,7 +79,8 @@ inline std::vector<condensed_run> share_runs(const row_partition& part, int r) {
       std::swap(u_end, v_end);
     }
     if (v_end == v_first) continue;
-    for (std::size_t u = u_first; u < u_end; ++u) runs.push_back({icl::detail::condensed_index(n, u, v_first), v_end - v_first});
+    for (std::size_t u = u_first; u < u_end; ++u)
+      runs.push_back({icl::detail::condensed_index(n, u, v_first), v_end - v_first});
   }
   return runs;
 }
