@@ -34,28 +34,37 @@ template <class C>
 using const_row_major_map =
     Eigen::Map<const Eigen::Matrix<C, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0, Eigen::OuterStride<>>;
 
+/// out = A·op(B), all row-major: A is rows_a x k (leading dimension lda), out is rows_a x cols
+/// (ldo); op(B) = Bᵀ for B cols x k (transposed_b), B for B k x cols (ldb either way).
+template <class C>
+void product_rows(bool transposed_b, const C* a, std::size_t rows_a, std::size_t lda, const C* b, std::size_t cols,
+                  std::size_t ldb, std::size_t k, C* out, std::size_t ldo) {
+  static_assert(std::is_same_v<C, float> || std::is_same_v<C, double>, "compute type is float or double");
+  if (rows_a == 0 || cols == 0) return;
+#if ICL_HAS_BLAS
+  // Row-major X (r x c) is the column-major matrix Xᵀ. outᵀ = op(B)ᵀ·Aᵀ, so call GEMM with B
+  // first: ('T', 'N') for B = cols x k, ('N', 'N') for B = k x cols.
+  const int m = blas_int(cols, "columns"), n = blas_int(rows_a, "rows"), kk = blas_int(k, "depth");
+  const int la = blas_int(lda, "lda"), lb = blas_int(ldb, "ldb"), lo = blas_int(ldo, "ldo");
+  blas::gemm(transposed_b ? "T" : "N", "N", m, n, kk, C(1), b, lb, a, la, C(0), out, lo);
+#else
+  const auto rows = [](std::size_t r) { return static_cast<Eigen::Index>(r); };
+  const_row_major_map<C> A(a, rows(rows_a), rows(k), Eigen::OuterStride<>(rows(lda)));
+  row_major_map<C> O(out, rows(rows_a), rows(cols), Eigen::OuterStride<>(rows(ldo)));
+  if (transposed_b) {
+    O.noalias() = A * const_row_major_map<C>(b, rows(cols), rows(k), Eigen::OuterStride<>(rows(ldb))).transpose();
+  } else {
+    O.noalias() = A * const_row_major_map<C>(b, rows(k), rows(cols), Eigen::OuterStride<>(rows(ldb)));
+  }
+#endif
+}
+
 /// out = A·Bᵀ: A is rows_a x k (leading dimension lda), B is rows_b x k (ldb), out is
 /// rows_a x rows_b (ldo); all row-major.
 template <class C>
 void product_abt(const C* a, std::size_t rows_a, std::size_t lda, const C* b, std::size_t rows_b, std::size_t ldb,
                  std::size_t k, C* out, std::size_t ldo) {
-  static_assert(std::is_same_v<C, float> || std::is_same_v<C, double>, "compute type is float or double");
-  if (rows_a == 0 || rows_b == 0) return;
-#if ICL_HAS_BLAS
-  // Row-major X (r x c) is the column-major matrix Xᵀ. out_cmᵀ = B·Aᵀ, so call GEMM('T', 'N')
-  // with B first: (k x rows_b)ᵀ · (k x rows_a).
-  const int m = blas_int(rows_b, "rows"), n = blas_int(rows_a, "rows"), kk = blas_int(k, "depth");
-  const int la = blas_int(lda, "lda"), lb = blas_int(ldb, "ldb"), lo = blas_int(ldo, "ldo");
-  blas::gemm("T", "N", m, n, kk, C(1), b, lb, a, la, C(0), out, lo);
-#else
-  const_row_major_map<C> A(a, static_cast<Eigen::Index>(rows_a), static_cast<Eigen::Index>(k),
-                           Eigen::OuterStride<>(static_cast<Eigen::Index>(lda)));
-  const_row_major_map<C> B(b, static_cast<Eigen::Index>(rows_b), static_cast<Eigen::Index>(k),
-                           Eigen::OuterStride<>(static_cast<Eigen::Index>(ldb)));
-  row_major_map<C> O(out, static_cast<Eigen::Index>(rows_a), static_cast<Eigen::Index>(rows_b),
-                     Eigen::OuterStride<>(static_cast<Eigen::Index>(ldo)));
-  O.noalias() = A * B.transpose();
-#endif
+  product_rows<C>(true, a, rows_a, lda, b, rows_b, ldb, k, out, ldo);
 }
 
 /// out = A·B: A is rows_a x k (leading dimension lda), B is k x cols_b (ldb), out is
@@ -63,22 +72,7 @@ void product_abt(const C* a, std::size_t rows_a, std::size_t lda, const C* b, st
 template <class C>
 void product_ab(const C* a, std::size_t rows_a, std::size_t lda, const C* b, std::size_t cols_b, std::size_t ldb,
                 std::size_t k, C* out, std::size_t ldo) {
-  static_assert(std::is_same_v<C, float> || std::is_same_v<C, double>, "compute type is float or double");
-  if (rows_a == 0 || cols_b == 0) return;
-#if ICL_HAS_BLAS
-  // Row-major X is the column-major Xᵀ: outᵀ = Bᵀ·Aᵀ, GEMM('N', 'N') with B first.
-  const int m = blas_int(cols_b, "columns"), n = blas_int(rows_a, "rows"), kk = blas_int(k, "depth");
-  const int la = blas_int(lda, "lda"), lb = blas_int(ldb, "ldb"), lo = blas_int(ldo, "ldo");
-  blas::gemm("N", "N", m, n, kk, C(1), b, lb, a, la, C(0), out, lo);
-#else
-  const_row_major_map<C> A(a, static_cast<Eigen::Index>(rows_a), static_cast<Eigen::Index>(k),
-                           Eigen::OuterStride<>(static_cast<Eigen::Index>(lda)));
-  const_row_major_map<C> B(b, static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(cols_b),
-                           Eigen::OuterStride<>(static_cast<Eigen::Index>(ldb)));
-  row_major_map<C> O(out, static_cast<Eigen::Index>(rows_a), static_cast<Eigen::Index>(cols_b),
-                     Eigen::OuterStride<>(static_cast<Eigen::Index>(ldo)));
-  O.noalias() = A * B;
-#endif
+  product_rows<C>(false, a, rows_a, lda, b, cols_b, ldb, k, out, ldo);
 }
 
 /// The upper triangle (j >= i) of out = A·Aᵀ: A is rows x k (lda), out is rows x rows (ldo),
