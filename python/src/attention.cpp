@@ -60,6 +60,14 @@ struct ratio_positions {
         irrelevant(take_indices(i, fn, "irrelevant")) {}
 };
 
+/// Label positions with the class of each (label_attention's labels, the bias's label_classes).
+struct labelled_positions {
+  std::vector<std::size_t> positions;
+  std::vector<int> classes;
+  labelled_positions(nb::handle p, nb::handle c, const char* fn, const char* classes_name)
+      : positions(take_indices(p, fn, "label_positions")), classes(take_labels(c, fn, classes_name)) {}
+};
+
 /// The row checks of the attention metrics (attention_params).
 icl::attention::attention_params checks_of(bool check_row_sums, double row_sum_tolerance) {
   icl::attention::attention_params p;
@@ -101,18 +109,25 @@ nb::ndarray<nb::numpy, double> induction_score(array_like A, array_like label_po
   }));
 }
 
-icl::attention::label_attention_map label_attention(array_like A, array_like label_positions, array_like labels,
-                                                    bool check_row_sums, double row_sum_tolerance) {
-  const char* fn = "icl::attention::label_attention";
-  const array_arg a = take_attention(A, fn);
-  const auto p = take_indices(label_positions, fn, "label_positions");
-  const auto y = take_labels(labels, fn, "labels");
+/// f(A's view, label positions, their classes, row checks) with the GIL released: the metrics of
+/// one prompt's label positions (A with min_ndim to 4 dimensions).
+template <class F>
+auto labelled_metric(const char* fn, std::size_t min_ndim, nb::handle A, nb::handle positions, nb::handle classes,
+                     const char* classes_name, bool check_row_sums, double row_sum_tolerance, F&& f) {
+  const array_arg a = take_array(A, fn, "A", min_ndim, 4);
+  const labelled_positions p(positions, classes, fn, classes_name);
   const auto checks = checks_of(check_row_sums, row_sum_tolerance);
   return released([&] {
-    return visit(a, [&](auto t) {
-      return icl::attention::label_attention(attention_of<decltype(t)>(a), p, y, checks);
-    });
+    return visit(a, [&](auto t) { return f(attention_of<decltype(t)>(a), p.positions, p.classes, checks); });
   });
+}
+
+icl::attention::label_attention_map label_attention(array_like A, array_like label_positions, array_like labels,
+                                                    bool check_row_sums, double row_sum_tolerance) {
+  return labelled_metric("icl::attention::label_attention", 3, A, label_positions, labels, "labels", check_row_sums,
+                         row_sum_tolerance, [](auto view, const auto& p, const auto& y, const auto& checks) {
+                           return icl::attention::label_attention(view, p, y, checks);
+                         });
 }
 
 std::vector<std::pair<std::size_t, std::size_t>> top_heads(array_like scores, double fraction) {
@@ -131,9 +146,8 @@ icl::attention::label_bias label_bias_of(array_like attentions, array_like label
   icl::attention::label_bias_accumulator acc;
   for (std::size_t p = 0; p < prompts; ++p) {
     const array_arg a = take_array(attentions[p], fn, "A", 4);
-    const auto positions = take_indices(label_positions[p], fn, "label_positions");
-    const auto classes = take_labels(label_classes[p], fn, "label_classes");
-    released([&] { visit(a, [&](auto t) { acc.add(tensor_of<decltype(t), 4>(a), positions, classes); }); });
+    const labelled_positions lp(label_positions[p], label_classes[p], fn, "label_classes");
+    released([&] { visit(a, [&](auto t) { acc.add(tensor_of<decltype(t), 4>(a), lp.positions, lp.classes); }); });
     check_signals();
   }
   return acc.result();
@@ -247,23 +261,19 @@ void induction_add_layer(guarded<induction_accumulator>& acc, std::size_t layer,
 void bias_add(guarded<label_bias_accumulator>& acc, array_like A, array_like label_positions, array_like label_classes) {
   const char* fn = "icl::attention::label_bias_accumulator::add";
   const array_arg a = take_prompt(A, fn);
-  const auto p = take_indices(label_positions, fn, "label_positions");
-  const auto c = take_labels(label_classes, fn, "label_classes");
-  acc.run([&](label_bias_accumulator& x) { visit(a, [&](auto t) { x.add(tensor_of<decltype(t), 4>(a), p, c); }); });
+  const labelled_positions p(label_positions, label_classes, fn, "label_classes");
+  acc.run([&](label_bias_accumulator& x) {
+    visit(a, [&](auto t) { x.add(tensor_of<decltype(t), 4>(a), p.positions, p.classes); });
+  });
 }
 
 icl::attention::label_bias label_bias_statistics(array_like A, array_like label_positions, array_like label_classes,
                                                  bool check_row_sums, double row_sum_tolerance) {
-  const char* fn = "icl::attention::label_bias_statistics";
-  const array_arg a = take_prompt(A, fn);
-  const auto p = take_indices(label_positions, fn, "label_positions");
-  const auto c = take_labels(label_classes, fn, "label_classes");
-  const auto params = checks_of(check_row_sums, row_sum_tolerance);
-  return released([&] {
-    return visit(a, [&](auto t) {
-      return icl::attention::label_bias_statistics(tensor_of<decltype(t), 4>(a), p, c, params);
-    });
-  });
+  return labelled_metric("icl::attention::label_bias_statistics", 4, A, label_positions, label_classes,
+                         "label_classes", check_row_sums, row_sum_tolerance,
+                         [](auto view, const auto& p, const auto& c, const auto& checks) {
+                           return icl::attention::label_bias_statistics(view, p, c, checks);
+                         });
 }
 
 /// A layer curve as (values, left out per layer) for mean_over_defined_heads.
