@@ -3,7 +3,9 @@
 // distribution at any number of ranks, a rank with no permutations); the errors on every rank.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -102,6 +104,16 @@ TEST_CASE("mpi compare and permutation_test: errors on every rank alike", "[mpi]
   CHECK(message_of([&] {
           icl::mpi::permutation_test(MPI_COMM_WORLD, a, data.model, icl::rsa::comparison::pearson, params);
         }) == "icl::mpi::permutation_test: need at least 1 permutation, got 0" + rank0);
+  // nan_policy::propagate with a NaN entry: NaN statistic and p-value, as in one process.
+  icl::rsa::rdm with_nan = a;
+  with_nan.condensed()[3] = std::numeric_limits<double>::quiet_NaN();
+  params.permutations = 10;
+  params.nan = icl::nan_policy::propagate;
+  const auto nan_result =
+      icl::mpi::permutation_test(MPI_COMM_WORLD, with_nan, data.model, icl::rsa::comparison::pearson, params);
+  CHECK(std::isnan(nan_result.statistic));
+  CHECK(std::isnan(nan_result.p_value));
+  params.nan = icl::nan_policy::raise;
   // The last rank's hook stops at once: every rank throws icl::error naming it.
   params.permutations = 600;
   const int last = ranks() - 1;

@@ -182,6 +182,14 @@ void check_finite(MPI_Comm comm, const char* function, matrix_view<const T> X, s
   });
 }
 
+/// Whether `value` is true on every rank (one MPI_Allreduce): for a choice between code paths
+/// with different collectives, so that every rank takes the same one.
+inline bool on_every_rank(MPI_Comm comm, bool value) {
+  int mine = value ? 1 : 0, all = 0;
+  check_mpi(MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
+  return all != 0;
+}
+
 /// Sums `count` values over all ranks, in place (every rank gets the sums).
 template <class T>
 void allreduce_sum(MPI_Comm comm, T* values, std::size_t count) {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <vector>
 
 #include <mpi.h>
@@ -41,7 +42,7 @@ inline double compare(const char* fn, MPI_Comm comm, const distributed_rdm& a, c
   const auto whole = [&] { return compare(fn, comm, allgather_rdm(fn, comm, a), b, c, params); };
   const bool by_sums = (c == rsa::comparison::pearson || c == rsa::comparison::cosine) && a.n() == b.n() &&
                        b.size() == a.size() && a.n() >= 3;
-  if (!by_sums) return whole();
+  if (!on_every_rank(comm, by_sums)) return whole();
   const std::vector<condensed_run>& runs = a.local_runs();
   const double* va = a.local_values().data();
   const double* vb = b.condensed().data();
@@ -82,7 +83,11 @@ inline rsa::permutation_result permutation_test(const char* fn, MPI_Comm comm, c
                                                 rsa::comparison c, const rsa::permutation_params& params) {
   rsa::permutation_result result{0.0, 0.0, 0, {}};
   collective_check(comm, [&] { result = rsa::detail::permutation_observed(fn, a, b, c, params); });
-  if (std::isnan(result.statistic)) return result;
+  // NaN (nan_policy::propagate) on one rank is NaN on all when every rank passed the same RDMs.
+  if (!on_every_rank(comm, !std::isnan(result.statistic))) {
+    result.statistic = result.p_value = std::numeric_limits<double>::quiet_NaN();
+    return result;
+  }
   const std::size_t count = params.permutations;
   const auto rank = static_cast<std::size_t>(rank_of(comm)), p = static_cast<std::size_t>(size_of(comm));
   // count·r/p without overflow: count < 2^64 / p is not guaranteed, so in long double.
