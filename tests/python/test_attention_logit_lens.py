@@ -200,3 +200,41 @@ def test_label_logit_minus_and_head_selection(rng):
         im.LabelScoreAccumulator(2).result()
     with pytest.raises(im.Error, match="icl::attention::label_score_accumulator"):
         im.LabelScoreAccumulator(0)
+
+
+def test_in_context_heads_against_the_p4_fixture():
+    path = os.path.join(os.path.dirname(__file__), "..", "data", "attention_p4.txt")
+    if not os.path.exists(path):
+        pytest.skip("the library's fixtures are not next to the tests")
+    f = read_fixture(path)
+    E, x, O, h, gamma, b = f["E"], f["x"], f["O"], f["h"], f["gamma"], int(f["token_b"])
+    tol = dict(rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(im.logprob_increase(E, b, x, O, h, gamma=gamma), f["fixed_gamma"], **tol)
+    np.testing.assert_allclose(im.logprob_increase(E, b, x, O, h), f["fixed_ones"], **tol)
+    r = im.logprob_change(E, b, x, O, h, gamma=gamma)
+    assert r.base == pytest.approx(float(f["fixed_base"]), rel=1e-10)
+    np.testing.assert_allclose(r.logprob, f["fixed_logprob"], **tol)
+    np.testing.assert_allclose(im.head_logprob_increase(E, f["label_tokens"], f["X"], f["OH"], h, gamma=gamma),
+                               f["head_imp"], **tol)
+    A, V, W = f["A"], f["Vv"], f["WO"]
+    for head in range(A.shape[0]):
+        v = im.value_output_vectors(A, V, W, head)
+        np.testing.assert_allclose(v.weighted, f["u"][head], **tol)
+        np.testing.assert_allclose(v.unweighted, f["vo"][head], **tol)
+    np.testing.assert_allclose(im.head_outputs(A, V, W), f["o"], **tol)
+    q = int(f["query_q"])
+    np.testing.assert_allclose(im.value_output_vectors(A, V, W, 2, query=q).weighted, f["u_q"], **tol)
+    np.testing.assert_allclose(im.head_outputs(A, V, W, query=q)[2], f["o_q"], **tol)
+    ta, tb = (int(t) for t in f["label_tokens"])
+    m = im.label_logit_minus(f["u"][1], E, ta, tb, f["positions_a"], f["positions_b"], h, gamma=gamma)
+    np.testing.assert_allclose([m.at_a, m.at_b], f["minus_at"], **tol)
+    as_pairs = lambda heads: [tuple(p) for p in np.asarray(heads).tolist()]
+    s = im.select_in_context_heads(f["S"], top_k=3)
+    assert s.per_label == [as_pairs(t) for t in f["top3"]] and s.merged == as_pairs(f["merged3"])
+    s = im.select_in_context_heads(list(f["S"]), fraction=0.25)
+    assert s.per_label == [as_pairs(t) for t in f["top_frac"]] and s.merged == as_pairs(f["merged_frac"])
+    assert im.majority_label_gap(f["balanced"], f["reduced"]).gap == pytest.approx(float(f["gap"]), rel=1e-12)
+    assert im.order_accuracy_std(f["orders"]) == pytest.approx(float(f["order_std0"]), rel=1e-12)
+    assert im.order_accuracy_std(list(f["orders"]), ddof=1) == pytest.approx(float(f["order_std1"]), rel=1e-12)
+    np.testing.assert_allclose(im.label_attention_std(f["label_att"]), f["att_std0"], rtol=1e-12)
+    np.testing.assert_allclose(im.label_attention_std(f["label_att"], ddof=1), f["att_std1"], rtol=1e-12)
