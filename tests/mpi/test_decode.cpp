@@ -78,26 +78,21 @@ TEMPLATE_TEST_CASE("mpi task_decodability equals the single-process decodability
   }
 }
 
-TEST_CASE("mpi task_decodability: half-precision rows", "[mpi][decode]") {
-  const std::size_t n = 14, d = 4;
-  const auto half = icl_test::row_major<icl::f16>(points(n, d, 9, true), n, d);
-  const auto H = half.view;
+// The last split (a rank with no rows from 2 ranks on) of n rows, k neighbours: MPI against one process.
+template <class T>
+void check_last_split(std::size_t n, std::size_t d, std::uint64_t seed, std::size_t k) {
+  const auto H = icl_test::row_major<T>(points(n, d, seed, true), n, d);
   const std::vector<int> labels = labels_of(n);
   const auto counts = sums_test::splits(n).back();
-  check_same(icl::mpi::task_decodability(MPI_COMM_WORLD, sums_test::local_rows(H, counts),
-                                         sums_test::local_entries(labels, counts), 5),
-             icl::decode::task_decodability(H, labels, 5));
+  check_same(icl::mpi::task_decodability(MPI_COMM_WORLD, sums_test::local_rows(H.view, counts),
+                                         sums_test::local_entries(labels, counts), k),
+             icl::decode::task_decodability(H.view, labels, k));
 }
 
+TEST_CASE("mpi task_decodability: half-precision rows", "[mpi][decode]") { check_last_split<icl::f16>(14, 4, 9, 5); }
+
 TEST_CASE("mpi task_decodability: k above 128 (heap-ordered candidate lists)", "[mpi][decode]") {
-  const std::size_t n = 140, d = 3;
-  const std::vector<double> values = points(n, d, 6, true);
-  const auto H = icl::make_matrix_view(values.data(), n, d);
-  const std::vector<int> labels = labels_of(n);
-  const auto counts = sums_test::splits(n).back();
-  check_same(icl::mpi::task_decodability(MPI_COMM_WORLD, sums_test::local_rows(H, counts),
-                                         sums_test::local_entries(labels, counts), 131),
-             icl::decode::task_decodability(H, labels, 131));
+  check_last_split<double>(140, 3, 6, 131);
 }
 
 TEST_CASE("mpi decodability_curve equals the single-process curve", "[mpi][decode]") {
