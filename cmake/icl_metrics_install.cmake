@@ -115,6 +115,8 @@ foreach(_component IN LISTS ICL_METRICS_COMPONENTS)
     list(TRANSFORM MPI_CXX_INCLUDE_DIRS PREPEND "-I" OUTPUT_VARIABLE _icl_mpi_cflags)
     string(REPLACE ";" " " _icl_mpi_cflags "${MPI_CXX_COMPILE_OPTIONS} ${_icl_mpi_cflags}")
     string(REPLACE ";" " " _icl_mpi_libs "${MPI_CXX_LINK_FLAGS} ${MPI_CXX_LIBRARIES}")
+    string(STRIP "${_icl_mpi_cflags}" _icl_mpi_cflags)
+    string(STRIP "${_icl_mpi_libs}" _icl_mpi_libs)
     icl_metrics_pkg_config(icl_metrics_mpi "${_icl_description}: the metrics over MPI ranks"
       "icl_metrics" "${_icl_mpi_cflags}" "${_icl_mpi_libs}")
   endif()
