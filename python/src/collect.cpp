@@ -512,6 +512,26 @@ attention : array [layers, heads, T, T], a sequence of [heads, T, T], or None
                    "Attention heads (0 until a prompt with attention was added).")
       .def_prop_ro("prompts", on_collector(std::mem_fn(&prompt_collector::prompts)), "Prompts stored.")
       .def("__len__", on_collector(std::mem_fn(&prompt_collector::prompts)))
+      .def_prop_ro(
+          "config",
+          [](collector& self) {
+            const auto c = self.run([](prompt_collector& x) { return x.config(); });
+            nb::dict out;
+            out["layers"] = c.layers;
+            out["width"] = c.width;
+            out["positions"] = c.positions;
+            out["stored"] = std::string(icl::to_string(c.stored));
+            out["grown_rdm"] = c.grown_rdm ? nb::cast(std::string(icl::to_string(*c.grown_rdm))) : nb::none();
+            out["grown_rdm_position"] = c.grown_rdm_position == icl::collect::last_position
+                                            ? nb::none()
+                                            : nb::cast(c.grown_rdm_position);
+            out["reserve_prompts"] = c.reserve_prompts;
+            out["ratio_normalize"] = c.ratio_normalize;
+            out["check_row_sums"] = c.attention_options.check_row_sums;
+            out["row_sum_tolerance"] = c.attention_options.row_sum_tolerance;
+            return out;
+          },
+          "The configuration, as the constructor's keywords (a dict).")
       .def(
           "memory",
           [](collector& self) {

@@ -119,6 +119,9 @@ def test_every_dtype_stored_in_the_engine_precision(data, dtype):
     wide = states.astype(np.float64)
     np.testing.assert_allclose(c.grown_rdm(1), im.compute_rdm(wide[1]), rtol=1e-10, atol=1e-12)
     assert "stored='%s'" % stored in repr(c)
+    config = c.config
+    assert config["stored"] == stored and config["grown_rdm"] == "correlation" and config["grown_rdm_position"] is None
+    assert im.Collector(**config).config == config
 
 
 def test_label_directions_bootstrap_and_options(data):
