@@ -313,6 +313,13 @@ const curve_entry<suite_result> suite_curves[] = {
     {"effective_dimension", &suite_result::effective_dimension, "Effective dimension per layer."},
     {"cka_consecutive", &suite_result::cka_consecutive, "linear CKA of layers l and l + 1 (float64 [layers - 1])."}};
 
+/// A dict from (key, value) pairs, in order.
+nb::dict dict_of(std::initializer_list<std::pair<const char*, nb::object>> items) {
+  nb::dict out;
+  for (const auto& item : items) out[item.first] = item.second;
+  return out;
+}
+
 constexpr const char* hidden_param = R"(hidden : array [layers, positions, d] (or [layers, d] for one position), or a sequence
     of arrays [positions, d] (or [d]), one per layer. float16, bfloat16, float32 or float64
     with any strides, converted straight into the store (other dtypes: a float64 copy first).)";
@@ -516,33 +523,26 @@ attention : array [layers, heads, T, T], a sequence of [heads, T, T], or None
           "config",
           [](collector& self) {
             const auto c = self.run([](prompt_collector& x) { return x.config(); });
-            nb::dict out;
-            out["layers"] = c.layers;
-            out["width"] = c.width;
-            out["positions"] = c.positions;
-            out["stored"] = std::string(icl::to_string(c.stored));
-            out["grown_rdm"] = c.grown_rdm ? nb::cast(std::string(icl::to_string(*c.grown_rdm))) : nb::none();
-            out["grown_rdm_position"] = c.grown_rdm_position == icl::collect::last_position
-                                            ? nb::none()
-                                            : nb::cast(c.grown_rdm_position);
-            out["reserve_prompts"] = c.reserve_prompts;
-            out["ratio_normalize"] = c.ratio_normalize;
-            out["check_row_sums"] = c.attention_options.check_row_sums;
-            out["row_sum_tolerance"] = c.attention_options.row_sum_tolerance;
-            return out;
+            const bool last = c.grown_rdm_position == icl::collect::last_position;
+            return dict_of({{"layers", nb::cast(c.layers)},
+                            {"width", nb::cast(c.width)},
+                            {"positions", nb::cast(c.positions)},
+                            {"stored", nb::cast(std::string(icl::to_string(c.stored)))},
+                            {"grown_rdm", c.grown_rdm ? nb::cast(std::string(icl::to_string(*c.grown_rdm))) : nb::none()},
+                            {"grown_rdm_position", last ? nb::none() : nb::cast(c.grown_rdm_position)},
+                            {"reserve_prompts", nb::cast(c.reserve_prompts)},
+                            {"ratio_normalize", nb::cast(c.ratio_normalize)},
+                            {"check_row_sums", nb::cast(c.attention_options.check_row_sums)},
+                            {"row_sum_tolerance", nb::cast(c.attention_options.row_sum_tolerance)}});
           },
           "The configuration, as the constructor's keywords (a dict).")
       .def(
           "memory",
           [](collector& self) {
             const auto u = self.run([](prompt_collector& c) { return c.memory(); });
-            nb::dict out;
-            out["states"] = u.states;
-            out["grown_rdm"] = u.grown_rdm;
-            out["attention"] = u.attention;
-            out["prompts"] = u.prompts;
-            out["total"] = u.total;
-            return out;
+            return dict_of({{"states", nb::cast(u.states)}, {"grown_rdm", nb::cast(u.grown_rdm)},
+                            {"attention", nb::cast(u.attention)}, {"prompts", nb::cast(u.prompts)},
+                            {"total", nb::cast(u.total)}});
           },
           "Bytes held, by part: {'states', 'grown_rdm', 'attention', 'prompts', 'total'}.")
       .def("sort", on_collector(std::mem_fn(&prompt_collector::sort)),
