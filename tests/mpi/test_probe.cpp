@@ -138,3 +138,22 @@ TEST_CASE("mpi probe errors are raised on every rank", "[mpi][probe][errors]") {
                         Contains("rank " + std::to_string(last) + " has width 3"));
   }
 }
+
+TEST_CASE("mpi logistic_curve equals icl::probe::logistic_curve", "[mpi][probe][layers]") {
+  // Two layers [2, n, d]: the second warm-starts each fold from the first's.
+  const auto x0 = sums_test::values(n, d, 13), x1 = sums_test::values(n, d, 14);
+  std::vector<double> t(x0);
+  t.insert(t.end(), x1.begin(), x1.end());
+  const auto labels = sums_test::classes(x0, n, d, 3, 1);
+  const auto H = icl::make_tensor_view<double, 3>(t.data(), {2, n, d});
+  const auto expected = icl::probe::logistic_curve(H, labels);
+  for (const auto& counts : sums_test::splits(n)) {
+    const std::size_t first = sums_test::first_row(counts);
+    const auto local = icl::make_tensor_view<double, 3>(t.data() + first * d, {2, counts[static_cast<std::size_t>(sums_test::rank())], d},
+                                                        {static_cast<std::ptrdiff_t>(n * d), static_cast<std::ptrdiff_t>(d), 1});
+    std::vector<icl::probe::cv_result> results;
+    const auto got = icl::mpi::logistic_curve(MPI_COMM_WORLD, local, sums_test::local_entries(labels, counts), {}, {}, &results);
+    REQUIRE(got.values == expected.values);
+    REQUIRE(results.size() == 2);
+  }
+}

@@ -10,12 +10,14 @@
 /// detail/probe_impl.hpp. Memory and bytes sent per rank: docs/scale.md.
 
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include <mpi.h>
 
 #include "icl/core/labels.hpp"
 #include "icl/core/view.hpp"
+#include "icl/layers.hpp"
 #include "icl/mpi/detail/comm.hpp"
 #include "icl/mpi/detail/probe_impl.hpp"
 #include "icl/mpi/detail/reduce.hpp"
@@ -43,6 +45,37 @@ icl::probe::cv_result cross_validate_logistic(MPI_Comm comm, matrix_view<const T
   const auto enc = detail::gathered_labels(comm, fn, in, local_labels);
   const auto folds = cv.stratified ? pd::stratified_folds(fn, enc, cv) : pd::plain_folds(fn, enc.codes.size(), cv);
   return detail::cv_logistic(comm, fn, in, enc, folds, cv.folds, p);
+}
+
+/// Mean cross-validated accuracy of the logistic probe at every layer of H ([layers, n_r, d] on
+/// each rank, any strides), as icl::probe::logistic_curve: folds fixed once (from the labels of
+/// all rows), each layer's fold fits starting from the same fold of the previous layer.
+/// `results`, when given, receives every layer's cv_result. Collective; errors as
+/// cross_validate_logistic, naming icl::mpi::logistic_curve.
+template <class T>
+layer_curve logistic_curve(MPI_Comm comm, tensor_view<const T, 3> local_H, const std::vector<int>& local_labels,
+                           const icl::probe::logistic_params& p = {}, const icl::probe::cv_params& cv = {},
+                           std::vector<icl::probe::cv_result>* results = nullptr) {
+  constexpr const char* fn = "icl::mpi::logistic_curve";
+  namespace pd = icl::probe::detail;
+  detail::collective_check(comm, [&] { icl::detail::check_layers(fn, "H", local_H); });
+  std::size_t layers = local_H.extent(0);
+  detail::check_same_value(comm, fn, "layers", layers);
+  std::vector<detail::fold_fit> states;
+  layer_curve curve;
+  icl::detail::encoded_labels enc;
+  std::vector<std::size_t> folds;
+  for (std::size_t l = 0; l < layers; ++l) {
+    const auto in = detail::check_probe_rows(comm, fn, local_H.matrix(l), local_labels, p);
+    if (l == 0) {
+      enc = detail::gathered_labels(comm, fn, in, local_labels);
+      folds = cv.stratified ? pd::stratified_folds(fn, enc, cv) : pd::plain_folds(fn, enc.codes.size(), cv);
+    }
+    auto r = detail::cv_logistic(comm, fn, in, enc, folds, cv.folds, p, &states);
+    curve.values.push_back(r.mean);
+    if (results != nullptr) results->push_back(std::move(r));
+  }
+  return curve;
 }
 
 /// Cross-validated R² of the ridge probe (plain shuffled folds, icl::probe::make_folds(n, cv) over

@@ -155,11 +155,22 @@ pd::raw_fit fit_logistic_rows(MPI_Comm comm, const C* rows, std::size_t ld, std:
   return pd::fit_with(ops, codes, k, opt, w0, b0, icl::probe::fit_method::logistic_primal);
 }
 
-/// Cross-validated accuracy on the global folds `fold` (F folds), enc the global labels.
+/// A fold's fit kept to warm-start the same fold of the next layer (as icl::probe's curve
+/// trackers do): the fit and its number of outputs.
+struct fold_fit {
+  pd::raw_fit fit;
+  std::size_t outputs = 0;
+};
+
+/// Cross-validated accuracy on the global folds `fold` (F folds), enc the global labels. Fold f
+/// starts from the same fold of `states` (a previous layer's fits, when given and of the same
+/// outputs; every fold's training rows are the same across layers) or else from fold f − 1, as
+/// one process; `states` receives this call's fits.
 template <class T>
 icl::probe::cv_result cv_logistic(MPI_Comm comm, const char* fn, const probe_rows<T>& in,
                                   const icl::detail::encoded_labels& enc, const std::vector<std::size_t>& fold,
-                                  std::size_t F, const icl::probe::logistic_params& p) {
+                                  std::size_t F, const icl::probe::logistic_params& p,
+                                  std::vector<fold_fit>* states = nullptr) {
   using C = icl::detail::compute_t<T>;
   const std::size_t n = enc.codes.size(), nr = in.X.rows(), d = in.X.cols();
   std::vector<C> buffer;
@@ -170,8 +181,8 @@ icl::probe::cv_result cv_logistic(MPI_Comm comm, const char* fn, const probe_row
   std::vector<double> hits(F, 0.0), z;
   std::vector<std::size_t> fold_size(F, 0), train, test;
   for (std::size_t v : fold) ++fold_size[v];
-  pd::raw_fit previous;
-  std::size_t previous_m = 0;
+  const bool have_states = states != nullptr && states->size() == F;
+  std::vector<fold_fit> fits(F);
   for (std::size_t f = 0; f < F; ++f) {
     std::vector<std::size_t> global_train;
     for (std::size_t i = 0; i < n; ++i)
@@ -181,17 +192,18 @@ icl::probe::cv_result cv_logistic(MPI_Comm comm, const char* fn, const probe_row
     split_local(fold, in.first, nr, f, train, test);
     std::vector<std::size_t> codes(train.size());
     for (std::size_t j = 0; j < train.size(); ++j) codes[j] = classes.local[enc.codes[in.first + train[j]]];
-    const bool warm = f > 0 && previous_m == m;  // as one process: fold f starts from fold f − 1
-    auto fit = fit_logistic_rows<C>(comm, rows, ld, d, train, codes, k, opt, warm ? previous.v : std::vector<double>{},
-                                    warm ? previous.b : std::vector<double>{});
+    const fold_fit* warm = have_states && (*states)[f].outputs == m ? &(*states)[f] : f > 0 ? &fits[f - 1] : nullptr;
+    if (warm != nullptr && warm->outputs != m) warm = nullptr;
+    auto fit = fit_logistic_rows<C>(comm, rows, ld, d, train, codes, k, opt,
+                                    warm ? warm->fit.v : std::vector<double>{}, warm ? warm->fit.b : std::vector<double>{});
     pd::primal_logits(fit, rows, ld, d, test, m, z);
     for (std::size_t t = 0; t < test.size(); ++t) {
       hits[f] += classes.present[pd::class_index(z.data() + t * m, m)] == enc.codes[in.first + test[t]] ? 1.0 : 0.0;
     }
     result.fold_reports.push_back(fit.report);
-    previous = std::move(fit);
-    previous_m = m;
+    fits[f] = {std::move(fit), m};
   }
+  if (states != nullptr) *states = std::move(fits);
   allreduce_sum(comm, hits.data(), F);
   for (std::size_t f = 0; f < F; ++f) result.fold_scores.push_back(hits[f] / static_cast<double>(fold_size[f]));
   pd::summarize(result);
