@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -113,6 +114,17 @@ decltype(auto) released(F&& f) {
 /// with the GIL held between the steps of long loops (layers, chunks of permutations).
 void check_signals();
 
+/// Feeds every layer of `view` ([layers, n, d]) to `tracker` (an icl::layer_tracker), each
+/// with the GIL released, checking for Ctrl-C between layers: the library's *_curve functions
+/// through their trackers, with the same results.
+template <class Tracker, class T>
+void feed_layers(Tracker& tracker, const icl::tensor_view<const T, 3>& view) {
+  for (std::size_t l = 0; l < view.extent(0); ++l) {
+    released([&] { tracker.add_layer(view.matrix(l)); });
+    check_signals();
+  }
+}
+
 /// A 1-D or 2-D numpy array that owns `values` (moved, not copied).
 template <class T>
 nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::initializer_list<std::size_t> shape) {
@@ -167,6 +179,49 @@ std::string doc(const std::string& summary, const std::string& parameters,
 /// Formats a double as repr() would (shortest round-trip form).
 std::string fmt(double value);
 
+/// "TypeName(a=..., b=...)": the repr of each named attribute of a result object, arrays as
+/// lists.
+std::string repr_of(nb::handle self, const std::vector<const char*>& fields);
+
+/// Whether T is a std::vector of numbers (a field returned as a numpy array).
+template <class T>
+struct is_number_vector : std::false_type {};
+template <class T, class A>
+struct is_number_vector<std::vector<T, A>> : std::is_arithmetic<T> {};
+
+/// A copy of `text` that lives as long as the module (names and docstrings built at import).
+const char* keep_text(std::string text);
+
+/// The "name: doc" lines of a result class's attributes, split (kept with keep_text); throws
+/// std::logic_error unless there are `count` of them.
+std::vector<std::pair<const char*, const char*>> attribute_lines(const char* attributes, std::size_t count);
+
+/// A result class with read-only attributes: `attributes` has one "name: doc" line per member,
+/// in the order of `members`; a vector of numbers is returned as a numpy array (a copy), any
+/// other member as itself. The repr shows the first `shown` attributes; the docstring lists
+/// them all. More members can be added to the returned class.
+template <class C, class... T>
+nb::class_<C> result_class(nb::handle scope, const char* name, const std::string& doc, std::size_t shown,
+                           const char* attributes, T C::*... members) {
+  nb::class_<C> cls(scope, name, keep_text(doc + "\n\nAttributes\n----------\n" + attributes));
+  const auto lines = attribute_lines(attributes, sizeof...(T));
+  std::size_t k = 0;
+  const auto bind = [&](auto member) {
+    using M = typename std::remove_reference_t<decltype(std::declval<C&>().*member)>;
+    if constexpr (is_number_vector<M>::value) {
+      cls.def_prop_ro(lines[k].first, array_field(member), nb::rv_policy::move, lines[k].second);
+    } else {
+      cls.def_ro(lines[k].first, member, lines[k].second);
+    }
+    ++k;
+  };
+  (bind(members), ...);
+  std::vector<const char*> repr_fields;
+  for (std::size_t f = 0; f < shown && f < lines.size(); ++f) repr_fields.push_back(lines[f].first);
+  cls.def("__repr__", [repr_fields](nb::handle self) { return repr_of(self, repr_fields); });
+  return cls;
+}
+
 void init_rsa(nb::module_& m);
 void init_decode(nb::module_& m);
 void init_probe(nb::module_& m);
@@ -176,6 +231,7 @@ void init_logit_lens(nb::module_& m);
 void init_collect(nb::module_& m);
 void init_io(nb::module_& m);
 void init_preprocess(nb::module_& m);
+void init_stats(nb::module_& m);
 
 }  // namespace icl_py
 

@@ -58,12 +58,16 @@ icl::decode::decodability_curve_result decodability_curve(array_like H, array_li
                                  " entries");
     }
     icl::decode::decodability_tracker tracker(y, p);
-    for (std::size_t l = 0; l < view.extent(0); ++l) {
-      released([&] { tracker.add_layer(view.matrix(l)); });
-      check_signals();
-    }
+    feed_layers(tracker, view);
     return icl::decode::decodability_curve_result{tracker.curve(), tracker.layers(), tracker.peak_layer()};
   });
+}
+
+icl::decode::neighbor_result loo_neighbors(array_like H, std::size_t k, const std::string& d) {
+  const array_arg h = take_array(H, "icl::decode::loo_neighbors", "H", 2);
+  const auto p = params_of(k, d);
+  return released(
+      [&] { return visit(h, [&](auto t) { return icl::decode::loo_neighbors(matrix_of<decltype(t)>(h), p); }); });
 }
 
 std::string result_repr(const decodability_result& r) {
@@ -154,6 +158,33 @@ void init_decode(nb::module_& m) {
         nb::arg("dissimilarity") = "euclidean", pairwise_doc.c_str());
   m.def("decodability_curve", &decodability_curve, nb::arg("H"), nb::arg("labels"), nb::arg("k") = 10,
         nb::arg("dissimilarity") = "euclidean", curve_doc.c_str());
+
+  using icl::decode::neighbor_result;
+  nb::class_<neighbor_result>(m, "NeighborResult", "Result of loo_neighbors: indices, distances, n, k.")
+      .def_prop_ro(
+          "indices",
+          [](const neighbor_result& r) {
+            return to_numpy(std::vector<std::uint64_t>(r.indices.begin(), r.indices.end()), {r.n, r.k});
+          },
+          nb::rv_policy::move, "uint64 [n, k]: the neighbours of each row, nearest first (ties: smaller index).")
+      .def_prop_ro(
+          "distances", [](const neighbor_result& r) { return to_numpy(std::vector<double>(r.distances), {r.n, r.k}); },
+          nb::rv_policy::move, "float64 [n, k]: their Euclidean (rooted) or cosine distances.")
+      .def_ro("n", &neighbor_result::n, "Rows.")
+      .def_ro("k", &neighbor_result::k, "Neighbours per row.")
+      .def("__repr__", [](nb::handle self) { return repr_of(self, {"n", "k"}); });
+  m.def("loo_neighbors", &loo_neighbors, nb::arg("H"), nb::arg("k") = 10, nb::arg("dissimilarity") = "euclidean",
+        doc("The k nearest neighbours of every row among the other rows (the neighbours behind task_decodability).",
+            R"(H : array [n, d]
+    float16, bfloat16, float32 or float64 read in place with their strides.
+k : int, default 10
+    1 <= k < n.
+dissimilarity : str, default 'euclidean'
+    'euclidean' or 'cosine'.)",
+            R"(NeighborResult
+    .indices (uint64 [n, k]), .distances (float64 [n, k]).)",
+            "    k = 0 or k >= n, NaN/Inf, a zero row under 'cosine', an unknown dissimilarity.")
+            .c_str());
 }
 
 }  // namespace icl_py

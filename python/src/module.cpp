@@ -96,6 +96,7 @@ NB_MODULE(_core, m) {
   icl_py::init_logit_lens(m);
   icl_py::init_collect(m);
   icl_py::init_preprocess(m);
+  icl_py::init_stats(m);
 #if defined(ICL_PY_IO)
   icl_py::init_io(m);
 #endif

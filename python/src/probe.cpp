@@ -2,6 +2,8 @@
 #include <string>
 #include <type_traits>
 
+#include <nanobind/stl/vector.h>
+
 #include "bindings.hpp"
 
 namespace icl_py {
@@ -105,6 +107,88 @@ nb::ndarray<nb::numpy, int> predict(const icl::probe::linear_model& m, array_lik
   }));
 }
 
+nb::ndarray<nb::numpy, double> predict_proba(const icl::probe::linear_model& m, array_like X) {
+  const array_arg x = take_array(X, "icl::probe::predict_proba", "X", 2);
+  auto p = released([&] {
+    return visit(x, [&](auto t) { return icl::probe::predict_proba(m, matrix_of<decltype(t)>(x)); });
+  });
+  const std::size_t n = x.shape[0], classes = m.classes.size();
+  return to_numpy(std::move(p), {n, classes});
+}
+
+/// A probe curve through the library's tracker (built by make(view's layers)), one layer at a
+/// time with Ctrl-C checked between layers: the values of logistic_curve / ridge_curve.
+template <class Make>
+nb::ndarray<nb::numpy, double> probe_curve(const char* fn, array_like H, Make&& make) {
+  const array_arg h = take_array(H, fn, "H", 3);
+  return visit(h, [&](auto t) {
+    const auto view = tensor_of<decltype(t), 3>(h);
+    icl::detail::check_layers(fn, "H", view);
+    auto tracker = make();
+    feed_layers(tracker, view);
+    return copy_to_numpy(tracker.curve().values);
+  });
+}
+
+nb::ndarray<nb::numpy, double> logistic_curve(array_like H, array_like y, double C, std::size_t folds,
+                                              std::uint64_t seed, std::size_t max_iter, double tol,
+                                              bool fit_intercept, bool stratified) {
+  const char* fn = "icl::probe::logistic_curve";
+  auto labels = take_labels(y, fn, "y");
+  const auto p = logistic_of(C, max_iter, tol, fit_intercept);
+  return probe_curve(fn, H, [&] { return icl::probe::logistic_curve_tracker(labels, p, cv_of(folds, seed, stratified)); });
+}
+
+nb::ndarray<nb::numpy, double> ridge_curve(array_like H, array_like y, double alpha, std::size_t folds,
+                                           std::uint64_t seed, bool fit_intercept) {
+  const char* fn = "icl::probe::ridge_curve";
+  auto targets = take_doubles(y, fn, "y");
+  icl::probe::ridge_params p;
+  p.alpha = alpha;
+  p.fit_intercept = fit_intercept;
+  return probe_curve(fn, H, [&] { return icl::probe::ridge_curve_tracker(targets, p, cv_of(folds, seed, false)); });
+}
+
+std::vector<int> control_labels_of(nb::handle labels, nb::handle input_type, std::uint64_t seed) {
+  const char* fn = "icl::probe::control_labels";
+  const auto y = take_labels(labels, fn, "labels");
+  return input_type.is_none() ? icl::probe::control_labels(y, seed)
+                              : icl::probe::control_labels(y, take_labels(input_type, fn, "input_type"), seed);
+}
+
+icl::probe::selectivity_result selectivity(array_like X, array_like labels, nb::handle input_type,
+                                           std::uint64_t control_seed, double C, std::size_t folds,
+                                           std::uint64_t seed, std::size_t max_iter, double tol, bool stratified) {
+  const char* fn = "icl::probe::selectivity";
+  const array_arg x = take_array(X, fn, "X", 2);
+  const auto y = take_labels(labels, fn, "labels");
+  const auto types = input_type.is_none() ? std::vector<int>{} : take_labels(input_type, fn, "input_type");
+  const auto p = logistic_of(C, max_iter, tol, true);
+  const auto cv = cv_of(folds, seed, stratified);
+  return released([&] {
+    return visit(x, [&](auto t) {
+      return icl::probe::selectivity(matrix_of<decltype(t)>(x), y, types, p, cv, control_seed);
+    });
+  });
+}
+
+nb::ndarray<nb::numpy, std::uint64_t> make_folds(nb::handle n_or_labels, std::size_t folds, std::uint64_t seed,
+                                                 bool stratified) {
+  const char* fn = "icl::probe::make_folds";
+  const auto cv = cv_of(folds, seed, stratified);
+  const auto f = nb::isinstance<nb::int_>(n_or_labels)
+                     ? icl::probe::make_folds(nb::cast<std::size_t>(n_or_labels), cv)
+                     : icl::probe::make_folds(take_labels(n_or_labels, fn, "labels"), cv);
+  return to_numpy(std::vector<std::uint64_t>(f.begin(), f.end()));
+}
+
+nb::tuple stratified_split(array_like labels, double test_fraction, std::uint64_t seed) {
+  const auto s = icl::probe::stratified_split(take_labels(labels, "icl::probe::stratified_split", "labels"),
+                                              test_fraction, seed);
+  return nb::make_tuple(to_numpy(std::vector<std::uint64_t>(s.train.begin(), s.train.end())),
+                        to_numpy(std::vector<std::uint64_t>(s.test.begin(), s.test.end())));
+}
+
 }  // namespace
 
 void init_probe(nb::module_& m) {
@@ -151,6 +235,11 @@ void init_probe(nb::module_& m) {
       .def("predict", &predict, nb::arg("X"),
            doc("The predicted label of each row (a logistic model).", "X : array [n, features]",
                "numpy.ndarray, int32 [n]", "    a width other than the model's, NaN/Inf, a ridge model.")
+               .c_str())
+      .def("predict_proba", &predict_proba, nb::arg("X"),
+           doc("Class probabilities of each row (a logistic model; classes in the order of .classes).",
+               "X : array [n, features]", "numpy.ndarray, float64 [n, classes]",
+               "    a width other than the model's, NaN/Inf, a ridge model.")
                .c_str())
       .def("decision_function", &decision_function, nb::arg("X"),
            doc("X coef^T + intercept.", "X : array [n, features]", "numpy.ndarray, float64 [n, outputs]",
@@ -220,6 +309,84 @@ folds : int or integer array [n], default 5
 seed : int, default 0
 fit_intercept : bool, default True)",
         R"(CVResult)", R"(    a y length other than n, folds < 2 or > n, NaN/Inf, alpha < 0.)").c_str());
+
+  result_class(m, "SelectivityResult", "Result of selectivity: task and control cross-validation.", 1,
+               R"(selectivity: task.mean - control.mean.
+task: The CVResult on the labels.
+control: The CVResult on the control labels.)",
+               &icl::probe::selectivity_result::selectivity, &icl::probe::selectivity_result::task,
+               &icl::probe::selectivity_result::control);
+  constexpr const char* logistic_options = R"(C : float, default 1.0
+folds : int, default 5
+seed : int, default 0
+max_iter : int, default 100
+tol : float, default 1e-6)";
+  m.def("logistic_curve", &logistic_curve, nb::arg("H"), nb::arg("y"), nb::arg("C") = 1.0, nb::arg("folds") = 5,
+        nb::arg("seed") = 0, nb::arg("max_iter") = 100, nb::arg("tol") = 1e-6, nb::arg("fit_intercept") = true,
+        nb::arg("stratified") = true,
+        doc(R"(Mean cross-validated accuracy of the logistic probe at every layer (the folds fixed once; each
+layer's fits start from the previous layer's). Ctrl-C interrupts between layers.)",
+            std::string(R"(H : array [layers, n, d] (any strides)
+y : integer array or list [n]
+)") + logistic_options + R"(
+fit_intercept : bool, default True
+stratified : bool, default True)",
+            "numpy.ndarray, float64 [layers]",
+            "    as cross_validate_logistic, for a layer; layers of different widths.")
+            .c_str());
+  m.def("ridge_curve", &ridge_curve, nb::arg("H"), nb::arg("y"), nb::arg("alpha") = 1.0, nb::arg("folds") = 5,
+        nb::arg("seed") = 0, nb::arg("fit_intercept") = true,
+        doc("Mean cross-validated R^2 of the ridge probe at every layer. Ctrl-C interrupts between layers.",
+            R"(H : array [layers, n, d] (any strides)
+y : array or list [n]
+alpha : float, default 1.0
+folds : int, default 5
+seed : int, default 0
+fit_intercept : bool, default True)",
+            "numpy.ndarray, float64 [layers]", "    as cross_validate_ridge, for a layer; layers of different widths.")
+            .c_str());
+  m.def("control_labels", &control_labels_of, nb::arg("labels"), nb::arg("input_type").none() = nb::none(),
+        nb::arg("seed") = 0,
+        doc(R"(Control-task labels (Hewitt & Liang 2019): one label per input type drawn from the label
+distribution, or (input_type None) the labels under a fixed random permutation.)",
+            R"(labels : integer array or list [n]
+input_type : integer array or list [n] or None, default None
+seed : int, default 0)",
+            "list of int [n]", "    empty labels, lengths that differ.")
+            .c_str());
+  m.def("selectivity", &selectivity, nb::arg("X"), nb::arg("labels"), nb::arg("input_type").none() = nb::none(),
+        nb::arg("control_seed") = 1, nb::arg("C") = 1.0, nb::arg("folds") = 5, nb::arg("seed") = 0,
+        nb::arg("max_iter") = 100, nb::arg("tol") = 1e-6, nb::arg("stratified") = true,
+        doc("Selectivity: the probe's CV accuracy on the labels minus that on control labels.",
+            std::string(R"(X : array [n, d]
+labels : integer array or list [n]
+input_type : integer array or list [n] or None, default None
+    The control labels: control_labels(labels, input_type, control_seed).
+control_seed : int, default 1
+)") + logistic_options + R"(
+stratified : bool, default True)",
+            R"(SelectivityResult
+    .selectivity, .task, .control (CVResult).)",
+            "    as cross_validate_logistic, for either labelling.")
+            .c_str());
+  m.def("make_folds", &make_folds, nb::arg("n_or_labels"), nb::arg("folds") = 5, nb::arg("seed") = 0,
+        nb::arg("stratified") = true,
+        doc("The fold of each row, as the cross-validations draw them.",
+            R"(n_or_labels : int or integer array [n]
+    A row count (plain shuffled folds) or labels (stratified unless stratified=False).
+folds : int, default 5
+seed : int, default 0
+stratified : bool, default True)",
+            "numpy.ndarray, uint64 [n]", "    folds < 2 or > n, a class with fewer members than folds (stratified).")
+            .c_str());
+  m.def("stratified_split", &stratified_split, nb::arg("labels"), nb::arg("test_fraction"), nb::arg("seed") = 0,
+        doc("A stratified train/test split of the rows (the split of the separability probes).",
+            R"(labels : integer array or list [n]
+test_fraction : float in (0, 1)
+seed : int, default 0)",
+            "(train, test): two uint64 arrays of row indices, increasing",
+            "    empty labels, a test_fraction outside (0, 1), a class too small to split.")
+            .c_str());
 }
 
 }  // namespace icl_py

@@ -104,3 +104,62 @@ def test_fit_ridge_matches_sklearn(rng):
     np.testing.assert_allclose(model.intercept, [reference.intercept_], rtol=1e-10)
     with pytest.raises(im.Error, match="icl::probe::predict_class"):
         model.predict(X)
+
+
+def test_predict_proba_matches_sklearn(states):
+    X, labels = states
+    model = im.fit_logistic(X, labels, C=0.5, max_iter=1000, tol=1e-10)
+    reference = LogisticRegression(C=0.5, max_iter=10000, tol=1e-12).fit(X, labels)
+    P = model.predict_proba(X)
+    assert P.shape == (40, 3)
+    np.testing.assert_allclose(P, reference.predict_proba(X), rtol=1e-4, atol=1e-6)
+
+
+def test_probe_curves_and_folds(states, rng):
+    X, labels = states
+    H = np.stack([X, X * 0.5 + rng.standard_normal(X.shape), X[:, ::-1]])
+    folds = im.make_folds(labels, folds=4, seed=2)
+    assert folds.dtype == np.uint64 and set(folds) == {0, 1, 2, 3}
+    for f in range(4):   # stratified: every class in every fold
+        assert set(labels[folds == f]) == {0, 1, 2}
+    curve = im.logistic_curve(H, labels, folds=4, seed=2, max_iter=1000, tol=1e-10)
+    assert curve.shape == (3,)
+    # layer 0 starts cold: exactly the cross-validation on the same folds
+    assert curve[0] == im.cross_validate_logistic(H[0], labels, folds=folds, max_iter=1000, tol=1e-10).mean
+    y = X @ rng.standard_normal(16)
+    ridge = im.ridge_curve(H, y, alpha=0.5, folds=4, seed=2)
+    plain = im.make_folds(len(y), folds=4, seed=2)
+    np.testing.assert_allclose(ridge, [im.cross_validate_ridge(H[l], y, alpha=0.5, folds=plain).mean for l in range(3)],
+                               rtol=1e-12)
+
+
+def test_selectivity_and_control_labels(states):
+    X, labels = states
+    control = im.control_labels(labels, seed=1)
+    assert sorted(control) == sorted(labels.tolist())
+    r = im.selectivity(X, labels, folds=4, seed=0)
+    assert r.task.mean == im.cross_validate_logistic(X, labels, folds=4, seed=0).mean
+    assert r.control.mean == im.cross_validate_logistic(X, control, folds=4, seed=0).mean
+    assert r.selectivity == pytest.approx(r.task.mean - r.control.mean)
+    assert repr(r).startswith("SelectivityResult(selectivity=")
+    by_type = im.control_labels(labels, input_type=np.arange(40) // 2, seed=3)
+    assert all(by_type[2 * i] == by_type[2 * i + 1] for i in range(20))
+    train, test = im.stratified_split(labels, 0.25, seed=1)
+    assert sorted(np.concatenate([train, test]).tolist()) == list(range(40))
+    assert len(test) in (9, 10, 11)
+    with pytest.raises(im.Error, match="icl::probe::stratified_split"):
+        im.stratified_split(labels, 1.5)
+
+
+def test_loo_neighbors_match_sklearn(states):
+    X, labels = states
+    r = im.loo_neighbors(X, k=4)
+    distances, idx = NearestNeighbors(n_neighbors=5).fit(X).kneighbors(X)
+    np.testing.assert_array_equal(r.indices, idx[:, 1:])      # the row itself comes first there
+    np.testing.assert_allclose(r.distances, distances[:, 1:], rtol=1e-10)
+    assert repr(r) == "NeighborResult(n=40, k=4)"
+    cos = im.loo_neighbors(X, k=2, dissimilarity="cosine")
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    D = 1 - Xn @ Xn.T
+    np.fill_diagonal(D, np.inf)
+    np.testing.assert_array_equal(cos.indices, np.argsort(D, axis=1, kind="stable")[:, :2])

@@ -100,3 +100,92 @@ def test_rsa_curve_equals_the_per_layer_functions(rng):
     H[2, 5] = np.nan
     with pytest.raises(im.Error, match=r"^icl::rsa::rsa_curve: layer 2: icl::rsa::compute_rdm"):
         im.rsa_curve(H, hypothesis, permutations=9, bootstrap_samples=0)
+
+
+def test_rdm_from_square_is_squareform(rng):
+    from scipy.spatial.distance import squareform
+    D = squareform(pdist(rng.standard_normal((7, 3))))
+    np.testing.assert_array_equal(im.rdm_from_square(D), squareform(D))
+    D[0, 1] += 1.0
+    with pytest.raises(im.Error, match="icl::rsa::rdm_from_square"):
+        im.rdm_from_square(D)
+
+
+def test_mahalanobis_and_crossnobis_match_numpy(rng):
+    n, d = 6, 4
+    X = rng.standard_normal((n, d))
+    A = rng.standard_normal((d, d))
+    P = A @ A.T + np.eye(d)
+    expected = [(X[i] - X[j]) @ P @ (X[i] - X[j]) / d for i in range(n) for j in range(i + 1, n)]
+    np.testing.assert_allclose(im.compute_rdm_mahalanobis(X, P), expected, rtol=1e-10)
+    np.testing.assert_allclose(im.compute_rdm_mahalanobis(X.astype(np.float32), P.astype(np.float32)), expected,
+                               rtol=1e-4)
+    # Crossnobis: 3 conditions x 4 folds x 2 measurements, the documented formula.
+    conditions = np.tile(np.repeat([10, 20, 30], 2), 4)
+    folds = np.repeat(np.arange(4), 6)
+    Y = rng.standard_normal((24, d)) + conditions[:, None] / 10.0
+    def means(rows):
+        return np.stack([Y[rows & (conditions == c)].mean(0) for c in (10, 20, 30)])
+    total = np.zeros(3)
+    for f in range(4):
+        B, Aother = means(folds == f), means(folds != f)
+        K = Aother @ P @ B.T
+        total += [(K[i, i] + K[j, j] - K[i, j] - K[j, i]) / d for i in range(3) for j in range(i + 1, 3)]
+    np.testing.assert_allclose(im.compute_rdm_crossnobis(Y, conditions, folds, P), total / 4, rtol=1e-10)
+    identity = im.compute_rdm_crossnobis(Y, conditions, folds)
+    np.testing.assert_allclose(identity, im.compute_rdm_crossnobis(Y, conditions, folds, np.eye(d)), rtol=1e-10)
+    with pytest.raises(im.Error, match="icl::rsa::compute_rdm_mahalanobis"):
+        im.compute_rdm_mahalanobis(X, np.eye(d + 1))
+
+
+def test_within_between_test_matches_welch(rng):
+    from scipy.stats import ttest_ind
+    groups = np.array([0, 0, 0, 1, 1, 2, 2, 2])
+    rdm = pdist(rng.standard_normal((8, 3)) + groups[:, None])
+    same = (groups[:, None] == groups[None, :])[np.triu_indices(8, 1)]
+    r = im.within_between_test(rdm, groups, alternative="less")
+    ref = ttest_ind(rdm[same], rdm[~same], equal_var=False, alternative="less")
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-12) and r.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    assert (r.within_pairs, r.between_pairs) == (same.sum(), (~same).sum())
+    assert r.test.t == r.statistic and r.mean_within == pytest.approx(rdm[same].mean())
+    assert repr(r).startswith("GroupTestResult(mean_within=")
+
+
+def test_alignment_curve_and_icl_effect(rng):
+    labels = np.arange(18) % 3
+    H = rng.standard_normal((3, 18, 5))
+    G = rng.standard_normal((3, 18, 5))
+    hyp = im.categorical_rdm(labels)
+    per_layer = [im.compare(im.compute_rdm(H[l]), hyp) for l in range(3)]
+    assert [im.hypothesis_alignment(H[l], hyp) for l in range(3)] == per_layer
+    np.testing.assert_array_equal(im.alignment_curve(H, hyp), per_layer)
+    e = im.icl_effect(H, G, hyp, dissimilarity="euclidean", method="kendall_tau_a")
+    np.testing.assert_array_equal(e.without_icl, im.alignment_curve(G, hyp, "euclidean", "kendall_tau_a"))
+    np.testing.assert_array_equal(e.delta, e.with_icl - e.without_icl)
+    assert repr(e).startswith("ICLEffect(with_icl=[")
+    z = im.hypothesis_alignment(H[0], hyp, standardize="zscore_features")
+    assert z == im.compare(im.compute_rdm(im.standardize(H[0])), hyp)
+
+
+def test_p1_preset_is_max_pooling_zscore_cosine(rng):
+    from scipy.stats import zscore
+    layers, n, T, d = 2, 12, 5, 6
+    tokens = rng.standard_normal((layers, n, T, d))
+    positions = [1, 3, 4]
+    hyp = im.categorical_rdm(np.arange(n) % 3)
+    pooled = tokens[:, :, positions, :].max(axis=2)
+    expected = pdist(zscore(pooled[1], axis=0), "cosine")
+    np.testing.assert_allclose(im.p1_rdm(tokens[1], positions), expected, rtol=1e-10, atol=1e-12)
+    c = im.p1_rsa_curve(tokens, positions, hyp, permutations=99, bootstrap_samples=20, seed=1)
+    ref = im.rsa_curve(pooled, hyp, dissimilarity="cosine", standardize="zscore_features", permutations=99,
+                       bootstrap_samples=20, seed=1)
+    np.testing.assert_array_equal(c.statistic, ref.statistic)
+    np.testing.assert_array_equal(c.p_value, ref.p_value)
+    np.testing.assert_array_equal(c.ci_high, ref.ci_high)
+    per_prompt = [[0, 2]] * n
+    e = im.p1_icl_effect(tokens, per_prompt, tokens[:, :, :3], [2, 0], hyp)
+    np.testing.assert_allclose(e.with_icl, [im.compare(im.p1_rdm(tokens[l], per_prompt), hyp) for l in range(2)])
+    with pytest.raises(im.Error, match=r"^icl::rsa::p1_rsa_curve: layer 1: "):
+        bad = tokens.copy()
+        bad[1, 0, 3, 0] = np.inf
+        im.p1_rsa_curve(bad, positions, hyp, permutations=9, bootstrap_samples=0)
