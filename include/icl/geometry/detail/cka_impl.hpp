@@ -511,10 +511,22 @@ dense_matrix<double> cka_matrix_unchecked(const char* fn, tensor_view<const T, 3
   const auto gx = grams(X, lx, "X");
   const auto gy = same ? std::vector<centered_gram<C>>() : grams(Y, ly, "Y");
   const auto& ys = same ? gx : gy;
-  // ⟨K, K⟩ of each layer once; one inner product per pair of layers.
-  std::vector<double> self_x(lx), self_y(ly);
-  for (std::size_t a = 0; a < lx; ++a) self_x[a] = gram_inner(gx[a], gx[a]);
-  for (std::size_t b = 0; b < ly; ++b) self_y[b] = same ? self_x[b] : gram_inner(ys[b], ys[b]);
+  // ⟨K, K⟩ of each layer once; one inner product per pair of layers. The products are all
+  // done: the passes over the Gram matrices run in parallel, one pair per task (each sum is
+  // the pair's own, so the result does not depend on the threads).
+  std::vector<double> self_x(lx), self_y(ly), cross(lx * ly);
+  const std::size_t selves = lx + (same ? 0 : ly);
+  icl::detail::parallel_for_sized(0, selves + lx * ly, (selves + lx * ly) * n * n / 2, [&](std::size_t job) {
+    if (job < lx) {
+      self_x[job] = gram_inner(gx[job], gx[job]);
+    } else if (job < selves) {
+      self_y[job - lx] = gram_inner(ys[job - lx], ys[job - lx]);
+    } else {
+      const std::size_t a = (job - selves) / ly, b = (job - selves) % ly;
+      if (!same || b > a) cross[a * ly + b] = gram_inner(gx[a], ys[b]);
+    }
+  });
+  if (same) self_y = self_x;
   dense_matrix<double> out(lx, ly);
   for (std::size_t a = 0; a < lx; ++a) {
     for (std::size_t b = 0; b < ly; ++b) {
@@ -526,7 +538,7 @@ dense_matrix<double> cka_matrix_unchecked(const char* fn, tensor_view<const T, 3
       t.n = n;
       t.kk = self_x[a];
       t.ll = self_y[b];
-      t.kl = gram_inner(gx[a], ys[b]);
+      t.kl = same && a == b ? self_x[a] : cross[a * ly + b];
       t.dkk = dot(gx[a].diag, gx[a].diag);
       t.dll = dot(ys[b].diag, ys[b].diag);
       t.dkl = dot(gx[a].diag, ys[b].diag);
