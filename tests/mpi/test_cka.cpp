@@ -3,7 +3,9 @@
 // without rows; and its errors, raised alike on every rank.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 #include <string>
 #include <vector>
@@ -83,4 +85,28 @@ TEST_CASE("mpi linear_cka errors are raised on every rank", "[mpi][cka][errors]"
   const auto F = icl_test::row_major<double>(flat, n, 4);
   REQUIRE_THROWS_WITH(icl::mpi::linear_cka(MPI_COMM_WORLD, sums_test::local_rows(F.view, counts), lx),
                       Catch::Contains(fn) && Catch::Contains("X has zero variance"));
+}
+
+TEST_CASE("mpi cka_curve equals icl::geometry::cka_curve", "[mpi][cka][layers]") {
+  const std::size_t n = 19, d = 4;
+  std::vector<double> x = sums_test::values(n, d, 5), y = sums_test::values(n, d, 6);
+  const auto x1 = sums_test::values(n, d, 7);
+  x.insert(x.end(), x1.begin(), x1.end());  // X: 2 layers, Y: layer 0 then X's layer 0
+  y.insert(y.end(), x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n * d));
+  const auto X = icl::make_tensor_view<double, 3>(x.data(), {2, n, d});
+  const auto Y = icl::make_tensor_view<double, 3>(y.data(), {2, n, d});
+  const auto expected = icl::geometry::cka_curve(X, Y, true);
+  for (const auto& counts : sums_test::splits(n)) {
+    const std::size_t first = sums_test::first_row(counts), rows = counts[static_cast<std::size_t>(sums_test::rank())];
+    const std::array<std::ptrdiff_t, 3> strides{static_cast<std::ptrdiff_t>(n * d), static_cast<std::ptrdiff_t>(d), 1};
+    const auto lx = icl::make_tensor_view<double, 3>(x.data() + first * d, {2, rows, d}, strides);
+    const auto ly = icl::make_tensor_view<double, 3>(y.data() + first * d, {2, rows, d}, strides);
+    const auto got = icl::mpi::cka_curve(MPI_COMM_WORLD, lx, ly, true);
+    icl_test::require_close<double>(got.values, expected.values);
+  }
+  // X with 2 layers, Y with 1 on every rank.
+  const auto one = icl::make_tensor_view<double, 3>(y.data(), {1, 0, d});
+  const auto none = icl::make_tensor_view<double, 3>(x.data(), {2, 0, d});
+  REQUIRE_THROWS_WITH(icl::mpi::cka_curve(MPI_COMM_WORLD, none, one),
+                      Catch::Contains("icl::mpi::cka_curve: X has 2 layers but Y has 1"));
 }

@@ -15,6 +15,7 @@
 #include <mpi.h>
 
 #include "icl/core/view.hpp"
+#include "icl/layers.hpp"
 #include "icl/geometry/detail/cka_impl.hpp"
 #include "icl/mpi/detail/cka_impl.hpp"
 #include "icl/mpi/detail/comm.hpp"
@@ -40,6 +41,25 @@ double linear_cka(MPI_Comm comm, matrix_view<const T> local_X, matrix_view<const
   detail::check_finite(comm, fn, local_X, first);
   detail::check_finite(comm, fn, local_Y, first);
   return g::cka_from_terms(fn, detail::reduce_cka_terms<C>(comm, local_X, local_Y, part.total), debiased);
+}
+
+/// Linear CKA between corresponding layers of two [layers, n_r, d] tensors of each rank (d may
+/// differ between X and Y; the same layer count on every rank), as icl::geometry::cka_curve.
+/// (cka_matrix, every pair of layers, is not distributed: in the feature form each pair needs its
+/// own d_x x d_y product summed over ranks, L² of them.) Collective; errors as linear_cka, and a
+/// layer count that differs between X and Y or between ranks.
+template <class T, class U>
+layer_curve cka_curve(MPI_Comm comm, tensor_view<const T, 3> local_X, tensor_view<const U, 3> local_Y,
+                      bool debiased = false) {
+  const char* fn = "icl::mpi::cka_curve";
+  std::size_t layers = 0;
+  detail::collective_check(comm, [&] {
+    layers = icl::geometry::detail::check_cka_curve_layers(fn, local_X, local_Y);
+  });
+  detail::check_same_value(comm, fn, "layers", layers);
+  layer_curve out;
+  for (std::size_t l = 0; l < layers; ++l) out.values.push_back(linear_cka(comm, local_X.matrix(l), local_Y.matrix(l), debiased));
+  return out;
 }
 
 }  // namespace icl::mpi
