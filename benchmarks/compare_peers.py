@@ -32,6 +32,10 @@ Cases (sizes of the full run; --quick runs small ones):
   must be equal, the p-values agree up to Monte Carlo error.
 - cka: biased linear CKA, n = 2000, d = 4096, float32, against numpy (the centered Gram form
   ⟨HK H, HLH⟩ and the feature form ‖YᵀX‖² / (‖XᵀX‖ ‖YᵀY‖), both timed; the faster is the peer).
+- cka_matrix: biased linear CKA between every pair of L = 8 layers of one [L, n, d] tensor,
+  n = 2000, d = 1024, float32, against numpy doing the same: each layer's centered Gram matrix
+  once (L products xc @ xc.T, which numpy sends to SYRK), then L² inner products. The limit is
+  one SSYRK per layer, timed by the driver.
 - decodability: leave-one-out kNN (k = 10, Euclidean) against scikit-learn
   KNeighborsClassifier: the fastest leave-one-out a user can write with it, one
   kneighbors(n_neighbors = k + 1) query on the fitted data with each point's own entry removed
@@ -55,17 +59,28 @@ import time
 import zlib
 
 import numpy as np
-import scipy
-import sklearn
-from scipy.spatial.distance import pdist, squareform
-from scipy.stats import kendalltau, spearmanr
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import PredefinedSplit, cross_val_score
-from sklearn.neighbors import KNeighborsClassifier
+
+# scipy and scikit-learn are the peers of most cases; cka and cka_matrix need numpy alone and
+# run where the others are not installed.
+try:
+    import scipy
+    from scipy.spatial.distance import pdist, squareform
+    from scipy.stats import kendalltau, spearmanr
+except ImportError:
+    scipy = None
+try:
+    import sklearn
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import PredefinedSplit, cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+except ImportError:
+    sklearn = None
 
 from peer_support import add_driver_arguments, machine_line, median_time, numpy_blas, run_driver, write_table
 
-CASES = ("rdm", "ranks", "rsatoolbox", "permutation", "cka", "decodability", "logistic")
+CASES = ("rdm", "ranks", "rsatoolbox", "permutation", "cka", "cka_matrix", "decodability", "logistic")
+NEEDS_SCIPY = ("rdm", "ranks", "rsatoolbox", "permutation")
+NEEDS_SKLEARN = ("decodability", "logistic")
 
 
 def row(case, size, ours, peer_name, peer, agreement, ok=True, limit=None, limit_name=None):
@@ -333,6 +348,37 @@ def case_cka(ctx, n, d):
                 "2 SSYRK n x d")]
 
 
+def numpy_cka_matrix(x):
+    grams = []
+    for layer in x:
+        c = layer - layer.mean(axis=0)
+        grams.append(c @ c.T)
+    norms = [np.linalg.norm(g) for g in grams]
+    out = np.empty((len(grams), len(grams)))
+    for a in range(len(grams)):
+        for b in range(a, len(grams)):
+            out[a, b] = out[b, a] = np.vdot(grams[a], grams[b]) / (norms[a] * norms[b])
+    return out
+
+
+def case_cka_matrix(ctx, layers, n, d):
+    args = ctx.args
+    z = ctx.rng.standard_normal((n, 32))
+    x = np.stack([z @ ctx.rng.standard_normal((32, d)) + (1.0 + layer) * ctx.rng.standard_normal((n, d))
+                  for layer in range(layers)]).astype(np.float32)
+    xf = ctx.write("cm.f32", x)
+    ours = ctx.driver("cka_matrix", xf, layers, n, d, args.repeats)
+    reference = float(numpy_cka_matrix(x.astype(np.float64)).sum())
+    peer_value = float(numpy_cka_matrix(x).sum())
+    peer_time = median_time(lambda: numpy_cka_matrix(x), args.repeats)
+    ok = ctx.check(abs(ours["score"] - reference) <= 1e-4 * abs(reference),
+                   "cka_matrix: %.17g vs %.17g (float64 numpy)" % (ours["score"], reference))
+    return [row("cka_matrix (biased), %d layers" % layers, "n=%d d=%d f32" % (n, d), ours["seconds"],
+                "numpy f32, Gram of each layer once", peer_time,
+                "sum of entries %.8f vs %.8f (numpy f32), %.8f (numpy f64)" % (ours["score"], peer_value, reference),
+                ok, ours["syrk_seconds"], "%d SSYRK n x d" % layers)]
+
+
 # ---- decoders ----------------------------------------------------------------------------------
 
 def stratified_folds(rng, labels, folds):
@@ -416,6 +462,9 @@ def run_cases(ctx, selected):
     if "cka" in selected:
         ctx.reseed("cka")
         rows += case_cka(ctx, *((300, 256) if quick else (2000, 4096)))
+    if "cka_matrix" in selected:
+        ctx.reseed("cka_matrix")
+        rows += case_cka_matrix(ctx, *((3, 300, 128) if quick else (8, 2000, 1024)))
     if "decodability" in selected:
         ctx.reseed("decodability")
         if quick:
@@ -454,7 +503,8 @@ def table(rows, args, threads):
     lines.append("%s; numpy BLAS: %s. Python %s, numpy %s, scipy %s, scikit-learn %s, rsatoolbox %s. Median of %d "
                  "timed calls after one warm-up%s." % (
                      machine_line(threads), numpy_blas(), platform.python_version(), np.__version__,
-                     scipy.__version__, sklearn.__version__, package_version("rsatoolbox"), args.repeats,
+                     package_version("scipy"), package_version("scikit-learn"), package_version("rsatoolbox"),
+                     args.repeats,
                      "; --quick sizes" if args.quick else ""))
     return "\n".join(lines)
 
@@ -472,6 +522,9 @@ def main():
     unknown = [c for c in selected if c not in CASES]
     if unknown:
         parser.error("unknown case(s): %s" % ", ".join(unknown))
+    missing = [c for c in selected if (c in NEEDS_SCIPY and scipy is None) or (c in NEEDS_SKLEARN and sklearn is None)]
+    if missing:
+        parser.error("case(s) %s need scipy and scikit-learn, which are not installed" % ", ".join(missing))
 
     with tempfile.TemporaryDirectory() as tmp:
         ctx = Context(args, tmp)

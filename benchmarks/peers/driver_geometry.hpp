@@ -26,6 +26,30 @@ inline int task_cka(const std::vector<std::string>& a) {
   return 0;
 }
 
+/// cka_matrix X.f32 layers n d repeats: biased cka_matrix of one [layers, n, d] tensor with
+/// itself; the score is the sum of the matrix's entries. Also times the limit in the same
+/// process: one SSYRK per layer (syrk_seconds, the sum of the layers' medians).
+inline int task_cka_matrix(const std::vector<std::string>& a) {
+  const std::size_t layers = parse_size(a[1]), n = parse_size(a[2]), d = parse_size(a[3]);
+  const std::size_t repeats = parse_size(a[4]);
+  const auto X = read_matrix<float>(a[0], layers * n, d);
+  const auto T = icl::make_tensor_view<float, 3>(X.values.data(), {layers, n, d});
+  double total = 0.0;
+  const double seconds = median_seconds(repeats, [&] {
+    const auto m = icl::geometry::cka_matrix(T);
+    total = 0.0;
+    for (std::size_t i = 0; i < layers; ++i)
+      for (std::size_t j = 0; j < layers; ++j) total += m(i, j);
+  });
+  std::vector<float> out(n * n);
+  const double syrk = median_seconds(repeats, [&] {
+    for (std::size_t l = 0; l < layers; ++l)
+      icl::detail::product_aat_upper<float>(X.values.data() + l * n * d, n, d, d, out.data(), n);
+  });
+  json_line().number("seconds", seconds).number("score", total).number("syrk_seconds", syrk).print();
+  return 0;
+}
+
 /// syrk X.f32 n d repeats: one triangle of X·Xᵀ (n x n float) for the row-major n x d float
 /// matrix X (a raw file or "synthetic"), the limit of the GEMM-shaped metrics.
 inline int task_syrk(const std::vector<std::string>& a) {

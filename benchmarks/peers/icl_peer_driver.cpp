@@ -10,6 +10,7 @@
 ///   icl_peer_driver compare      A.f64 B.f64 m comparison|sort_both repeats
 ///   icl_peer_driver permutation  A.f64 B.f64 m comparison permutations seed repeats
 ///   icl_peer_driver cka          X.f32 Y.f32 n dx dy repeats
+///   icl_peer_driver cka_matrix   X.f32 layers n d repeats
 ///   icl_peer_driver syrk         X.f32 n d repeats
 ///   icl_peer_driver memory_rdm   n d dissimilarity                 (synthetic input, one call)
 ///   icl_peer_driver memory_decodability n d k classes             (synthetic input, one call)
@@ -50,6 +51,7 @@ const std::vector<task>& tasks() {
       {"compare", 5, "A.f64 B.f64 m comparison|sort_both repeats", icl_peers::task_compare},
       {"permutation", 7, "A.f64 B.f64 m comparison permutations seed repeats", icl_peers::task_permutation},
       {"cka", 6, "X.f32 Y.f32 n dx dy repeats", icl_peers::task_cka},
+      {"cka_matrix", 5, "X.f32 layers n d repeats", icl_peers::task_cka_matrix},
       {"syrk", 4, "X.f32 n d repeats", icl_peers::task_syrk},
       {"memory_rdm", 3, "n d dissimilarity", icl_peers::task_memory_rdm},
       {"memory_decodability", 4, "n d k classes", icl_peers::task_memory_decodability},
