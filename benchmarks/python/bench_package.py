@@ -497,7 +497,7 @@ def tiny_calls(tmp):
         "fit_ridge": (lambda: im.fit_ridge(X, np.arange(8.0)), None),
         "LinearModel.predict": (lambda: model.predict(X), None),
         "LinearModel.decision_function": (lambda: model.decision_function(X), None),
-        "separability_alignment": (lambda: im.separability_alignment(X, labels, directions), None),
+        "separability_alignment": (lambda: im.separability_alignment(X, labels, directions, denoise_rank=2), None),
         "linear_cka": (lambda: im.linear_cka(X, Y), ("cka", f["X.f32"], f["Y.f32"], 8, 4)),
         "cka_matrix": (lambda: im.cka_matrix(H3), None),
         "effective_dimension": (lambda: im.effective_dimension(X), ("effdim", f["X.f32"], 8, 4)),
