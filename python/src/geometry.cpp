@@ -309,8 +309,10 @@ void inject_task_vector(nb::handle h, array_like v, double lambda) {
 
 icl::stats::test_result head_layer_mann_whitney(nb::handle a, nb::handle b, const std::string& alternative) {
   const char* fn = "icl::geometry::head_layer_mann_whitney";
-  return icl::geometry::head_layer_mann_whitney(take_heads(a, fn, "a"), take_heads(b, fn, "b"),
-                                                parse<icl::alternative>(alternative));
+  const auto first = take_heads(a, fn, "a");
+  const auto second = take_heads(b, fn, "b");
+  const auto alt = parse<icl::alternative>(alternative);
+  return released([&] { return icl::geometry::head_layer_mann_whitney(first, second, alt); });
 }
 
 }  // namespace

@@ -143,11 +143,13 @@ icl::rsa::rsa_curve_params curve_of(icl::rsa::hypothesis_alignment_params alignm
   return params;
 }
 
-nb::ndarray<nb::numpy, double> compute_rdm(array_like X, const std::string& d, std::size_t block_rows) {
+nb::ndarray<nb::numpy, double> compute_rdm(array_like X, const std::string& d, std::size_t block_rows,
+                                           const std::string& nan) {
   const char* fn = "icl::rsa::compute_rdm";
   const array_arg x = take_array(X, fn, "X", 2);
   icl::rsa::rdm_params params;
   params.block_rows = block_rows;
+  params.nan = parse<icl::nan_policy>(nan);
   const auto kind = parse<dissimilarity>(d);
   icl::rsa::rdm r = released([&] {
     return visit(x, [&](auto t) { return icl::rsa::compute_rdm(matrix_of<decltype(t)>(x), kind, params); });
@@ -155,20 +157,30 @@ nb::ndarray<nb::numpy, double> compute_rdm(array_like X, const std::string& d, s
   return to_numpy(std::move(r.condensed()));
 }
 
-double compare(array_like a, array_like b, const std::string& method) {
-  const rdm_pair p(a, b, method, "icl::rsa::compare");
-  return released([&] { return icl::rsa::compare(p.a, p.b, p.c); });
+double compare(array_like a, array_like b, const std::string& method, const std::string& nan) {
+  const char* fn = "icl::rsa::compare";
+  icl::rsa::compare_params params;
+  params.nan = parse<icl::nan_policy>(nan);
+  if (params.nan != icl::nan_policy::raise) {  // NaN/Inf entries allowed: the vectors as they are
+    const auto x = take_doubles(a, fn, "a");
+    const auto y = take_doubles(b, fn, "b");
+    const auto c = parse<comparison>(method);
+    return released([&] { return icl::rsa::compare(x, y, c, params); });
+  }
+  const rdm_pair p(a, b, method, fn);
+  return released([&] { return icl::rsa::compare(p.a, p.b, p.c, params); });
 }
 
 icl::rsa::permutation_result permutation_test(array_like a, array_like b, const std::string& method,
                                               std::size_t permutations, std::uint64_t seed,
-                                              const std::string& alternative, bool keep_null) {
+                                              const std::string& alternative, bool keep_null, const std::string& nan) {
   const rdm_pair p(a, b, method, "icl::rsa::permutation_test");
   icl::rsa::permutation_params params;
   params.permutations = permutations;
   params.seed = seed;
   params.alt = parse<icl::alternative>(alternative);
   params.keep_null = keep_null;
+  params.nan = parse<icl::nan_policy>(nan);
   signal_hook stop;
   params.should_stop = stop.hook();
   return stop.run([&] { return icl::rsa::permutation_test(p.a, p.b, p.c, params); });
@@ -333,11 +345,14 @@ nb::ndarray<nb::numpy, double> rdm_from_square(array_like square, double symmetr
 icl::rsa::group_test_result within_between_test(array_like rdm, array_like groups, const std::string& alternative) {
   const char* fn = "icl::rsa::within_between_test";
   const auto r = take_rdm(rdm, fn, "rdm");
-  return icl::rsa::within_between_test(r, take_labels(groups, fn, "groups"), parse<icl::alternative>(alternative));
+  const auto g = take_labels(groups, fn, "groups");
+  const auto alt = parse<icl::alternative>(alternative);
+  return released([&] { return icl::rsa::within_between_test(r, g, alt); });
 }
 
 nb::ndarray<nb::numpy, double> categorical_rdm(array_like labels) {
-  auto r = icl::rsa::categorical_rdm(take_labels(labels, "icl::rsa::categorical_rdm", "labels"));
+  const auto y = take_labels(labels, "icl::rsa::categorical_rdm", "labels");
+  auto r = released([&] { return icl::rsa::categorical_rdm(y); });
   return to_numpy(std::move(r.condensed()));
 }
 
@@ -356,7 +371,10 @@ dissimilarity : str, default 'correlation'
     (scipy.spatial.distance.pdist's metrics of the same names; sqeuclidean_per_feature is
     rsatoolbox's 'euclidean').
 block_rows : int, default 0
-    Rows per block of the Gram products (0: chosen by the library).)",
+    Rows per block of the Gram products (0: chosen by the library).
+nan : str, default 'raise'
+    'raise' or 'propagate' (NaN for the dissimilarities of a row with NaN/Inf, zero variance
+    under 'correlation' or zero norm under 'cosine').)",
         R"(numpy.ndarray, float64, shape [n (n - 1) / 2]
     The upper triangle in scipy.spatial.distance.squareform order.)", R"(    n < 2, d < 1, NaN/Inf in X (naming the row), a zero-variance row under 'correlation' or a
     zero row under 'cosine', an unknown dissimilarity, a device array.)");
@@ -367,7 +385,10 @@ const std::string compare_doc = doc(R"(Comparison of two RDMs given as condensed
 method : str, default 'spearman'
     'pearson', 'spearman' (scipy.stats.spearmanr), 'kendall_tau_a' (rsatoolbox),
     'kendall_tau_b' (scipy.stats.kendalltau), 'rho_a', 'cosine' or 'whitened_cosine'
-    (rsatoolbox's names).)",
+    (rsatoolbox's names).
+nan : str, default 'raise'
+    'raise', 'propagate' (NaN for NaN/Inf entries or an undefined statistic) or 'omit'
+    (positions where a or b is NaN/Inf dropped; not for whitened_cosine).)",
         R"(float)", R"(    a length that is not n (n - 1) / 2, different n, NaN/Inf, a constant vector where the
     statistic is undefined (pearson, spearman, kendall_tau_b), an unknown method.)");
 
@@ -384,7 +405,9 @@ seed : int, default 0
 alternative : str, default 'two_sided'
     'two_sided', 'greater' or 'less'.
 keep_null : bool, default False
-    Keep the N permuted statistics in the result's null_distribution.)",
+    Keep the N permuted statistics in the result's null_distribution.
+nan : str, default 'raise'
+    'raise' or 'propagate' (a NaN statistic and p-value).)",
         R"(PermutationResult
     .statistic, .p_value = (1 + count) / (1 + N), .permutations, .null_distribution.)", R"(    different n, n < 3, N = 0, NaN/Inf, an undefined observed statistic, an unknown method
     or alternative.)");
@@ -497,11 +520,12 @@ standardize : str, default 'none'
     failure at one layer as "icl::rsa::rsa_curve: layer <l>: ...".)")
             .c_str());
   m.def("compute_rdm", &compute_rdm, nb::arg("X"), nb::arg("dissimilarity") = "correlation",
-        nb::arg("block_rows") = 0, compute_rdm_doc.c_str());
-  m.def("compare", &compare, nb::arg("a"), nb::arg("b"), nb::arg("method") = "spearman", compare_doc.c_str());
+        nb::arg("block_rows") = 0, nb::arg("nan") = "raise", compute_rdm_doc.c_str());
+  m.def("compare", &compare, nb::arg("a"), nb::arg("b"), nb::arg("method") = "spearman", nb::arg("nan") = "raise",
+        compare_doc.c_str());
   m.def("permutation_test", &permutation_test, nb::arg("a"), nb::arg("b"), nb::arg("method") = "spearman",
         nb::arg("permutations") = 10000, nb::arg("seed") = 0, nb::arg("alternative") = "two_sided",
-        nb::arg("keep_null") = false, permutation_doc.c_str());
+        nb::arg("keep_null") = false, nb::arg("nan") = "raise", permutation_doc.c_str());
   m.def("bootstrap_compare", &bootstrap_compare, nb::arg("a"), nb::arg("b"), nb::arg("method") = "spearman",
         nb::arg("samples") = 1000, nb::arg("confidence") = 0.95, nb::arg("seed") = 0, bootstrap_doc.c_str());
   m.def("categorical_rdm", &categorical_rdm, nb::arg("labels"),

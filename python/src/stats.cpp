@@ -47,14 +47,18 @@ namespace {
 
 icl::stats::test_result mann_whitney_u(array_like x, array_like y, const std::string& alternative) {
   const char* fn = "icl::stats::mann_whitney_u";
-  return icl::stats::mann_whitney_u(take_doubles(x, fn, "x"), take_doubles(y, fn, "y"),
-                                    parse<icl::alternative>(alternative));
+  const auto xs = take_doubles(x, fn, "x");
+  const auto ys = take_doubles(y, fn, "y");
+  const auto alt = parse<icl::alternative>(alternative);
+  return released([&] { return icl::stats::mann_whitney_u(xs, ys, alt); });
 }
 
 icl::stats::welch_result welch_t_test(array_like a, array_like b, const std::string& alternative) {
   const char* fn = "icl::stats::welch_t_test";
-  return icl::stats::welch_t_test(take_doubles(a, fn, "a"), take_doubles(b, fn, "b"),
-                                  parse<icl::alternative>(alternative));
+  const auto as = take_doubles(a, fn, "a");
+  const auto bs = take_doubles(b, fn, "b");
+  const auto alt = parse<icl::alternative>(alternative);
+  return released([&] { return icl::stats::welch_t_test(as, bs, alt); });
 }
 
 icl::stats::association_result behaviour_association(array_like x, array_like y, const std::string& statistic,
@@ -165,6 +169,23 @@ nan : str, default 'raise'
             R"(    different lengths, fewer than 3 pairs, NaN/Inf (nan='raise'), a constant x or y, an unknown
     statistic, alternative or nan policy, bootstrap_samples = 1, a confidence outside (0, 1).)")
             .c_str());
+  m.def("student_t_sf", &icl::stats::student_t_sf, nb::arg("t"), nb::arg("df"),
+        doc("The Student t survival function P(T > t) (scipy.stats.t.sf(t, df)); df = inf: the normal one.",
+            "t : float\ndf : float, > 0", "float", "    t NaN, df not > 0.").c_str());
+  m.def("student_t_cdf", &icl::stats::student_t_cdf, nb::arg("t"), nb::arg("df"),
+        doc("The Student t cumulative distribution function P(T <= t) (scipy.stats.t.cdf(t, df)).",
+            "t : float\ndf : float, > 0", "float", "    t NaN, df not > 0.").c_str());
+  m.def("normal_sf", &icl::stats::normal_sf, nb::arg("x"),
+        doc("The standard normal survival function P(Z > x) (scipy.stats.norm.sf).", "x : float", "float",
+            "    x NaN.").c_str());
+  m.def("normal_cdf", &icl::stats::normal_cdf, nb::arg("x"),
+        doc("The standard normal cumulative distribution function P(Z <= x) (scipy.stats.norm.cdf).", "x : float",
+            "float", "    x NaN.").c_str());
+  m.def("regularized_incomplete_beta", &icl::stats::regularized_incomplete_beta, nb::arg("a"), nb::arg("b"),
+        nb::arg("x"),
+        doc("The regularized incomplete beta function I_x(a, b) (scipy.special.betainc(a, b, x)).",
+            "a, b : float, finite and > 0\nx : float in [0, 1]", "float",
+            "    a parameter outside its range (NaN included).").c_str());
 }
 
 }  // namespace icl_py

@@ -189,3 +189,23 @@ def test_p1_preset_is_max_pooling_zscore_cosine(rng):
         bad = tokens.copy()
         bad[1, 0, 3, 0] = np.inf
         im.p1_rsa_curve(bad, positions, hyp, permutations=9, bootstrap_samples=0)
+
+
+def test_nan_policies(rng):
+    from scipy.stats import spearmanr
+    a = pdist(rng.standard_normal((8, 3)))
+    b = a + rng.standard_normal(a.shape)
+    b[4] = np.nan
+    keep = ~np.isnan(b)
+    assert im.compare(a, b, nan="omit") == pytest.approx(spearmanr(a[keep], b[keep]).statistic, rel=1e-12)
+    assert np.isnan(im.compare(a, b, nan="propagate"))
+    with pytest.raises(im.Error, match="icl::rsa::rdm_from_condensed"):
+        im.compare(a, b)
+    X = rng.standard_normal((5, 4))
+    X[2] = 1.0     # zero variance: the correlation dissimilarity of row 2 is undefined
+    r = im.compute_rdm(X, "correlation", nan="propagate")
+    undefined = [k for k, (i, j) in enumerate((i, j) for i in range(5) for j in range(i + 1, 5)) if 2 in (i, j)]
+    assert np.all(np.isnan(r[undefined])) and np.isfinite(np.delete(r, undefined)).all()
+    constant = np.ones_like(a)
+    t = im.permutation_test(a, constant, permutations=9, nan="propagate")
+    assert np.isnan(t.statistic) and np.isnan(t.p_value)

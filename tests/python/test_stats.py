@@ -73,3 +73,18 @@ def test_errors_name_the_function():
         im.mann_whitney_u([], [1.0])
     with pytest.raises(im.Error, match="'sideways' is not a icl::alternative"):
         im.mann_whitney_u([1.0], [2.0], alternative="sideways")
+
+
+def test_distributions_match_scipy():
+    from scipy import special
+    for t, df in [(0.3, 4.0), (-2.5, 11.5), (8.0, 2.0), (1.0, np.inf)]:
+        assert im.student_t_sf(t, df) == pytest.approx(stats.t.sf(t, df), rel=1e-12)
+        assert im.student_t_cdf(t, df) == pytest.approx(stats.t.cdf(t, df), rel=1e-12)
+    for x in (-3.0, 0.0, 1.7, 9.0):
+        assert im.normal_sf(x) == pytest.approx(stats.norm.sf(x), rel=1e-14)
+        assert im.normal_cdf(x) == pytest.approx(stats.norm.cdf(x), rel=1e-14)
+    assert im.regularized_incomplete_beta(2.5, 0.5, 0.3) == pytest.approx(special.betainc(2.5, 0.5, 0.3), rel=1e-13)
+    with pytest.raises(im.Error, match="icl::stats::student_t_sf: df must be > 0"):
+        im.student_t_sf(1.0, 0.0)
+    with pytest.raises(im.Error, match="icl::stats::regularized_incomplete_beta"):
+        im.regularized_incomplete_beta(1.0, 1.0, 1.5)

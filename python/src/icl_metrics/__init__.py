@@ -206,9 +206,14 @@ from ._core import (  # noqa: E402  probes and neighbours beyond the first relea
     logistic_curve,
     loo_neighbors,
     make_folds,
+    normal_cdf,
+    normal_sf,
+    regularized_incomplete_beta,
     ridge_curve,
     selectivity,
     stratified_split,
+    student_t_cdf,
+    student_t_sf,
 )
 
 __all__ += [
@@ -253,4 +258,9 @@ __all__ += [
     "ridge_curve",
     "selectivity",
     "stratified_split",
+    "normal_cdf",
+    "normal_sf",
+    "regularized_incomplete_beta",
+    "student_t_cdf",
+    "student_t_sf",
 ]
