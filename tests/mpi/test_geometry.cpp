@@ -86,4 +86,37 @@ TEST_CASE("mpi geometry errors are raised on every rank", "[mpi][geometry][error
                       Contains("labels hold 3 classes, need exactly 2"));
   REQUIRE_THROWS_WITH(icl::mpi::separability(MPI_COMM_WORLD, lx, more),
                       Contains("icl::mpi::separability: label 9 has 1 row(s)"));
+  // Two label directions for three classes over all ranks.
+  const auto dirs = icl_test::row_major<double>(sums_test::values(2, d, 25), 2, d);
+  REQUIRE_THROWS_WITH(icl::mpi::separability_alignment(MPI_COMM_WORLD, lx, more, dirs.view),
+                      Contains("icl::mpi::separability_alignment: label_directions has 2 rows but the labels hold 3"));
+}
+
+TEMPLATE_TEST_CASE("mpi separability_alignment equals one process", "[mpi][geometry][alignment]", float, double) {
+  // 3 classes, one label direction each. At d = 5 the pairs (about 25 rows) take the covariance
+  // route in one process too; at d = 30 one process takes the Gram route, the ranks the covariance.
+  for (const std::size_t width : {d, std::size_t{30}}) {
+    const auto x = sums_test::values(n, width, 23);
+    const auto labels = sums_test::classes(x, n, width, 3, 2);
+    const auto dirs = sums_test::values(3, width, 24);
+    const auto xs = icl_test::all_layouts<TestType>(x, n, width);
+    const auto D = icl_test::row_major<double>(dirs, 3, width);
+    icl::geometry::separability_alignment_params params;
+    params.denoise_rank = 2;
+    const auto expected = icl::geometry::separability_alignment(xs[0].view, labels, D.view, params);
+    const auto splits = sums_test::splits(n);
+    for (std::size_t split = 0; split < splits.size(); ++split) {
+      INFO("d " << width << ", rank 0 rows " << splits[split][0]);
+      const auto got = icl::mpi::separability_alignment(MPI_COMM_WORLD, sums_test::local_rows(xs[split % 2].view, splits[split]),
+                                                        sums_test::local_entries(labels, splits[split]), D.view, params);
+      icl_test::require_close<TestType>(
+          {got.directional_separability, got.output_alignment, got.singular_alignment, got.variance_alignment,
+           got.mean_alignment, got.composite_alignment, got.effective_dimension, got.denoised_output_alignment,
+           got.output_alignment_all_classes},
+          {expected.directional_separability, expected.output_alignment, expected.singular_alignment,
+           expected.variance_alignment, expected.mean_alignment, expected.composite_alignment,
+           expected.effective_dimension, expected.denoised_output_alignment, expected.output_alignment_all_classes});
+      REQUIRE(got.separability == Approx(expected.separability).epsilon(1e-12));
+    }
+  }
 }

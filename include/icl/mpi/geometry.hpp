@@ -10,12 +10,15 @@
 ///   - separability: per label pair the same stratified split as one process (the labels of all
 ///     rows are gathered; the split is drawn on the global rows), the pair's logistic probe
 ///     fitted by the distributed primal L-BFGS (every sum over rows reduced, as icl::mpi::
-///     fit_logistic), and its test hits summed over ranks.
+///     fit_logistic), and its test hits summed over ranks;
+///   - separability_alignment: every measure, each pair's sums reduced and finished by the
+///     single-process code (detail/geometry_impl.hpp).
 /// Per rank: memory d² compute-type values (effective dimension) or the probe's m·d doubles
 /// plus its own rows; bytes sent in docs/scale.md.
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include <mpi.h>
@@ -29,6 +32,7 @@
 #include "icl/geometry/types.hpp"
 #include "icl/mpi/detail/cka_impl.hpp"
 #include "icl/mpi/detail/comm.hpp"
+#include "icl/mpi/detail/geometry_impl.hpp"
 #include "icl/mpi/detail/probe_impl.hpp"
 #include "icl/mpi/detail/reduce.hpp"
 
@@ -91,7 +95,6 @@ icl::geometry::alignment_result separability(MPI_Comm comm, matrix_view<const T>
                                              const icl::geometry::separability_alignment_params& params = {}) {
   const char* fn = "icl::mpi::separability";
   namespace gd = icl::geometry::detail;
-  namespace pd = icl::probe::detail;
   icl::geometry::separability_alignment_params q = params;
   q.separability = true;
   const auto in = detail::check_labelled_rows(comm, fn, local_H, local_labels, "H", [&] {
@@ -100,49 +103,82 @@ icl::geometry::alignment_result separability(MPI_Comm comm, matrix_view<const T>
   });
   const auto enc = detail::gathered_labels(comm, fn, in, local_labels);
   using C = icl::detail::compute_t<T>;
-  const std::size_t nr = local_H.rows(), d = local_H.cols();
   std::vector<C> buffer;
-  std::size_t ld = d;
-  const C* rows = icl::detail::rows_as_compute<C>(local_H, 0, nr, buffer, ld);
-  const auto opt = pd::make_lbfgs_options(q.probe);
+  std::size_t ld = local_H.cols();
+  const C* rows = icl::detail::rows_as_compute<C>(local_H, 0, local_H.rows(), buffer, ld);
   icl::geometry::alignment_result out;
   out.classes = enc.classes;
   out.has_separability = true;
-  std::vector<double> hits;
-  std::vector<std::size_t> tested;
+  double sum = 0.0;
   for (std::size_t a = 0; a < enc.n_classes(); ++a) {
     for (std::size_t b = a + 1; b < enc.n_classes(); ++b) {
       icl::geometry::pair_alignment pair = gd::pair_header(enc, a, b);
-      std::vector<std::size_t> train, test, local_train, local_test, codes;
-      gd::pair_split(fn, gd::pair_rows(enc, a, b), enc, out.pairs.size(), nullptr, q, pair, train, test);
-      for (std::size_t g : train)
-        if (g >= in.first && g < in.first + nr) {
-          local_train.push_back(g - in.first);
-          codes.push_back(enc.codes[g] == b ? 1 : 0);
-        }
-      for (std::size_t g : test)
-        if (g >= in.first && g < in.first + nr) local_test.push_back(g - in.first);
-      const auto fit = detail::fit_logistic_rows<C>(comm, rows, ld, d, local_train, codes, 2, opt, {}, {});
-      std::vector<double> z;
-      pd::primal_logits(fit, rows, ld, d, local_test, 1, z);
-      double h = 0.0;
-      for (std::size_t t = 0; t < local_test.size(); ++t) {
-        h += (pd::class_index(z.data() + t, 1) == 1 ? b : a) == enc.codes[in.first + local_test[t]] ? 1.0 : 0.0;
-      }
-      hits.push_back(h);
-      tested.push_back(test.size());
-      pair.probe_iterations = fit.report.iterations;
-      pair.probe_converged = fit.report.converged;
+      detail::pair_separability<C>(comm, fn, rows, ld, in, enc, out.pairs.size(), q, pair);
+      sum += pair.separability;
       out.pairs.push_back(pair);
     }
   }
-  detail::allreduce_sum(comm, hits.data(), hits.size());
-  double sum = 0.0;
-  for (std::size_t k = 0; k < out.pairs.size(); ++k) {
-    out.pairs[k].separability = hits[k] / static_cast<double>(tested[k]);
-    sum += out.pairs[k].separability;
-  }
   out.separability = sum / static_cast<double>(out.pairs.size());
+  return out;
+}
+
+/// Every measure of icl::geometry::separability_alignment (docs/metrics.md section 4, averaged
+/// over label pairs) over the rows of every rank; label_directions (the same on every rank) as
+/// there. Per pair, the class moments of h·e, the column sums and the d x d covariance are summed
+/// over the ranks and handed to the single-process code (the spectrum from the covariance: its
+/// eigenpairs equal the Gram route's that one process takes when the pair has n <= d rows, to
+/// rounding); the logit-lens hits are summed; separability as icl::mpi::separability. Collective.
+/// Throws on every rank what icl::geometry::separability_alignment throws, a width that differs
+/// between ranks, and params.probe.solver = dual.
+template <class T, class U>
+icl::geometry::alignment_result separability_alignment(MPI_Comm comm, matrix_view<const T> local_H,
+                                                       const std::vector<int>& local_labels,
+                                                       matrix_view<const U> label_directions,
+                                                       const icl::geometry::separability_alignment_params& params = {}) {
+  const char* fn = "icl::mpi::separability_alignment";
+  namespace gd = icl::geometry::detail;
+  const auto in = detail::check_labelled_rows(comm, fn, local_H, local_labels, "H", [&] {
+    icl::detail::check_matrix(fn, "label_directions", label_directions);
+    gd::check_params(fn, params, local_H.cols());
+    if (params.separability) detail::check_probe_params(fn, params.probe);
+    icl::detail::require_finite(fn, "label_directions", label_directions);
+  });
+  const auto enc = detail::gathered_labels(comm, fn, in, local_labels);
+  const std::size_t nr = local_H.rows(), d = local_H.cols(), m = enc.n_classes();
+  gd::check_label_directions(fn, label_directions, m, d, params);
+  using C = icl::detail::compute_t<T>;
+  std::vector<C> buffer;
+  std::size_t ld = d;
+  const C* rows = icl::detail::rows_as_compute<C>(local_H, 0, nr, buffer, ld);
+  const auto dirs = gd::read_directions<C>(label_directions, m, params);
+  const auto norm = gd::make_norm(params);
+  const std::vector<C> g_all = gd::normalized_block<C>(nr, d, norm, [&](std::size_t i, double* h) {
+    for (std::size_t j = 0; j < d; ++j) h[j] = static_cast<double>(rows[i * ld + j]);
+  });
+  const auto best = gd::argmax_logits<C>(g_all.data(), nr, d, dirs.candidates, dirs.k, dirs.ld);
+  icl::detail::encoded_labels local = enc;  // this rank's codes, the classes and counts of all ranks
+  local.codes.assign(enc.codes.begin() + static_cast<std::ptrdiff_t>(in.first),
+                     enc.codes.begin() + static_cast<std::ptrdiff_t>(in.first + nr));
+  double hits = 0.0;
+  for (std::size_t i = 0; i < nr; ++i) hits += best[i] == dirs.target(local.codes[i]) ? 1.0 : 0.0;
+  detail::allreduce_sum(comm, &hits, 1);
+  icl::geometry::alignment_result out;
+  out.classes = enc.classes;
+  out.has_separability = params.separability;
+  out.output_alignment_all_classes = hits / static_cast<double>(in.part.total);
+  const detail::ranks_rows ranks{comm};
+  for (std::size_t a = 0; a < m; ++a) {
+    for (std::size_t b = a + 1; b < m; ++b) {
+      std::vector<std::size_t> idx;
+      for (std::size_t i = 0; i < nr; ++i)
+        if (local.codes[i] == a || local.codes[i] == b) idx.push_back(i);
+      out.pairs.push_back(gd::pair_measures<C>(fn, rows, ld, idx, local, a, b, dirs, norm, g_all, best, params, ranks));
+      if (params.separability) {
+        detail::pair_separability<C>(comm, fn, rows, ld, in, enc, out.pairs.size() - 1, params, out.pairs.back());
+      }
+    }
+  }
+  gd::average_pairs(out);
   return out;
 }
 

@@ -62,15 +62,10 @@ icl::detail::encoded_labels check_separability_input(const char* fn, matrix_view
   return enc;
 }
 
-/// Checks H, labels and label_directions; returns the encoded labels.
-template <class T, class U>
-icl::detail::encoded_labels check_alignment_input(const char* fn, matrix_view<const T> H, const std::vector<int>& labels,
-                                                  matrix_view<const U> D, const separability_alignment_params& p) {
-  icl::detail::check_matrix(fn, "H", H);
-  icl::detail::check_matrix(fn, "label_directions", D);
-  if (H.empty()) icl::detail::throw_invalid(fn, "H is empty (", H.rows(), " x ", H.cols(), ")");
-  auto enc = icl::detail::encode_labels(fn, labels, H.rows(), 2, "H");
-  const std::size_t m = enc.n_classes(), d = H.cols();
+/// Checks label_directions (or the unembedding with p.label_token_ids) against m classes and width d.
+template <class U>
+void check_label_directions(const char* fn, matrix_view<const U> D, std::size_t m, std::size_t d,
+                            const separability_alignment_params& p) {
   if (D.cols() != d) {
     icl::detail::throw_invalid(fn, "label_directions has ", D.cols(), " columns but H has d = ", d);
   }
@@ -91,7 +86,18 @@ icl::detail::encoded_labels check_alignment_input(const char* fn, matrix_view<co
       }
     }
   }
-  check_params(fn, p, d);
+}
+
+/// Checks H, labels and label_directions; returns the encoded labels.
+template <class T, class U>
+icl::detail::encoded_labels check_alignment_input(const char* fn, matrix_view<const T> H, const std::vector<int>& labels,
+                                                  matrix_view<const U> D, const separability_alignment_params& p) {
+  icl::detail::check_matrix(fn, "H", H);
+  icl::detail::check_matrix(fn, "label_directions", D);
+  if (H.empty()) icl::detail::throw_invalid(fn, "H is empty (", H.rows(), " x ", H.cols(), ")");
+  auto enc = icl::detail::encode_labels(fn, labels, H.rows(), 2, "H");
+  check_label_directions(fn, D, enc.n_classes(), H.cols(), p);
+  check_params(fn, p, H.cols());
   icl::detail::require_finite(fn, "H", H);
   icl::detail::require_finite(fn, "label_directions", D);
   return enc;

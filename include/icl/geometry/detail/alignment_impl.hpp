@@ -110,16 +110,32 @@ inline pair_alignment pair_header(const icl::detail::encoded_labels& enc, std::s
   return out;
 }
 
-/// Everything but separability for the pair (a, b), whose rows of Hc are idx (increasing).
-template <class C>
+/// Where the rows of a pair are: all in this process (one_process: sums need nothing more), or
+/// shared out among processes (icl/mpi/geometry.hpp: its sums are added over the processes).
+/// sum(values, count) adds values over the processes in place, max(v) is the largest v, and
+/// spectrum(xc, n, d, top) the spectrum of the centered rows of all processes (xc: this one's).
+struct one_process {
+  static void sum(double* /*values*/, std::size_t /*count*/) noexcept {}
+  static double max(double v) noexcept { return v; }
+  template <class C>
+  static spectrum spectrum_of(const std::vector<C>& xc, std::size_t n, std::size_t d, std::size_t top) {
+    return centered_spectrum<C>(xc, n, d, top);
+  }
+};
+
+/// Everything but separability for the pair (a, b), whose rows of Hc are idx (increasing): with
+/// Rows = one_process all its rows; otherwise this process's share of them, every sum over rows
+/// going through rows.sum (n_pair = enc.counts[a] + enc.counts[b] rows in all).
+template <class C, class Rows = one_process>
 pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const std::vector<std::size_t>& idx,
                              const icl::detail::encoded_labels& enc, std::size_t a, std::size_t b,
                              const direction_set<C>& dirs, const norm_setup& norm, const std::vector<C>& g_all,
-                             const std::vector<std::size_t>& best_all, const separability_alignment_params& p) {
-  const std::size_t d = dirs.d, np = idx.size();
+                             const std::vector<std::size_t>& best_all, const separability_alignment_params& p,
+                             const Rows& rows = {}) {
+  const std::size_t d = dirs.d, np = idx.size(), n_pair = enc.counts[a] + enc.counts[b];
   pair_alignment out = pair_header(enc, a, b);
   const auto pair_name = [&] {
-    return icl::detail::concat("label pair (", out.label_a, ", ", out.label_b, ") with ", np, " rows");
+    return icl::detail::concat("label pair (", out.label_a, ", ", out.label_b, ") with ", n_pair, " rows");
   };
 
   // e = (E_A − E_B) / ‖E_A − E_B‖.
@@ -139,7 +155,6 @@ pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const
   std::vector<std::size_t> codes(np);
   for (std::size_t r = 0; r < np; ++r) codes[r] = enc.codes[idx[r]];
   const auto in_a = [&](std::size_t r) { return codes[r] == a; };
-  const auto in_b = [&](std::size_t r) { return codes[r] == b; };
 
   // Projections h·e of the raw states (double accumulation).
   std::vector<double> proj(np);
@@ -149,32 +164,47 @@ pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const
     for (std::size_t j = 0; j < d; ++j) acc += static_cast<double>(row[j]) * e[j];
     proj[r] = acc;
   });
-  std::size_t correct = 0;
+  double correct = 0.0;
   for (std::size_t r = 0; r < np; ++r) correct += in_a(r) ? (proj[r] >= 0.0 ? 1 : 0) : (proj[r] < 0.0 ? 1 : 0);
-  out.directional_separability = static_cast<double>(correct) / static_cast<double>(np);
+  rows.sum(&correct, 1);
+  out.directional_separability = correct / static_cast<double>(n_pair);
 
-  // Mean alignment: eᵀ(μ_A − μ_B) / sqrt(pooled population variance of h·e).
-  double mean_a = 0.0, var_a = 0.0, mean_b = 0.0, var_b = 0.0;
-  std::size_t count_a = 0, count_b = 0;
-  masked_moments(proj, in_a, mean_a, var_a, count_a);
-  masked_moments(proj, in_b, mean_b, var_b, count_b);
-  const double pooled = (static_cast<double>(count_a) * var_a + static_cast<double>(count_b) * var_b) /
-                        static_cast<double>(count_a + count_b);
+  // Mean alignment: eᵀ(μ_A − μ_B) / sqrt(pooled population variance of h·e) (two passes).
+  double moments[4] = {0.0, 0.0, 0.0, 0.0};  // Σ and count of class a, then of class b
+  for (std::size_t r = 0; r < np; ++r) {
+    double* m = moments + (in_a(r) ? 0 : 2);
+    m[0] += proj[r];
+    m[1] += 1.0;
+  }
+  rows.sum(moments, 4);
+  const double count_a = moments[1], count_b = moments[3];
+  const double mean_a = count_a > 0.0 ? moments[0] / count_a : 0.0, mean_b = count_b > 0.0 ? moments[2] / count_b : 0.0;
+  double squares[2] = {0.0, 0.0};
+  for (std::size_t r = 0; r < np; ++r) {
+    const double m = in_a(r) ? mean_a : mean_b;
+    squares[in_a(r) ? 0 : 1] += (proj[r] - m) * (proj[r] - m);
+  }
+  rows.sum(squares, 2);
+  const double var_a = count_a > 0.0 ? squares[0] / count_a : 0.0, var_b = count_b > 0.0 ? squares[1] / count_b : 0.0;
+  const double pooled = (count_a * var_a + count_b * var_b) / (count_a + count_b);
 
   // Centered block of the pair's rows.
-  std::vector<double> mu;
-  const std::vector<C> xc = centered_rows<C>(Hc, ldh, d, idx.data(), np, mu);
+  std::vector<double> mu = column_sums(Hc, ldh, d, idx.data(), np, 1.0);
+  rows.sum(mu.data(), d);
+  for (double& v : mu) v /= static_cast<double>(n_pair);
+  const std::vector<C> xc = subtract_means(Hc, ldh, d, idx.data(), np, mu);
   double mu_e = 0.0;
   for (std::size_t j = 0; j < d; ++j) mu_e += mu[j] * e[j];
   double along_e = 0.0;  // Σ (h̄·e)² = n · eᵀΣe
   for (std::size_t r = 0; r < np; ++r) along_e += (proj[r] - mu_e) * (proj[r] - mu_e);
+  rows.sum(&along_e, 1);
 
-  if (p.denoise_rank == 0 || p.denoise_rank > std::min(np, d)) {
+  if (p.denoise_rank == 0 || p.denoise_rank > std::min(n_pair, d)) {
     icl::detail::throw_invalid(fn, "denoise_rank r = ", p.denoise_rank, " must be in [1, min(n, d)] = [1, ",
-                               std::min(np, d), "] for the ", pair_name());
+                               std::min(n_pair, d), "] for the ", pair_name());
   }
-  const std::size_t top = std::max(std::min(p.singular_vectors, std::min(np, d)), p.denoise_rank);
-  const spectrum sp = centered_spectrum<C>(xc, np, d, top);
+  const std::size_t top = std::max(std::min(p.singular_vectors, std::min(n_pair, d)), p.denoise_rank);
+  const spectrum sp = rows.spectrum_of(xc, np, d, top);
   if (!(sp.trace > 0.0) || !(sp.sigma.empty() ? false : sp.sigma[0] > 0.0)) {
     icl::detail::throw_invalid(fn, pair_name(),
                                ": the centered states are all zero (total variance 0: variance_alignment, "
@@ -183,6 +213,7 @@ pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const
   // Variance at the rounding level of the projections counts as zero.
   double scale = 0.0;
   for (double v : proj) scale = std::max(scale, std::abs(v));
+  scale = rows.max(scale);
   const double noise = 16.0 * static_cast<double>(std::numeric_limits<C>::epsilon()) * scale;
   if (!(pooled > noise * noise)) {
     icl::detail::throw_invalid(fn, pair_name(),
@@ -191,11 +222,11 @@ pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const
   out.mean_alignment = (mean_a - mean_b) / std::sqrt(pooled);
   out.effective_dimension = sp.trace * sp.trace / sp.frobenius_sq;
   out.variance_alignment =
-      p.variance == variance_mode::raw ? along_e / static_cast<double>(np) : along_e / sp.trace;
+      p.variance == variance_mode::raw ? along_e / static_cast<double>(n_pair) : along_e / sp.trace;
   out.composite_alignment = out.variance_alignment * out.mean_alignment;
 
   // Singular alignment over the leading right singular vectors with a nonzero singular value.
-  const double rank_floor = sp.sigma[0] * std::sqrt(static_cast<double>(std::max(np, d))) *
+  const double rank_floor = sp.sigma[0] * std::sqrt(static_cast<double>(std::max(n_pair, d))) *
                             static_cast<double>(std::numeric_limits<C>::epsilon());
   double best = 0.0;
   const std::size_t searched = std::min(p.singular_vectors, sp.sigma.size());
@@ -213,14 +244,13 @@ pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const
 
   // Logit lens on the raw rows (normalized once for all rows by the caller; in vocabulary mode
   // the argmax over the whole unembedding does not depend on the pair and is reused).
+  double hits[2] = {0.0, 0.0};  // raw rows, then their rank-r reconstructions
   if (dirs.vocabulary) {
-    std::size_t hits = 0;
-    for (std::size_t r = 0; r < np; ++r) hits += best_all[idx[r]] == dirs.target(codes[r]) ? 1 : 0;
-    out.output_alignment = static_cast<double>(hits) / static_cast<double>(np);
+    for (std::size_t r = 0; r < np; ++r) hits[0] += best_all[idx[r]] == dirs.target(codes[r]) ? 1 : 0;
   } else {
     std::vector<C> g(np * d);
     for (std::size_t r = 0; r < np; ++r) std::copy_n(g_all.data() + idx[r] * d, d, g.data() + r * d);
-    out.output_alignment = static_cast<double>(lens_hits(g, np, codes, dirs, a, b)) / static_cast<double>(np);
+    hits[0] = static_cast<double>(lens_hits(g, np, codes, dirs, a, b));
   }
 
   // Logit lens on the rank-r reconstruction U_rΣ_rV_rᵀ + 1μᵀ.
@@ -233,8 +263,10 @@ pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const
       for (std::size_t j = 0; j < d; ++j) h[j] += u * w[j];
     }
   });
-  out.denoised_output_alignment =
-      static_cast<double>(lens_hits(denoised, np, codes, dirs, a, b)) / static_cast<double>(np);
+  hits[1] = static_cast<double>(lens_hits(denoised, np, codes, dirs, a, b));
+  rows.sum(hits, 2);
+  out.output_alignment = hits[0] / static_cast<double>(n_pair);
+  out.denoised_output_alignment = hits[1] / static_cast<double>(n_pair);
   return out;
 }
 

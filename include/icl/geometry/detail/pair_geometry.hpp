@@ -75,24 +75,6 @@ std::vector<C> normalized_block(std::size_t count, std::size_t d, const norm_set
   return out;
 }
 
-/// Population mean and variance (two-pass) of values[i] over the i with mask(i).
-template <class Select>
-void masked_moments(const std::vector<double>& values, Select&& select, double& mean, double& variance,
-                    std::size_t& count) {
-  double sum = 0.0;
-  count = 0;
-  for (std::size_t i = 0; i < values.size(); ++i)
-    if (select(i)) {
-      sum += values[i];
-      ++count;
-    }
-  mean = count ? sum / static_cast<double>(count) : 0.0;
-  double ss = 0.0;
-  for (std::size_t i = 0; i < values.size(); ++i)
-    if (select(i)) ss += (values[i] - mean) * (values[i] - mean);
-  variance = count ? ss / static_cast<double>(count) : 0.0;
-}
-
 }  // namespace icl::geometry::detail
 
 #endif  // ICL_GEOMETRY_DETAIL_PAIR_GEOMETRY_HPP

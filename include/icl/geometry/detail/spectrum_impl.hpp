@@ -320,16 +320,11 @@ struct spectrum {
   std::vector<double> left;
 };
 
-/// Spectrum of a centered row-major block Xc (n x d, leading dimension d) with its `top` largest
-/// singular triplets. The Gram route (n <= d) forms X̄X̄ᵀ by SYRK; the covariance route forms
-/// X̄ᵀX̄ from the transposed block. Either way one symmetric eigensolver on the smaller matrix.
+/// The upper triangle of X̄X̄ᵀ (gram_route: n x n, SYRK) or of X̄ᵀX̄ (d x d, from the transposed
+/// block) of a centered row-major block Xc (n x d).
 template <class C>
-spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t d, std::size_t top,
-                           eigensolver which = eigensolver::automatic) {
-  spectrum out;
-  const bool gram_route = n <= d;
+std::vector<C> spectrum_matrix(const std::vector<C>& Xc, std::size_t n, std::size_t d, bool gram_route) {
   const std::size_t s = gram_route ? n : d;
-  top = std::min(top, s);
   std::vector<C> small(s * s);
   std::vector<C> transposed;
   if (gram_route) {
@@ -343,6 +338,19 @@ spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t 
     });
     icl::detail::product_aat_upper<C>(transposed.data(), d, n, n, small.data(), s);
   }
+  return small;
+}
+
+/// The spectrum from `small`, the upper triangle of X̄X̄ᵀ (gram_route, n x n) or of X̄ᵀX̄ (d x d),
+/// with the rows Xc (n x d) for the other singular vectors: the right ones from the left ones on
+/// the Gram route, the left ones of these n rows on the covariance route (where X̄ᵀX̄ may also be
+/// a sum over more rows than these, e.g. over the ranks of an MPI job).
+template <class C>
+spectrum spectrum_from_matrix(const std::vector<C>& small, bool gram_route, const std::vector<C>& Xc, std::size_t n,
+                              std::size_t d, std::size_t top, eigensolver which = eigensolver::automatic) {
+  spectrum out;
+  const std::size_t s = gram_route ? n : d;
+  top = std::min(top, s);
   double trace = 0.0, fro = 0.0;
   for (std::size_t i = 0; i < s; ++i) {
     const double diag = static_cast<double>(small[i * s + i]);
@@ -394,6 +402,16 @@ spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t 
     });
   }
   return out;
+}
+
+/// Spectrum of a centered row-major block Xc (n x d, leading dimension d) with its `top` largest
+/// singular triplets. The Gram route (n <= d) forms X̄X̄ᵀ by SYRK; the covariance route forms
+/// X̄ᵀX̄ from the transposed block. Either way one symmetric eigensolver on the smaller matrix.
+template <class C>
+spectrum centered_spectrum(const std::vector<C>& Xc, std::size_t n, std::size_t d, std::size_t top,
+                           eigensolver which = eigensolver::automatic) {
+  const bool gram_route = n <= d;
+  return spectrum_from_matrix(spectrum_matrix(Xc, n, d, gram_route), gram_route, Xc, n, d, top, which);
 }
 
 /// Checks the states of effective_dimension: n >= 2 rows, d >= 1 columns, no NaN/Inf.
