@@ -110,3 +110,21 @@ TEST_CASE("mpi cka_curve equals icl::geometry::cka_curve", "[mpi][cka][layers]")
   REQUIRE_THROWS_WITH(icl::mpi::cka_curve(MPI_COMM_WORLD, none, one),
                       Catch::Contains("icl::mpi::cka_curve: X has 2 layers but Y has 1"));
 }
+
+TEST_CASE("mpi linear_cka reads f16 and bf16 rows", "[mpi][cka][half]") {
+  const std::size_t n = 21, d = 6;
+  const auto x = sums_test::values(n, d, 8), y = sums_test::values(n, d, 9);
+  std::vector<icl::f16> xh(x.size());
+  std::vector<icl::bf16> yb(y.size());
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    xh[k] = icl::f16(static_cast<float>(x[k]));
+    yb[k] = icl::bf16(static_cast<float>(y[k]));
+  }
+  const auto X = icl::make_matrix_view(xh.data(), n, d);
+  const auto Y = icl::make_matrix_view(yb.data(), n, d);
+  const double expected = icl::geometry::linear_cka(X, Y);
+  for (const auto& counts : sums_test::splits(n)) {
+    REQUIRE(icl::mpi::linear_cka(MPI_COMM_WORLD, sums_test::local_rows(X, counts), sums_test::local_rows(Y, counts)) ==
+            Approx(expected).epsilon(1e-4));
+  }
+}
