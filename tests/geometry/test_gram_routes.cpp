@@ -35,7 +35,7 @@ std::vector<double> shift_columns(const std::vector<double>& values, std::size_t
 /// Whether make_gram_operand takes the input's own rows (shifts applied to the Gram entries).
 template <class T>
 bool takes_input_rows(icl::matrix_view<const T> X) {
-  const auto op = icl::geometry::detail::make_gram_operand<icl::detail::compute_t<T>>(X);
+  const auto op = icl::geometry::detail::make_gram_operand<icl::detail::compute_t<T>>("test", "X", X);
   bool any_shift = false;
   for (double a : op.shift) any_shift = any_shift || a != 0.0;
   return any_shift || op.rows == X.row_data(0);

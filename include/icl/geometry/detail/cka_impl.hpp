@@ -231,8 +231,10 @@ struct gram_operand {
   std::vector<double> shift;
 };
 
+/// Also checks X for NaN/Inf in its first pass (a non-finite sum of squares), with the error of
+/// icl::detail::require_finite(fn, name, X).
 template <class C, class T>
-gram_operand<C> make_gram_operand(matrix_view<const T> X) {
+gram_operand<C> make_gram_operand(const char* fn, const char* name, matrix_view<const T> X) {
   const std::size_t n = X.rows(), d = X.cols();
   gram_operand<C> op;
   op.rows = icl::detail::rows_as_compute<C>(X, 0, n, op.storage, op.ld);
@@ -260,6 +262,9 @@ gram_operand<C> make_gram_operand(matrix_view<const T> X) {
       squares[j] += v * v;
     }
   }
+  double total = 0.0;
+  for (std::size_t j = 0; j < d; ++j) total += squares[j];
+  if (!std::isfinite(total)) icl::detail::require_finite(fn, name, X);  // throws where an element is NaN/Inf
   const auto count = static_cast<double>(n);
   double mean_sq = 0.0, spread = 0.0;
   for (std::size_t j = 0; j < d; ++j) {
@@ -433,29 +438,36 @@ void check_cka_shapes(const char* fn, matrix_view<const T> X, matrix_view<const 
   }
 }
 
-/// Checks the two matrices of linear_cka.
+/// Whether linear_cka takes the Gram route (n x n products: n < d_x + d_y).
+inline bool cka_gram_route(std::size_t n, std::size_t dx, std::size_t dy) { return n < dx + dy; }
+
+/// Checks the two matrices of linear_cka. On the Gram route, NaN/Inf are found by the first pass
+/// over each input (make_gram_operand, same error) instead of a pass of their own.
 template <class T, class U>
 void check_cka_input(const char* fn, matrix_view<const T> X, matrix_view<const U> Y, bool debiased) {
   check_cka_shapes(fn, X, Y);
   check_cka_rows(fn, X.rows(), debiased);
+  if (cka_gram_route(X.rows(), X.cols(), Y.cols())) return;
   icl::detail::require_finite(fn, "X", X);
   icl::detail::require_finite(fn, "Y", Y);
 }
 
-/// The body of linear_cka on checked matrices, with products in C: the Gram route (strips of
-/// K̄ and L̄, terms_from_operands) when n < d_x + d_y, the feature route otherwise.
+/// The body of linear_cka on matrices checked by check_cka_input (NaN/Inf: on the Gram route,
+/// here), with products in C: the Gram route (strips of K̄ and L̄, terms_from_operands) when
+/// n < d_x + d_y, the feature route otherwise.
 template <class C, class T, class U>
 double linear_cka_unchecked(const char* fn, matrix_view<const T> X, matrix_view<const U> Y, bool debiased) {
   const std::size_t n = X.rows(), dx = X.cols(), dy = Y.cols();
-  if (n < dx + dy) {
-    // The two operands' passes over X and Y (column moments, row shifts or the centered copy)
-    // are independent: one task each, before the first product.
+  if (cka_gram_route(n, dx, dy)) {
+    // The two operands' passes over X and Y (NaN/Inf check and column moments, row shifts or
+    // the centered copy) are independent: one task each, before the first product; X's error
+    // first when both fail.
     gram_operand<C> x, y;
     icl::detail::parallel_for_sized(0, 2, n * (dx + dy), [&](std::size_t which) {
       if (which == 0) {
-        x = make_gram_operand<C>(X);
+        x = make_gram_operand<C>(fn, "X", X);
       } else {
-        y = make_gram_operand<C>(Y);
+        y = make_gram_operand<C>(fn, "Y", Y);
       }
     });
     return cka_from_terms(fn, terms_from_operands(x, dx, y, dy, n), debiased);
@@ -500,8 +512,7 @@ dense_matrix<double> cka_matrix_unchecked(const char* fn, tensor_view<const T, 3
     std::vector<centered_gram<C>> out;
     for (std::size_t l = 0; l < layers; ++l) {
       const auto M = tensor.matrix(l);
-      icl::detail::require_finite(fn, name, M);
-      out.push_back(centered_gram_of(make_gram_operand<C>(M), n, M.cols()));
+      out.push_back(centered_gram_of(make_gram_operand<C>(fn, name, M), n, M.cols()));
     }
     return out;
   };
