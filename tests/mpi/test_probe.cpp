@@ -157,3 +157,35 @@ TEST_CASE("mpi logistic_curve equals icl::probe::logistic_curve", "[mpi][probe][
     REQUIRE(results.size() == 2);
   }
 }
+
+TEST_CASE("mpi probes on explicit folds equal one process", "[mpi][probe][folds]") {
+  const auto x = sums_test::values(n, d, 15);
+  const auto X = icl_test::row_major<double>(x, n, d);
+  const auto labels = sums_test::classes(x, n, d, 2, 0);
+  const auto targets = targets_of(x);
+  std::vector<std::size_t> folds(n);
+  for (std::size_t i = 0; i < n; ++i) folds[i] = (i * 7) % 3;
+  const auto expected_logistic = icl::probe::cross_validate_logistic(X.view, labels, {}, folds);
+  const auto expected_ridge = icl::probe::cross_validate_ridge(X.view, targets, {}, folds);
+  for (const auto& counts : sums_test::splits(n)) {
+    const auto lx = sums_test::local_rows(X.view, counts);
+    const auto lf = sums_test::local_entries(folds, counts);
+    REQUIRE(icl::mpi::cross_validate_logistic(MPI_COMM_WORLD, lx, sums_test::local_entries(labels, counts), {}, lf)
+                .fold_scores == expected_logistic.fold_scores);
+    icl_test::require_close<double>(
+        icl::mpi::cross_validate_ridge(MPI_COMM_WORLD, lx, sums_test::local_entries(targets, counts), {}, lf).fold_scores,
+        expected_ridge.fold_scores);
+  }
+  // One fold id missing on the last rank; a fold with no rows over all ranks.
+  const auto counts = sums_test::splits(n).front();
+  auto short_folds = sums_test::local_entries(folds, counts);
+  if (sums_test::rank() == sums_test::ranks() - 1) short_folds.pop_back();
+  REQUIRE_THROWS_WITH(icl::mpi::cross_validate_ridge(MPI_COMM_WORLD, sums_test::local_rows(X.view, counts),
+                                                     sums_test::local_entries(targets, counts), {}, short_folds),
+                      Catch::Contains("fold_ids has") && Catch::Contains("(rank " + std::to_string(sums_test::ranks() - 1) + ")"));
+  auto gap = sums_test::local_entries(folds, counts);
+  for (auto& f : gap) f = f == 1 ? 2 : f;
+  REQUIRE_THROWS_WITH(icl::mpi::cross_validate_ridge(MPI_COMM_WORLD, sums_test::local_rows(X.view, counts),
+                                                     sums_test::local_entries(targets, counts), {}, gap),
+                      Catch::Contains("icl::mpi::cross_validate_ridge: fold 1 of 3 is empty"));
+}

@@ -9,6 +9,7 @@
 /// iterates with every sum over rows all-reduced, ridge in closed form from per-fold sums; see
 /// detail/probe_impl.hpp. Memory and bytes sent per rank: docs/scale.md.
 
+#include <algorithm>
 #include <cstddef>
 #include <utility>
 #include <vector>
@@ -45,6 +46,34 @@ icl::probe::cv_result cross_validate_logistic(MPI_Comm comm, matrix_view<const T
   const auto enc = detail::gathered_labels(comm, fn, in, local_labels);
   const auto folds = cv.stratified ? pd::stratified_folds(fn, enc, cv) : pd::plain_folds(fn, enc.codes.size(), cv);
   return detail::cv_logistic(comm, fn, in, enc, folds, cv.folds, p);
+}
+
+/// Cross-validated accuracy of the logistic probe on explicit folds: local_fold_ids[i] is the
+/// fold of this rank's row i (folds 0..F−1 over all ranks, each non-empty, F >= 2), as
+/// icl::probe::cross_validate_logistic with fold_ids. Collective; errors as the single-process
+/// function (fold ids checked over all ranks) and as the overload above.
+template <class T>
+icl::probe::cv_result cross_validate_logistic(MPI_Comm comm, matrix_view<const T> local_X,
+                                              const std::vector<int>& local_labels,
+                                              const icl::probe::logistic_params& p,
+                                              const std::vector<std::size_t>& local_fold_ids) {
+  constexpr const char* fn = "icl::mpi::cross_validate_logistic";
+  const auto in = detail::check_probe_rows(comm, fn, local_X, local_labels, p);
+  const auto enc = detail::gathered_labels(comm, fn, in, local_labels);
+  const auto folds = detail::gathered_folds(comm, fn, in, local_fold_ids);
+  return detail::cv_logistic(comm, fn, in, enc, folds, *std::max_element(folds.begin(), folds.end()) + 1, p);
+}
+
+/// Cross-validated R² of the ridge probe on explicit folds (local_fold_ids as above).
+template <class T>
+icl::probe::cv_result cross_validate_ridge(MPI_Comm comm, matrix_view<const T> local_X,
+                                           const std::vector<double>& local_y, const icl::probe::ridge_params& p,
+                                           const std::vector<std::size_t>& local_fold_ids) {
+  constexpr const char* fn = "icl::mpi::cross_validate_ridge";
+  const auto in = detail::check_probe_rows(comm, fn, local_X, local_y, p);
+  detail::gather_targets(comm, fn, in, local_y);
+  const auto folds = detail::gathered_folds(comm, fn, in, local_fold_ids);
+  return detail::cv_ridge(comm, fn, in, local_y, folds, *std::max_element(folds.begin(), folds.end()) + 1, p);
 }
 
 /// Mean cross-validated accuracy of the logistic probe at every layer of H ([layers, n_r, d] on

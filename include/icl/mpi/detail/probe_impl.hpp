@@ -129,6 +129,21 @@ std::vector<double> gather_targets(MPI_Comm comm, const char* fn, const probe_ro
   return y;
 }
 
+/// The fold ids of all rows (each rank's local_fold_ids, one per local row, gathered in rank
+/// order), checked as one process checks explicit folds; a rank whose count is wrong is named.
+template <class T>
+std::vector<std::size_t> gathered_folds(MPI_Comm comm, const char* fn, const probe_rows<T>& in,
+                                        const std::vector<std::size_t>& local_fold_ids) {
+  collective_check(comm, [&] {
+    if (local_fold_ids.size() != in.X.rows()) {
+      icl::detail::throw_invalid(fn, "fold_ids has ", local_fold_ids.size(), " entries but X has ", in.X.rows(), " rows");
+    }
+  });
+  auto folds = allgather_rows(comm, in.part, local_fold_ids.data());
+  pd::check_fold_ids(fn, folds, folds.size());
+  return folds;
+}
+
 /// Local rows whose global fold (fold[first + r]) is, or is not, f.
 inline void split_local(const std::vector<std::size_t>& fold, std::size_t first, std::size_t rows, std::size_t f,
                         std::vector<std::size_t>& train, std::vector<std::size_t>& test) {
