@@ -346,8 +346,7 @@ icl::rsa::group_test_result within_between_test(array_like rdm, array_like group
   const char* fn = "icl::rsa::within_between_test";
   const auto r = take_rdm(rdm, fn, "rdm");
   const auto g = take_labels(groups, fn, "groups");
-  const auto alt = parse<icl::alternative>(alternative);
-  return released([&] { return icl::rsa::within_between_test(r, g, alt); });
+  return released([&, alt = parse<icl::alternative>(alternative)] { return icl::rsa::within_between_test(r, g, alt); });
 }
 
 nb::ndarray<nb::numpy, double> categorical_rdm(array_like labels) {

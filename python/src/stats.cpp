@@ -45,20 +45,24 @@ std::vector<std::pair<const char*, const char*>> attribute_lines(const char* att
 
 namespace {
 
+/// A two-sample test of the library on float64 copies of the samples (named first and second in
+/// messages), with the GIL released.
+template <class Test>
+auto two_sample_test(const char* fn, nb::handle a, nb::handle b, const char* first, const char* second,
+                     const std::string& alternative, Test&& test) {
+  const auto as = take_doubles(a, fn, first);
+  const auto bs = take_doubles(b, fn, second);
+  return released([&, alt = parse<icl::alternative>(alternative)] { return test(as, bs, alt); });
+}
+
 icl::stats::test_result mann_whitney_u(array_like x, array_like y, const std::string& alternative) {
-  const char* fn = "icl::stats::mann_whitney_u";
-  const auto xs = take_doubles(x, fn, "x");
-  const auto ys = take_doubles(y, fn, "y");
-  const auto alt = parse<icl::alternative>(alternative);
-  return released([&] { return icl::stats::mann_whitney_u(xs, ys, alt); });
+  return two_sample_test("icl::stats::mann_whitney_u", x, y, "x", "y", alternative,
+                         [](const auto& a, const auto& b, auto alt) { return icl::stats::mann_whitney_u(a, b, alt); });
 }
 
 icl::stats::welch_result welch_t_test(array_like a, array_like b, const std::string& alternative) {
-  const char* fn = "icl::stats::welch_t_test";
-  const auto as = take_doubles(a, fn, "a");
-  const auto bs = take_doubles(b, fn, "b");
-  const auto alt = parse<icl::alternative>(alternative);
-  return released([&] { return icl::stats::welch_t_test(as, bs, alt); });
+  return two_sample_test("icl::stats::welch_t_test", a, b, "a", "b", alternative,
+                         [](const auto& x, const auto& y, auto alt) { return icl::stats::welch_t_test(x, y, alt); });
 }
 
 icl::stats::association_result behaviour_association(array_like x, array_like y, const std::string& statistic,
