@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -56,6 +58,13 @@ array_arg take_array(nb::handle obj, const char* function, const char* name, std
 
 /// A vector of doubles (a condensed RDM, a parameter per condition) from any 1-D array or list.
 std::vector<double> take_doubles(nb::handle obj, const char* function, const char* name);
+/// A 1-D float64 argument read in place: a float64 array (any stride) is viewed where it lies;
+/// another dtype or a list is converted once into the float64 array that `keep` holds.
+struct double_vector {
+  nb::ndarray<nb::ro> keep;
+  icl::tensor_view<const double, 1> view;
+};
+double_vector take_double_vector(nb::handle obj, const char* function, const char* name);
 /// Labels: any integer array or list, 1-D, values within the range of int.
 std::vector<int> take_labels(nb::handle obj, const char* function, const char* name);
 /// Positions or indices: any non-negative integer array or list, 1-D.
@@ -113,6 +122,43 @@ decltype(auto) released(F&& f) {
 /// Raises KeyboardInterrupt (or whatever a signal handler raised) when a signal arrived; called
 /// with the GIL held between the steps of long loops (layers, chunks of permutations).
 void check_signals();
+
+/// The library's should_stop hook (permutation_params, bootstrap_params) for a call made with
+/// the GIL released: between batches it takes the GIL and runs Python's signal handlers. When one
+/// raised (KeyboardInterrupt for Ctrl-C), the hook keeps that exception and asks the library to
+/// stop; run()/guard() then raise it in place of the library's "interrupted" error.
+class signal_hook {
+ public:
+  std::function<bool()> hook() {
+    return [this] {
+      nb::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() == 0) return false;
+      pending_ = std::make_unique<nb::python_error>();  // fetches (and clears) the raised exception
+      return true;
+    };
+  }
+
+  /// f() (which releases the GIL itself, e.g. through a guarded object), with the exception of
+  /// an interrupting signal raised in place of the library's error.
+  template <class F>
+  decltype(auto) guard(F&& f) {
+    try {
+      return f();
+    } catch (const icl::error&) {
+      if (pending_) throw nb::python_error(*pending_);
+      throw;
+    }
+  }
+
+  /// guard() of f() run with the GIL released.
+  template <class F>
+  decltype(auto) run(F&& f) {
+    return guard([&]() -> decltype(auto) { return released(std::forward<F>(f)); });
+  }
+
+ private:
+  std::unique_ptr<nb::python_error> pending_;
+};
 
 /// Feeds every layer of `view` ([layers, n, d]) to `tracker` (an icl::layer_tracker), each
 /// with the GIL released, checking for Ctrl-C between layers: the library's *_curve functions

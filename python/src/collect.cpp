@@ -133,16 +133,6 @@ std::size_t add_prompt(collector& self, nb::handle hidden, int label, std::optio
   });
 }
 
-/// Ctrl-C during the suite: asked by the permutation test and the bootstrap between their
-/// batches, on the calling thread (the GIL taken for the check; KeyboardInterrupt propagates).
-std::function<bool()> interrupt_hook() {
-  return [] {
-    nb::gil_scoped_acquire gil;
-    check_signals();
-    return false;
-  };
-}
-
 icl::collect::suite_result run_suite(collector& self, std::optional<std::size_t> position, bool rsa,
                                      const std::string& dissimilarity, const std::string& comparison,
                                      nb::handle hypothesis, std::size_t permutations, std::uint64_t seed,
@@ -163,13 +153,14 @@ icl::collect::suite_result run_suite(collector& self, std::optional<std::size_t>
   p.permutation.permutations = permutations;
   p.permutation.seed = seed;
   p.permutation.alt = parse<icl::alternative>(alternative);
-  p.permutation.should_stop = interrupt_hook();
+  signal_hook stop;  // Ctrl-C between the batches of the permutation test and the bootstrap
+  p.permutation.should_stop = stop.hook();
   if (bootstrap_samples > 0) {
     icl::rsa::bootstrap_params b;
     b.samples = bootstrap_samples;
     b.confidence = confidence;
     b.seed = seed;
-    b.should_stop = interrupt_hook();
+    b.should_stop = stop.hook();
     p.bootstrap = b;
   }
   p.use_grown_rdm = use_grown_rdm;
@@ -201,7 +192,7 @@ icl::collect::suite_result run_suite(collector& self, std::optional<std::size_t>
   p.cka = cka;
   p.cka_debiased = cka_debiased;
   p.attention = attention;
-  return self.run([&](prompt_collector& c) { return c.run_suite(p); });
+  return stop.guard([&] { return self.run([&](prompt_collector& c) { return c.run_suite(p); }); });
 }
 
 /// The states at one position, [layers, prompts, d], as a numpy array of the stored dtype (a

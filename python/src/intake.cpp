@@ -147,6 +147,14 @@ std::vector<double> take_doubles(nb::handle obj, const char* function, const cha
   return out;
 }
 
+double_vector take_double_vector(nb::handle obj, const char* function, const char* name) {
+  double_vector v;
+  v.keep = one_dimensional(obj, "float64", function, name);
+  v.view = icl::tensor_view<const double, 1>(static_cast<const double*>(v.keep.data()), {v.keep.shape(0)},
+                                             {static_cast<std::ptrdiff_t>(v.keep.stride(0))});
+  return v;
+}
+
 std::vector<int> take_labels(nb::handle obj, const char* function, const char* name) {
   // Named, so that a converted int64 array (from int32 labels, a list) lives while it is read.
   const nb::ndarray<nb::ro, std::int64_t, nb::ndim<1>> values(integers(obj, function, name));

@@ -59,34 +59,6 @@ icl::tensor_view<const T, N> one_layer(const icl::tensor_view<const T, N>& view,
                                       view.strides());
 }
 
-/// The library's should_stop hook for a call made with the GIL released: it takes the GIL,
-/// runs Python's signal handlers and keeps the exception one of them raised (KeyboardInterrupt
-/// for Ctrl-C), which run() raises in place of the library's "interrupted" error.
-class signal_hook {
- public:
-  std::function<bool()> hook() {
-    return [this] {
-      nb::gil_scoped_acquire gil;
-      if (PyErr_CheckSignals() == 0) return false;
-      pending_ = std::make_unique<nb::python_error>();  // fetches (and clears) the raised exception
-      return true;
-    };
-  }
-
-  template <class F>
-  decltype(auto) run(F&& f) {
-    try {
-      return released(std::forward<F>(f));
-    } catch (const icl::error&) {
-      if (pending_) throw nb::python_error(*pending_);
-      throw;
-    }
-  }
-
- private:
-  std::unique_ptr<nb::python_error> pending_;
-};
-
 /// A condensed RDM argument (any 1-D array or list) as the library's rdm.
 icl::rsa::rdm take_rdm(nb::handle obj, const char* fn, const char* name) {
   return icl::rsa::rdm_from_condensed(take_doubles(obj, fn, name));
@@ -161,14 +133,19 @@ double compare(array_like a, array_like b, const std::string& method, const std:
   const char* fn = "icl::rsa::compare";
   icl::rsa::compare_params params;
   params.nan = parse<icl::nan_policy>(nan);
-  if (params.nan != icl::nan_policy::raise) {  // NaN/Inf entries allowed: the vectors as they are
-    const auto x = take_doubles(a, fn, "a");
-    const auto y = take_doubles(b, fn, "b");
-    const auto c = parse<comparison>(method);
-    return released([&] { return icl::rsa::compare(x, y, c, params); });
+  const auto c = parse<comparison>(method);
+  // Read in place (the library's view overload): no copy of a float64 array at any stride.
+  const double_vector x = take_double_vector(a, fn, "a");
+  const double_vector y = take_double_vector(b, fn, "b");
+  // Condensed RDMs: each length n(n-1)/2, the same n, n >= 3 (checked before the values).
+  const std::size_t n = icl::detail::conditions_from_pair_count(fn, x.view.extent(0));
+  const std::size_t n_b = icl::detail::conditions_from_pair_count(fn, y.view.extent(0));
+  if (n != n_b) {
+    icl::detail::throw_invalid(fn, "a has n = ", n, " conditions (m = ", x.view.extent(0), ") but b has n = ", n_b,
+                               " (m = ", y.view.extent(0), ")");
   }
-  const rdm_pair p(a, b, method, fn);
-  return released([&] { return icl::rsa::compare(p.a, p.b, p.c, params); });
+  if (n < 3) icl::detail::throw_invalid(fn, "need n >= 3 conditions, got n = ", n);
+  return released([&] { return icl::rsa::compare(x.view, y.view, c, params); });
 }
 
 icl::rsa::permutation_result permutation_test(array_like a, array_like b, const std::string& method,
@@ -379,8 +356,8 @@ nan : str, default 'raise'
     zero row under 'cosine', an unknown dissimilarity, a device array.)");
 
 const std::string compare_doc = doc(R"(Comparison of two RDMs given as condensed vectors (scipy squareform order).)", R"(a, b : array [m]
-    Condensed RDMs of the same n conditions, m = n (n - 1) / 2 (any real dtype; read into
-    float64 vectors of m values).
+    Condensed RDMs of the same n conditions, m = n (n - 1) / 2. float64 arrays are read in
+    place at any stride (no copy); another dtype or a list is converted to float64 once.
 method : str, default 'spearman'
     'pearson', 'spearman' (scipy.stats.spearmanr), 'kendall_tau_a' (rsatoolbox),
     'kendall_tau_b' (scipy.stats.kendalltau), 'rho_a', 'cosine' or 'whitened_cosine'

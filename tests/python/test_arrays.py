@@ -172,7 +172,7 @@ def test_build_info_and_threads():
     (lambda: im.compute_rdm(np.array([[0.0, np.nan], [1, 2], [3, 4]])), "icl::rsa::compute_rdm"),
     (lambda: im.compute_rdm(np.ones((3, 3)), "manhattan"), "'manhattan' is not a icl::rsa::dissimilarity"),
     (lambda: im.compute_rdm(np.ones(3)), "icl::rsa::compute_rdm: X must have 2 dimensions, got 1"),
-    (lambda: im.compare(np.ones(3), np.ones(4)), "icl::rsa::rdm_from_condensed"),
+    (lambda: im.compare(np.ones(3), np.ones(4)), "icl::rsa::compare: length 4 is not a triangular number"),
     (lambda: im.compare(np.arange(3.0), np.arange(3.0), "tau"), "'tau' is not a icl::rsa::comparison"),
     (lambda: im.permutation_test(np.arange(3.0), np.arange(3.0), permutations=0),
      "icl::rsa::permutation_test"),

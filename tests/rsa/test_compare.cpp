@@ -292,6 +292,47 @@ TEST_CASE("compare rejects bad input with the function name in the message", "[r
   REQUIRE(std::string(icl::rsa::to_string(bogus)) == "unknown");
 }
 
+TEST_CASE("compare over views reads the vectors in place, at any stride", "[rsa][compare]") {
+  const icl_test::fixture_file f("rsa_compare.txt");
+  const std::vector<double>& a = f.values("ties_a");
+  const std::vector<double>& b = f.values("ties_b");
+  const std::size_t m = a.size();
+  // The same values every other element of a longer buffer, and in reverse (a negative stride).
+  std::vector<double> spaced(2 * m, -1.0);
+  std::vector<double> reversed(m);
+  for (std::size_t k = 0; k < m; ++k) {
+    spaced[2 * k] = a[k];
+    reversed[m - 1 - k] = b[k];
+  }
+  const auto view_a = icl::make_tensor_view<double, 1>(a.data(), {m});
+  const auto view_b = icl::make_tensor_view<double, 1>(b.data(), {m});
+  const auto spaced_a = icl::make_tensor_view<double, 1>(spaced.data(), {m}, {2});
+  const auto reversed_b = icl::make_tensor_view<double, 1>(reversed.data() + (m - 1), {m}, {-1});
+  for (comparison k : all_comparisons) {
+    INFO(icl::rsa::to_string(k));
+    const double expected = icl::rsa::compare(a, b, k);
+    REQUIRE(icl::rsa::compare(view_a, view_b, k) == expected);  // the same arithmetic: bit for bit
+    REQUIRE(icl::rsa::compare(spaced_a, reversed_b, k) == expected);
+    require_rel_close(expected, f.scalar("ties_" + std::string(icl::rsa::to_string(k))));
+  }
+  // The vector overload's errors and messages.
+  const std::vector<double> five = {1, 2, 3, 4, 5};
+  const auto view_five = icl::make_tensor_view<double, 1>(five.data(), {5});
+  REQUIRE_THROWS_WITH(icl::rsa::compare(view_a, view_five, comparison::pearson),
+                      Catch::StartsWith("icl::rsa::compare:") && Catch::Contains(std::to_string(m)) &&
+                          Catch::Contains("5"));
+  REQUIRE_THROWS_WITH(icl::rsa::compare(view_five, view_five, comparison::whitened_cosine),
+                      Catch::StartsWith("icl::rsa::compare:") && Catch::Contains("triangular"));
+  std::vector<double> with_nan(spaced);
+  with_nan[2 * 3] = std::numeric_limits<double>::quiet_NaN();
+  const auto nan_view = icl::make_tensor_view<double, 1>(with_nan.data(), {m}, {2});
+  REQUIRE_THROWS_WITH(icl::rsa::compare(nan_view, view_b, comparison::spearman),
+                      Catch::StartsWith("icl::rsa::compare:") && Catch::Contains("a[3]"));
+  icl::rsa::compare_params propagate;
+  propagate.nan = icl::nan_policy::propagate;
+  REQUIRE(std::isnan(icl::rsa::compare(nan_view, view_b, comparison::spearman, propagate)));
+}
+
 TEST_CASE("to_string names every comparison", "[rsa][compare]") {
   REQUIRE(std::string(icl::rsa::to_string(comparison::pearson)) == "pearson");
   REQUIRE(std::string(icl::rsa::to_string(comparison::spearman)) == "spearman");

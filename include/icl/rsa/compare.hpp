@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "icl/core/view.hpp"
 #include "icl/rsa/detail/compare_impl.hpp"
 #include "icl/rsa/rdm_type.hpp"
 #include "icl/rsa/types.hpp"
@@ -34,6 +35,15 @@ namespace icl::rsa {
 inline double compare(const std::vector<double>& a, const std::vector<double>& b, comparison c,
                       const compare_params& params = {}) {
   return detail::compare_vectors("icl::rsa::compare", a, b, c, params);
+}
+
+/// Compares two condensed vectors read in place (a caller's buffer, a numpy array), as the
+/// std::vector overload does (same checks, messages, statistics and costs), without copying
+/// them into vectors first. Element k of a is a(k); a view whose stride is not 1 is gathered into
+/// a contiguous copy first (O(m) extra memory), since the statistics read contiguous arrays.
+inline double compare(tensor_view<const double, 1> a, tensor_view<const double, 1> b, comparison c,
+                      const compare_params& params = {}) {
+  return detail::compare_views("icl::rsa::compare", a, b, c, params);
 }
 
 /// Compares two RDMs of the same n conditions (see the vector overload for the statistics,

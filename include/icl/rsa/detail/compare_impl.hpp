@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "icl/core/condensed.hpp"
+#include "icl/core/view.hpp"
 #include "icl/core/detail/kendall.hpp"
 #include "icl/core/error.hpp"
 #include "icl/core/parallel.hpp"
@@ -407,6 +408,30 @@ inline double compare_vectors(const char* fn, const std::vector<double>& a, cons
   std::size_t n = 0;
   if (c == comparison::whitened_cosine && a.size() >= 2) n = icl::detail::conditions_from_pair_count(fn, a.size());
   return compare_checked(a.data(), b.data(), a.size(), n, c, params.nan, fn);
+}
+
+/// compare() of two condensed vectors read in place: unit-stride views are compared where they
+/// lie; another stride is first gathered into a contiguous copy (the statistics read contiguous
+/// arrays).
+inline double compare_views(const char* fn, tensor_view<const double, 1> a, tensor_view<const double, 1> b,
+                            comparison c, const compare_params& params) {
+  const std::size_t m = a.extent(0);
+  if (m != b.extent(0)) {
+    throw_invalid(fn, "a has ", m, " values but b has ", b.extent(0), " (sizes must match)");
+  }
+  std::vector<double> copy_a;
+  std::vector<double> copy_b;
+  auto contiguous = [m](tensor_view<const double, 1> v, std::vector<double>& copy) -> const double* {
+    if (m < 2 || v.stride(0) == 1) return v.data();
+    copy.resize(m);
+    for (std::size_t k = 0; k < m; ++k) copy[k] = v(k);
+    return copy.data();
+  };
+  const double* pa = contiguous(a, copy_a);
+  const double* pb = contiguous(b, copy_b);
+  std::size_t n = 0;
+  if (c == comparison::whitened_cosine && m >= 2) n = icl::detail::conditions_from_pair_count(fn, m);
+  return compare_checked(pa, pb, m, n, c, params.nan, fn);
 }
 
 /// compare() of two RDMs.
