@@ -198,6 +198,7 @@ def test_ctrl_c_interrupts_a_curve(tmp_path):
         import os, signal, threading, numpy as np, icl_metrics as im
         H = np.random.default_rng(0).standard_normal((400, 1500, 64)).astype(np.float32)
         labels = np.arange(1500) % 5
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even where SIGINT arrives ignored
         threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
         try:
             im.decodability_curve(H, labels, k=5)

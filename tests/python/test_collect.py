@@ -217,6 +217,7 @@ def test_ctrl_c_interrupts_the_suite(tmp_path):
         for i in range(300):
             c.add_prompt(rng.standard_normal((1, 16)), i % 3)
         off = dict(decodability=False, probes=False, separability=False, effective_dimension=False, cka=False)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even where SIGINT arrives ignored
         threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
         try:
             c.run_suite(permutations=200_000_000, **off)

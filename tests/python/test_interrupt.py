@@ -20,6 +20,9 @@ SCRIPT = textwrap.dedent("""
         "permutation_test": lambda: im.permutation_test(a, b, "spearman", permutations=200_000_000),
         "bootstrap_compare": lambda: im.bootstrap_compare(a, b, "spearman", samples=5_000_000),
     }}[call]
+    # Python's own Ctrl-C handler, even where SIGINT arrives ignored (a job started in the
+    # background by a non-interactive shell inherits SIG_IGN, and Python then installs none).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
     try:
         run()
