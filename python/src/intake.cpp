@@ -136,23 +136,22 @@ array_arg take_array(nb::handle obj, const char* function, const char* name, std
   return a;
 }
 
-std::vector<double> take_doubles(nb::handle obj, const char* function, const char* name) {
-  auto arr = one_dimensional(obj, "float64", function, name);
-  const auto* first = static_cast<const double*>(arr.data());
-  // Contiguous (the usual condensed RDM): one pass that allocates and copies, no zero-fill first.
-  if (arr.shape(0) < 2 || arr.stride(0) == 1) return std::vector<double>(first, first + arr.shape(0));
-  auto v = nb::ndarray<nb::ro, double, nb::ndim<1>>(arr).view();
-  std::vector<double> out(v.shape(0));
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = v(i);
-  return out;
-}
-
 double_vector take_double_vector(nb::handle obj, const char* function, const char* name) {
   double_vector v;
   v.keep = one_dimensional(obj, "float64", function, name);
   v.view = icl::tensor_view<const double, 1>(static_cast<const double*>(v.keep.data()), {v.keep.shape(0)},
                                              {static_cast<std::ptrdiff_t>(v.keep.stride(0))});
   return v;
+}
+
+std::vector<double> take_doubles(nb::handle obj, const char* function, const char* name) {
+  const double_vector v = take_double_vector(obj, function, name);
+  const std::size_t m = v.view.extent(0);
+  // Contiguous (the usual condensed RDM): one pass that allocates and copies, no zero-fill first.
+  if (m < 2 || v.view.stride(0) == 1) return std::vector<double>(v.view.data(), v.view.data() + m);
+  std::vector<double> out(m);
+  for (std::size_t i = 0; i < m; ++i) out[i] = v.view(i);
+  return out;
 }
 
 std::vector<int> take_labels(nb::handle obj, const char* function, const char* name) {

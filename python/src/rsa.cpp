@@ -137,14 +137,8 @@ double compare(array_like a, array_like b, const std::string& method, const std:
   // Read in place (the library's view overload): no copy of a float64 array at any stride.
   const double_vector x = take_double_vector(a, fn, "a");
   const double_vector y = take_double_vector(b, fn, "b");
-  // Condensed RDMs: each length n(n-1)/2, the same n, n >= 3 (checked before the values).
-  const std::size_t n = icl::detail::conditions_from_pair_count(fn, x.view.extent(0));
-  const std::size_t n_b = icl::detail::conditions_from_pair_count(fn, y.view.extent(0));
-  if (n != n_b) {
-    icl::detail::throw_invalid(fn, "a has n = ", n, " conditions (m = ", x.view.extent(0), ") but b has n = ", n_b,
-                               " (m = ", y.view.extent(0), ")");
-  }
-  if (n < 3) icl::detail::throw_invalid(fn, "need n >= 3 conditions, got n = ", n);
+  // Condensed RDMs, as compare() of two rdm objects requires (checked before the values).
+  icl::rsa::detail::check_condensed_pair(fn, x.view.extent(0), y.view.extent(0));
   return released([&] { return icl::rsa::compare(x.view, y.view, c, params); });
 }
 

@@ -381,15 +381,20 @@ inline double compare_checked(const double* a, const double* b, std::size_t m, s
   return statistic(kept_a.data(), kept_b.data(), kept_a.size(), 0, c, u);
 }
 
+/// Two condensed RDMs must describe the same n conditions (both named with their lengths).
+inline void check_same_conditions(const char* fn, std::size_t n_a, std::size_t m_a, std::size_t n_b,
+                                  std::size_t m_b) {
+  if (n_a != n_b) {
+    throw_invalid(fn, "a has n = ", n_a, " conditions (m = ", m_a, ") but b has n = ", n_b, " (m = ", m_b, ")");
+  }
+}
+
 /// The one check of a pair of RDMs, wherever two meet (compare, permutation_test,
 /// bootstrap_compare, the alignment functions): the same n (both named), a condensed length
 /// n(n-1)/2 for each, and n >= 3 conditions (m >= 2 pairs). Their entries are checked by
 /// compare_checked, under the caller's nan_policy.
 inline void check_rdm_pair(const char* fn, const rdm& a, const rdm& b) {
-  if (a.n() != b.n()) {
-    throw_invalid(fn, "a has n = ", a.n(), " conditions (m = ", a.size(), ") but b has n = ", b.n(), " (m = ", b.size(),
-                  ")");
-  }
+  check_same_conditions(fn, a.n(), a.size(), b.n(), b.size());
   for (const rdm* r : {&a, &b}) {
     if (r->size() != icl::detail::checked_pair_count(fn, r->n())) {
       throw_invalid(fn, r == &a ? "a" : "b", " holds ", r->size(), " condensed values for n = ", r->n(),
@@ -399,15 +404,14 @@ inline void check_rdm_pair(const char* fn, const rdm& a, const rdm& b) {
   if (a.n() < 3) throw_invalid(fn, "need n >= 3 conditions, got n = ", a.n());
 }
 
-/// compare() of two condensed vectors.
-inline double compare_vectors(const char* fn, const std::vector<double>& a, const std::vector<double>& b, comparison c,
-                              const compare_params& params) {
-  if (a.size() != b.size()) {
-    throw_invalid(fn, "a has ", a.size(), " values but b has ", b.size(), " (sizes must match)");
-  }
-  std::size_t n = 0;
-  if (c == comparison::whitened_cosine && a.size() >= 2) n = icl::detail::conditions_from_pair_count(fn, a.size());
-  return compare_checked(a.data(), b.data(), a.size(), n, c, params.nan, fn);
+/// check_rdm_pair for two condensed vectors of m_a and m_b values: each length must be
+/// n(n-1)/2 (n inferred), the same n for both, n >= 3. Returns n.
+inline std::size_t check_condensed_pair(const char* fn, std::size_t m_a, std::size_t m_b) {
+  const std::size_t n_a = icl::detail::conditions_from_pair_count(fn, m_a);
+  const std::size_t n_b = icl::detail::conditions_from_pair_count(fn, m_b);
+  check_same_conditions(fn, n_a, m_a, n_b, m_b);
+  if (n_a < 3) throw_invalid(fn, "need n >= 3 conditions, got n = ", n_a);
+  return n_a;
 }
 
 /// compare() of two condensed vectors read in place: unit-stride views are compared where they
@@ -432,6 +436,13 @@ inline double compare_views(const char* fn, tensor_view<const double, 1> a, tens
   std::size_t n = 0;
   if (c == comparison::whitened_cosine && m >= 2) n = icl::detail::conditions_from_pair_count(fn, m);
   return compare_checked(pa, pb, m, n, c, params.nan, fn);
+}
+
+/// compare() of two condensed vectors (compare_views over their contiguous storage).
+inline double compare_vectors(const char* fn, const std::vector<double>& a, const std::vector<double>& b, comparison c,
+                              const compare_params& params) {
+  return compare_views(fn, make_tensor_view<double, 1>(a.data(), {a.size()}),
+                       make_tensor_view<double, 1>(b.data(), {b.size()}), c, params);
 }
 
 /// compare() of two RDMs.
