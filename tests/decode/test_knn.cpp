@@ -2,8 +2,12 @@
 // tests/data/make_decode_fixtures.py: one KNeighborsClassifier fit per held-out point).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "icl/decode/knn.hpp"
@@ -114,6 +118,83 @@ TEMPLATE_TEST_CASE("task_decodability: vote ties go to the lowest label", "[deco
       }
     }
   }
+}
+
+namespace {
+
+/// Rows far from the origin (a common offset of 1000 + c in column c) with small steps of 0.5 and
+/// ten duplicated rows: every value and every squared distance is exact in float and in double,
+/// distances tie often, and the float Gram form errs by units, far more than the gaps of 0.25.
+std::vector<double> offset_rows(std::size_t n, std::size_t d) {
+  std::vector<double> x(n * d);
+  std::uint32_t state = 12345;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t c = 0; c < d; ++c) {
+      state = state * 1664525u + 1013904223u;
+      x[i * d + c] = 1000.0 + static_cast<double>(c) + 0.5 * static_cast<double>(static_cast<int>(state >> 30) - 1);
+    }
+  }
+  for (std::size_t r = 0; r < 10; ++r) std::copy_n(x.begin() + r * d, d, x.begin() + (n - 10 + r) * d);
+  return x;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("kNN near ties: a pair's distance does not depend on the tile that holds it", "[decode][ties]",
+                   float, double) {
+  const std::size_t n = 90, d = 48;
+  const std::vector<double> x = offset_rows(n, d);
+  std::vector<int> y(n);
+  for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<int>((i * 7) % 3);
+  // The reference: exact squared distances (small multiples of 0.25), neighbours by (distance, index).
+  std::size_t ties = 0;  // the data exercises the rule: tied distances straddle the k-th place
+  const auto expected_neighbors = [&](std::size_t k) {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::vector<std::pair<double, std::size_t>> all;
+      for (std::size_t j = 0; j < n; ++j) {
+        if (j == i) continue;
+        double sq = 0.0;
+        for (std::size_t c = 0; c < d; ++c) sq += (x[i * d + c] - x[j * d + c]) * (x[i * d + c] - x[j * d + c]);
+        all.emplace_back(sq, j);
+      }
+      std::sort(all.begin(), all.end());
+      for (std::size_t r = 0; r < k; ++r) out.push_back(all[r].second);
+      if (all[k - 1].first == all[k].first) ++ties;
+    }
+    return out;
+  };
+  for (const auto& X : icl_test::all_layouts<TestType>(x, n, d)) {
+    for (const std::size_t k : {1, 5, 12}) {
+      const std::vector<std::size_t> expected = expected_neighbors(k);
+      std::vector<int> first_predictions;
+      std::vector<double> first_pairwise;
+      for (const dissimilarity kind : {dissimilarity::euclidean, dissimilarity::cosine}) {
+        for (const std::size_t block : {0, 1, 4, 7, 32}) {
+          INFO("k " << k << " " << icl::to_string(kind) << " block " << block << " col_stride " << X.view.col_stride());
+          decode_params p;
+          p.k = k;
+          p.dissimilarity = kind;
+          p.block_rows = block;
+          const auto nb = icl::decode::loo_neighbors(X.view, p);
+          const auto r = icl::decode::task_decodability(X.view, y, p);
+          const auto pw = icl::decode::pairwise_decodability(X.view, y, p);
+          if (kind == dissimilarity::euclidean) REQUIRE(nb.indices == expected);
+          // Both: the same decisions and pairwise values from every tiling.
+          if (block == 0) {
+            first_predictions = r.predictions;
+            first_pairwise = pw.values;
+          } else {
+            REQUIRE(r.predictions == first_predictions);
+            for (std::size_t q = 0; q < pw.values.size(); ++q) {
+              if (!std::isnan(first_pairwise[q])) REQUIRE(pw.values[q] == first_pairwise[q]);
+            }
+          }
+        }
+      }
+    }
+  }
+  REQUIRE(ties > 0);
 }
 
 TEMPLATE_TEST_CASE("task_decodability on four classes of unequal size", "[decode]", float, double) {

@@ -23,11 +23,16 @@ using ring_test::message_of;
 using sums_test::rank;
 using sums_test::ranks;
 
-// n x d values; with `ties`, small integers (many equal distances, exact in float).
-std::vector<double> points(std::size_t n, std::size_t d, std::uint64_t seed, bool ties) {
+// n x d values; with `ties`, small integers (many equal distances, exact in float); with `far`
+// as well, those integers plus 1000 + c in column c: the float Gram form then errs by more than
+// the gaps between distances, so only the recomputed distance keeps the ties apart.
+std::vector<double> points(std::size_t n, std::size_t d, std::uint64_t seed, bool ties, bool far = false) {
   std::vector<double> v = sums_test::values(n, d, seed);
   if (ties) {
     for (double& x : v) x = std::round(2.0 * x);
+  }
+  if (far) {
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] += 1000.0 + static_cast<double>(i % d);
   }
   return v;
 }
@@ -51,8 +56,9 @@ void check_same(const icl::decode::decodability_result& got, const icl::decode::
 TEMPLATE_TEST_CASE("mpi task_decodability equals the single-process decodability", "[mpi][decode]", float, double) {
   const std::size_t n = 29, d = 6;
   const std::vector<int> labels = labels_of(n);
-  for (const bool ties : {false, true}) {
-    const std::vector<double> values = points(n, d, 4, ties);
+  for (const int kind_of_data : {0, 1, 2}) {
+    const bool ties = kind_of_data > 0;
+    const std::vector<double> values = points(n, d, 4, ties, kind_of_data == 2);
     for (const auto& layout : icl_test::all_layouts<TestType>(values, n, d)) {
       const auto H = layout.view;
       const bool column_major = H.col_stride() != 1;
@@ -61,7 +67,7 @@ TEMPLATE_TEST_CASE("mpi task_decodability equals the single-process decodability
         const std::vector<int> local_labels = sums_test::local_entries(labels, counts);
         for (const auto kind : {icl::decode::dissimilarity::euclidean, icl::decode::dissimilarity::cosine}) {
           for (const std::size_t k : {std::size_t{1}, std::size_t{4}, std::size_t{9}}) {
-            INFO("ties " << ties << ", column-major " << column_major << ", rows here " << local.rows() << ", k " << k);
+            INFO("data " << kind_of_data << ", column-major " << column_major << ", rows here " << local.rows() << ", k " << k);
             icl::decode::decode_params params;
             params.k = k;
             params.dissimilarity = kind;

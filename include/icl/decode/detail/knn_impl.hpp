@@ -15,6 +15,14 @@
 /// inputs that are not contiguous rows of the compute type, two b x d converted blocks — never an
 /// n x n matrix.
 ///
+/// Ranking by a recomputed distance: a Gram entry from the tiles depends on the BLAS's summation
+/// order, so on its own it would give a pair a distance that varies in the last bits with the tile
+/// holding the pair (block size, threads, MPI ranks), and near ties would fall differently. The
+/// tile's distance therefore only filters: a candidate whose tile distance, less a bound on its
+/// rounding error (pair_recompute), could enter the list is recomputed from its two rows with the
+/// Gram entry in double in a fixed order (fixed_order_dot), and the lists rank that value. A pair
+/// so has one distance wherever it is computed, and the k best do not depend on the tiling.
+///
 /// Threads: the products are single BLAS calls (threaded by the BLAS); the candidate updates of
 /// a tile are one loop over chunks of rows (icl::detail::beside_blas_for: on the calling thread
 /// beside BLAS products, parallel over Eigen's), each task writing only the lists of its own rows
@@ -133,6 +141,25 @@ struct candidate_lists {
   }
 };
 
+/// aᵀb of two rows of d compute-type values, in double, in one fixed order: 32 partial sums over
+/// j mod 32 (four independent vectors of eight, so the loop is not bound by the latency of one
+/// chain of additions), added pairwise at the end. The same value for the same two rows in any
+/// tile, thread or rank.
+template <class C>
+double fixed_order_dot(const C* x, const C* y, std::size_t d) noexcept {
+  constexpr std::size_t lanes = 32;
+  double part[lanes] = {};
+  std::size_t j = 0;
+  for (; j + lanes <= d; j += lanes) {
+    for (std::size_t l = 0; l < lanes; ++l) part[l] += static_cast<double>(x[j + l]) * static_cast<double>(y[j + l]);
+  }
+  for (std::size_t l = 0; j < d; ++j, ++l) part[l] += static_cast<double>(x[j]) * static_cast<double>(y[j]);
+  for (std::size_t width = lanes / 2; width > 0; width /= 2) {
+    for (std::size_t l = 0; l < width; ++l) part[l] += part[l + width];
+  }
+  return part[0];
+}
+
 /// Per-row terms of the distance from a Gram entry g_ij: dv(i, j) = (a_i + a_j) − (c·s_i·s_j)·g_ij.
 /// Euclidean (squared): a = ‖x‖², s = 1, c = 2. Cosine: a = 1/2, s = 1/‖x‖, c = 1.
 struct row_terms {
@@ -141,7 +168,7 @@ struct row_terms {
   double c = 2.0;         ///< euclidean: 2; cosine: 1
 };
 
-/// Squared norms of the rows (double accumulation of the compute-type values), with the checks
+/// Squared norms of the rows (fixed_order_dot of the compute-type values), with the checks
 /// for NaN/Inf, float overflow and (cosine) zero rows. Errors name the first offending row, as
 /// first_row + its index (first_row: where these rows start among all rows).
 template <class C, class T>
@@ -157,12 +184,9 @@ row_terms compute_row_terms(const char* fn, matrix_view<const T> X, decode::diss
     std::vector<C> buffer;
     std::size_t ld = 0;
     const C* rows = icl::detail::rows_as_compute<C>(X, first, count, buffer, ld);
-    for (std::size_t r = 0; r < count; ++r) {
-      const C* x = rows + r * ld;
-      double sum = 0.0;
-      for (std::size_t j = 0; j < d; ++j) sum += static_cast<double>(x[j]) * static_cast<double>(x[j]);
-      norm2[first + r] = sum;
-    }
+    // In the order of the recomputed Gram entries (fixed_order_dot): a row's distance to an
+    // identical row is then exactly zero.
+    for (std::size_t r = 0; r < count; ++r) norm2[first + r] = fixed_order_dot(rows + r * ld, rows + r * ld, d);
   });
   // A quarter of the largest finite value of C: above it a Gram entry or a distance can overflow.
   const double limit = static_cast<double>(std::numeric_limits<C>::max()) / 4.0;
@@ -196,6 +220,34 @@ row_terms compute_row_terms(const char* fn, matrix_view<const T> X, decode::diss
 /// together with "does any beat its list's bound", and only then offered one by one.
 constexpr std::size_t run = 32;
 
+/// The recompute of a pair's distance (see the header comment) for rows of d compute-type values.
+///
+/// A tile's Gram entry g̃ and the fixed-order one ĝ both differ from the exact aᵀb by at most
+/// γ_d·‖a‖‖b‖ in their own precision (γ_d = d·u / (1 − d·u), u the unit roundoff, for any
+/// summation order), and c·s_i·s_j·‖a‖‖b‖ ≤ a_i + a_j (Euclidean: 2‖a‖‖b‖ ≤ ‖a‖² + ‖b‖²;
+/// cosine: 1 = 1/2 + 1/2). So the two distances differ by at most sigma·(a_i + a_j), sigma the two
+/// γ_d plus a margin for the rounding of the double formula; a candidate is recomputed when its
+/// tile distance less that slack does not exceed its list's bound.
+template <class C>
+struct pair_recompute {
+  std::size_t d = 0;
+  double sigma = 0.0;
+
+  explicit pair_recompute(std::size_t width) : d(width) {
+    const auto gamma = [&](double unit) {
+      const double du = static_cast<double>(width) * unit;
+      return du < 0.5 ? du / (1.0 - du) : 1.0;
+    };
+    constexpr double double_unit = std::numeric_limits<double>::epsilon() / 2;
+    sigma = gamma(std::numeric_limits<C>::epsilon() / 2) + gamma(double_unit) + 32.0 * double_unit;
+  }
+
+  /// (a_i + a_j) − (si·s_j)·ĝ: the tile's formula with the fixed-order Gram entry of rows xi, xj.
+  double distance(double ai, double si, double aj, double sj, const C* xi, const C* xj) const noexcept {
+    return (ai + aj) - (si * sj) * fixed_order_dot(xi, xj, d);
+  }
+};
+
 /// Largest bound over the lists of `row` (a valid filter for every list of the row).
 inline double row_filter(const candidate_lists& lists, std::size_t row) noexcept {
   const double* b = lists.bound.data() + row * lists.groups;
@@ -204,36 +256,97 @@ inline double row_filter(const candidate_lists& lists, std::size_t row) noexcept
   return m;
 }
 
+/// The filling of a list that is not full yet. Until a list holds k candidates its bound is +inf
+/// and every candidate would be recomputed, while only about k of a tile's row survive. So the
+/// candidates about to be offered get an upper bound of their recomputed distance (tile distance
+/// plus the slack); with the distances already held, the k-th smallest of these is a value that k
+/// candidates do not exceed, and a candidate whose lower bound (tile distance less the slack) lies
+/// above it cannot be among the k best: it is not recomputed. fill_limit keeps the k smallest
+/// upper bounds in a sorted array (one comparison rejects most once it is full); limit() is that
+/// value, or +inf while fewer than k are known.
+class fill_limit {
+ public:
+  fill_limit(const candidate_lists& lists, std::size_t list)
+      : k_(lists.k),
+        smallest_(lists.dist.begin() + static_cast<std::ptrdiff_t>(list * lists.k),
+                  lists.dist.begin() + static_cast<std::ptrdiff_t>(list * lists.k + lists.count[list])) {
+    smallest_.reserve(k_);  // the held distances are sorted (sorted arrays) or a heap
+    std::sort(smallest_.begin(), smallest_.end());
+  }
+
+  void add(double upper) {
+    if (smallest_.size() == k_) {
+      if (upper >= smallest_.back()) return;
+      smallest_.pop_back();
+    }
+    smallest_.insert(std::upper_bound(smallest_.begin(), smallest_.end(), upper), upper);
+  }
+
+  double limit() const {
+    return smallest_.size() == k_ ? smallest_.back() : std::numeric_limits<double>::infinity();
+  }
+
+ private:
+  std::size_t k_;
+  std::vector<double> smallest_;
+};
+
 /// Offers the tile entries g[c], c in [first, end), to list row i as candidates j = j0 + c, with
-/// the row's terms ai and si = c·s_i and the candidates' terms aj[c], sj[c].
+/// the row's terms ai and si = c·s_i and the candidates' terms aj[c], sj[c]. The rows: xi (row i)
+/// and xj + c·ldj (candidate j0 + c), for the recompute of the candidates that pass the filter.
 template <class C>
 void feed_list(double ai, double si, const double* aj, const double* sj, candidate_lists& lists,
                const std::vector<std::size_t>* group_of, std::size_t i, std::size_t j0, const C* g, std::size_t first,
-               std::size_t end) {
-  double dv[run];
+               std::size_t end, const pair_recompute<C>& recompute, const C* xi, const C* xj, std::size_t ldj) {
+  const double sigma = recompute.sigma;
+  // With one list per row that is not full yet: the limit of fill_limit.
+  double limit = std::numeric_limits<double>::infinity();
+  if (group_of == nullptr && lists.count[i] < lists.k) {
+    fill_limit fill(lists, i);
+    for (std::size_t c = first; c < end; ++c) {
+      fill.add((ai + aj[c]) - (si * sj[c]) * static_cast<double>(g[c]) + sigma * (ai + aj[c]));
+    }
+    limit = fill.limit();
+  }
+  double lower[run];
   for (std::size_t c0 = first; c0 < end; c0 += run) {
     const std::size_t len = std::min(run, end - c0);
-    const double bound = group_of == nullptr ? lists.bound[i] : row_filter(lists, i);
+    const double bound = std::min(limit, group_of == nullptr ? lists.bound[i] : row_filter(lists, i));
     int hit = 0;
     for (std::size_t c = 0; c < len; ++c) {
       const std::size_t cc = c0 + c;
-      dv[c] = (ai + aj[cc]) - (si * sj[cc]) * static_cast<double>(g[cc]);
-      hit |= dv[c] <= bound ? 1 : 0;
+      lower[c] = (ai + aj[cc]) - (si * sj[cc]) * static_cast<double>(g[cc]) - sigma * (ai + aj[cc]);
+      hit |= lower[c] <= bound ? 1 : 0;
     }
     if (hit == 0) continue;
     for (std::size_t c = 0; c < len; ++c) {
-      const std::size_t j = j0 + c0 + c;
+      const std::size_t cc = c0 + c, j = j0 + cc;
       const std::size_t list = group_of == nullptr ? i : i * lists.groups + (*group_of)[j];
-      if (dv[c] <= lists.bound[list]) lists.offer(list, dv[c], j);
+      if (lower[c] > std::min(limit, lists.bound[list])) continue;
+      const double exact = recompute.distance(ai, si, aj[cc], sj[cc], xi, xj + cc * ldj);
+      if (exact <= lists.bound[list]) lists.offer(list, exact, j);
     }
   }
 }
 
-/// Offers the tile entries g[c], c in [first, end), to row i (columns j = j0 + c).
+/// The rows of a tile for the recompute: tile row r is rows_i + r·ldi, tile column c is
+/// rows_j + c·ldj (compute type).
 template <class C>
-void feed_row(const row_terms& t, candidate_lists& lists, const std::vector<std::size_t>* group_of, std::size_t i,
-              std::size_t j0, const C* g, std::size_t first, std::size_t end) {
-  feed_list(t.a[i], t.c * t.s[i], t.a.data() + j0, t.s.data() + j0, lists, group_of, i, j0, g, first, end);
+struct tile_rows {
+  const C* rows_i;
+  std::size_t ldi;
+  const C* rows_j;
+  std::size_t ldj;
+};
+
+/// Offers the tile entries g[c], c in [first, end), to row i = i0 + r (columns j = j0 + c).
+template <class C>
+void feed_row(const row_terms& t, candidate_lists& lists, const std::vector<std::size_t>* group_of, std::size_t i0,
+              std::size_t r, std::size_t j0, const C* g, std::size_t first, std::size_t end,
+              const pair_recompute<C>& recompute, const tile_rows<C>& rows) {
+  const std::size_t i = i0 + r;
+  feed_list(t.a[i], t.c * t.s[i], t.a.data() + j0, t.s.data() + j0, lists, group_of, i, j0, g, first, end, recompute,
+            rows.rows_i + r * rows.ldi, rows.rows_j, rows.ldj);
 }
 
 /// Offers rows [0, r_end) of the tile (rows i = i0 + r) to the rows j = j0 + c, c in [c0, c1)
@@ -241,18 +354,27 @@ void feed_row(const row_terms& t, candidate_lists& lists, const std::vector<std:
 template <class C>
 void feed_columns(const row_terms& t, candidate_lists& lists, const std::vector<std::size_t>* group_of, std::size_t i0,
                   std::size_t r_end, std::size_t j0, const C* tile, std::size_t ld, std::size_t c0, std::size_t c1,
-                  bool diagonal) {
+                  bool diagonal, const pair_recompute<C>& recompute, const tile_rows<C>& rows) {
   const double* aj = t.a.data() + j0;
   const double* sj = t.s.data() + j0;
-  double filter[run], dv[run];
+  const double sigma = recompute.sigma;
+  double limit[run], lower[run];
   const bool grouped = group_of != nullptr;
-  // Filter bounds: the lists' own bounds (one list per row) or, with groups, the largest bound
-  // of each row's lists, read once per strip (bounds only shrink: a stale value filters less,
-  // never wrongly).
-  const double* bound = lists.bound.data() + j0 + c0;
-  if (grouped) {
-    for (std::size_t c = c0; c < c1; ++c) filter[c - c0] = row_filter(lists, j0 + c);
-    bound = filter;
+  // Per column: the filter bound, the list's own bound (one list per row) or, with groups, the
+  // largest bound of the row's lists, read once per strip (bounds only shrink: a stale value
+  // filters less, never wrongly); for a list that is not full yet, the limit of fill_limit
+  // over the rows offered here.
+  for (std::size_t c = c0; c < c1; ++c) {
+    const std::size_t j = j0 + c;
+    limit[c - c0] = grouped ? row_filter(lists, j) : lists.bound[j];
+    if (grouped || lists.count[j] >= lists.k) continue;
+    fill_limit fill(lists, j);
+    for (std::size_t r = 0; r < (diagonal ? std::min(c, r_end) : r_end); ++r) {
+      const std::size_t i = i0 + r;
+      const double ai = t.a[i], si = t.c * t.s[i];
+      fill.add((ai + aj[c]) - (si * sj[c]) * static_cast<double>(tile[r * ld + c]) + sigma * (ai + aj[c]));
+    }
+    limit[c - c0] = std::min(limit[c - c0], fill.limit());
   }
   for (std::size_t r = 0; r < r_end; ++r) {
     const std::size_t i = i0 + r;
@@ -262,14 +384,17 @@ void feed_columns(const row_terms& t, candidate_lists& lists, const std::vector<
     if (first >= c1) continue;
     int hit = 0;
     for (std::size_t c = first; c < c1; ++c) {
-      dv[c - c0] = (ai + aj[c]) - (si * sj[c]) * static_cast<double>(g[c]);
-      hit |= dv[c - c0] <= bound[c - c0] ? 1 : 0;
+      lower[c - c0] = (ai + aj[c]) - (si * sj[c]) * static_cast<double>(g[c]) - sigma * (ai + aj[c]);
+      hit |= lower[c - c0] <= limit[c - c0] ? 1 : 0;
     }
     if (hit == 0) continue;
+    const C* xi = rows.rows_i + r * rows.ldi;
     for (std::size_t c = first; c < c1; ++c) {
       const std::size_t j = j0 + c;
       const std::size_t list = grouped ? j * lists.groups + (*group_of)[i] : j;
-      if (dv[c - c0] <= lists.bound[list]) lists.offer(list, dv[c - c0], i);
+      if (lower[c - c0] > std::min(limit[c - c0], lists.bound[list])) continue;
+      const double exact = recompute.distance(ai, si, aj[c], sj[c], xi, rows.rows_j + c * rows.ldj);
+      if (exact <= lists.bound[list]) lists.offer(list, exact, i);
     }
   }
 }
@@ -293,6 +418,7 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, de
   const std::size_t groups = group_of != nullptr ? n_groups : 1;
   lists.reset(n, groups, k);
 
+  const pair_recompute<C> recompute(d);
   std::vector<C> buffer_i, buffer_j, tile(b * b);
   // Rows per task of the candidate updates: a multiple of the run length, about four tasks per
   // thread and tile side (results do not depend on it).
@@ -305,12 +431,12 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, de
     for (std::size_t j0 = i0; j0 < n; j0 += b) {
       const std::size_t bj = std::min(b, n - j0);
       const bool diagonal = j0 == i0;
+      tile_rows<C> rows{rows_i, ldi, rows_i, ldi};
       if (diagonal) {
         icl::detail::product_aat_upper<C>(rows_i, bi, ldi, d, tile.data(), bj);
       } else {
-        std::size_t ldj = 0;
-        const C* rows_j = icl::detail::rows_as_compute<C>(X, j0, bj, buffer_j, ldj);
-        icl::detail::product_abt<C>(rows_i, bi, ldi, rows_j, bj, ldj, d, tile.data(), bj);
+        rows.rows_j = icl::detail::rows_as_compute<C>(X, j0, bj, buffer_j, rows.ldj);
+        icl::detail::product_abt<C>(rows_i, bi, ldi, rows.rows_j, bj, rows.ldj, d, tile.data(), bj);
       }
       // One loop per tile (see icl::detail::beside_blas_for), over chunks of rows whose lists only
       // that task writes.
@@ -323,19 +449,19 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, de
         if (task < chunks_i) {
           const std::size_t r0 = task * chunk, r1 = std::min(bi, r0 + chunk);
           for (std::size_t r = r0; r < r1; ++r) {
-            feed_row(terms, lists, group_of, i0 + r, j0, tile.data() + r * bj, diagonal ? r + 1 : 0, bj);
+            feed_row(terms, lists, group_of, i0, r, j0, tile.data() + r * bj, diagonal ? r + 1 : 0, bj, recompute, rows);
           }
           if (!diagonal) return;
           for (std::size_t c0 = r0; c0 < r1; c0 += run) {
             const std::size_t c1 = std::min(r1, c0 + run);
-            feed_columns(terms, lists, group_of, i0, c1 - 1, j0, tile.data(), bj, c0, c1, true);
+            feed_columns(terms, lists, group_of, i0, c1 - 1, j0, tile.data(), bj, c0, c1, true, recompute, rows);
           }
           return;
         }
         const std::size_t q0 = (task - chunks_i) * chunk, q1 = std::min(bj, q0 + chunk);
         for (std::size_t c0 = q0; c0 < q1; c0 += run) {
           const std::size_t c1 = std::min(q1, c0 + run);
-          feed_columns(terms, lists, group_of, i0, bi, j0, tile.data(), bj, c0, c1, false);
+          feed_columns(terms, lists, group_of, i0, bi, j0, tile.data(), bj, c0, c1, false, recompute, rows);
         }
       };
       icl::detail::beside_blas_for(0, chunks_i + chunks_j, 2 * bi * bj, update);

@@ -8,10 +8,12 @@
 /// their distance terms and their candidate lists, travel half a ring as one packet: at step s
 /// (s = 1 .. ⌊p/2⌋) rank r holds rank r + s's packet and computes the pairs between the two
 /// blocks once, from Gram tiles of b x b rows with the lower rows first (as the CPU takes them),
-/// offering each pair to both sides (feed_list, the CPU's candidate filter): its own rows' lists
-/// take tile rows or columns, the packet's lists the other. After the last step every packet's
-/// lists go back to their rank and are merged into its own. Since the k best under the strict
-/// order do not depend on the order of the offers, the lists are the single-process ones. Then
+/// offering each pair to both sides (feed_list, the CPU's candidate filter and its recompute of a
+/// pair's distance from the two rows): its own rows' lists take tile rows or columns, the
+/// packet's lists the other. After the last step every packet's lists go back to their rank and
+/// are merged into its own. A pair's ranked distance does not depend on the tile that holds it,
+/// and the k best under the strict order do not depend on the order of the offers, so the lists
+/// are the single-process ones, ties included. Then
 /// the CPU's vote on each rank's rows; the correct counts are summed and the predictions
 /// gathered. No n x n matrix anywhere.
 
@@ -55,6 +57,7 @@ template <class C>
 void offer_pairs(const knn_block<C>& lower, const knn_block<C>& upper, std::size_t d, double c, std::size_t b,
                  decode::detail::candidate_lists* lower_lists, decode::detail::candidate_lists* upper_lists) {
   const bool same = upper.first == lower.first;
+  const decode::detail::pair_recompute<C> recompute(d);
   std::vector<C> tile(b * b);
   for (std::size_t i0 = 0; i0 < lower.count; i0 += b) {
     const std::size_t bi = std::min(b, lower.count - i0);
@@ -70,7 +73,8 @@ void offer_pairs(const knn_block<C>& lower, const knn_block<C>& upper, std::size
         icl::detail::beside_blas_for(0, bi, bi * bj, [&](std::size_t r) {
           const std::size_t i = i0 + r;
           decode::detail::feed_list(lower.a[i], c * lower.s[i], upper.a + j0, upper.s + j0, *lower_lists, nullptr, i,
-                                    upper.first + j0, tile.data() + r * bj, diagonal ? r + 1 : 0, bj);
+                                    upper.first + j0, tile.data() + r * bj, diagonal ? r + 1 : 0, bj, recompute,
+                                    lower.rows + i * d, upper.rows + j0 * d, d);
         });
       }
       if (upper_lists != nullptr) {
@@ -80,7 +84,8 @@ void offer_pairs(const knn_block<C>& lower, const knn_block<C>& upper, std::size
           std::vector<C> column(rows);
           for (std::size_t r = 0; r < rows; ++r) column[r] = tile[r * bj + q];
           decode::detail::feed_list(upper.a[j], c * upper.s[j], lower.a + i0, lower.s + i0, *upper_lists, nullptr, j,
-                                    lower.first + i0, column.data(), 0, rows);
+                                    lower.first + i0, column.data(), 0, rows, recompute, upper.rows + j * d,
+                                    lower.rows + i0 * d, d);
         });
       }
     }
