@@ -14,8 +14,10 @@
 ///     48 bytes sent (two MPI_Allreduce of 3 doubles); every other comparison, or a NaN/Inf or
 ///     zero-spread input: allgather_rdm first (8·m more memory; see icl/mpi/rdm.hpp).
 ///   permutation_test: the single-process memory (a, b and the kernel: about 4·8·m bytes, or
-///     8·n² for n ≤ 4096) and N/p permutations of time; sends 8 bytes (one MPI_Allreduce), plus
-///     8·N/p to every rank with keep_null (MPI_Allgatherv, 8·N received).
+///     8·n² for n ≤ 4096) and N/p permutations of time; sends 32 bytes (N gathered to check it
+///     is the same on every rank, the should_stop agreement and the extreme counts), plus 8·N/p
+///     to every rank with keep_null (MPI_Allgatherv, 8·N received), plus 8 bytes per round with
+///     a should_stop hook.
 
 #include <mpi.h>
 
@@ -41,8 +43,21 @@ inline double compare(MPI_Comm comm, const distributed_rdm& a, const rsa::rdm& b
 
 /// icl::rsa::permutation_test with the N permutations shared out among the ranks (each rank
 /// evaluates about N/p of them, drawn as one process draws them): the same result on every
-/// rank, equal to the single-process one with the same seed. With params.should_stop, each rank
-/// asks its own hook between its batches; a stop on any rank stops every rank (icl::error).
+/// rank, equal to the single-process one with the same seed. N (params.permutations) must be the
+/// same on every rank (icl::invalid_argument naming the rank that differs).
+///
+/// params.should_stop is honoured collectively. When any rank passes a hook, the permutations
+/// run in rounds: every rank evaluates up to B of its own permutations per round (B the largest
+/// of the ranks' 256 per thread, the batch of one process), and before each round every rank
+/// calls its own hook on the calling thread (a rank without one answers false); one
+/// MPI_Allreduce (a logical OR, and the lowest rank that said true) combines the answers. A
+/// true on any rank, even one alone, stops every rank at that boundary: each throws icl::error
+/// "icl::mpi::permutation_test: interrupted after k of N permutations (rank R)", the exception
+/// icl::rsa::permutation_test throws when stopped, with k the permutations evaluated on all
+/// ranks so far and R the lowest rank whose hook said true. A hook that throws makes every rank
+/// throw, as a failed check does (icl::error, or icl::invalid_argument for a
+/// std::invalid_argument, with that rank's message and " (rank R)"). Without a hook on any rank
+/// the permutations run in one parallel loop per rank.
 inline rsa::permutation_result permutation_test(MPI_Comm comm, const rsa::rdm& a, const rsa::rdm& b, rsa::comparison c,
                                                 const rsa::permutation_params& params) {
   return detail::permutation_test("icl::mpi::permutation_test", comm, a, b, c, params);

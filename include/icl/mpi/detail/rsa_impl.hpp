@@ -3,14 +3,18 @@
 
 /// Bodies of the functions of icl/mpi/rsa.hpp; not a public header.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <exception>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include <mpi.h>
 
 #include "icl/core/error.hpp"
+#include "icl/core/parallel.hpp"
 #include "icl/mpi/detail/comm.hpp"
 #include "icl/mpi/detail/rdm_impl.hpp"
 #include "icl/mpi/detail/ring.hpp"
@@ -76,9 +80,79 @@ inline double compare(const char* fn, MPI_Comm comm, const distributed_rdm& a, c
   return rsa::detail::clamp_unit(products[2] / denominator);
 }
 
+/// The permutations k ∈ [begin, end) of this rank when some rank has a should_stop hook
+/// (counts: every rank's number of permutations, N in all). Every rank runs the same number of
+/// rounds, ⌈max_r counts[r] / batch⌉ (batch: the same on every rank), each a batch of up to
+/// `batch` of its permutations (none once its own are done). Before each round every rank asks
+/// its own hook (a rank without one: false), and one MPI_Allreduce (MPI_MAX of two ints: the
+/// lowest rank whose hook said true, and whether some rank failed) tells every rank the outcome:
+///   - a hook that threw, or a batch that threw in the round before: every rank throws that
+///     exception as collective_check does (icl::error or icl::invalid_argument with the lowest
+///     failing rank's message and " (rank R)");
+///   - a hook that said true: every rank throws icl::error "<fn>: interrupted after k of N
+///     permutations (rank R)", k the permutations all ranks had evaluated (Σ_r min(counts[r],
+///     round·batch)), R the lowest rank whose hook said true.
+/// So every rank stops at the same boundary, whichever ranks' hooks fire, and none is left in a
+/// collective. A last agreement after the rounds covers a failure in the last batch.
+inline unsigned long long count_extreme_with_hook(const char* fn, MPI_Comm comm,
+                                                  const rsa::detail::permutation_kernel& kernel, std::size_t n,
+                                                  double observed, const rsa::permutation_params& params,
+                                                  const std::vector<std::size_t>& counts, std::size_t begin,
+                                                  std::size_t batch, double* null) {
+  const int rank = rank_of(comm), p = size_of(comm);
+  const std::size_t mine = counts[static_cast<std::size_t>(rank)];
+  std::size_t most = 0, count = 0;
+  for (const std::size_t k : counts) {
+    most = std::max(most, k);
+    count += k;
+  }
+  const std::size_t rounds = (most + batch - 1) / batch;
+  rsa::permutation_params plain = params;  // each batch in one parallel loop
+  plain.should_stop = {};
+  std::exception_ptr failure;
+  const auto agree_on_failure = [&] {
+    collective_check(comm, [&] {
+      if (failure) std::rethrow_exception(failure);
+    });
+  };
+  unsigned long long extreme = 0;
+  for (std::size_t round = 0; round < rounds; ++round) {
+    bool stop = false;
+    if (!failure && params.should_stop) {
+      try {
+        stop = params.should_stop();
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    }
+    int flags[2] = {stop ? p - rank : 0, failure ? 1 : 0};
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, flags, 2, MPI_INT, MPI_MAX, comm), "MPI_Allreduce");
+    if (flags[1] != 0) agree_on_failure();
+    if (flags[0] != 0) {
+      std::size_t done = 0;
+      for (const std::size_t k : counts) done += std::min(k, round * batch);
+      icl::detail::throw_error(fn, "interrupted after ", done, " of ", count, " permutations (rank ", p - flags[0],
+                               ")");
+    }
+    const std::size_t first = std::min(mine, round * batch), last = std::min(mine, (round + 1) * batch);
+    if (first == last) continue;
+    try {
+      extreme += rsa::detail::count_extreme_permutations(fn, kernel, n, observed, plain, begin + first, begin + last,
+                                                         null != nullptr ? null + first : nullptr);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  agree_on_failure();
+  return extreme;
+}
+
 /// permutation_test with the permutations shared out: rank r evaluates permutations
 /// k ∈ [N·r/p, N·(r+1)/p), each drawn as one process draws it (counter_rng(seed, k)); the
-/// extreme counts are summed, so the p-value is the single-process one.
+/// extreme counts are summed, so the p-value is the single-process one. When some rank has a
+/// should_stop hook (one agreement, which also fixes the batch: the largest of the ranks' 256
+/// permutations per thread, as one process batches them), the permutations run in rounds
+/// (count_extreme_with_hook); otherwise in one parallel loop per rank.
 inline rsa::permutation_result permutation_test(const char* fn, MPI_Comm comm, const rsa::rdm& a, const rsa::rdm& b,
                                                 rsa::comparison c, const rsa::permutation_params& params) {
   rsa::permutation_result result{0.0, 0.0, 0, {}};
@@ -89,31 +163,45 @@ inline rsa::permutation_result permutation_test(const char* fn, MPI_Comm comm, c
     return result;
   }
   const std::size_t count = params.permutations;
+  check_same_value(comm, fn, "permutations", count);  // the share of every rank depends on it
   const auto rank = static_cast<std::size_t>(rank_of(comm)), p = static_cast<std::size_t>(size_of(comm));
   // count·r/p without overflow: count < 2^64 / p is not guaranteed, so in long double.
   const auto split = [&](std::size_t r) {
     return static_cast<std::size_t>(static_cast<long double>(count) * static_cast<long double>(r) /
                                     static_cast<long double>(p));
   };
-  const std::size_t begin = split(rank), end = rank + 1 == p ? count : split(rank + 1);
+  std::vector<std::size_t> counts(p);
+  for (std::size_t r = 0; r < p; ++r) counts[r] = (r + 1 == p ? count : split(r + 1)) - split(r);
+  const std::size_t begin = split(rank), end = begin + counts[rank];
   std::vector<double> null(params.keep_null ? end - begin : 0);
+  double* null_out = params.keep_null ? null.data() : nullptr;
+  // Whether some rank has a hook, and the batch of the rounds (the same on every rank).
+  unsigned long long hook[2] = {params.should_stop ? 1ULL : 0ULL,
+                                256ULL * static_cast<unsigned long long>(std::max(1, icl::max_threads()))};
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, hook, 2, MPI_UNSIGNED_LONG_LONG, MPI_MAX, comm), "MPI_Allreduce");
   unsigned long long extreme = 0;
-  collective_check(comm, [&] {
-    const rsa::detail::permutation_kernel kernel(a, b, c);
-    extreme = rsa::detail::count_extreme_permutations(fn, kernel, a.n(), result.statistic, params, begin, end,
-                                                      params.keep_null ? null.data() : nullptr);
-  });
+  if (hook[0] != 0) {
+    std::optional<rsa::detail::permutation_kernel> kernel;
+    collective_check(comm, [&] { kernel.emplace(a, b, c); });
+    extreme = count_extreme_with_hook(fn, comm, *kernel, a.n(), result.statistic, params, counts, begin,
+                                      static_cast<std::size_t>(hook[1]), null_out);
+  } else {
+    collective_check(comm, [&] {
+      const rsa::detail::permutation_kernel kernel(a, b, c);
+      extreme = rsa::detail::count_extreme_permutations(fn, kernel, a.n(), result.statistic, params, begin, end,
+                                                        null_out);
+    });
+  }
   allreduce_sum(comm, &extreme, 1);
   result.p_value = static_cast<double>(1 + extreme) / static_cast<double>(1 + count);
   if (params.keep_null) {
-    std::vector<int> counts(p), displs(p);
+    std::vector<int> sizes(p), displs(p);
     for (std::size_t r = 0; r < p; ++r) {
-      const std::size_t first = split(r), last = r + 1 == p ? count : split(r + 1);
-      counts[r] = int_count(last - first, "MPI_Allgatherv");
-      displs[r] = int_count(first, "MPI_Allgatherv");
+      sizes[r] = int_count(counts[r], "MPI_Allgatherv");
+      displs[r] = int_count(split(r), "MPI_Allgatherv");
     }
     result.null_distribution.resize(count);
-    check_mpi(MPI_Allgatherv(null.data(), counts[rank], MPI_DOUBLE, result.null_distribution.data(), counts.data(),
+    check_mpi(MPI_Allgatherv(null.data(), sizes[rank], MPI_DOUBLE, result.null_distribution.data(), sizes.data(),
                              displs.data(), MPI_DOUBLE, comm),
               "MPI_Allgatherv");
   }
