@@ -17,6 +17,7 @@
 
 #include "icl/geometry/cka.hpp"
 #include "icl/mpi/cka.hpp"
+#include "ring_support.hpp"
 #include "sums_support.hpp"
 #include "support/views.hpp"
 
@@ -196,6 +197,17 @@ TEMPLATE_TEST_CASE("mpi cka_matrix equals icl::geometry::cka_matrix", "[mpi][cka
       }
     }
   }
+}
+
+TEST_CASE("mpi cka_matrix: a pending receive of the caller's takes none of its messages", "[mpi][cka][matrix]") {
+  const std::size_t n = 13, layers = 2, d = 3;
+  const auto xs = icl_test::both_layer_layouts<double>(layer_values(layers, n, d, 7), layers, n, d);
+  const auto counts = sums_test::splits(n).back();
+  const auto expected = icl::geometry::cka_matrix(xs.contiguous_view());
+  ring_test::caller_receive pending;
+  const auto got = icl::mpi::cka_matrix(MPI_COMM_WORLD, local_layers(xs.contiguous_view(), counts));
+  icl_test::require_close<double>(got.values(), expected.values());
+  CHECK(pending.finish() == ring_test::caller_receive::expected());
 }
 
 TEST_CASE("mpi cka_matrix over several blocks per rank, mixed types", "[mpi][cka][matrix]") {

@@ -95,6 +95,18 @@ void check_last_split(std::size_t n, std::size_t d, std::uint64_t seed, std::siz
              icl::decode::task_decodability(H.view, labels, k));
 }
 
+TEST_CASE("mpi task_decodability: a pending receive of the caller's takes none of its messages", "[mpi][decode]") {
+  const std::size_t n = 19, d = 4;
+  const auto H = icl_test::row_major<double>(points(n, d, 5, false), n, d);
+  const std::vector<int> labels = labels_of(n);
+  const auto counts = sums_test::splits(n).back();
+  ring_test::caller_receive pending;
+  check_same(icl::mpi::task_decodability(MPI_COMM_WORLD, sums_test::local_rows(H.view, counts),
+                                         sums_test::local_entries(labels, counts), 3),
+             icl::decode::task_decodability(H.view, labels, 3));
+  CHECK(pending.finish() == ring_test::caller_receive::expected());
+}
+
 TEST_CASE("mpi task_decodability: half-precision rows", "[mpi][decode]") { check_last_split<icl::f16>(14, 4, 9, 5); }
 
 TEST_CASE("mpi task_decodability: k above 128 (heap-ordered candidate lists)", "[mpi][decode]") {

@@ -76,6 +76,20 @@ TEMPLATE_TEST_CASE("mpi compute_rdm equals the single-process RDM", "[mpi][rdm]"
   }
 }
 
+TEST_CASE("mpi compute_rdm and gather_rdm: a pending receive of the caller's takes none of their messages",
+          "[mpi][rdm]") {
+  const std::size_t n = 17, d = 5;
+  const auto X = icl_test::row_major<double>(sums_test::values(n, d, 3), n, d);
+  const auto counts = sums_test::splits(n).back();
+  const auto local = sums_test::local_rows(X.view, counts);
+  const icl::rsa::rdm expected = icl::rsa::compute_rdm(X.view, icl::rsa::dissimilarity::euclidean);
+  ring_test::caller_receive pending;
+  check_same(icl::mpi::compute_rdm(MPI_COMM_WORLD, local, icl::rsa::dissimilarity::euclidean), expected, 1e-10);
+  const auto gathered = icl::mpi::compute_rdm_root(MPI_COMM_WORLD, local, icl::rsa::dissimilarity::euclidean);
+  if (rank() == 0) check_same(*gathered, expected, 1e-10);
+  CHECK(pending.finish() == ring_test::caller_receive::expected());
+}
+
 TEST_CASE("mpi compute_rdm: half-precision rows", "[mpi][rdm]") {
   const std::size_t n = 10, d = 5;
   const auto half = icl_test::row_major<icl::f16>(sums_test::values(n, d, 3), n, d);

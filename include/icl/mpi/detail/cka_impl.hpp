@@ -342,8 +342,9 @@ dense_matrix<double> cka_matrix_distributed(const char* fn, MPI_Comm comm, tenso
   add_cka_tile<C>(layout, own.data(), c, own.data(), c, true, gx, gy, sums);
   if (p > 1) {
     std::vector<C> travel(own);
+    const private_comm ring(comm);
     for (int s = 1; s <= half_ring_steps(p); ++s) {
-      ring_shift(comm, travel.data(), travel.size());
+      ring_shift(ring.get(), travel.data(), travel.size());
       if (!computes_tile(p, rank, s)) continue;
       const std::size_t q = static_cast<std::size_t>((rank + s) % p);
       add_cka_tile<C>(layout, own.data(), c, travel.data(), part.counts[q], false, gx, gy, sums);

@@ -186,8 +186,9 @@ decode::decodability_result knn_decodability(const char* fn, MPI_Comm comm, matr
   const knn_block<C> mine{own_rows.data(), terms.a.data(), terms.s.data(), c, first};
   offer_pairs(mine, mine, d, terms.c, b, &lists, &lists);
   const int steps = half_ring_steps(p);
+  const private_comm ring(comm);
   for (int s = 1; s <= steps; ++s) {
-    packet.shift(comm);
+    packet.shift(ring.get());
     if (!computes_tile(p, rank, s)) continue;
     const auto q = static_cast<std::size_t>((rank + s) % p);
     const knn_block<C> theirs{packet.rows.data(), packet.a.data(), packet.s.data(), setup.part.counts[q],
@@ -207,7 +208,7 @@ decode::decodability_result knn_decodability(const char* fn, MPI_Comm comm, matr
       for (std::size_t done = 0; done < data.size(); done += transfer_chunk) {
         const std::size_t m = std::min(transfer_chunk, data.size() - done);
         check_mpi(MPI_Sendrecv_replace(data.data() + done, static_cast<int>(m), datatype<V>(), to, ring_tag, from,
-                                       ring_tag, comm, MPI_STATUS_IGNORE),
+                                       ring_tag, ring.get(), MPI_STATUS_IGNORE),
                   "MPI_Sendrecv_replace");
       }
     };

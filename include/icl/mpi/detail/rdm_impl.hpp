@@ -103,9 +103,10 @@ distributed_rdm compute_rdm_distributed(const char* fn, MPI_Comm comm, matrix_vi
     std::vector<double> own_factor = rsa::detail::gram_row_factors(stats, map), travel_factor(max_rows);
     std::copy(own.begin(), own.end(), travel.begin());
     std::copy(own_factor.begin(), own_factor.end(), travel_factor.begin());
+    const private_comm ring(comm);
     for (int s = 1; s <= half_ring_steps(p); ++s) {
-      ring_shift(comm, travel.data(), travel.size());
-      ring_shift(comm, travel_factor.data(), travel_factor.size());
+      ring_shift(ring.get(), travel.data(), travel.size());
+      ring_shift(ring.get(), travel_factor.data(), travel_factor.size());
       if (!computes_tile(p, rank, s)) continue;
       const auto q = static_cast<std::size_t>((rank + s) % p);
       const std::size_t cq = part.counts[q];
@@ -167,11 +168,13 @@ inline std::optional<rsa::rdm> gather_rdm(const char* fn, MPI_Comm comm, const d
   check_root(fn, comm, root);
   const row_partition part = distributed_partition(fn, comm, D);
   const int rank = rank_of(comm), p = size_of(comm);
+  const private_comm messages(comm);
   if (rank != root) {
     const std::size_t total = D.local_values().size();
     for (std::size_t done = 0; done < total; done += transfer_chunk) {
       const std::size_t k = std::min(transfer_chunk, total - done);
-      check_mpi(MPI_Send(D.local_values().data() + done, static_cast<int>(k), MPI_DOUBLE, root, ring_tag, comm),
+      check_mpi(MPI_Send(D.local_values().data() + done, static_cast<int>(k), MPI_DOUBLE, root, ring_tag,
+                         messages.get()),
                 "MPI_Send");
     }
     return std::nullopt;
@@ -188,7 +191,8 @@ inline std::optional<rsa::rdm> gather_rdm(const char* fn, MPI_Comm comm, const d
     buffer.resize(std::min(total, transfer_chunk));
     for (std::size_t done = 0; done < total; done += transfer_chunk) {
       const std::size_t k = std::min(transfer_chunk, total - done);
-      check_mpi(MPI_Recv(buffer.data(), static_cast<int>(k), MPI_DOUBLE, q, ring_tag, comm, MPI_STATUS_IGNORE),
+      check_mpi(MPI_Recv(buffer.data(), static_cast<int>(k), MPI_DOUBLE, q, ring_tag, messages.get(),
+                         MPI_STATUS_IGNORE),
                 "MPI_Recv");
       scatter_values(cursor, buffer.data(), k, out.data());
     }

@@ -20,13 +20,37 @@
 
 namespace icl::mpi::detail {
 
-/// Tag of the library's point-to-point messages.
+/// Tag of the library's point-to-point messages (on a private_comm only).
 constexpr int ring_tag = 0x1c1;
+
+/// A duplicate of the caller's communicator (MPI_Comm_dup: the same group, attributes and error
+/// handler, its own context) for a function's point-to-point messages: the ring steps, the
+/// return of the kNN lists, the gather of a condensed RDM. On it they can never match a receive
+/// of the caller's own on the caller's communicator, whatever its tag or source (MPI_ANY_TAG,
+/// MPI_ANY_SOURCE included), nor be matched by it. Made where a function starts its
+/// point-to-point work (collective: every rank makes it at the same point), freed when it ends.
+/// The collectives stay on the caller's communicator: MPI never matches a collective with a
+/// point-to-point message.
+class private_comm {
+ public:
+  explicit private_comm(MPI_Comm comm) { check_mpi(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup"); }
+  ~private_comm() {
+    if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+  }
+  private_comm(const private_comm&) = delete;
+  private_comm& operator=(const private_comm&) = delete;
+
+  MPI_Comm get() const noexcept { return comm_; }
+
+ private:
+  MPI_Comm comm_ = MPI_COMM_NULL;
+};
 /// Elements per MPI call (far below INT_MAX) and per chunk of a condensed transfer (32 MiB of
 /// doubles): bounds the buffers of the transfers below.
 constexpr std::size_t transfer_chunk = std::size_t{1} << 22;
 
-/// The buffer (count values) goes to rank − 1 and is replaced by rank + 1's (one ring step).
+/// The buffer (count values) goes to rank − 1 and is replaced by rank + 1's (one ring step);
+/// comm is a private_comm's.
 template <class T>
 void ring_shift(MPI_Comm comm, T* data, std::size_t count) {
   const int rank = rank_of(comm), size = size_of(comm);
