@@ -248,14 +248,6 @@ struct pair_recompute {
   }
 };
 
-/// Largest bound over the lists of `row` (a valid filter for every list of the row).
-inline double row_filter(const candidate_lists& lists, std::size_t row) noexcept {
-  const double* b = lists.bound.data() + row * lists.groups;
-  double m = b[0];
-  for (std::size_t g = 1; g < lists.groups; ++g) m = std::max(m, b[g]);
-  return m;
-}
-
 /// The filling of a list that is not full yet. Until a list holds k candidates its bound is +inf
 /// and every candidate would be recomputed, while only about k of a tile's row survive. So the
 /// candidates about to be offered get an upper bound of their recomputed distance (tile distance
@@ -291,27 +283,60 @@ class fill_limit {
   std::vector<double> smallest_;
 };
 
-/// Offers the tile entries g[c], c in [first, end), to list row i as candidates j = j0 + c, with
-/// the row's terms ai and si = c·s_i and the candidates' terms aj[c], sj[c]. The rows: xi (row i)
-/// and xj + c·ldj (candidate j0 + c), for the recompute of the candidates that pass the filter.
+/// The filter limits of the lists of one row (one per group) for the candidates about to be
+/// offered: each list's bound, lowered by fill_limit for a list that is not full. upper(q) is
+/// the upper bound of the q-th candidate's recomputed distance and group(q) its group.
+template <class Upper, class Group>
+void list_limits(const candidate_lists& lists, std::size_t row, std::size_t candidates, Upper&& upper, Group&& group,
+                 double* limit) {
+  const std::size_t groups = lists.groups, first_list = row * groups;
+  bool filling = false;
+  for (std::size_t g = 0; g < groups; ++g) {
+    limit[g] = lists.bound[first_list + g];
+    filling = filling || lists.count[first_list + g] < lists.k;
+  }
+  if (!filling) return;
+  std::vector<fill_limit> fills;
+  fills.reserve(groups);
+  for (std::size_t g = 0; g < groups; ++g) fills.emplace_back(lists, first_list + g);
+  for (std::size_t q = 0; q < candidates; ++q) {
+    const std::size_t g = group(q);
+    if (lists.count[first_list + g] < lists.k) fills[g].add(upper(q));
+  }
+  for (std::size_t g = 0; g < groups; ++g) limit[g] = std::min(limit[g], fills[g].limit());
+}
+
+/// Largest of `count` limits (a valid filter for every list of a row).
+inline double largest(const double* limit, std::size_t count) noexcept {
+  double m = limit[0];
+  for (std::size_t g = 1; g < count; ++g) m = std::max(m, limit[g]);
+  return m;
+}
+
+/// Offers the tile entries g[c], c in [first, end), to row i as candidates j = j0 + c (to its
+/// list, or with group_of to its list of group_of[j]), with the row's terms ai and si = c·s_i and
+/// the candidates' terms aj[c], sj[c]. The rows: xi (row i) and xj + c·ldj (candidate j0 + c),
+/// for the recompute of the candidates that pass the filter.
 template <class C>
 void feed_list(double ai, double si, const double* aj, const double* sj, candidate_lists& lists,
                const std::vector<std::size_t>* group_of, std::size_t i, std::size_t j0, const C* g, std::size_t first,
                std::size_t end, const pair_recompute<C>& recompute, const C* xi, const C* xj, std::size_t ldj) {
   const double sigma = recompute.sigma;
-  // With one list per row that is not full yet: the limit of fill_limit.
-  double limit = std::numeric_limits<double>::infinity();
-  if (group_of == nullptr && lists.count[i] < lists.k) {
-    fill_limit fill(lists, i);
-    for (std::size_t c = first; c < end; ++c) {
-      fill.add((ai + aj[c]) - (si * sj[c]) * static_cast<double>(g[c]) + sigma * (ai + aj[c]));
-    }
-    limit = fill.limit();
-  }
+  const std::size_t groups = lists.groups;
+  const auto group = [&](std::size_t c) { return group_of == nullptr ? std::size_t{0} : (*group_of)[j0 + c]; };
+  std::vector<double> limit(groups);
+  list_limits(
+      lists, i, end - first,
+      [&](std::size_t q) {
+        const std::size_t c = first + q;
+        return (ai + aj[c]) - (si * sj[c]) * static_cast<double>(g[c]) + sigma * (ai + aj[c]);
+      },
+      [&](std::size_t q) { return group(first + q); }, limit.data());
   double lower[run];
   for (std::size_t c0 = first; c0 < end; c0 += run) {
     const std::size_t len = std::min(run, end - c0);
-    const double bound = std::min(limit, group_of == nullptr ? lists.bound[i] : row_filter(lists, i));
+    for (std::size_t gq = 0; gq < groups; ++gq) limit[gq] = std::min(limit[gq], lists.bound[i * groups + gq]);
+    const double bound = largest(limit.data(), groups);
     int hit = 0;
     for (std::size_t c = 0; c < len; ++c) {
       const std::size_t cc = c0 + c;
@@ -320,9 +345,8 @@ void feed_list(double ai, double si, const double* aj, const double* sj, candida
     }
     if (hit == 0) continue;
     for (std::size_t c = 0; c < len; ++c) {
-      const std::size_t cc = c0 + c, j = j0 + cc;
-      const std::size_t list = group_of == nullptr ? i : i * lists.groups + (*group_of)[j];
-      if (lower[c] > std::min(limit, lists.bound[list])) continue;
+      const std::size_t cc = c0 + c, j = j0 + cc, gq = group(cc), list = i * groups + gq;
+      if (lower[c] > std::min(limit[gq], lists.bound[list])) continue;
       const double exact = recompute.distance(ai, si, aj[cc], sj[cc], xi, xj + cc * ldj);
       if (exact <= lists.bound[list]) lists.offer(list, exact, j);
     }
@@ -358,26 +382,26 @@ void feed_columns(const row_terms& t, candidate_lists& lists, const std::vector<
   const double* aj = t.a.data() + j0;
   const double* sj = t.s.data() + j0;
   const double sigma = recompute.sigma;
-  double limit[run], lower[run];
-  const bool grouped = group_of != nullptr;
-  // Per column: the filter bound, the list's own bound (one list per row) or, with groups, the
-  // largest bound of the row's lists, read once per strip (bounds only shrink: a stale value
-  // filters less, never wrongly); for a list that is not full yet, the limit of fill_limit
-  // over the rows offered here.
+  const std::size_t groups = lists.groups;
+  const auto group = [&](std::size_t r) { return group_of == nullptr ? std::size_t{0} : (*group_of)[i0 + r]; };
+  // Per column: the limits of its lists (list_limits over the rows offered here: the lists' own
+  // bounds, lowered for a list that is not full), and their largest as the filter of the strip.
+  std::vector<double> limit((c1 - c0) * groups);
+  double filter[run], lower[run];
   for (std::size_t c = c0; c < c1; ++c) {
-    const std::size_t j = j0 + c;
-    limit[c - c0] = grouped ? row_filter(lists, j) : lists.bound[j];
-    if (grouped || lists.count[j] >= lists.k) continue;
-    fill_limit fill(lists, j);
-    for (std::size_t r = 0; r < (diagonal ? std::min(c, r_end) : r_end); ++r) {
-      const std::size_t i = i0 + r;
-      const double ai = t.a[i], si = t.c * t.s[i];
-      fill.add((ai + aj[c]) - (si * sj[c]) * static_cast<double>(tile[r * ld + c]) + sigma * (ai + aj[c]));
-    }
-    limit[c - c0] = std::min(limit[c - c0], fill.limit());
+    double* own = limit.data() + (c - c0) * groups;
+    list_limits(
+        lists, j0 + c, diagonal ? std::min(c, r_end) : r_end,
+        [&](std::size_t r) {
+          const double ai = t.a[i0 + r];
+          return (ai + aj[c]) - (t.c * t.s[i0 + r] * sj[c]) * static_cast<double>(tile[r * ld + c]) +
+                 sigma * (ai + aj[c]);
+        },
+        group, own);
+    filter[c - c0] = largest(own, groups);
   }
   for (std::size_t r = 0; r < r_end; ++r) {
-    const std::size_t i = i0 + r;
+    const std::size_t i = i0 + r, gq = group(r);
     const double ai = t.a[i], si = t.c * t.s[i];
     const C* g = tile + r * ld;
     const std::size_t first = diagonal ? std::max(c0, r + 1) : c0;
@@ -385,14 +409,13 @@ void feed_columns(const row_terms& t, candidate_lists& lists, const std::vector<
     int hit = 0;
     for (std::size_t c = first; c < c1; ++c) {
       lower[c - c0] = (ai + aj[c]) - (si * sj[c]) * static_cast<double>(g[c]) - sigma * (ai + aj[c]);
-      hit |= lower[c - c0] <= limit[c - c0] ? 1 : 0;
+      hit |= lower[c - c0] <= filter[c - c0] ? 1 : 0;
     }
     if (hit == 0) continue;
     const C* xi = rows.rows_i + r * rows.ldi;
     for (std::size_t c = first; c < c1; ++c) {
-      const std::size_t j = j0 + c;
-      const std::size_t list = grouped ? j * lists.groups + (*group_of)[i] : j;
-      if (lower[c - c0] > std::min(limit[c - c0], lists.bound[list])) continue;
+      const std::size_t j = j0 + c, list = j * groups + gq;
+      if (lower[c - c0] > std::min(limit[(c - c0) * groups + gq], lists.bound[list])) continue;
       const double exact = recompute.distance(ai, si, aj[c], sj[c], xi, rows.rows_j + c * rows.ldj);
       if (exact <= lists.bound[list]) lists.offer(list, exact, i);
     }
