@@ -253,34 +253,43 @@ struct pair_recompute {
 /// candidates about to be offered get an upper bound of their recomputed distance (tile distance
 /// plus the slack); with the distances already held, the k-th smallest of these is a value that k
 /// candidates do not exceed, and a candidate whose lower bound (tile distance less the slack) lies
-/// above it cannot be among the k best: it is not recomputed. fill_limit keeps the k smallest
-/// upper bounds in a sorted array (one comparison rejects most once it is full); limit() is that
-/// value, or +inf while fewer than k are known.
+/// above it cannot be among the k best: it is not recomputed. limit() is that value, or +inf while
+/// fewer than k are known. For k up to sorted_k the k smallest are kept in a sorted array as
+/// they come (one comparison rejects most once it is full); for larger k every value is kept and
+/// the k-th found at the end (std::nth_element, linear), so the cost stays linear in the values.
 class fill_limit {
  public:
+  static constexpr std::size_t sorted_k = 32;
+
   fill_limit(const candidate_lists& lists, std::size_t list)
       : k_(lists.k),
-        smallest_(lists.dist.begin() + static_cast<std::ptrdiff_t>(list * lists.k),
-                  lists.dist.begin() + static_cast<std::ptrdiff_t>(list * lists.k + lists.count[list])) {
-    smallest_.reserve(k_);  // the held distances are sorted (sorted arrays) or a heap
-    std::sort(smallest_.begin(), smallest_.end());
+        values_(lists.dist.begin() + static_cast<std::ptrdiff_t>(list * lists.k),
+                lists.dist.begin() + static_cast<std::ptrdiff_t>(list * lists.k + lists.count[list])) {
+    if (k_ <= sorted_k) std::sort(values_.begin(), values_.end());  // held: sorted already, or a heap
   }
 
   void add(double upper) {
-    if (smallest_.size() == k_) {
-      if (upper >= smallest_.back()) return;
-      smallest_.pop_back();
+    if (k_ > sorted_k) {
+      values_.push_back(upper);
+      return;
     }
-    smallest_.insert(std::upper_bound(smallest_.begin(), smallest_.end(), upper), upper);
+    if (values_.size() == k_) {
+      if (upper >= values_.back()) return;
+      values_.pop_back();
+    }
+    values_.insert(std::upper_bound(values_.begin(), values_.end(), upper), upper);
   }
 
-  double limit() const {
-    return smallest_.size() == k_ ? smallest_.back() : std::numeric_limits<double>::infinity();
+  double limit() {
+    if (values_.size() < k_) return std::numeric_limits<double>::infinity();
+    if (k_ <= sorted_k) return values_.back();
+    std::nth_element(values_.begin(), values_.begin() + static_cast<std::ptrdiff_t>(k_ - 1), values_.end());
+    return values_[k_ - 1];
   }
 
  private:
   std::size_t k_;
-  std::vector<double> smallest_;
+  std::vector<double> values_;
 };
 
 /// The filter limits of the lists of one row (one per group) for the candidates about to be
