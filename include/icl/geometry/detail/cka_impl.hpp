@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "icl/core/error.hpp"
@@ -62,40 +63,43 @@ struct gram_inners {
   }
 };
 
-/// The three inner products in one pass over both triangles (each read once; three separate
-/// passes read K three times and L three times).
+/// Sums of one value per job, added element by element (a reduction value of
+/// icl::detail::parallel_reduce).
+struct job_sums {
+  std::vector<double> values;
+  job_sums& operator+=(const job_sums& other) {
+    for (std::size_t q = 0; q < values.size(); ++q) values[q] += other.values[q];
+    return *this;
+  }
+};
+
+/// ⟨K, L⟩ for every job (K, L) of Gram matrices of the same n, in one pass over the rows: row i
+/// of each matrix is read from memory once for all the jobs that use it (with L matrices of
+/// n x n floats and every pair a job, one pass per pair would read each matrix L times). Each
+/// job's sum: per row, partial sums over the columns j > i in lanes, then twice their total
+/// plus the diagonal term; the rows in chunks of 16, added in chunk order, so the values do not
+/// depend on the thread count.
 template <class C>
-gram_inners gram_inner_products(const centered_gram<C>& K, const centered_gram<C>& L) {
-  const std::size_t n = K.n;
-  return icl::detail::beside_blas_reduce<gram_inners>(n, 16, gram_inners{}, [&](std::size_t first, std::size_t last) {
-    gram_inners acc;
+std::vector<double> gram_inners_by_rows(const std::vector<std::pair<const centered_gram<C>*, const centered_gram<C>*>>& jobs,
+                                        std::size_t n) {
+  const job_sums zero{std::vector<double>(jobs.size(), 0.0)};
+  const job_sums total = icl::detail::parallel_reduce<job_sums>(n, 16, zero, [&](std::size_t first, std::size_t last) {
+    job_sums acc = zero;
     for (std::size_t i = first; i < last; ++i) {
-      const C* k = K.upper.data() + i * n;
-      const C* l = L.upper.data() + i * n;
-      double kk[lanes] = {}, ll[lanes] = {}, kl[lanes] = {};
-      const auto add = [&](std::size_t q, std::size_t j) {
-        const auto kj = static_cast<double>(k[j]), lj = static_cast<double>(l[j]);
-        kk[q] += kj * kj;
-        ll[q] += lj * lj;
-        kl[q] += kj * lj;
-      };
-      std::size_t j = i + 1;
-      for (; j + lanes <= n; j += lanes)
-        for (std::size_t q = 0; q < lanes; ++q) add(q, j + q);
-      for (std::size_t q = 0; j < n; ++j, ++q) add(q, j);
-      const auto ki = static_cast<double>(k[i]), li = static_cast<double>(l[i]);
-      acc.kk += 2.0 * sum_lanes(kk) + ki * ki;
-      acc.ll += 2.0 * sum_lanes(ll) + li * li;
-      acc.kl += 2.0 * sum_lanes(kl) + ki * li;
+      for (std::size_t q = 0; q < jobs.size(); ++q) {
+        const C* k = jobs[q].first->upper.data() + i * n;
+        const C* l = jobs[q].second->upper.data() + i * n;
+        double kl[lanes] = {};
+        std::size_t j = i + 1;
+        for (; j + lanes <= n; j += lanes)
+          for (std::size_t p = 0; p < lanes; ++p) kl[p] += static_cast<double>(k[j + p]) * static_cast<double>(l[j + p]);
+        for (std::size_t p = 0; j < n; ++j, ++p) kl[p] += static_cast<double>(k[j]) * static_cast<double>(l[j]);
+        acc.values[q] += 2.0 * sum_lanes(kl) + static_cast<double>(k[i]) * static_cast<double>(l[i]);
+      }
     }
     return acc;
   });
-}
-
-/// ⟨K, L⟩ alone (the pass reads both triangles either way; the two other sums are cheap beside it).
-template <class C>
-double gram_inner(const centered_gram<C>& K, const centered_gram<C>& L) {
-  return gram_inner_products(K, L).kl;
+  return total.values;
 }
 
 /// The terms of one CKA value.
@@ -522,21 +526,29 @@ dense_matrix<double> cka_matrix_unchecked(const char* fn, tensor_view<const T, 3
   const auto gx = grams(X, lx, "X");
   const auto gy = same ? std::vector<centered_gram<C>>() : grams(Y, ly, "Y");
   const auto& ys = same ? gx : gy;
-  // ⟨K, K⟩ of each layer once; one inner product per pair of layers. The products are all
-  // done: the passes over the Gram matrices run in parallel, one pair per task (each sum is
-  // the pair's own, so the result does not depend on the threads).
+  // ⟨K, K⟩ of each layer once and ⟨K_a, L_b⟩ of each pair of layers, in one pass over the rows
+  // of all the Gram matrices (gram_inners_by_rows; the products are all done, so the pass runs
+  // on the OpenMP threads).
   std::vector<double> self_x(lx), self_y(ly), cross(lx * ly);
-  const std::size_t selves = lx + (same ? 0 : ly);
-  icl::detail::parallel_for_sized(0, selves + lx * ly, (selves + lx * ly) * n * n / 2, [&](std::size_t job) {
-    if (job < lx) {
-      self_x[job] = gram_inner(gx[job], gx[job]);
-    } else if (job < selves) {
-      self_y[job - lx] = gram_inner(ys[job - lx], ys[job - lx]);
-    } else {
-      const std::size_t a = (job - selves) / ly, b = (job - selves) % ly;
-      if (!same || b > a) cross[a * ly + b] = gram_inner(gx[a], ys[b]);
+  using job = std::pair<const centered_gram<C>*, const centered_gram<C>*>;
+  std::vector<job> jobs;
+  std::vector<double*> slots;
+  for (std::size_t a = 0; a < lx; ++a) {
+    jobs.emplace_back(&gx[a], &gx[a]);
+    slots.push_back(&self_x[a]);
+  }
+  for (std::size_t b = 0; b < ly && !same; ++b) {
+    jobs.emplace_back(&ys[b], &ys[b]);
+    slots.push_back(&self_y[b]);
+  }
+  for (std::size_t a = 0; a < lx; ++a) {
+    for (std::size_t b = same ? a + 1 : 0; b < ly; ++b) {
+      jobs.emplace_back(&gx[a], &ys[b]);
+      slots.push_back(&cross[a * ly + b]);
     }
-  });
+  }
+  const std::vector<double> inner = gram_inners_by_rows(jobs, n);
+  for (std::size_t q = 0; q < jobs.size(); ++q) *slots[q] = inner[q];
   if (same) self_y = self_x;
   dense_matrix<double> out(lx, ly);
   for (std::size_t a = 0; a < lx; ++a) {
