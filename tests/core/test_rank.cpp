@@ -7,6 +7,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "icl/core/detail/kendall.hpp"
@@ -274,4 +275,30 @@ TEST_CASE("sort_counting_inversions_in_parts counts the same at any number of pa
     REQUIRE(icl::detail::sort_counting_inversions_in_parts(copy.data(), scratch.data(), m, parts) == expected);
     REQUIRE(copy == one);
   }
+}
+
+// The large buffers of the long-input paths.
+
+TEST_CASE("large_array: resize keeps the elements within the capacity; swap and move exchange storage",
+          "[core][rank]") {
+  icl::detail::large_array<std::uint32_t> small(100);
+  for (std::size_t k = 0; k < small.size(); ++k) small[k] = static_cast<std::uint32_t>(3 * k);
+  small.resize(40);
+  REQUIRE(small.size() == 40);
+  small.resize(100);
+  for (std::size_t k = 0; k < small.size(); ++k) REQUIRE(small[k] == 3 * k);
+  // From 2 MiB on the storage is a mapping of its own on Linux: written and read back whole.
+  const std::size_t m = (std::size_t{5} << 20) / sizeof(std::uint64_t) + 3;
+  icl::detail::large_array<std::uint64_t> big(m);
+  for (std::size_t k = 0; k < m; ++k) big[k] = k * k;
+  icl::detail::large_array<std::uint64_t> other;
+  other.swap(big);
+  REQUIRE(big.empty());
+  REQUIRE(other.size() == m);
+  icl::detail::large_array<std::uint64_t> moved(std::move(other));
+  REQUIRE(moved.size() == m);
+  for (std::size_t k = 0; k < m; ++k) REQUIRE(moved[k] == k * k);
+  other = std::move(moved);
+  REQUIRE(other.size() == m);
+  REQUIRE(other[m - 1] == (m - 1) * (m - 1));
 }

@@ -81,8 +81,8 @@ inline void average_ranks_into(const double* x, std::size_t m, double* out, rank
 /// Twice the average rank of each x[k] — the integer first + 1 + last of its run — in a buffer
 /// of `ws` (returned, m words). For long vectors that buffer is the radix sort's second one,
 /// free once the sort is done, so ranking allocates nothing beyond the sort.
-inline const std::vector<std::uint64_t>& doubled_ranks(const double* x, std::size_t m, rank_workspace& ws) {
-  std::vector<std::uint64_t>& twice = ws.order.scratch;
+inline const large_array<std::uint64_t>& doubled_ranks(const double* x, std::size_t m, rank_workspace& ws) {
+  large_array<std::uint64_t>& twice = ws.order.scratch;
   twice.resize(m);  // the radix sort resizes it to m as well
   for_each_tie_run(x, m, ws, [&](std::size_t first, std::size_t last, const auto& position) {
     const auto value = static_cast<std::uint64_t>(first + 1 + last);

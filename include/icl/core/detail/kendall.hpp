@@ -239,7 +239,7 @@ inline kendall_counts kendall_count(const double* a, const double* b, std::size_
   });
   // 2. The pairs in (a, b) order: the words rank_a · 2^32 + rank_b, sorted in the buffers the
   //    sorts of step 1 no longer need (fresh memory is slow to touch on some machines).
-  std::vector<std::uint64_t>& word = ranked_b.word;
+  large_array<std::uint64_t>& word = ranked_b.word;
   for (std::size_t k = 0; k < m; ++k) word[k] = (ranked_a.scratch[k] << 32) | ranked_b.scratch[k];
   radix_sort_words(word, ranked_a.word, 0);
   // Runs of equal a, and inside them runs of equal (a, b); b's ties from b's ranks in this order.

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "icl/config.hpp"
+#include "icl/core/detail/large_array.hpp"
 
 namespace icl::detail {
 
@@ -50,7 +51,8 @@ inline constexpr std::size_t radix_sort_min_size = 4096;
 /// Sorts the 64-bit words ascending on their bits [low_bit, 64), stably (words that agree on
 /// those bits keep their order): least-significant digit first, 8 bits per pass, a pass skipped
 /// when every word has the same digit. `scratch` is the other buffer of each pass (resized to
-/// the words' size); the sorted words end up in `word` (the two vectors may be swapped).
+/// the words' size); the sorted words end up in `word` (the two arrays may be swapped).
+/// Vector: std::vector<std::uint64_t> or large_array<std::uint64_t>.
 /// 8-bit digits, not 11: with 2048 buckets each pass scatters to more places than the cache and
 /// TLB hold, and at 2·10⁶ words 4 passes of 11 bits took longer than 6 of 8.
 template <class Vector>
@@ -106,8 +108,8 @@ void radix_sort_words(Vector& word, Vector& scratch, unsigned low_bit) {
 /// the u-th smallest value (ties in position order) in its low bits, position(u). `scratch` is
 /// the sort's second buffer, free for the caller's use afterwards (m 64-bit words).
 struct sorted_order {
-  std::vector<std::uint64_t> word;
-  std::vector<std::uint64_t> scratch;
+  large_array<std::uint64_t> word;
+  large_array<std::uint64_t> scratch;
   std::uint64_t position_mask = 0;
 
   std::uint32_t position(std::size_t u) const noexcept { return static_cast<std::uint32_t>(word[u] & position_mask); }
