@@ -5,11 +5,12 @@
 /// ranks, Kendall's pair counts) for long vectors.
 ///
 /// Sorting m doubles is memory-bound: a least-significant-digit radix sort of (64-bit key,
-/// position) pairs moves 8 passes × 16 bytes per element. This one moves at most 6 × 8:
+/// position) pairs moves 8 passes × 16 bytes per element. This one moves at most 6 × 8 (at
+/// m = 2·10⁶, 4 × 8):
 ///   1. Each double becomes an unsigned key with the same order (ordered_key). Its top
 ///      64 − p bits, p = the bits of the largest position, are packed with the position into one
 ///      64-bit word: (key >> p) << p | position.
-///   2. The words are sorted on their top 64 − p bits only (at most six passes of 8 bits;
+///   2. The words are sorted on their top 64 − p bits only (passes of 11 bits, at most six;
 ///      radix_sort_words); a stable sort keeps equal truncated keys in position order, so the
 ///      order is by (truncated key, position).
 ///   3. Values whose truncated keys tie but whose full keys differ (they agree on the sign, the
@@ -49,15 +50,19 @@ inline std::uint64_t ordered_key(double value) noexcept {
 inline constexpr std::size_t radix_sort_min_size = 4096;
 
 /// Sorts the 64-bit words ascending on their bits [low_bit, 64), stably (words that agree on
-/// those bits keep their order): least-significant digit first, 8 bits per pass, a pass skipped
-/// when every word has the same digit. `scratch` is the other buffer of each pass (resized to
-/// the words' size); the sorted words end up in `word` (the two arrays may be swapped).
-/// Vector: std::vector<std::uint64_t> or large_array<std::uint64_t>.
-/// 8-bit digits, not 11: with 2048 buckets each pass scatters to more places than the cache and
-/// TLB hold, and at 2·10⁶ words 4 passes of 11 bits took longer than 6 of 8.
+/// those bits keep their order): least-significant digit first, 11 bits per pass, a pass
+/// skipped when every word has the same digit. `scratch` is the other buffer of each pass
+/// (resized to the words' size); the sorted words end up in `word` (the two arrays may be
+/// swapped). Vector: std::vector<std::uint64_t> or large_array<std::uint64_t>.
+/// 11-bit digits, not 8: on the 2-core Xeon of docs/benchmarks.md, 2·10⁶ words in buffers of
+/// large_array took 35–40 ms in 4 passes of 11 bits against 45–60 ms in 6 passes of 8, and a
+/// whole spearman 11 % less time. (An AMD EPYC slice measured before had favoured 8 bits: there
+/// 2048 buckets scattered to more places than its cache and TLB held.) Counting the histograms
+/// while the words are made, or having the first pass read the values instead of the words,
+/// measured slower (by 11 % and 13 % of spearman's time).
 template <class Vector>
 void radix_sort_words(Vector& word, Vector& scratch, unsigned low_bit) {
-  constexpr unsigned digit_bits = 8;
+  constexpr unsigned digit_bits = 11;
   constexpr std::size_t buckets = std::size_t{1} << digit_bits;
   const std::size_t m = word.size();
   if (m < 2 || low_bit >= 64) return;
@@ -66,7 +71,7 @@ void radix_sort_words(Vector& word, Vector& scratch, unsigned low_bit) {
   // The histograms of every digit, from one read of the words. Even and odd words count into
   // separate tables, added at the end: neighbouring words often share their high digits, and
   // one table would make each increment wait for the previous one to the same counter (the
-  // whole sort of 2·10⁶ normal values: 15.5 ms with one table, 13.8 ms with two).
+  // whole sort of 2·10⁶ normal values, 8-bit digits: 15.5 ms with one table, 13.8 ms with two).
   std::vector<std::array<std::uint32_t, buckets>> count(passes), count_odd(passes);
   for (auto& c : count) c.fill(0);
   for (auto& c : count_odd) c.fill(0);
@@ -85,7 +90,7 @@ void radix_sort_words(Vector& word, Vector& scratch, unsigned low_bit) {
     for (std::size_t b = 0; b < buckets; ++b) count[p][b] += count_odd[p][b];
   }
   for (unsigned p = 0; p < passes; ++p) {
-    const unsigned shift = low_bit + p * digit_bits;  // the top digit may be narrower than 8 bits
+    const unsigned shift = low_bit + p * digit_bits;  // the top digit may be narrower than 11 bits
     std::array<std::uint32_t, buckets>& offset = count[p];
     if (offset[(word[0] >> shift) & (buckets - 1)] == m) continue;  // every word has this digit
     std::uint32_t running = 0;
