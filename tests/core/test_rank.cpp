@@ -1,6 +1,7 @@
 // Average ranks (scipy.stats.rankdata 'average') and the Kendall pair counts.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -277,7 +278,8 @@ TEST_CASE("sort_counting_inversions_in_parts counts the same at any number of pa
   }
 }
 
-// The large buffers of the long-input paths.
+// The pieces of the long-input paths: large buffers, the radix sort, and the inversion count by
+// bits.
 
 TEST_CASE("large_array: resize keeps the elements within the capacity; swap and move exchange storage",
           "[core][rank]") {
@@ -301,4 +303,102 @@ TEST_CASE("large_array: resize keeps the elements within the capacity; swap and 
   other = std::move(moved);
   REQUIRE(other.size() == m);
   REQUIRE(other[m - 1] == (m - 1) * (m - 1));
+}
+
+TEST_CASE("radix_sort_words sorts stably on the bits from low_bit up", "[core][rank]") {
+  std::mt19937_64 gen(31);
+  for (const std::size_t m : {std::size_t{2}, std::size_t{5000}, std::size_t{70001}}) {
+    for (const unsigned low_bit : {0U, 21U, 40U, 60U}) {
+      std::vector<std::uint64_t> words(m);
+      // Few distinct high digits (skipped or short passes) and many low ones.
+      for (auto& w : words) w = ((gen() % 5) << 61) | (gen() >> 20);
+      std::vector<std::uint64_t> expected = words;
+      const std::uint64_t mask = low_bit == 0 ? ~std::uint64_t{0} : ~((std::uint64_t{1} << low_bit) - 1);
+      std::stable_sort(expected.begin(), expected.end(),
+                       [mask](std::uint64_t x, std::uint64_t y) { return (x & mask) < (y & mask); });
+      icl::detail::large_array<std::uint64_t> word(m), scratch;
+      std::copy(words.begin(), words.end(), word.begin());
+      icl::detail::radix_sort_words(word, scratch, low_bit);
+      INFO("m " << m << " low_bit " << low_bit);
+      REQUIRE(std::equal(word.begin(), word.end(), expected.begin()));
+    }
+  }
+}
+
+TEST_CASE("inversions_by_bits and inversions_of_ranks count the strict inversions", "[core][rank]") {
+  std::mt19937 gen(17);
+  for (const std::size_t m : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{37}, std::size_t{5000},
+                              std::size_t{70001}}) {
+    for (const std::uint32_t levels : {1U, 2U, 7U, 1000U, 70001U, 4000000000U}) {
+      std::uniform_int_distribution<std::uint32_t> value(0, levels - 1);
+      std::vector<std::uint32_t> data(m);
+      for (auto& v : data) v = value(gen);
+      std::vector<std::uint32_t> copy = data, scratch(m);
+      const std::uint64_t expected = icl::detail::sort_counting_inversions(copy.data(), scratch.data(), m);
+      INFO("m " << m << " levels " << levels);
+      copy = data;
+      REQUIRE(icl::detail::inversions_by_bits(copy.data(), scratch.data(), m, icl::detail::bits_below(levels)) ==
+              expected);
+      for (const std::size_t parts : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{8}}) {
+        copy = data;
+        INFO("parts " << parts);
+        REQUIRE(icl::detail::inversions_of_ranks(copy.data(), scratch.data(), m, levels, parts) == expected);
+      }
+    }
+  }
+  // All 32 bits, and the largest count of m values (m descending, distinct).
+  std::vector<std::uint32_t> descending = {0xFFFFFFFFU, 0x80000000U, 0x7FFFFFFFU, 5U, 0U};
+  std::vector<std::uint32_t> scratch(descending.size());
+  REQUIRE(icl::detail::inversions_by_bits(descending.data(), scratch.data(), descending.size(), 32) == 10);
+}
+
+TEST_CASE("kendall_count: long inputs equal the comparison path", "[core][rank]") {
+  const std::size_t m = 100000;  // above min_parallel_work: the count runs in pieces on the threads
+  std::mt19937 gen(77);
+  std::normal_distribution<double> normal;
+  for (int c = 0; c < 3; ++c) {
+    std::vector<double> a(m), b(m);
+    if (c == 0) {  // continuous
+      for (std::size_t k = 0; k < m; ++k) {
+        a[k] = normal(gen);
+        b[k] = a[k] + 1.5 * normal(gen);
+      }
+    } else {  // long runs of ties in a, b or both
+      a = random_ties(m, c == 1 ? 7 : 300, 5 + static_cast<std::uint32_t>(c));
+      b = random_ties(m, c == 1 ? 3000 : 4, 9 + static_cast<std::uint32_t>(c));
+      b[4] = -0.0;
+      b[5] = 0.0;
+    }
+    const icl::detail::kendall_counts k = icl::detail::kendall_count(a.data(), b.data(), m);
+    const icl::detail::kendall_counts s = icl::detail::kendall_count_by_comparison_sort(a.data(), b.data(), m);
+    INFO("case " << c);
+    REQUIRE(k.total == s.total);
+    REQUIRE(k.ties_a == s.ties_a);
+    REQUIRE(k.ties_b == s.ties_b);
+    REQUIRE(k.ties_joint == s.ties_joint);
+    REQUIRE(k.discordant == s.discordant);
+  }
+}
+
+TEST_CASE("average_ranks and doubled_ranks: long inputs with ties equal the comparison sort's ranks",
+          "[core][rank]") {
+  const std::size_t m = 150001;
+  for (const int levels : {2, 500, 100000000}) {
+    const std::vector<double> x = random_ties(m, levels, 40 + static_cast<std::uint32_t>(levels % 97));
+    std::vector<double> radix(m), comparison(m);
+    icl::detail::rank_workspace ws;
+    icl::detail::average_ranks_into(x.data(), m, radix.data(), ws);
+    icl::detail::sort_with_index(x.data(), m, ws.pairs);
+    std::size_t first = 0;
+    while (first < m) {
+      std::size_t last = first + 1;
+      while (last < m && ws.pairs[last].value == ws.pairs[first].value) ++last;
+      for (std::size_t t = first; t < last; ++t) comparison[ws.pairs[t].index] = 0.5 * double(first + 1 + last);
+      first = last;
+    }
+    const auto& twice = icl::detail::doubled_ranks(x.data(), m, ws);
+    INFO("levels " << levels);
+    REQUIRE(radix == comparison);
+    for (std::size_t t = 0; t < m; ++t) REQUIRE(static_cast<double>(twice[t]) == 2.0 * comparison[t]);
+  }
 }

@@ -2,8 +2,8 @@
 #define ICL_CORE_DETAIL_LARGE_ARRAY_HPP
 
 /// Uninitialised arrays for the large scratch buffers of the rank statistics (the radix sort's
-/// two buffers per vector): tens of MB that are written before they are read, and freed at the
-/// end of the call.
+/// two buffers per vector, Kendall's rank sequences): tens of MB that are written before they are
+/// read, and freed at the end of the call.
 ///
 /// Fresh memory costs a page fault on its first touch. With 4 KiB pages a 16 MB buffer takes
 /// 4096 of them; on the virtual machine of docs/benchmarks.md (1.2–2 µs a fault) touching a
