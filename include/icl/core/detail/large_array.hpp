@@ -34,7 +34,7 @@ namespace icl::detail {
 /// The huge page size of x86-64 and of AArch64 with 4 KiB base pages.
 inline constexpr std::size_t huge_page_bytes = std::size_t{1} << 21;
 
-/// The alignment of every large_array: a cache line.
+/// The alignment of every large_array: a cache line (the radix sort writes whole lines).
 inline constexpr std::size_t large_array_alignment = 64;
 
 /// Storage of `bytes` bytes (bytes > 0) and how it was obtained: `mapped` is the length of an
