@@ -21,9 +21,8 @@
 /// taken back waits for the host to supply it again: in 11 of 14 new processes one of the first
 /// seven spearman calls (m = 2·10⁶) took 0.13–0.48 s instead of 0.05–0.08 s, with the same
 /// number of faults. So a mapping is not unmapped when its array is
-/// freed: it is advised with madvise(MADV_FREE) and kept — at most 8 mappings and 512 MiB per
-/// process, the latest ones — for the next array of at most its size and more than half of it
-/// (released_mappings). MADV_FREE lets
+/// freed: it is advised with madvise(MADV_FREE) and kept, at most 8 of them per process, for the
+/// next array of at most its size and more than half of it (released_mappings). MADV_FREE lets
 /// the kernel take the pages back whenever it needs memory (a later array then gets zeroed pages,
 /// as from a fresh mapping); until then they stay the process's and cost no fault when reused.
 /// The kept mappings count in the process's resident memory until the kernel reclaims them (for
@@ -60,15 +59,12 @@ struct large_block {
 
 #if defined(__linux__) && defined(MADV_HUGEPAGE) && defined(MADV_FREE)
 /// The mappings of freed large arrays, kept for the next ones (the header comment): at most
-/// `capacity` of them and `max_bytes` in all, guarded by `mutex` (arrays are made and freed on
-/// several threads at once).
+/// `capacity`, guarded by `mutex` (arrays are made and freed on several threads at once).
 struct released_mappings {
   static constexpr std::size_t capacity = 8;
-  static constexpr std::size_t max_bytes = std::size_t{512} << 20;
   std::mutex mutex;
   large_block block[capacity];
   std::size_t count = 0;
-  std::size_t bytes = 0;
 };
 
 /// The process's released mappings; never destroyed, so that arrays freed by destructors of
@@ -90,32 +86,32 @@ inline bool take_kept_mapping(std::size_t length, large_block& out) {
   }
   if (best == kept.count) return false;
   out = kept.block[best];
-  kept.bytes -= out.mapped;
   kept.block[best] = kept.block[--kept.count];
   return true;
 }
 
-/// Keeps a freed mapping after madvise(MADV_FREE), unmapping the smallest kept ones while the
-/// limits (8 mappings, 512 MiB) would be passed. A mapping larger than 512 MiB, or one the kernel
-/// will not advise (MADV_FREE needs Linux 4.5), is unmapped.
+/// Keeps a freed mapping after madvise(MADV_FREE); when 8 are kept already, the smallest of the
+/// nine is unmapped. A mapping the kernel will not advise (MADV_FREE needs Linux 4.5) is
+/// unmapped.
 inline void keep_mapping(const large_block& block) noexcept {
-  if (block.mapped <= released_mappings::max_bytes && ::madvise(block.data, block.mapped, MADV_FREE) == 0) {
+  large_block drop = block;
+  if (::madvise(block.data, block.mapped, MADV_FREE) == 0) {
     released_mappings& kept = kept_mappings();
     const std::lock_guard<std::mutex> lock(kept.mutex);
-    while (kept.count == released_mappings::capacity || kept.bytes + block.mapped > released_mappings::max_bytes) {
-      std::size_t smallest = 0;
-      for (std::size_t i = 1; i < kept.count; ++i) {
-        if (kept.block[i].mapped < kept.block[smallest].mapped) smallest = i;
-      }
-      ::munmap(kept.block[smallest].data, kept.block[smallest].mapped);
-      kept.bytes -= kept.block[smallest].mapped;
-      kept.block[smallest] = kept.block[--kept.count];
+    if (kept.count < released_mappings::capacity) {
+      kept.block[kept.count++] = block;
+      return;
     }
-    kept.block[kept.count++] = block;
-    kept.bytes += block.mapped;
-    return;
+    std::size_t smallest = 0;
+    for (std::size_t i = 1; i < kept.count; ++i) {
+      if (kept.block[i].mapped < kept.block[smallest].mapped) smallest = i;
+    }
+    if (kept.block[smallest].mapped < block.mapped) {
+      drop = kept.block[smallest];
+      kept.block[smallest] = block;
+    }
   }
-  ::munmap(block.data, block.mapped);
+  ::munmap(drop.data, drop.mapped);
 }
 #endif
 
