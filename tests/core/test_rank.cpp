@@ -303,22 +303,6 @@ TEST_CASE("large_array: resize keeps the elements within the capacity; swap and 
   other = std::move(moved);
   REQUIRE(other.size() == m);
   REQUIRE(other[m - 1] == (m - 1) * (m - 1));
-  // Freed mappings are kept for later arrays (at most 8, each reused for an array of at most its
-  // size and more than half of it): arrays of several sizes made and freed, more than 8 alive at
-  // once, each written and read back whole.
-  for (int round = 0; round < 3; ++round) {
-    std::vector<icl::detail::large_array<std::uint64_t>> alive;
-    for (std::size_t k = 0; k < 11; ++k) {
-      const std::size_t size = ((k % 4) + 1) * (std::size_t{3} << 20) / sizeof(std::uint64_t) + k;
-      alive.emplace_back(size);
-      for (std::size_t t = 0; t < size; ++t) alive.back()[t] = t ^ k;
-    }
-    for (std::size_t k = 0; k < alive.size(); ++k) {
-      std::size_t wrong = 0;
-      for (std::size_t t = 0; t < alive[k].size(); ++t) wrong += alive[k][t] == (t ^ k) ? 0 : 1;
-      REQUIRE(wrong == 0);
-    }
-  }
 }
 
 TEST_CASE("radix_sort_words sorts stably on the bits from low_bit up", "[core][rank]") {
