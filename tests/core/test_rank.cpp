@@ -262,22 +262,6 @@ TEST_CASE("kendall_count: the radix path equals brute force and the comparison p
   }
 }
 
-TEST_CASE("sort_counting_inversions_in_parts counts the same at any number of parts", "[core][rank]") {
-  std::mt19937 gen(8);
-  std::uniform_int_distribution<std::uint32_t> value(0, 5000);
-  const std::size_t m = 50000;
-  std::vector<std::uint32_t> data(m);
-  for (auto& v : data) v = value(gen);
-  std::vector<std::uint32_t> one = data, scratch(m);
-  const std::uint64_t expected = icl::detail::sort_counting_inversions(one.data(), scratch.data(), m);
-  for (const std::size_t parts : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{7}, std::size_t{64}}) {
-    std::vector<std::uint32_t> copy = data;
-    INFO("parts " << parts);
-    REQUIRE(icl::detail::sort_counting_inversions_in_parts(copy.data(), scratch.data(), m, parts) == expected);
-    REQUIRE(copy == one);
-  }
-}
-
 // The pieces of the long-input paths: large buffers, the radix sort, and the inversion count by
 // bits.
 

@@ -317,23 +317,6 @@ inline kendall_counts kendall_count_by_comparison_sort(const double* a, const do
   return counts;
 }
 
-/// Inversions of data[0..m) (pairs t < u with data[t] > data[u]), sorting it: the range is cut
-/// into `parts` pieces sorted and counted in parallel, whose runs are then merged counting the
-/// inversions between pieces. The count is exact, whatever the number of parts or threads.
-template <class T>
-std::uint64_t sort_counting_inversions_in_parts(T* data, T* scratch, std::size_t m, std::size_t parts) {
-  parts = std::max<std::size_t>(1, std::min(parts, m / 4096 + 1));
-  std::vector<std::size_t> bounds(parts + 1);
-  for (std::size_t p = 0; p <= parts; ++p) bounds[p] = m * p / parts;
-  std::vector<std::uint64_t> inside(parts, 0);
-  parallel_for(0, parts, [&](std::size_t p) {
-    inside[p] = sort_counting_inversions(data + bounds[p], scratch + bounds[p], bounds[p + 1] - bounds[p]);
-  });
-  std::uint64_t inversions = 0;
-  for (const std::uint64_t v : inside) inversions += v;
-  return inversions + merge_runs_counting_inversions(data, scratch, bounds);
-}
-
 /// Kendall pair counts of (a[k], b[k]), k < m, by Knight's algorithm; O(m log m) time, O(m)
 /// memory. a and b must hold no NaN, and m must be below 2^32 (so that the counts, which are
 /// below m^2/2, fit in a signed 64-bit integer).
