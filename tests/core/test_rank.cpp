@@ -25,6 +25,23 @@ std::vector<double> random_ties(std::size_t m, int levels, std::uint32_t seed) {
   return v;
 }
 
+// Average ranks (1-based, ties given their mean rank) from the comparison sort of (value, index)
+// pairs: the reference for the radix path.
+std::vector<double> comparison_average_ranks(const std::vector<double>& x) {
+  const std::size_t m = x.size();
+  std::vector<icl::detail::value_index> pairs;
+  icl::detail::sort_with_index(x.data(), m, pairs);
+  std::vector<double> ranks(m);
+  std::size_t first = 0;
+  while (first < m) {
+    std::size_t last = first + 1;
+    while (last < m && pairs[last].value == pairs[first].value) ++last;
+    for (std::size_t t = first; t < last; ++t) ranks[pairs[t].index] = 0.5 * double(first + 1 + last);
+    first = last;
+  }
+  return ranks;
+}
+
 // The Kendall pair counts by looking at every pair: O(m^2), the reference for kendall_count.
 icl::detail::kendall_counts brute_force_counts(const std::vector<double>& a, const std::vector<double>& b) {
   icl::detail::kendall_counts c;
@@ -186,18 +203,10 @@ TEST_CASE("average_ranks: the radix sort gives the comparison sort's ranks", "[c
       x[m / 2] = 0.0;
       x[7] = inf;
       x[m - 1] = -inf;
-      std::vector<double> radix(m), comparison(m);
+      std::vector<double> radix(m);
       icl::detail::rank_workspace ws;
       icl::detail::average_ranks_into(x.data(), m, radix.data(), ws);
-      // The comparison path: a workspace-free reference from the (value, index) sort.
-      icl::detail::sort_with_index(x.data(), m, ws.pairs);
-      std::size_t first = 0;
-      while (first < m) {
-        std::size_t last = first + 1;
-        while (last < m && ws.pairs[last].value == ws.pairs[first].value) ++last;
-        for (std::size_t t = first; t < last; ++t) comparison[ws.pairs[t].index] = 0.5 * double(first + 1 + last);
-        first = last;
-      }
+      const std::vector<double> comparison = comparison_average_ranks(x);
       INFO("m " << m << " levels " << levels);
       REQUIRE(radix == comparison);
     }
@@ -369,17 +378,10 @@ TEST_CASE("average_ranks and doubled_ranks: long inputs with ties equal the comp
   const std::size_t m = 150001;
   for (const int levels : {2, 500, 100000000}) {
     const std::vector<double> x = random_ties(m, levels, 40 + static_cast<std::uint32_t>(levels % 97));
-    std::vector<double> radix(m), comparison(m);
+    std::vector<double> radix(m);
     icl::detail::rank_workspace ws;
     icl::detail::average_ranks_into(x.data(), m, radix.data(), ws);
-    icl::detail::sort_with_index(x.data(), m, ws.pairs);
-    std::size_t first = 0;
-    while (first < m) {
-      std::size_t last = first + 1;
-      while (last < m && ws.pairs[last].value == ws.pairs[first].value) ++last;
-      for (std::size_t t = first; t < last; ++t) comparison[ws.pairs[t].index] = 0.5 * double(first + 1 + last);
-      first = last;
-    }
+    const std::vector<double> comparison = comparison_average_ranks(x);
     const auto& twice = icl::detail::doubled_ranks(x.data(), m, ws);
     INFO("levels " << levels);
     REQUIRE(radix == comparison);
