@@ -43,6 +43,18 @@ inline double sum_lanes(const double (&lane)[lanes]) {
   return total;
 }
 
+/// Σ_j x_j·y_j over j in [first, end), in double: element j goes to partial sum (j − first) mod
+/// lanes, the partial sums added by sum_lanes (a fixed order).
+template <class C>
+double lane_dot(const C* x, const C* y, std::size_t first, std::size_t end) {
+  double lane[lanes] = {};
+  std::size_t j = first;
+  for (; j + lanes <= end; j += lanes)
+    for (std::size_t q = 0; q < lanes; ++q) lane[q] += static_cast<double>(x[j + q]) * static_cast<double>(y[j + q]);
+  for (std::size_t q = 0; j < end; ++j, ++q) lane[q] += static_cast<double>(x[j]) * static_cast<double>(y[j]);
+  return sum_lanes(lane);
+}
+
 /// The centered Gram matrix of one representation, upper triangle in the compute type.
 template <class C>
 struct centered_gram {
@@ -89,12 +101,7 @@ std::vector<double> gram_inners_by_rows(const std::vector<std::pair<const center
       for (std::size_t q = 0; q < jobs.size(); ++q) {
         const C* k = jobs[q].first->upper.data() + i * n;
         const C* l = jobs[q].second->upper.data() + i * n;
-        double kl[lanes] = {};
-        std::size_t j = i + 1;
-        for (; j + lanes <= n; j += lanes)
-          for (std::size_t p = 0; p < lanes; ++p) kl[p] += static_cast<double>(k[j + p]) * static_cast<double>(l[j + p]);
-        for (std::size_t p = 0; j < n; ++j, ++p) kl[p] += static_cast<double>(k[j]) * static_cast<double>(l[j]);
-        acc.values[q] += 2.0 * sum_lanes(kl) + static_cast<double>(k[i]) * static_cast<double>(l[i]);
+        acc.values[q] += 2.0 * lane_dot(k, l, i + 1, n) + static_cast<double>(k[i]) * static_cast<double>(l[i]);
       }
     }
     return acc;
@@ -415,6 +422,20 @@ inline double cka_from_terms(const char* fn, const cka_terms& t, bool debiased) 
   return xy / std::sqrt(xx * yy);
 }
 
+/// The L_x x L_y matrix of CKA values, entry (a, b) from terms_of(a, b), the cka_terms of layer a
+/// of X and layer b of Y; with same (Y is X) the entries b < a are mirrored, not computed.
+template <class TermsOf>
+dense_matrix<double> cka_matrix_from_terms(const char* fn, std::size_t lx, std::size_t ly, bool same, bool debiased,
+                                           TermsOf&& terms_of) {
+  dense_matrix<double> out(lx, ly);
+  for (std::size_t a = 0; a < lx; ++a) {
+    for (std::size_t b = 0; b < ly; ++b) {
+      out(a, b) = same && b < a ? out(b, a) : cka_from_terms(fn, terms_of(a, b), debiased);
+    }
+  }
+  return out;
+}
+
 /// float unless either input is double.
 template <class T, class U>
 using cka_compute_t = std::conditional_t<std::is_same_v<icl::detail::compute_t<T>, double> ||
@@ -550,27 +571,19 @@ dense_matrix<double> cka_matrix_unchecked(const char* fn, tensor_view<const T, 3
   const std::vector<double> inner = gram_inners_by_rows(jobs, n);
   for (std::size_t q = 0; q < jobs.size(); ++q) *slots[q] = inner[q];
   if (same) self_y = self_x;
-  dense_matrix<double> out(lx, ly);
-  for (std::size_t a = 0; a < lx; ++a) {
-    for (std::size_t b = 0; b < ly; ++b) {
-      if (same && b < a) {
-        out(a, b) = out(b, a);
-        continue;
-      }
-      cka_terms t;
-      t.n = n;
-      t.kk = self_x[a];
-      t.ll = self_y[b];
-      t.kl = same && a == b ? self_x[a] : cross[a * ly + b];
-      t.dkk = dot(gx[a].diag, gx[a].diag);
-      t.dll = dot(ys[b].diag, ys[b].diag);
-      t.dkl = dot(gx[a].diag, ys[b].diag);
-      t.tk = gx[a].trace;
-      t.tl = ys[b].trace;
-      out(a, b) = cka_from_terms(fn, t, debiased);
-    }
-  }
-  return out;
+  return cka_matrix_from_terms(fn, lx, ly, same, debiased, [&](std::size_t a, std::size_t b) {
+    cka_terms t;
+    t.n = n;
+    t.kk = self_x[a];
+    t.ll = self_y[b];
+    t.kl = same && a == b ? self_x[a] : cross[a * ly + b];
+    t.dkk = dot(gx[a].diag, gx[a].diag);
+    t.dll = dot(ys[b].diag, ys[b].diag);
+    t.dkl = dot(gx[a].diag, ys[b].diag);
+    t.tk = gx[a].trace;
+    t.tl = ys[b].trace;
+    return t;
+  });
 }
 
 }  // namespace icl::geometry::detail

@@ -198,14 +198,8 @@ double gram_block_inner(const C* a, const C* b, std::size_t rows, std::size_t co
   for (std::size_t r = 0; r < rows; ++r) {
     const C* x = a + r * cols;
     const C* y = b + r * cols;
-    double lane[g::lanes] = {};
-    std::size_t j = upper ? r + 1 : 0;
-    for (; j + g::lanes <= cols; j += g::lanes)
-      for (std::size_t q = 0; q < g::lanes; ++q)
-        lane[q] += static_cast<double>(x[j + q]) * static_cast<double>(y[j + q]);
-    for (std::size_t q = 0; j < cols; ++j, ++q) lane[q] += static_cast<double>(x[j]) * static_cast<double>(y[j]);
-    total += upper ? 2.0 * g::sum_lanes(lane) + static_cast<double>(x[r]) * static_cast<double>(y[r])
-                   : g::sum_lanes(lane);
+    total += upper ? 2.0 * g::lane_dot(x, y, r + 1, cols) + static_cast<double>(x[r]) * static_cast<double>(y[r])
+                   : g::lane_dot(x, y, 0, cols);
   }
   return total;
 }
@@ -389,27 +383,19 @@ dense_matrix<double> cka_matrix_distributed(const char* fn, MPI_Comm comm, tenso
   const double* dll = dkk + lx;
   const double* tk = dll + ly;
   const double* tl = tk + lx;
-  dense_matrix<double> out(lx, ly);
-  for (std::size_t a = 0; a < lx; ++a) {
-    for (std::size_t l = 0; l < ly; ++l) {
-      if (same && l < a) {
-        out(a, l) = out(l, a);
-        continue;
-      }
-      g::cka_terms t;
-      t.n = n;
-      t.kk = kk[a];
-      t.ll = ll[l];
-      t.kl = same && a == l ? kk[a] : cross[a * ly + l];
-      t.dkk = dkk[a];
-      t.dll = dll[l];
-      t.dkl = dkl[a * ly + l];
-      t.tk = tk[a];
-      t.tl = tl[l];
-      out(a, l) = g::cka_from_terms(fn, t, debiased);
-    }
-  }
-  return out;
+  return g::cka_matrix_from_terms(fn, lx, ly, same, debiased, [&](std::size_t a, std::size_t l) {
+    g::cka_terms t;
+    t.n = n;
+    t.kk = kk[a];
+    t.ll = ll[l];
+    t.kl = same && a == l ? kk[a] : cross[a * ly + l];
+    t.dkk = dkk[a];
+    t.dll = dll[l];
+    t.dkl = dkl[a * ly + l];
+    t.tk = tk[a];
+    t.tl = tl[l];
+    return t;
+  });
 }
 
 }  // namespace icl::mpi::detail
