@@ -242,9 +242,20 @@ struct pair_recompute {
     sigma = gamma(std::numeric_limits<C>::epsilon() / 2) + gamma(double_unit) + 32.0 * double_unit;
   }
 
-  /// (a_i + a_j) − (si·s_j)·ĝ: the tile's formula with the fixed-order Gram entry of rows xi, xj.
+  /// The distance from the row terms and a Gram entry g: (a_i + a_j) − (si·s_j)·g (si = c·s_i).
+  static double from_gram(double ai, double si, double aj, double sj, double g) noexcept {
+    return (ai + aj) - (si * sj) * g;
+  }
+  /// Bounds of the recomputed distance of a pair whose tile entry is g.
+  double lower(double ai, double si, double aj, double sj, double g) const noexcept {
+    return from_gram(ai, si, aj, sj, g) - sigma * (ai + aj);
+  }
+  double upper(double ai, double si, double aj, double sj, double g) const noexcept {
+    return from_gram(ai, si, aj, sj, g) + sigma * (ai + aj);
+  }
+  /// The recomputed distance: from_gram with the fixed-order Gram entry of rows xi, xj.
   double distance(double ai, double si, double aj, double sj, const C* xi, const C* xj) const noexcept {
-    return (ai + aj) - (si * sj) * fixed_order_dot(xi, xj, d);
+    return from_gram(ai, si, aj, sj, fixed_order_dot(xi, xj, d));
   }
 };
 
@@ -330,7 +341,6 @@ template <class C>
 void feed_list(double ai, double si, const double* aj, const double* sj, candidate_lists& lists,
                const std::vector<std::size_t>* group_of, std::size_t i, std::size_t j0, const C* g, std::size_t first,
                std::size_t end, const pair_recompute<C>& recompute, const C* xi, const C* xj, std::size_t ldj) {
-  const double sigma = recompute.sigma;
   const std::size_t groups = lists.groups;
   const auto group = [&](std::size_t c) { return group_of == nullptr ? std::size_t{0} : (*group_of)[j0 + c]; };
   std::vector<double> limit(groups);
@@ -338,7 +348,7 @@ void feed_list(double ai, double si, const double* aj, const double* sj, candida
       lists, i, end - first,
       [&](std::size_t q) {
         const std::size_t c = first + q;
-        return (ai + aj[c]) - (si * sj[c]) * static_cast<double>(g[c]) + sigma * (ai + aj[c]);
+        return recompute.upper(ai, si, aj[c], sj[c], static_cast<double>(g[c]));
       },
       [&](std::size_t q) { return group(first + q); }, limit.data());
   double lower[run];
@@ -349,7 +359,7 @@ void feed_list(double ai, double si, const double* aj, const double* sj, candida
     int hit = 0;
     for (std::size_t c = 0; c < len; ++c) {
       const std::size_t cc = c0 + c;
-      lower[c] = (ai + aj[cc]) - (si * sj[cc]) * static_cast<double>(g[cc]) - sigma * (ai + aj[cc]);
+      lower[c] = recompute.lower(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
       hit |= lower[c] <= bound ? 1 : 0;
     }
     if (hit == 0) continue;
@@ -390,7 +400,6 @@ void feed_columns(const row_terms& t, candidate_lists& lists, const std::vector<
                   bool diagonal, const pair_recompute<C>& recompute, const tile_rows<C>& rows) {
   const double* aj = t.a.data() + j0;
   const double* sj = t.s.data() + j0;
-  const double sigma = recompute.sigma;
   const std::size_t groups = lists.groups;
   const auto group = [&](std::size_t r) { return group_of == nullptr ? std::size_t{0} : (*group_of)[i0 + r]; };
   // Per column: the limits of its lists (list_limits over the rows offered here: the lists' own
@@ -402,9 +411,8 @@ void feed_columns(const row_terms& t, candidate_lists& lists, const std::vector<
     list_limits(
         lists, j0 + c, diagonal ? std::min(c, r_end) : r_end,
         [&](std::size_t r) {
-          const double ai = t.a[i0 + r];
-          return (ai + aj[c]) - (t.c * t.s[i0 + r] * sj[c]) * static_cast<double>(tile[r * ld + c]) +
-                 sigma * (ai + aj[c]);
+          return recompute.upper(t.a[i0 + r], t.c * t.s[i0 + r], aj[c], sj[c],
+                                 static_cast<double>(tile[r * ld + c]));
         },
         group, own);
     filter[c - c0] = largest(own, groups);
@@ -417,7 +425,7 @@ void feed_columns(const row_terms& t, candidate_lists& lists, const std::vector<
     if (first >= c1) continue;
     int hit = 0;
     for (std::size_t c = first; c < c1; ++c) {
-      lower[c - c0] = (ai + aj[c]) - (si * sj[c]) * static_cast<double>(g[c]) - sigma * (ai + aj[c]);
+      lower[c - c0] = recompute.lower(ai, si, aj[c], sj[c], static_cast<double>(g[c]));
       hit |= lower[c - c0] <= filter[c - c0] ? 1 : 0;
     }
     if (hit == 0) continue;
