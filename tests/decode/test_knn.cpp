@@ -165,7 +165,7 @@ TEMPLATE_TEST_CASE("kNN near ties: a pair's distance does not depend on the tile
     return out;
   };
   for (const auto& X : icl_test::all_layouts<TestType>(x, n, d)) {
-    // k = 40 and n - 1: lists longer than fill_limit's sorted array, and beyond the sorted lists.
+    // k = 40 and n - 1: lists longer than tile_limit's inline array, and beyond the sorted lists.
     for (const std::size_t k : {std::size_t{1}, std::size_t{5}, std::size_t{12}, std::size_t{40}, n - 1}) {
       const std::vector<std::size_t> expected = expected_neighbors(k);
       std::vector<int> first_predictions;

@@ -9,7 +9,8 @@
 /// never rooted, it ranks the same) or 1 − aᵀb/(‖a‖‖b‖) (cosine). The rows are cut into blocks of
 /// b rows; only the blocks (I, J ≥ I) are computed — SYRK for I = J, GEMM otherwise — and each
 /// b x b tile feeds the candidate lists of BOTH its rows (I) and its columns (J): every pair of
-/// points is computed once. Each row keeps its k best (distance, index) candidates in a sorted
+/// points is computed once. A diagonal tile is first made whole (its lower triangle copied from
+/// the upper), so that each of its rows takes its pairs in one pass over one tile row. Each row keeps its k best (distance, index) candidates in a sorted
 /// array, a max-heap above k = 128 (insertion is rare once the list is full; a single comparison
 /// against the k-th distance rejects almost every candidate). Memory: n·k candidates, one b x b tile and, for
 /// inputs that are not contiguous rows of the compute type, two b x d converted blocks — never an
@@ -22,6 +23,9 @@
 /// rounding error (pair_recompute), could enter the list is recomputed from its two rows with the
 /// Gram entry in double in a fixed order (fixed_order_dot), and the lists rank that value. A pair
 /// so has one distance wherever it is computed, and the k best do not depend on the tiling.
+/// A list's filter for the candidates of a tile is the k-th smallest of its held distances and
+/// the candidates' upper bounds (tile_limit), so only about the candidates that stay in the
+/// list are recomputed.
 ///
 /// Threads: the products are single BLAS calls (threaded by the BLAS); the candidate updates of
 /// a tile are one loop over chunks of rows (icl::detail::beside_blas_for: on the calling thread
@@ -33,6 +37,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -259,72 +264,69 @@ struct pair_recompute {
   }
 };
 
-/// The filling of a list that is not full yet. Until a list holds k candidates its bound is +inf
-/// and every candidate would be recomputed, while only about k of a tile's row survive. So the
-/// candidates about to be offered get an upper bound of their recomputed distance (tile distance
-/// plus the slack); with the distances already held, the k-th smallest of these is a value that k
-/// candidates do not exceed, and a candidate whose lower bound (tile distance less the slack) lies
-/// above it cannot be among the k best: it is not recomputed. limit() is that value, or +inf while
-/// fewer than k are known. For k up to sorted_k the k smallest are kept in a sorted array as
-/// they come (one comparison rejects most once it is full); for larger k every value is kept and
-/// the k-th found at the end (std::nth_element, linear), so the cost stays linear in the values.
-class fill_limit {
+/// The filter limit of one list for the candidates of one tile. Every candidate gets an upper
+/// bound of its recomputed distance (tile distance plus the slack of pair_recompute). Together
+/// with the k distances the list already holds, the k-th smallest of these values is one that k
+/// candidates do not exceed: after this tile the list holds only candidates whose recomputed
+/// distance is at most that value, so a candidate whose lower bound lies above it is not
+/// recomputed. limit() is that value, or +inf while fewer than k values are known.
+/// Filtering by the list's bound alone would recompute every candidate while the list fills, and
+/// after N candidates about k·ln(1 + m/N) of the next m (each beats the bound of the moment),
+/// where only about k·m/(N + m) of them stay.
+/// For k up to inline_k the k smallest values are kept sorted as they come (one comparison with
+/// worst() rejects most); for larger k every value below the list's bound is kept and the k-th
+/// found at the end (std::nth_element, linear), so the cost stays linear in the values.
+class tile_limit {
  public:
-  static constexpr std::size_t sorted_k = 32;
+  static constexpr std::size_t inline_k = 32;
+  static_assert(inline_k <= candidate_lists::sorted_limit, "start() reads held distances as a sorted array");
 
-  fill_limit(const candidate_lists& lists, std::size_t list)
-      : k_(lists.k),
-        values_(lists.dist.begin() + static_cast<std::ptrdiff_t>(list * lists.k),
-                lists.dist.begin() + static_cast<std::ptrdiff_t>(list * lists.k + lists.count[list])) {
-    if (k_ <= sorted_k) std::sort(values_.begin(), values_.end());  // held: sorted already, or a heap
+  /// Starts from the distances held by list `list`.
+  void start(const candidate_lists& lists, std::size_t list) {
+    k_ = lists.k;
+    const double* held = lists.dist.data() + list * lists.k;
+    const std::size_t count = lists.count[list];
+    if (k_ <= inline_k) {
+      std::copy(held, held + count, small_);  // a sorted array (k <= sorted_limit)
+      size_ = count;
+      worst_ = size_ == k_ ? small_[k_ - 1] : std::numeric_limits<double>::infinity();
+    } else {
+      large_.assign(held, held + count);
+      worst_ = count == k_ ? lists.bound[list] : std::numeric_limits<double>::infinity();
+    }
   }
 
+  /// A value at or above worst() does not change the limit.
+  double worst() const noexcept { return worst_; }
+
   void add(double upper) {
-    if (k_ > sorted_k) {
-      values_.push_back(upper);
+    if (!(upper < worst_)) return;
+    if (k_ > inline_k) {
+      large_.push_back(upper);
       return;
     }
-    if (values_.size() == k_) {
-      if (upper >= values_.back()) return;
-      values_.pop_back();
+    std::size_t pos = size_ < k_ ? size_++ : k_ - 1;
+    while (pos > 0 && small_[pos - 1] > upper) {
+      small_[pos] = small_[pos - 1];
+      --pos;
     }
-    values_.insert(std::upper_bound(values_.begin(), values_.end(), upper), upper);
+    small_[pos] = upper;
+    if (size_ == k_) worst_ = small_[k_ - 1];
   }
 
   double limit() {
-    if (values_.size() < k_) return std::numeric_limits<double>::infinity();
-    if (k_ <= sorted_k) return values_.back();
-    std::nth_element(values_.begin(), values_.begin() + static_cast<std::ptrdiff_t>(k_ - 1), values_.end());
-    return values_[k_ - 1];
+    if (k_ <= inline_k) return size_ == k_ ? small_[k_ - 1] : std::numeric_limits<double>::infinity();
+    if (large_.size() < k_) return std::numeric_limits<double>::infinity();
+    std::nth_element(large_.begin(), large_.begin() + static_cast<std::ptrdiff_t>(k_ - 1), large_.end());
+    return large_[k_ - 1];
   }
 
  private:
-  std::size_t k_;
-  std::vector<double> values_;
+  std::size_t k_ = 0, size_ = 0;
+  double worst_ = 0.0;
+  double small_[inline_k] = {};
+  std::vector<double> large_;
 };
-
-/// The filter limits of the lists of one row (one per group) for the candidates about to be
-/// offered: each list's bound, lowered by fill_limit for a list that is not full. upper(q) is
-/// the upper bound of the q-th candidate's recomputed distance and group(q) its group.
-template <class Upper, class Group>
-void list_limits(const candidate_lists& lists, std::size_t row, std::size_t candidates, Upper&& upper, Group&& group,
-                 double* limit) {
-  const std::size_t groups = lists.groups, first_list = row * groups;
-  bool filling = false;
-  for (std::size_t g = 0; g < groups; ++g) {
-    limit[g] = lists.bound[first_list + g];
-    filling = filling || lists.count[first_list + g] < lists.k;
-  }
-  if (!filling) return;
-  std::vector<fill_limit> fills;
-  fills.reserve(groups);
-  for (std::size_t g = 0; g < groups; ++g) fills.emplace_back(lists, first_list + g);
-  for (std::size_t q = 0; q < candidates; ++q) {
-    const std::size_t g = group(q);
-    if (lists.count[first_list + g] < lists.k) fills[g].add(upper(q));
-  }
-  for (std::size_t g = 0; g < groups; ++g) limit[g] = std::min(limit[g], fills[g].limit());
-}
 
 /// Largest of `count` limits (a valid filter for every list of a row).
 inline double largest(const double* limit, std::size_t count) noexcept {
@@ -333,39 +335,103 @@ inline double largest(const double* limit, std::size_t count) noexcept {
   return m;
 }
 
-/// Offers the tile entries g[c], c in [first, end), to row i as candidates j = j0 + c (to its
-/// list, or with group_of to its list of group_of[j]), with the row's terms ai and si = c·s_i and
-/// the candidates' terms aj[c], sj[c]. The rows: xi (row i) and xj + c·ldj (candidate j0 + c),
-/// for the recompute of the candidates that pass the filter.
+static_assert(run <= 32, "a run's candidates are the bits of a 32-bit mask");
+
+/// Bit c set for the values value[c] < threshold (one threshold, or threshold[c]), c < len <= run.
+inline std::uint32_t below_mask(const double* value, std::size_t len, double threshold) noexcept {
+  std::uint32_t mask = 0;
+  for (std::size_t c = 0; c < len; ++c) mask |= static_cast<std::uint32_t>(value[c] < threshold) << c;
+  return mask;
+}
+inline std::uint32_t below_mask(const double* value, std::size_t len, const double* threshold) noexcept {
+  std::uint32_t mask = 0;
+  for (std::size_t c = 0; c < len; ++c) mask |= static_cast<std::uint32_t>(value[c] < threshold[c]) << c;
+  return mask;
+}
+/// Bit c set for the values value[c] <= threshold (one, or threshold[c]), c < len <= run.
+inline std::uint32_t at_most_mask(const double* value, std::size_t len, double threshold) noexcept {
+  std::uint32_t mask = 0;
+  for (std::size_t c = 0; c < len; ++c) mask |= static_cast<std::uint32_t>(value[c] <= threshold) << c;
+  return mask;
+}
+inline std::uint32_t at_most_mask(const double* value, std::size_t len, const double* threshold) noexcept {
+  std::uint32_t mask = 0;
+  for (std::size_t c = 0; c < len; ++c) mask |= static_cast<std::uint32_t>(value[c] <= threshold[c]) << c;
+  return mask;
+}
+
+/// Index of the lowest set bit of a non-zero mask.
+inline std::size_t lowest_bit(std::uint32_t mask) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  return static_cast<std::size_t>(__builtin_ctz(mask));
+#else
+  std::size_t c = 0;
+  while ((mask & 1U) == 0) {
+    mask >>= 1;
+    ++c;
+  }
+  return c;
+#endif
+}
+
+/// No candidate to skip (see feed_list).
+constexpr std::size_t no_skip = std::numeric_limits<std::size_t>::max();
+
+/// Offers the tile entries g[c], c in [first, end) except c = skip, to row i as candidates
+/// j = j0 + c (to its list, or with group_of to its list of group_of[j]), with the row's terms ai
+/// and si = c·s_i and the candidates' terms aj[c], sj[c]. The rows: xi (row i) and xj + c·ldj
+/// (candidate j0 + c), for the recompute of the candidates that pass the filter.
+/// Two passes over the entries: the limit of each list (tile_limit), then the filter and the
+/// recompute.
 template <class C>
 void feed_list(double ai, double si, const double* aj, const double* sj, candidate_lists& lists,
                const std::vector<std::size_t>* group_of, std::size_t i, std::size_t j0, const C* g, std::size_t first,
-               std::size_t end, const pair_recompute<C>& recompute, const C* xi, const C* xj, std::size_t ldj) {
+               std::size_t end, const pair_recompute<C>& recompute, const C* xi, const C* xj, std::size_t ldj,
+               std::size_t skip = no_skip) {
   const std::size_t groups = lists.groups;
   const auto group = [&](std::size_t c) { return group_of == nullptr ? std::size_t{0} : (*group_of)[j0 + c]; };
-  std::vector<double> limit(groups);
-  list_limits(
-      lists, i, end - first,
-      [&](std::size_t q) {
-        const std::size_t c = first + q;
-        return recompute.upper(ai, si, aj[c], sj[c], static_cast<double>(g[c]));
-      },
-      [&](std::size_t q) { return group(first + q); }, limit.data());
-  double lower[run];
+  // One list (the plain kNN) needs no allocation.
+  tile_limit one;
+  std::vector<tile_limit> many(groups > 1 ? groups : 0);
+  tile_limit* limits = groups > 1 ? many.data() : &one;
+  double limit_one = 0.0;
+  std::vector<double> limit_many(groups > 1 ? groups : 0);
+  double* limit = groups > 1 ? limit_many.data() : &limit_one;
+  for (std::size_t gq = 0; gq < groups; ++gq) limits[gq].start(lists, i * groups + gq);
+
+  double value[run];
+  for (std::size_t c0 = first; c0 < end; c0 += run) {
+    const std::size_t len = std::min(run, end - c0);
+    for (std::size_t c = 0; c < len; ++c) {
+      const std::size_t cc = c0 + c;
+      value[c] = recompute.upper(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
+    }
+    if (groups == 1) {
+      // Only the values below the limit's worst() of the moment are offered to it.
+      for (std::uint32_t below = below_mask(value, len, one.worst()); below != 0; below &= below - 1) {
+        const std::size_t c = lowest_bit(below);
+        if (c0 + c != skip) one.add(value[c]);
+      }
+      continue;
+    }
+    for (std::size_t c = 0; c < len; ++c) {
+      if (c0 + c != skip) limits[group(c0 + c)].add(value[c]);
+    }
+  }
+  for (std::size_t gq = 0; gq < groups; ++gq) limit[gq] = limits[gq].limit();
+
   for (std::size_t c0 = first; c0 < end; c0 += run) {
     const std::size_t len = std::min(run, end - c0);
     for (std::size_t gq = 0; gq < groups; ++gq) limit[gq] = std::min(limit[gq], lists.bound[i * groups + gq]);
-    const double bound = largest(limit.data(), groups);
-    int hit = 0;
+    const double bound = largest(limit, groups);
     for (std::size_t c = 0; c < len; ++c) {
       const std::size_t cc = c0 + c;
-      lower[c] = recompute.lower(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
-      hit |= lower[c] <= bound ? 1 : 0;
+      value[c] = recompute.lower(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
     }
-    if (hit == 0) continue;
-    for (std::size_t c = 0; c < len; ++c) {
+    for (std::uint32_t hit = at_most_mask(value, len, bound); hit != 0; hit &= hit - 1) {
+      const std::size_t c = lowest_bit(hit);
       const std::size_t cc = c0 + c, j = j0 + cc, gq = group(cc), list = i * groups + gq;
-      if (lower[c] > std::min(limit[gq], lists.bound[list])) continue;
+      if (cc == skip || value[c] > std::min(limit[gq], lists.bound[list])) continue;
       const double exact = recompute.distance(ai, si, aj[cc], sj[cc], xi, xj + cc * ldj);
       if (exact <= lists.bound[list]) lists.offer(list, exact, j);
     }
@@ -382,61 +448,94 @@ struct tile_rows {
   std::size_t ldj;
 };
 
-/// Offers the tile entries g[c], c in [first, end), to row i = i0 + r (columns j = j0 + c).
+/// Offers the tile entries g[c], c in [first, end) except skip, to row i = i0 + r (columns
+/// j = j0 + c).
 template <class C>
 void feed_row(const row_terms& t, candidate_lists& lists, const std::vector<std::size_t>* group_of, std::size_t i0,
               std::size_t r, std::size_t j0, const C* g, std::size_t first, std::size_t end,
-              const pair_recompute<C>& recompute, const tile_rows<C>& rows) {
+              const pair_recompute<C>& recompute, const tile_rows<C>& rows, std::size_t skip = no_skip) {
   const std::size_t i = i0 + r;
   feed_list(t.a[i], t.c * t.s[i], t.a.data() + j0, t.s.data() + j0, lists, group_of, i, j0, g, first, end, recompute,
-            rows.rows_i + r * rows.ldi, rows.rows_j, rows.ldj);
+            rows.rows_i + r * rows.ldi, rows.rows_j, rows.ldj, skip);
 }
 
-/// Offers rows [0, r_end) of the tile (rows i = i0 + r) to the rows j = j0 + c, c in [c0, c1)
-/// (on a diagonal tile only the pairs r < c).
+/// Offers the rows [0, rows_end) of the tile (rows i = i0 + r) to the rows j = j0 + c, c in
+/// [c0, c1), at most `run` columns: the limits of the columns' lists (tile_limit) in one pass
+/// over the tile rows, then the filter and the recompute in a second.
 template <class C>
 void feed_columns(const row_terms& t, candidate_lists& lists, const std::vector<std::size_t>* group_of, std::size_t i0,
-                  std::size_t r_end, std::size_t j0, const C* tile, std::size_t ld, std::size_t c0, std::size_t c1,
-                  bool diagonal, const pair_recompute<C>& recompute, const tile_rows<C>& rows) {
+                  std::size_t rows_end, std::size_t j0, const C* tile, std::size_t ld, std::size_t c0, std::size_t c1,
+                  const pair_recompute<C>& recompute, const tile_rows<C>& rows) {
   const double* aj = t.a.data() + j0;
   const double* sj = t.s.data() + j0;
-  const std::size_t groups = lists.groups;
+  const std::size_t groups = lists.groups, width = c1 - c0;
   const auto group = [&](std::size_t r) { return group_of == nullptr ? std::size_t{0} : (*group_of)[i0 + r]; };
-  // Per column: the limits of its lists (list_limits over the rows offered here: the lists' own
-  // bounds, lowered for a list that is not full), and their largest as the filter of the strip.
-  std::vector<double> limit((c1 - c0) * groups);
-  double filter[run], lower[run];
-  for (std::size_t c = c0; c < c1; ++c) {
-    double* own = limit.data() + (c - c0) * groups;
-    list_limits(
-        lists, j0 + c, diagonal ? std::min(c, r_end) : r_end,
-        [&](std::size_t r) {
-          return recompute.upper(t.a[i0 + r], t.c * t.s[i0 + r], aj[c], sj[c],
-                                 static_cast<double>(tile[r * ld + c]));
-        },
-        group, own);
-    filter[c - c0] = largest(own, groups);
+  // limits[(c - c0)·groups + g]: the tile_limit of list g of column c, worst[] its worst().
+  std::vector<tile_limit> limits(width * groups);
+  std::vector<double> worst(width * groups), limit(width * groups);
+  for (std::size_t q = 0; q < width * groups; ++q) {
+    limits[q].start(lists, (j0 + c0) * groups + q);
+    worst[q] = limits[q].worst();
   }
-  for (std::size_t r = 0; r < r_end; ++r) {
+  double value[run], filter[run];
+  for (std::size_t r = 0; r < rows_end; ++r) {
+    const std::size_t gq = group(r);
+    const double ai = t.a[i0 + r], si = t.c * t.s[i0 + r];
+    const C* g = tile + r * ld;
+    for (std::size_t c = 0; c < width; ++c) {
+      value[c] = recompute.upper(ai, si, aj[c0 + c], sj[c0 + c], static_cast<double>(g[c0 + c]));
+    }
+    std::uint32_t below = 0;
+    if (groups == 1) {
+      below = below_mask(value, width, worst.data());
+    } else {
+      for (std::size_t c = 0; c < width; ++c) below |= static_cast<std::uint32_t>(value[c] < worst[c * groups + gq]) << c;
+    }
+    for (; below != 0; below &= below - 1) {
+      const std::size_t c = lowest_bit(below), q = c * groups + gq;
+      limits[q].add(value[c]);
+      worst[q] = limits[q].worst();
+    }
+  }
+  for (std::size_t c = 0; c < width; ++c) {
+    for (std::size_t gq = 0; gq < groups; ++gq) limit[c * groups + gq] = limits[c * groups + gq].limit();
+    filter[c] = largest(limit.data() + c * groups, groups);
+  }
+  for (std::size_t r = 0; r < rows_end; ++r) {
     const std::size_t i = i0 + r, gq = group(r);
     const double ai = t.a[i], si = t.c * t.s[i];
     const C* g = tile + r * ld;
-    const std::size_t first = diagonal ? std::max(c0, r + 1) : c0;
-    if (first >= c1) continue;
-    int hit = 0;
-    for (std::size_t c = first; c < c1; ++c) {
-      lower[c - c0] = recompute.lower(ai, si, aj[c], sj[c], static_cast<double>(g[c]));
-      hit |= lower[c - c0] <= filter[c - c0] ? 1 : 0;
+    for (std::size_t c = 0; c < width; ++c) {
+      value[c] = recompute.lower(ai, si, aj[c0 + c], sj[c0 + c], static_cast<double>(g[c0 + c]));
     }
+    std::uint32_t hit = at_most_mask(value, width, filter);
     if (hit == 0) continue;
     const C* xi = rows.rows_i + r * rows.ldi;
-    for (std::size_t c = first; c < c1; ++c) {
-      const std::size_t j = j0 + c, list = j * groups + gq;
-      if (lower[c - c0] > std::min(limit[(c - c0) * groups + gq], lists.bound[list])) continue;
-      const double exact = recompute.distance(ai, si, aj[c], sj[c], xi, rows.rows_j + c * rows.ldj);
+    for (; hit != 0; hit &= hit - 1) {
+      const std::size_t c = lowest_bit(hit);
+      const std::size_t j = j0 + c0 + c, list = j * groups + gq;
+      if (value[c] > std::min(limit[c * groups + gq], lists.bound[list])) continue;
+      const double exact = recompute.distance(ai, si, aj[c0 + c], sj[c0 + c], xi, rows.rows_j + (c0 + c) * rows.ldj);
       if (exact <= lists.bound[list]) lists.offer(list, exact, i);
     }
   }
+}
+
+/// Copies the upper triangle of a size x size tile (leading dimension ld) to its lower triangle,
+/// in square blocks so that both the rows read and the columns written stay in cache. Task q
+/// writes the columns [q·block, (q + 1)·block) of the lower triangle.
+template <class C>
+void mirror_upper_triangle(C* tile, std::size_t size, std::size_t ld) {
+  constexpr std::size_t block = 32;
+  icl::detail::beside_blas_for(0, (size + block - 1) / block, size * size / 2, [&](std::size_t q) {
+    const std::size_t r0 = q * block, r1 = std::min(size, r0 + block);
+    for (std::size_t c0 = r0; c0 < size; c0 += block) {
+      const std::size_t c1 = std::min(size, c0 + block);
+      for (std::size_t r = r0; r < r1; ++r) {
+        for (std::size_t c = std::max(c0, r + 1); c < c1; ++c) tile[c * ld + r] = tile[r * ld + c];
+      }
+    }
+  });
 }
 
 /// The default tile: 1024 rows for float, 724 for double (a tile of about 4 MiB).
@@ -459,7 +558,11 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, de
   lists.reset(n, groups, k);
 
   const pair_recompute<C> recompute(d);
-  std::vector<C> buffer_i, buffer_j, tile(b * b);
+  // The tile's rows are padded by 64 bytes: with a leading dimension of a power of two bytes
+  // (b = 1024 floats: 4 KiB) the rows of a column share one set of the cache, and the mirroring
+  // of the diagonal tile and the column passes evict their own lines.
+  const std::size_t ld = b + 64 / sizeof(C);
+  std::vector<C> buffer_i, buffer_j, tile(b * ld);
   // Rows per task of the candidate updates: a multiple of the run length, about four tasks per
   // thread and tile side (results do not depend on it).
   const auto threads = static_cast<std::size_t>(icl::max_threads());
@@ -473,35 +576,31 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, de
       const bool diagonal = j0 == i0;
       tile_rows<C> rows{rows_i, ldi, rows_i, ldi};
       if (diagonal) {
-        icl::detail::product_aat_upper<C>(rows_i, bi, ldi, d, tile.data(), bj);
+        icl::detail::product_aat_upper<C>(rows_i, bi, ldi, d, tile.data(), ld);
       } else {
         rows.rows_j = icl::detail::rows_as_compute<C>(X, j0, bj, buffer_j, rows.ldj);
-        icl::detail::product_abt<C>(rows_i, bi, ldi, rows.rows_j, bj, rows.ldj, d, tile.data(), bj);
+        icl::detail::product_abt<C>(rows_i, bi, ldi, rows.rows_j, bj, rows.ldj, d, tile.data(), ld);
       }
       // One loop per tile (see icl::detail::beside_blas_for), over chunks of rows whose lists only
-      // that task writes.
-      // Off the diagonal: chunks of the rows I (row pass: row i takes the tile row) and chunks of
-      // the rows J (column pass: row j takes the tile column). On the diagonal tile a chunk
-      // [r0, r1) takes both roles for its own rows: the pairs (r, c > r) through the tile rows
-      // and the pairs (r < c, c) through the tile columns, so each of its rows sees b − 1 others.
+      // that task writes: chunks of the rows I (row pass: row i takes the tile row) and, off the
+      // diagonal, chunks of the rows J (column pass: row j takes the tile column). The diagonal
+      // tile is made whole first (its lower triangle from the upper), so that a row of I takes all
+      // its pairs in the tile, as one row, and its list's limit (tile_limit) sees all of them.
+      if (diagonal) mirror_upper_triangle(tile.data(), bi, ld);
       const std::size_t chunks_i = (bi + chunk - 1) / chunk, chunks_j = diagonal ? 0 : (bj + chunk - 1) / chunk;
       const auto update = [&](std::size_t task) {
         if (task < chunks_i) {
           const std::size_t r0 = task * chunk, r1 = std::min(bi, r0 + chunk);
           for (std::size_t r = r0; r < r1; ++r) {
-            feed_row(terms, lists, group_of, i0, r, j0, tile.data() + r * bj, diagonal ? r + 1 : 0, bj, recompute, rows);
-          }
-          if (!diagonal) return;
-          for (std::size_t c0 = r0; c0 < r1; c0 += run) {
-            const std::size_t c1 = std::min(r1, c0 + run);
-            feed_columns(terms, lists, group_of, i0, c1 - 1, j0, tile.data(), bj, c0, c1, true, recompute, rows);
+            feed_row(terms, lists, group_of, i0, r, j0, tile.data() + r * ld, 0, bj, recompute, rows,
+                     diagonal ? r : no_skip);
           }
           return;
         }
         const std::size_t q0 = (task - chunks_i) * chunk, q1 = std::min(bj, q0 + chunk);
         for (std::size_t c0 = q0; c0 < q1; c0 += run) {
           const std::size_t c1 = std::min(q1, c0 + run);
-          feed_columns(terms, lists, group_of, i0, bi, j0, tile.data(), bj, c0, c1, false, recompute, rows);
+          feed_columns(terms, lists, group_of, i0, bi, j0, tile.data(), ld, c0, c1, recompute, rows);
         }
       };
       icl::detail::beside_blas_for(0, chunks_i + chunks_j, 2 * bi * bj, update);
