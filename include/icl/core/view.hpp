@@ -8,6 +8,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include <Eigen/Core>
@@ -232,10 +234,56 @@ void check_matrix(const char* function, const char* name, const matrix_view<T>& 
   }
 }
 
+/// Whether v is NaN or ±Inf. For float and double from the bits (all exponent bits set), which
+/// the compiler vectorizes; other element types through to_double.
+template <class T>
+inline int non_finite_flag(T v) noexcept {
+  if constexpr (std::is_same_v<std::remove_cv_t<T>, float>) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    return (bits & 0x7f800000U) == 0x7f800000U ? 1 : 0;
+  } else if constexpr (std::is_same_v<std::remove_cv_t<T>, double>) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    return (bits & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL ? 1 : 0;
+  } else {
+    const double w = to_double(v);
+    return !(w - w == 0.0) ? 1 : 0;  // false exactly for NaN and ±Inf
+  }
+}
+
+/// Whether the `count` values x[0], x[stride], ... are all finite: branch-free in blocks of 16
+/// (the flags are OR-ed), so that the compiler vectorizes the contiguous case.
+template <class T>
+bool all_finite(const T* x, std::size_t count, std::ptrdiff_t stride = 1) noexcept {
+  constexpr std::size_t block = 16;
+  int bad = 0;
+  std::size_t j = 0;
+  if (stride == 1) {
+    for (; j + block <= count; j += block) {
+      for (std::size_t l = 0; l < block; ++l) bad |= non_finite_flag(x[j + l]);
+      if (bad != 0) return false;
+    }
+  }
+  for (; j < count; ++j) bad |= non_finite_flag(x[static_cast<std::ptrdiff_t>(j) * stride]);
+  return bad == 0;
+}
+
 /// Index of the first element of X (row-major order) that is NaN or ±Inf, or rows*cols when
-/// all are finite.
+/// all are finite. All finite (the common case) is found by all_finite over the contiguous lines
+/// of X (rows, or columns of a column-major view); only then is the first one searched for.
 template <class T>
 std::size_t first_non_finite(matrix_view<const T> X) {
+  if (X.empty()) return X.rows() * X.cols();
+  const bool by_rows = X.col_stride() == 1 || X.row_stride() != 1;
+  const std::size_t lines = by_rows ? X.rows() : X.cols(), length = by_rows ? X.cols() : X.rows();
+  const std::ptrdiff_t line_stride = by_rows ? X.row_stride() : X.col_stride();
+  const std::ptrdiff_t step = by_rows ? X.col_stride() : X.row_stride();
+  bool finite = true;
+  for (std::size_t line = 0; line < lines && finite; ++line) {
+    finite = all_finite(X.data() + static_cast<std::ptrdiff_t>(line) * line_stride, length, step);
+  }
+  if (finite) return X.rows() * X.cols();
   for (std::size_t i = 0; i < X.rows(); ++i) {
     for (std::size_t j = 0; j < X.cols(); ++j) {
       const double v = to_double(X(i, j));

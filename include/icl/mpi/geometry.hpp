@@ -172,7 +172,7 @@ icl::geometry::alignment_result separability_alignment(MPI_Comm comm, matrix_vie
       std::vector<std::size_t> idx;
       for (std::size_t i = 0; i < nr; ++i)
         if (local.codes[i] == a || local.codes[i] == b) idx.push_back(i);
-      out.pairs.push_back(gd::pair_measures<C>(fn, rows, ld, idx, local, a, b, dirs, norm, g_all, best, params, ranks));
+      out.pairs.push_back(gd::pair_measures<C>(fn, rows, ld, idx, local, a, b, dirs, norm, g_all.data(), d, best, params, ranks));
       if (params.separability) {
         detail::pair_separability<C>(comm, fn, rows, ld, in, enc, out.pairs.size() - 1, params, out.pairs.back());
       }

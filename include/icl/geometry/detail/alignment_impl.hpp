@@ -19,6 +19,7 @@
 #include "icl/core/parallel.hpp"
 #include "icl/core/view.hpp"
 #include "icl/geometry/detail/alignment_checks.hpp"
+#include "icl/geometry/detail/lane_sums.hpp"
 #include "icl/geometry/detail/pair_geometry.hpp"
 #include "icl/geometry/detail/separability_impl.hpp"
 #include "icl/geometry/types.hpp"
@@ -98,6 +99,31 @@ std::size_t lens_hits(const std::vector<C>& g, std::size_t count, const std::vec
   return hits;
 }
 
+/// Rows of the rank-r reconstruction U_rΣ_rV_rᵀ + 1μᵀ of n centered rows with the spectrum sp,
+/// through the final norm, as C values (n x d). U_rΣ_rV_rᵀ is one double product U_r·W_r per
+/// block of rows (W_r: the first r rows of sp.scaled_right, σ_k v_kᵀ), so that the n·d·r
+/// multiply-adds run in the BLAS (on its threads) and only the block, not all n x d doubles,
+/// is held.
+template <class C>
+std::vector<C> rank_r_reconstruction(const spectrum& sp, std::size_t n, std::size_t d, std::size_t rank,
+                                     const std::vector<double>& mu, const norm_setup& norm) {
+  constexpr std::size_t block_rows = 64;
+  const std::size_t top = sp.sigma.size();
+  std::vector<C> out(n * d);
+  std::vector<double> block(std::min(n, block_rows) * d);
+  for (std::size_t r0 = 0; r0 < n; r0 += block_rows) {
+    const std::size_t count = std::min(block_rows, n - r0);
+    icl::detail::product_ab<double>(sp.left.data() + r0 * top, count, top, sp.scaled_right.data(), d, d, rank,
+                                    block.data(), d);
+    icl::detail::beside_blas_for(0, count, count * d, [&](std::size_t q) {
+      double* h = block.data() + q * d;
+      for (std::size_t j = 0; j < d; ++j) h[j] += mu[j];
+      norm(h, d, out.data() + (r0 + q) * d);
+    });
+  }
+  return out;
+}
+
 /// A pair's result with its classes, labels and sizes filled in and no measure yet.
 inline pair_alignment pair_header(const icl::detail::encoded_labels& enc, std::size_t a, std::size_t b) {
   pair_alignment out;
@@ -129,7 +155,7 @@ struct one_process {
 template <class C, class Rows = one_process>
 pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const std::vector<std::size_t>& idx,
                              const icl::detail::encoded_labels& enc, std::size_t a, std::size_t b,
-                             const direction_set<C>& dirs, const norm_setup& norm, const std::vector<C>& g_all,
+                             const direction_set<C>& dirs, const norm_setup& norm, const C* g_all, std::size_t ldg,
                              const std::vector<std::size_t>& best_all, const separability_alignment_params& p,
                              const Rows& rows = {}) {
   const std::size_t d = dirs.d, np = idx.size(), n_pair = enc.counts[a] + enc.counts[b];
@@ -158,12 +184,8 @@ pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const
 
   // Projections h·e of the raw states (double accumulation).
   std::vector<double> proj(np);
-  icl::detail::beside_blas_for(0, np, np * d, [&](std::size_t r) {
-    const C* row = Hc + idx[r] * ldh;
-    double acc = 0.0;
-    for (std::size_t j = 0; j < d; ++j) acc += static_cast<double>(row[j]) * e[j];
-    proj[r] = acc;
-  });
+  icl::detail::beside_blas_for(0, np, np * d,
+                               [&](std::size_t r) { proj[r] = lane_dot(Hc + idx[r] * ldh, e.data(), 0, d); });
   double correct = 0.0;
   for (std::size_t r = 0; r < np; ++r) correct += in_a(r) ? (proj[r] >= 0.0 ? 1 : 0) : (proj[r] < 0.0 ? 1 : 0);
   rows.sum(&correct, 1);
@@ -249,20 +271,12 @@ pair_alignment pair_measures(const char* fn, const C* Hc, std::size_t ldh, const
     for (std::size_t r = 0; r < np; ++r) hits[0] += best_all[idx[r]] == dirs.target(codes[r]) ? 1 : 0;
   } else {
     std::vector<C> g(np * d);
-    for (std::size_t r = 0; r < np; ++r) std::copy_n(g_all.data() + idx[r] * d, d, g.data() + r * d);
+    for (std::size_t r = 0; r < np; ++r) std::copy_n(g_all + idx[r] * ldg, d, g.data() + r * d);
     hits[0] = static_cast<double>(lens_hits(g, np, codes, dirs, a, b));
   }
 
   // Logit lens on the rank-r reconstruction U_rΣ_rV_rᵀ + 1μᵀ.
-  const std::size_t rank = p.denoise_rank;
-  const auto denoised = normalized_block<C>(np, d, norm, [&](std::size_t r, double* h) {
-    for (std::size_t j = 0; j < d; ++j) h[j] = mu[j];
-    for (std::size_t k = 0; k < rank; ++k) {
-      const double u = sp.left[r * sp.sigma.size() + k];
-      const double* w = sp.scaled_right.data() + k * d;
-      for (std::size_t j = 0; j < d; ++j) h[j] += u * w[j];
-    }
-  });
+  const auto denoised = rank_r_reconstruction<C>(sp, np, d, p.denoise_rank, mu, norm);
   hits[1] = static_cast<double>(lens_hits(denoised, np, codes, dirs, a, b));
   rows.sum(hits, 2);
   out.output_alignment = hits[0] / static_cast<double>(n_pair);
@@ -318,22 +332,31 @@ alignment_result alignment_measures(const char* fn, matrix_view<const T> H, cons
   const direction_set<C> dirs = read_directions<C>(D, m, p);
   const norm_setup norm = make_norm(p);
 
-  const std::vector<C> g_all = normalized_block<C>(n, d, norm, [&](std::size_t i, double* h) {
-    const C* row = Hc + i * ldh;
-    for (std::size_t j = 0; j < d; ++j) h[j] = static_cast<double>(row[j]);
-  });
+  // The rows the logit lens reads: N(h) through the final norm, or without one the rows of Hc
+  // themselves (N is the identity, and a C value through double is the same C value).
+  std::vector<C> g_all;
+  const C* g_rows = Hc;
+  std::size_t ldg = ldh;
+  if (norm.norm != nullptr) {
+    g_all = normalized_block<C>(n, d, norm, [&](std::size_t i, double* h) {
+      const C* row = Hc + i * ldh;
+      for (std::size_t j = 0; j < d; ++j) h[j] = static_cast<double>(row[j]);
+    });
+    g_rows = g_all.data();
+    ldg = d;
+  }
 
   alignment_result out;
   out.classes = enc.classes;
   out.has_separability = p.separability;
-  const auto best = argmax_logits<C>(g_all.data(), n, d, dirs.candidates, dirs.k, dirs.ld);
+  const auto best = argmax_logits<C>(g_rows, n, d, dirs.candidates, dirs.k, dirs.ld, ldg);
   std::size_t hits = 0;
   for (std::size_t i = 0; i < n; ++i) hits += best[i] == dirs.target(enc.codes[i]) ? 1 : 0;
   out.output_alignment_all_classes = static_cast<double>(hits) / static_cast<double>(n);
   for (std::size_t a = 0; a < m; ++a) {
     for (std::size_t b = a + 1; b < m; ++b) {
       const auto idx = pair_rows(enc, a, b);
-      out.pairs.push_back(pair_measures<C>(fn, Hc, ldh, idx, enc, a, b, dirs, norm, g_all, best, p));
+      out.pairs.push_back(pair_measures<C>(fn, Hc, ldh, idx, enc, a, b, dirs, norm, g_rows, ldg, best, p));
       if (p.separability) pair_separability<C>(fn, Hc, ldh, d, idx, enc, out.pairs.size() - 1, split, p, out.pairs.back());
     }
   }

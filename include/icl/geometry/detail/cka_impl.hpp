@@ -27,33 +27,11 @@
 #include "icl/core/matrix.hpp"
 #include "icl/core/parallel.hpp"
 #include "icl/core/view.hpp"
+#include "icl/geometry/detail/lane_sums.hpp"
 #include "icl/geometry/detail/spectrum_impl.hpp"
 #include "icl/layers.hpp"
 
 namespace icl::geometry::detail {
-
-/// Partial sums of the long double-precision reductions: element c goes to partial sum
-/// c mod lanes (independent chains the processor can overlap), added in a fixed order at the
-/// end, so the result does not depend on threads.
-inline constexpr std::size_t lanes = 8;
-
-inline double sum_lanes(const double (&lane)[lanes]) {
-  double total = 0.0;
-  for (double v : lane) total += v;
-  return total;
-}
-
-/// Σ_j x_j·y_j over j in [first, end), in double: element j goes to partial sum (j − first) mod
-/// lanes, the partial sums added by sum_lanes (a fixed order).
-template <class C>
-double lane_dot(const C* x, const C* y, std::size_t first, std::size_t end) {
-  double lane[lanes] = {};
-  std::size_t j = first;
-  for (; j + lanes <= end; j += lanes)
-    for (std::size_t q = 0; q < lanes; ++q) lane[q] += static_cast<double>(x[j + q]) * static_cast<double>(y[j + q]);
-  for (std::size_t q = 0; j < end; ++j, ++q) lane[q] += static_cast<double>(x[j]) * static_cast<double>(y[j]);
-  return sum_lanes(lane);
-}
 
 /// The centered Gram matrix of one representation, upper triangle in the compute type.
 template <class C>

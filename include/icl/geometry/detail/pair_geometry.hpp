@@ -39,19 +39,20 @@ struct norm_setup {
   }
 };
 
-/// For each of `count` rows g_i (row-major, leading dimension d) the index of the largest of
-/// the logits candidates·g_i (the first on ties, like numpy.argmax). The logits are formed by
-/// GEMM in blocks of rows so that at most about 2^22 of them are held at once.
+/// For each of `count` rows g_i (row-major, leading dimension ldg, d when 0) the index of the
+/// largest of the logits candidates·g_i (the first on ties, like numpy.argmax). The logits are
+/// formed by GEMM in blocks of rows so that at most about 2^22 of them are held at once.
 template <class C>
 std::vector<std::size_t> argmax_logits(const C* g, std::size_t count, std::size_t d, const C* candidates,
-                                       std::size_t k, std::size_t ldc) {
+                                       std::size_t k, std::size_t ldc, std::size_t ldg = 0) {
+  if (ldg == 0) ldg = d;
   std::vector<std::size_t> best(count, 0);
   if (count == 0) return best;
   const std::size_t chunk = std::max<std::size_t>(1, std::min(count, (std::size_t{1} << 22) / std::max<std::size_t>(k, 1)));
   std::vector<C> logits(chunk * k);
   for (std::size_t first = 0; first < count; first += chunk) {
     const std::size_t rows = std::min(chunk, count - first);
-    icl::detail::product_abt<C>(g + first * d, rows, d, candidates, k, ldc, d, logits.data(), k);
+    icl::detail::product_abt<C>(g + first * ldg, rows, ldg, candidates, k, ldc, d, logits.data(), k);
     for (std::size_t r = 0; r < rows; ++r) {
       const C* l = logits.data() + r * k;
       std::size_t arg = 0;

@@ -86,10 +86,14 @@ void pair_separability(const char* fn, const C* Hc, std::size_t ldh, std::size_t
   pair_split(fn, idx, enc, pair_index, split, p, out, train, test);
   std::vector<C> x;
   std::vector<int> y;
+  // The rows are finite (checked once for all of H by the caller), so the probe's own entry
+  // checks are made without its second pass over them: fit_logistic's checks but require_finite.
   gather(Hc, ldh, d, train, enc, x, y);
-  const auto model = icl::probe::fit_logistic(make_matrix_view(x.data(), train.size(), d), y, p.probe);
+  const auto train_rows = make_matrix_view(x.data(), train.size(), d);
+  const auto train_labels = icl::probe::detail::check_logistic_inputs("icl::probe::fit_logistic", train_rows, y, p.probe);
+  const auto model = icl::probe::detail::fit_logistic_model(train_rows, train_labels, p.probe);
   gather(Hc, ldh, d, test, enc, x, y);
-  const auto predicted = icl::probe::predict_class(model, make_matrix_view(x.data(), test.size(), d));
+  const auto predicted = icl::probe::detail::predicted_classes(model, make_matrix_view(x.data(), test.size(), d));
   std::size_t hits = 0;
   for (std::size_t r = 0; r < test.size(); ++r) hits += predicted[r] == y[r] ? 1 : 0;
   out.separability = static_cast<double>(hits) / static_cast<double>(test.size());

@@ -48,15 +48,24 @@ inline void check_classifier(const char* function, const linear_model& m) {
   }
 }
 
+/// X·coefᵀ + intercept (n x outputs). Each dot product in double over 8 partial sums (element j
+/// to sum j mod 8, added in order at the end): independent chains where one accumulator would
+/// wait on every addition; the same order for every layout of X.
 template <class T>
 std::vector<double> decision_values(const linear_model& m, matrix_view<const T> X) {
+  constexpr std::size_t lanes = 8;
   const std::size_t n = X.rows(), d = X.cols(), o = m.n_outputs;
   std::vector<double> out(n * o);
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t c = 0; c < o; ++c) {
       const double* w = m.coef.data() + c * d;
+      double lane[lanes] = {};
+      std::size_t j = 0;
+      for (; j + lanes <= d; j += lanes)
+        for (std::size_t q = 0; q < lanes; ++q) lane[q] += w[j + q] * icl::detail::to_double(X(i, j + q));
+      for (std::size_t q = 0; j < d; ++j, ++q) lane[q] += w[j] * icl::detail::to_double(X(i, j));
       double s = m.intercept[c];
-      for (std::size_t j = 0; j < d; ++j) s += w[j] * icl::detail::to_double(X(i, j));
+      for (double v : lane) s += v;
       out[i * o + c] = s;
     }
   }
