@@ -337,26 +337,16 @@ inline double largest(const double* limit, std::size_t count) noexcept {
 
 static_assert(run <= 32, "a run's candidates are the bits of a 32-bit mask");
 
-/// Bit c set for the values value[c] < threshold (one threshold, or threshold[c]), c < len <= run.
+/// Bit c set for the values value[c] < threshold, c < len <= run.
 inline std::uint32_t below_mask(const double* value, std::size_t len, double threshold) noexcept {
   std::uint32_t mask = 0;
   for (std::size_t c = 0; c < len; ++c) mask |= static_cast<std::uint32_t>(value[c] < threshold) << c;
   return mask;
 }
-inline std::uint32_t below_mask(const double* value, std::size_t len, const double* threshold) noexcept {
-  std::uint32_t mask = 0;
-  for (std::size_t c = 0; c < len; ++c) mask |= static_cast<std::uint32_t>(value[c] < threshold[c]) << c;
-  return mask;
-}
-/// Bit c set for the values value[c] <= threshold (one, or threshold[c]), c < len <= run.
+/// Bit c set for the values value[c] <= threshold, c < len <= run.
 inline std::uint32_t at_most_mask(const double* value, std::size_t len, double threshold) noexcept {
   std::uint32_t mask = 0;
   for (std::size_t c = 0; c < len; ++c) mask |= static_cast<std::uint32_t>(value[c] <= threshold) << c;
-  return mask;
-}
-inline std::uint32_t at_most_mask(const double* value, std::size_t len, const double* threshold) noexcept {
-  std::uint32_t mask = 0;
-  for (std::size_t c = 0; c < len; ++c) mask |= static_cast<std::uint32_t>(value[c] <= threshold[c]) << c;
   return mask;
 }
 
@@ -438,86 +428,46 @@ void feed_list(double ai, double si, const double* aj, const double* sj, candida
   }
 }
 
-/// The rows of a tile for the recompute: tile row r is rows_i + r·ldi, tile column c is
-/// rows_j + c·ldj (compute type).
+/// One side of a tile, rows or columns: the distance terms a, s of its points (indexed by the
+/// tile row or column), the list of its first point (list0: the row of `lists`) and that point's
+/// index as a candidate (id0; the same as list0 except where lists hold one MPI rank's rows), and
+/// the points' rows in the compute type (x, leading dimension ld) for the recompute.
 template <class C>
-struct tile_rows {
-  const C* rows_i;
-  std::size_t ldi;
-  const C* rows_j;
-  std::size_t ldj;
+struct tile_side {
+  const double* a;
+  const double* s;
+  std::size_t list0;
+  std::size_t id0;
+  const C* x;
+  std::size_t ld;
 };
 
-/// Offers the tile entries g[c], c in [first, end) except skip, to row i = i0 + r (columns
-/// j = j0 + c).
+/// Offers the tile entries g[c], c in [0, end) except skip, to the list of point r of `own` as
+/// the candidates c of `others` (c: the distance factor of row_terms).
 template <class C>
-void feed_row(const row_terms& t, candidate_lists& lists, const std::vector<std::size_t>* group_of, std::size_t i0,
-              std::size_t r, std::size_t j0, const C* g, std::size_t first, std::size_t end,
-              const pair_recompute<C>& recompute, const tile_rows<C>& rows, std::size_t skip = no_skip) {
-  const std::size_t i = i0 + r;
-  feed_list(t.a[i], t.c * t.s[i], t.a.data() + j0, t.s.data() + j0, lists, group_of, i, j0, g, first, end, recompute,
-            rows.rows_i + r * rows.ldi, rows.rows_j, rows.ldj, skip);
+void feed_row(const C* g, std::size_t end, std::size_t skip, const tile_side<C>& own, std::size_t r, double c,
+              const tile_side<C>& others, candidate_lists& lists, const std::vector<std::size_t>* group_of,
+              const pair_recompute<C>& recompute) {
+  feed_list(own.a[r], c * own.s[r], others.a, others.s, lists, group_of, own.list0 + r, others.id0, g, 0, end,
+            recompute, own.x + r * own.ld, others.x, others.ld, skip);
 }
 
-/// Offers the rows [0, rows_end) of the tile (rows i = i0 + r) to the rows j = j0 + c, c in
-/// [c0, c1), at most `run` columns: the limits of the columns' lists (tile_limit) in one pass
-/// over the tile rows, then the filter and the recompute in a second.
+/// Offers the columns [c0, c1) of a tile (entries tile[r·ld + col], rows r in [0, rows)) each to
+/// the list of its point of `columns`, as the candidates r of `rows_side`. The strip is first
+/// transposed into `strip` (c1 − c0 rows of `rows` values, padded by 64 bytes; read in the tile's
+/// row order) so that each column is one contiguous row for feed_row.
 template <class C>
-void feed_columns(const row_terms& t, candidate_lists& lists, const std::vector<std::size_t>* group_of, std::size_t i0,
-                  std::size_t rows_end, std::size_t j0, const C* tile, std::size_t ld, std::size_t c0, std::size_t c1,
-                  const pair_recompute<C>& recompute, const tile_rows<C>& rows) {
-  const double* aj = t.a.data() + j0;
-  const double* sj = t.s.data() + j0;
-  const std::size_t groups = lists.groups, width = c1 - c0;
-  const auto group = [&](std::size_t r) { return group_of == nullptr ? std::size_t{0} : (*group_of)[i0 + r]; };
-  // limits[(c - c0)·groups + g]: the tile_limit of list g of column c, worst[] its worst().
-  std::vector<tile_limit> limits(width * groups);
-  std::vector<double> worst(width * groups), limit(width * groups);
-  for (std::size_t q = 0; q < width * groups; ++q) {
-    limits[q].start(lists, (j0 + c0) * groups + q);
-    worst[q] = limits[q].worst();
+void feed_columns(const C* tile, std::size_t ld, std::size_t rows, std::size_t c0, std::size_t c1,
+                  const tile_side<C>& columns, double c, const tile_side<C>& rows_side, candidate_lists& lists,
+                  const std::vector<std::size_t>* group_of, const pair_recompute<C>& recompute,
+                  std::vector<C>& strip) {
+  const std::size_t width = c1 - c0, stride = rows + 64 / sizeof(C);  // padded as the tile's rows
+  strip.resize(width * stride);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t q = 0; q < width; ++q) strip[q * stride + r] = tile[r * ld + c0 + q];
   }
-  double value[run], filter[run];
-  for (std::size_t r = 0; r < rows_end; ++r) {
-    const std::size_t gq = group(r);
-    const double ai = t.a[i0 + r], si = t.c * t.s[i0 + r];
-    const C* g = tile + r * ld;
-    for (std::size_t c = 0; c < width; ++c) {
-      value[c] = recompute.upper(ai, si, aj[c0 + c], sj[c0 + c], static_cast<double>(g[c0 + c]));
-    }
-    std::uint32_t below = 0;
-    if (groups == 1) {
-      below = below_mask(value, width, worst.data());
-    } else {
-      for (std::size_t c = 0; c < width; ++c) below |= static_cast<std::uint32_t>(value[c] < worst[c * groups + gq]) << c;
-    }
-    for (; below != 0; below &= below - 1) {
-      const std::size_t c = lowest_bit(below), q = c * groups + gq;
-      limits[q].add(value[c]);
-      worst[q] = limits[q].worst();
-    }
-  }
-  for (std::size_t c = 0; c < width; ++c) {
-    for (std::size_t gq = 0; gq < groups; ++gq) limit[c * groups + gq] = limits[c * groups + gq].limit();
-    filter[c] = largest(limit.data() + c * groups, groups);
-  }
-  for (std::size_t r = 0; r < rows_end; ++r) {
-    const std::size_t i = i0 + r, gq = group(r);
-    const double ai = t.a[i], si = t.c * t.s[i];
-    const C* g = tile + r * ld;
-    for (std::size_t c = 0; c < width; ++c) {
-      value[c] = recompute.lower(ai, si, aj[c0 + c], sj[c0 + c], static_cast<double>(g[c0 + c]));
-    }
-    std::uint32_t hit = at_most_mask(value, width, filter);
-    if (hit == 0) continue;
-    const C* xi = rows.rows_i + r * rows.ldi;
-    for (; hit != 0; hit &= hit - 1) {
-      const std::size_t c = lowest_bit(hit);
-      const std::size_t j = j0 + c0 + c, list = j * groups + gq;
-      if (value[c] > std::min(limit[c * groups + gq], lists.bound[list])) continue;
-      const double exact = recompute.distance(ai, si, aj[c0 + c], sj[c0 + c], xi, rows.rows_j + (c0 + c) * rows.ldj);
-      if (exact <= lists.bound[list]) lists.offer(list, exact, i);
-    }
+  for (std::size_t q = 0; q < width; ++q) {
+    feed_row(strip.data() + q * stride, rows, no_skip, columns, c0 + q, c, rows_side, lists, group_of, recompute);
   }
 }
 
@@ -574,13 +524,16 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, de
     for (std::size_t j0 = i0; j0 < n; j0 += b) {
       const std::size_t bj = std::min(b, n - j0);
       const bool diagonal = j0 == i0;
-      tile_rows<C> rows{rows_i, ldi, rows_i, ldi};
+      const C* rows_j = rows_i;
+      std::size_t ldj = ldi;
       if (diagonal) {
         icl::detail::product_aat_upper<C>(rows_i, bi, ldi, d, tile.data(), ld);
       } else {
-        rows.rows_j = icl::detail::rows_as_compute<C>(X, j0, bj, buffer_j, rows.ldj);
-        icl::detail::product_abt<C>(rows_i, bi, ldi, rows.rows_j, bj, rows.ldj, d, tile.data(), ld);
+        rows_j = icl::detail::rows_as_compute<C>(X, j0, bj, buffer_j, ldj);
+        icl::detail::product_abt<C>(rows_i, bi, ldi, rows_j, bj, ldj, d, tile.data(), ld);
       }
+      const tile_side<C> side_i{terms.a.data() + i0, terms.s.data() + i0, i0, i0, rows_i, ldi};
+      const tile_side<C> side_j{terms.a.data() + j0, terms.s.data() + j0, j0, j0, rows_j, ldj};
       // One loop per tile (see icl::detail::beside_blas_for), over chunks of rows whose lists only
       // that task writes: chunks of the rows I (row pass: row i takes the tile row) and, off the
       // diagonal, chunks of the rows J (column pass: row j takes the tile column). The diagonal
@@ -592,15 +545,16 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, de
         if (task < chunks_i) {
           const std::size_t r0 = task * chunk, r1 = std::min(bi, r0 + chunk);
           for (std::size_t r = r0; r < r1; ++r) {
-            feed_row(terms, lists, group_of, i0, r, j0, tile.data() + r * ld, 0, bj, recompute, rows,
-                     diagonal ? r : no_skip);
+            feed_row(tile.data() + r * ld, bj, diagonal ? r : no_skip, side_i, r, terms.c, side_j, lists, group_of,
+                     recompute);
           }
           return;
         }
         const std::size_t q0 = (task - chunks_i) * chunk, q1 = std::min(bj, q0 + chunk);
+        std::vector<C> strip;
         for (std::size_t c0 = q0; c0 < q1; c0 += run) {
-          const std::size_t c1 = std::min(q1, c0 + run);
-          feed_columns(terms, lists, group_of, i0, bi, j0, tile.data(), ld, c0, c1, recompute, rows);
+          feed_columns(tile.data(), ld, bi, c0, std::min(q1, c0 + run), side_j, terms.c, side_i, lists, group_of,
+                       recompute, strip);
         }
       };
       icl::detail::beside_blas_for(0, chunks_i + chunks_j, 2 * bi * bj, update);

@@ -51,41 +51,46 @@ struct knn_block {
 /// The pairs between rows `lower` and rows `upper` (lower.first < upper.first), or within one
 /// block (upper = lower: the pairs of distinct rows), from Gram tiles of b x b rows with the lower
 /// rows first, as the CPU computes them: the lower rows' lists (list i: lower row i; none when
-/// nullptr) take tile rows, the upper rows' lists tile columns, so both sides of a pair see the
-/// same Gram entry.
+/// nullptr) take tile rows, the upper rows' lists tile columns (decode::detail::feed_row and
+/// feed_columns), so both sides of a pair see the same Gram entry; a diagonal tile within one
+/// block is mirrored and fed by rows only, as the CPU's.
 template <class C>
 void offer_pairs(const knn_block<C>& lower, const knn_block<C>& upper, std::size_t d, double c, std::size_t b,
                  decode::detail::candidate_lists* lower_lists, decode::detail::candidate_lists* upper_lists) {
   const bool same = upper.first == lower.first;
   const decode::detail::pair_recompute<C> recompute(d);
-  std::vector<C> tile(b * b);
+  const std::size_t ld = b + 64 / sizeof(C);  // padded as the CPU's tile (nearest_neighbors)
+  std::vector<C> tile(b * ld);
   for (std::size_t i0 = 0; i0 < lower.count; i0 += b) {
     const std::size_t bi = std::min(b, lower.count - i0);
+    const C* rows_i = lower.rows + i0 * d;
+    const decode::detail::tile_side<C> side_i{lower.a + i0, lower.s + i0, i0, lower.first + i0, rows_i, d};
     for (std::size_t j0 = same ? i0 : 0; j0 < upper.count; j0 += b) {
       const std::size_t bj = std::min(b, upper.count - j0);
       const bool diagonal = same && j0 == i0;
+      const C* rows_j = upper.rows + j0 * d;
+      const decode::detail::tile_side<C> side_j{upper.a + j0, upper.s + j0, j0, upper.first + j0, rows_j, d};
       if (diagonal) {
-        icl::detail::product_aat_upper<C>(lower.rows + i0 * d, bi, d, d, tile.data(), bj);
+        // Made whole, as the CPU's diagonal tile: each row of the block takes all its pairs in
+        // the tile as one row (lower_lists and upper_lists are then the same lists).
+        icl::detail::product_aat_upper<C>(rows_i, bi, d, d, tile.data(), ld);
+        decode::detail::mirror_upper_triangle(tile.data(), bi, ld);
       } else {
-        icl::detail::product_abt<C>(lower.rows + i0 * d, bi, d, upper.rows + j0 * d, bj, d, d, tile.data(), bj);
+        icl::detail::product_abt<C>(rows_i, bi, d, rows_j, bj, d, d, tile.data(), ld);
       }
       if (lower_lists != nullptr) {
         icl::detail::beside_blas_for(0, bi, bi * bj, [&](std::size_t r) {
-          const std::size_t i = i0 + r;
-          decode::detail::feed_list(lower.a[i], c * lower.s[i], upper.a + j0, upper.s + j0, *lower_lists, nullptr, i,
-                                    upper.first + j0, tile.data() + r * bj, diagonal ? r + 1 : 0, bj, recompute,
-                                    lower.rows + i * d, upper.rows + j0 * d, d);
+          decode::detail::feed_row(tile.data() + r * ld, bj, diagonal ? r : decode::detail::no_skip, side_i, r, c,
+                                   side_j, *lower_lists, nullptr, recompute);
         });
       }
-      if (upper_lists != nullptr) {
-        icl::detail::beside_blas_for(0, bj, bi * bj, [&](std::size_t q) {
-          const std::size_t j = j0 + q, rows = diagonal ? q : bi;
-          if (rows == 0) return;
-          std::vector<C> column(rows);
-          for (std::size_t r = 0; r < rows; ++r) column[r] = tile[r * bj + q];
-          decode::detail::feed_list(upper.a[j], c * upper.s[j], lower.a + i0, lower.s + i0, *upper_lists, nullptr, j,
-                                    lower.first + i0, column.data(), 0, rows, recompute, upper.rows + j * d,
-                                    lower.rows + i0 * d, d);
+      if (upper_lists != nullptr && !diagonal) {
+        const std::size_t strips = (bj + decode::detail::run - 1) / decode::detail::run;
+        icl::detail::beside_blas_for(0, strips, bi * bj, [&](std::size_t q) {
+          std::vector<C> strip;
+          const std::size_t c0 = q * decode::detail::run;
+          decode::detail::feed_columns(tile.data(), ld, bi, c0, std::min(bj, c0 + decode::detail::run), side_j, c,
+                                       side_i, *upper_lists, nullptr, recompute, strip);
         });
       }
     }
