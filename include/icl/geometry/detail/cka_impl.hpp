@@ -264,13 +264,7 @@ gram_operand<C> make_gram_operand(const char* fn, const char* name, matrix_view<
   op.shift.assign(n, 0.0);
   if (mean_sq <= 0.25 * spread) {
     icl::detail::beside_blas_for(0, n, n * d, [&](std::size_t i) {
-      const C* row = op.rows + i * op.ld;
-      double lane[lanes] = {};
-      std::size_t j = 0;
-      for (; j + lanes <= d; j += lanes)
-        for (std::size_t q = 0; q < lanes; ++q) lane[q] += static_cast<double>(row[j + q]) * mean[j + q];
-      for (std::size_t q = 0; j < d; ++j, ++q) lane[q] += static_cast<double>(row[j]) * mean[j];
-      op.shift[i] = sum_lanes(lane) - 0.5 * mean_sq;
+      op.shift[i] = lane_dot(op.rows + i * op.ld, mean.data(), 0, d) - 0.5 * mean_sq;
     });
     return op;
   }
