@@ -200,6 +200,42 @@ TEMPLATE_TEST_CASE("kNN near ties: a pair's distance does not depend on the tile
   REQUIRE(ties > 0);
 }
 
+TEMPLATE_TEST_CASE("kNN: tiles wider than the noted candidates of one list give the same neighbours", "[decode][ties]",
+                   float, double) {
+  // A list's second filter pass visits only the candidates its first pass noted, up to 128 of
+  // them, and every entry of the tile row when more qualify (a list that fills within the tile:
+  // all its first k candidates qualify). n = 300: with k = 200 and one 300-row tile the fallback
+  // runs; with k = 5, or tiles of 7 rows, the noted candidates suffice.
+  const std::size_t n = 300, d = 24;
+  const std::vector<double> x = offset_rows(n, d);
+  const auto expected_neighbors = [&](std::size_t k) {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::vector<std::pair<double, std::size_t>> all;
+      for (std::size_t j = 0; j < n; ++j) {
+        if (j == i) continue;
+        double sq = 0.0;
+        for (std::size_t c = 0; c < d; ++c) sq += (x[i * d + c] - x[j * d + c]) * (x[i * d + c] - x[j * d + c]);
+        all.emplace_back(sq, j);
+      }
+      std::sort(all.begin(), all.end());
+      for (std::size_t r = 0; r < k; ++r) out.push_back(all[r].second);
+    }
+    return out;
+  };
+  const auto X = icl_test::row_major<TestType>(x, n, d);
+  for (const std::size_t k : {std::size_t{5}, std::size_t{200}}) {
+    const std::vector<std::size_t> expected = expected_neighbors(k);
+    for (const std::size_t block : {0, 7, 150}) {
+      INFO("k " << k << " block " << block);
+      decode_params p;
+      p.k = k;
+      p.block_rows = block;
+      REQUIRE(icl::decode::loo_neighbors(X.view, p).indices == expected);
+    }
+  }
+}
+
 TEMPLATE_TEST_CASE("task_decodability on four classes of unequal size", "[decode]", float, double) {
   const icl_test::fixture_file f("decode_four.txt");
   const std::vector<int> y = f.ints("y");

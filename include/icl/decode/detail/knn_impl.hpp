@@ -390,25 +390,63 @@ void feed_list(double ai, double si, const double* aj, const double* sj, candida
   for (std::size_t gq = 0; gq < groups; ++gq) limits[gq].start(lists, i * groups + gq);
 
   double value[run];
+  // One list: the first pass also notes the candidates whose lower bound is at most the limit's
+  // worst() of the moment (a value the final limit does not exceed), up to `noted_capacity` of
+  // them; the second pass then visits only those instead of every entry.
+  constexpr std::size_t noted_capacity = 4 * run;
+  std::size_t noted_index[noted_capacity];
+  double noted_lower[noted_capacity];
+  std::size_t noted = 0;
+  bool all_noted = groups == 1;
   for (std::size_t c0 = first; c0 < end; c0 += run) {
     const std::size_t len = std::min(run, end - c0);
-    for (std::size_t c = 0; c < len; ++c) {
-      const std::size_t cc = c0 + c;
-      value[c] = recompute.upper(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
-    }
     if (groups == 1) {
+      double lower[run];
+      for (std::size_t c = 0; c < len; ++c) {
+        const std::size_t cc = c0 + c;
+        value[c] = recompute.upper(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
+        lower[c] = recompute.lower(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
+      }
       // Only the values below the limit's worst() of the moment are offered to it.
       for (std::uint32_t below = below_mask(value, len, one.worst()); below != 0; below &= below - 1) {
         const std::size_t c = lowest_bit(below);
         if (c0 + c != skip) one.add(value[c]);
       }
+      if (!all_noted) continue;
+      for (std::uint32_t hit = at_most_mask(lower, len, one.worst()); hit != 0; hit &= hit - 1) {
+        const std::size_t c = lowest_bit(hit);
+        if (c0 + c == skip) continue;
+        if (noted == noted_capacity) {
+          all_noted = false;
+          break;
+        }
+        noted_index[noted] = c0 + c;
+        noted_lower[noted] = lower[c];
+        ++noted;
+      }
       continue;
+    }
+    for (std::size_t c = 0; c < len; ++c) {
+      const std::size_t cc = c0 + c;
+      value[c] = recompute.upper(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
     }
     for (std::size_t c = 0; c < len; ++c) {
       if (c0 + c != skip) limits[group(c0 + c)].add(value[c]);
     }
   }
   for (std::size_t gq = 0; gq < groups; ++gq) limit[gq] = limits[gq].limit();
+
+  if (all_noted) {
+    // The noted candidates in increasing order, as the full second pass below would meet them.
+    const std::size_t list = i * groups;
+    for (std::size_t q = 0; q < noted; ++q) {
+      const std::size_t cc = noted_index[q];
+      if (noted_lower[q] > std::min(limit[0], lists.bound[list])) continue;
+      const double exact = recompute.distance(ai, si, aj[cc], sj[cc], xi, xj + cc * ldj);
+      if (exact <= lists.bound[list]) lists.offer(list, exact, j0 + cc);
+    }
+    return;
+  }
 
   for (std::size_t c0 = first; c0 < end; c0 += run) {
     const std::size_t len = std::min(run, end - c0);
