@@ -236,6 +236,24 @@ TEMPLATE_TEST_CASE("kNN: tiles wider than the noted candidates of one list give 
   }
 }
 
+TEST_CASE("kNN default tile: all rows up to 16 MiB of tile, else the fewest equal blocks", "[decode]") {
+  using icl::decode::detail::default_block_rows;
+  CHECK(default_block_rows<float>(1) == 1);
+  CHECK(default_block_rows<float>(2000) == 2000);
+  CHECK(default_block_rows<float>(2048) == 2048);
+  CHECK(default_block_rows<float>(2049) == 1025);  // two blocks, not 2048 + 1
+  CHECK(default_block_rows<float>(5000) == 1667);
+  CHECK(default_block_rows<double>(1448) == 1448);
+  CHECK(default_block_rows<double>(1449) == 725);
+  for (const std::size_t n : {std::size_t{2049}, std::size_t{4097}, std::size_t{20000}, std::size_t{50001}}) {
+    const std::size_t b = default_block_rows<float>(n), blocks = (n + b - 1) / b;
+    INFO("n " << n << " b " << b);
+    CHECK(b <= 2048);
+    CHECK(blocks == (n + 2047) / 2048);  // the fewest blocks of at most 2048 rows
+    CHECK(n - (blocks - 1) * b >= b - blocks);  // the last block is short by fewer rows than there are blocks
+  }
+}
+
 TEMPLATE_TEST_CASE("task_decodability on four classes of unequal size", "[decode]", float, double) {
   const icl_test::fixture_file f("decode_four.txt");
   const std::vector<int> y = f.ints("y");

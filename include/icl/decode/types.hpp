@@ -34,8 +34,9 @@ struct decode_params {
   std::size_t k = 10;
   /// Dissimilarity between states. Default: euclidean.
   decode::dissimilarity dissimilarity = decode::dissimilarity::euclidean;
-  /// Rows per Gram tile (0 = automatic: 1024 for float, f16 and bf16 input, 724 for double).
-  /// Memory is O(n·k + b·d + b²); results do not depend on it.
+  /// Rows per Gram tile (0 = automatic: all n rows up to 2048 for float, f16 and bf16 input and
+  /// 1448 for double, else the fewest equal blocks of at most that many; on the device and over
+  /// MPI 1024 and 724). Memory is O(n·k + b·d + b²); results do not depend on it.
   std::size_t block_rows = 0;
 };
 
