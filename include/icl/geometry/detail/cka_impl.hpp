@@ -315,13 +315,23 @@ centered_gram<C> centered_gram_of(const gram_operand<C>& op, std::size_t n, std:
   return g;
 }
 
+/// Rows per strip of linear_cka's Gram matrices: 512 while the two strips take at most 16 MiB
+/// (n <= 4096 in float), else 256. Each strip's GEMM packs the n − first rows it multiplies
+/// once more, so fewer strips pack less: at n = 2000, d = 4096 strips of 512 rows took 0.89 of
+/// two SSYRKs against 0.875 with 256 (means of six alternated runs, docs/benchmarks.md).
+template <class C>
+std::size_t cka_strip_rows(std::size_t n) {
+  constexpr std::size_t budget = std::size_t{16} << 20;
+  return 2 * 512 * n * sizeof(C) <= budget ? 512 : 256;
+}
+
 /// The terms of linear CKA from the two operands, one strip of rows of K̄ and L̄ at a time: each
 /// strip's products, then ⟨K̄,L̄⟩, ⟨K̄,K̄⟩, ⟨L̄,L̄⟩ and the diagonals from it while it is in cache;
 /// neither n x n matrix is ever whole in memory.
 template <class C>
 cka_terms terms_from_operands(const gram_operand<C>& x, std::size_t dx, const gram_operand<C>& y, std::size_t dy,
                               std::size_t n) {
-  constexpr std::size_t strip = 256;
+  const std::size_t strip = cka_strip_rows<C>(n);
   const std::size_t rows = std::min(strip, n);
   std::vector<C> kb(rows * n), lb(rows * n);
   std::vector<double> kd(n), ld(n);
