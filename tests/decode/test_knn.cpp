@@ -138,6 +138,27 @@ std::vector<double> offset_rows(std::size_t n, std::size_t d) {
   return x;
 }
 
+/// The k nearest neighbours of every row of x (n x d) by exact squared Euclidean distance in
+/// double, ties by index: n·k indices, row by row. Adds to `ties` the rows whose k-th and
+/// (k+1)-th distances are equal.
+std::vector<std::size_t> exact_neighbors(const std::vector<double>& x, std::size_t n, std::size_t d, std::size_t k,
+                                         std::size_t& ties) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::vector<std::pair<double, std::size_t>> all;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (j == i) continue;
+      double sq = 0.0;
+      for (std::size_t c = 0; c < d; ++c) sq += (x[i * d + c] - x[j * d + c]) * (x[i * d + c] - x[j * d + c]);
+      all.emplace_back(sq, j);
+    }
+    std::sort(all.begin(), all.end());
+    for (std::size_t r = 0; r < k; ++r) out.push_back(all[r].second);
+    if (k < all.size() && all[k - 1].first == all[k].first) ++ties;
+  }
+  return out;
+}
+
 }  // namespace
 
 TEMPLATE_TEST_CASE("kNN near ties: a pair's distance does not depend on the tile that holds it", "[decode][ties]",
@@ -148,26 +169,10 @@ TEMPLATE_TEST_CASE("kNN near ties: a pair's distance does not depend on the tile
   for (std::size_t i = 0; i < n; ++i) y[i] = static_cast<int>((i * 7) % 3);
   // The reference: exact squared distances (small multiples of 0.25), neighbours by (distance, index).
   std::size_t ties = 0;  // the data exercises the rule: tied distances straddle the k-th place
-  const auto expected_neighbors = [&](std::size_t k) {
-    std::vector<std::size_t> out;
-    for (std::size_t i = 0; i < n; ++i) {
-      std::vector<std::pair<double, std::size_t>> all;
-      for (std::size_t j = 0; j < n; ++j) {
-        if (j == i) continue;
-        double sq = 0.0;
-        for (std::size_t c = 0; c < d; ++c) sq += (x[i * d + c] - x[j * d + c]) * (x[i * d + c] - x[j * d + c]);
-        all.emplace_back(sq, j);
-      }
-      std::sort(all.begin(), all.end());
-      for (std::size_t r = 0; r < k; ++r) out.push_back(all[r].second);
-      if (k < all.size() && all[k - 1].first == all[k].first) ++ties;
-    }
-    return out;
-  };
   for (const auto& X : icl_test::all_layouts<TestType>(x, n, d)) {
     // k = 40 and n - 1: lists longer than tile_limit's inline array, and beyond the sorted lists.
     for (const std::size_t k : {std::size_t{1}, std::size_t{5}, std::size_t{12}, std::size_t{40}, n - 1}) {
-      const std::vector<std::size_t> expected = expected_neighbors(k);
+      const std::vector<std::size_t> expected = exact_neighbors(x, n, d, k, ties);
       std::vector<int> first_predictions;
       std::vector<double> first_pairwise;
       for (const dissimilarity kind : {dissimilarity::euclidean, dissimilarity::cosine}) {
@@ -208,24 +213,10 @@ TEMPLATE_TEST_CASE("kNN: tiles wider than the noted candidates of one list give 
   // runs; with k = 5, or tiles of 7 rows, the noted candidates suffice.
   const std::size_t n = 300, d = 24;
   const std::vector<double> x = offset_rows(n, d);
-  const auto expected_neighbors = [&](std::size_t k) {
-    std::vector<std::size_t> out;
-    for (std::size_t i = 0; i < n; ++i) {
-      std::vector<std::pair<double, std::size_t>> all;
-      for (std::size_t j = 0; j < n; ++j) {
-        if (j == i) continue;
-        double sq = 0.0;
-        for (std::size_t c = 0; c < d; ++c) sq += (x[i * d + c] - x[j * d + c]) * (x[i * d + c] - x[j * d + c]);
-        all.emplace_back(sq, j);
-      }
-      std::sort(all.begin(), all.end());
-      for (std::size_t r = 0; r < k; ++r) out.push_back(all[r].second);
-    }
-    return out;
-  };
   const auto X = icl_test::row_major<TestType>(x, n, d);
+  std::size_t ties = 0;
   for (const std::size_t k : {std::size_t{5}, std::size_t{200}}) {
-    const std::vector<std::size_t> expected = expected_neighbors(k);
+    const std::vector<std::size_t> expected = exact_neighbors(x, n, d, k, ties);
     for (const std::size_t block : {0, 7, 150}) {
       INFO("k " << k << " block " << block);
       decode_params p;

@@ -389,7 +389,16 @@ void feed_list(double ai, double si, const double* aj, const double* sj, candida
   double* limit = groups > 1 ? limit_many.data() : &limit_one;
   for (std::size_t gq = 0; gq < groups; ++gq) limits[gq].start(lists, i * groups + gq);
 
-  double value[run];
+  // Candidate cc, whose recomputed distance is at least `lower`, for list gq: recomputed and
+  // offered when `lower` is within the list's limit and bound (the second pass).
+  const auto offer_if_within = [&](std::size_t cc, double lower, std::size_t gq) {
+    const std::size_t list = i * groups + gq;
+    if (lower > std::min(limit[gq], lists.bound[list])) return;
+    const double exact = recompute.distance(ai, si, aj[cc], sj[cc], xi, xj + cc * ldj);
+    if (exact <= lists.bound[list]) lists.offer(list, exact, j0 + cc);
+  };
+
+  double value[run], lower[run];
   // One list: the first pass also notes the candidates whose lower bound is at most the limit's
   // worst() of the moment (a value the final limit does not exceed), up to `noted_capacity` of
   // them; the second pass then visits only those instead of every entry.
@@ -397,54 +406,44 @@ void feed_list(double ai, double si, const double* aj, const double* sj, candida
   std::size_t noted_index[noted_capacity];
   double noted_lower[noted_capacity];
   std::size_t noted = 0;
-  bool all_noted = groups == 1;
+  const bool one_list = groups == 1;
+  bool all_noted = one_list;
   for (std::size_t c0 = first; c0 < end; c0 += run) {
     const std::size_t len = std::min(run, end - c0);
-    if (groups == 1) {
-      double lower[run];
-      for (std::size_t c = 0; c < len; ++c) {
-        const std::size_t cc = c0 + c;
-        value[c] = recompute.upper(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
-        lower[c] = recompute.lower(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
-      }
-      // Only the values below the limit's worst() of the moment are offered to it.
-      for (std::uint32_t below = below_mask(value, len, one.worst()); below != 0; below &= below - 1) {
-        const std::size_t c = lowest_bit(below);
-        if (c0 + c != skip) one.add(value[c]);
-      }
-      if (!all_noted) continue;
-      for (std::uint32_t hit = at_most_mask(lower, len, one.worst()); hit != 0; hit &= hit - 1) {
-        const std::size_t c = lowest_bit(hit);
-        if (c0 + c == skip) continue;
-        if (noted == noted_capacity) {
-          all_noted = false;
-          break;
-        }
-        noted_index[noted] = c0 + c;
-        noted_lower[noted] = lower[c];
-        ++noted;
-      }
-      continue;
-    }
     for (std::size_t c = 0; c < len; ++c) {
       const std::size_t cc = c0 + c;
       value[c] = recompute.upper(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
+      if (one_list) lower[c] = recompute.lower(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
     }
-    for (std::size_t c = 0; c < len; ++c) {
-      if (c0 + c != skip) limits[group(c0 + c)].add(value[c]);
+    if (!one_list) {
+      for (std::size_t c = 0; c < len; ++c) {
+        if (c0 + c != skip) limits[group(c0 + c)].add(value[c]);
+      }
+      continue;
+    }
+    // Only the values below the limit's worst() of the moment are offered to it.
+    for (std::uint32_t below = below_mask(value, len, one.worst()); below != 0; below &= below - 1) {
+      const std::size_t c = lowest_bit(below);
+      if (c0 + c != skip) one.add(value[c]);
+    }
+    if (!all_noted) continue;
+    for (std::uint32_t hit = at_most_mask(lower, len, one.worst()); hit != 0; hit &= hit - 1) {
+      const std::size_t c = lowest_bit(hit);
+      if (c0 + c == skip) continue;
+      if (noted == noted_capacity) {
+        all_noted = false;
+        break;
+      }
+      noted_index[noted] = c0 + c;
+      noted_lower[noted] = lower[c];
+      ++noted;
     }
   }
   for (std::size_t gq = 0; gq < groups; ++gq) limit[gq] = limits[gq].limit();
 
   if (all_noted) {
     // The noted candidates in increasing order, as the full second pass below would meet them.
-    const std::size_t list = i * groups;
-    for (std::size_t q = 0; q < noted; ++q) {
-      const std::size_t cc = noted_index[q];
-      if (noted_lower[q] > std::min(limit[0], lists.bound[list])) continue;
-      const double exact = recompute.distance(ai, si, aj[cc], sj[cc], xi, xj + cc * ldj);
-      if (exact <= lists.bound[list]) lists.offer(list, exact, j0 + cc);
-    }
+    for (std::size_t q = 0; q < noted; ++q) offer_if_within(noted_index[q], noted_lower[q], 0);
     return;
   }
 
@@ -454,14 +453,11 @@ void feed_list(double ai, double si, const double* aj, const double* sj, candida
     const double bound = largest(limit, groups);
     for (std::size_t c = 0; c < len; ++c) {
       const std::size_t cc = c0 + c;
-      value[c] = recompute.lower(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
+      lower[c] = recompute.lower(ai, si, aj[cc], sj[cc], static_cast<double>(g[cc]));
     }
-    for (std::uint32_t hit = at_most_mask(value, len, bound); hit != 0; hit &= hit - 1) {
+    for (std::uint32_t hit = at_most_mask(lower, len, bound); hit != 0; hit &= hit - 1) {
       const std::size_t c = lowest_bit(hit);
-      const std::size_t cc = c0 + c, j = j0 + cc, gq = group(cc), list = i * groups + gq;
-      if (cc == skip || value[c] > std::min(limit[gq], lists.bound[list])) continue;
-      const double exact = recompute.distance(ai, si, aj[cc], sj[cc], xi, xj + cc * ldj);
-      if (exact <= lists.bound[list]) lists.offer(list, exact, j);
+      if (c0 + c != skip) offer_if_within(c0 + c, lower[c], group(c0 + c));
     }
   }
 }
@@ -490,22 +486,24 @@ void feed_row(const C* g, std::size_t end, std::size_t skip, const tile_side<C>&
             recompute, own.x + r * own.ld, others.x, others.ld, skip);
 }
 
-/// Offers the columns [c0, c1) of a tile (entries tile[r·ld + col], rows r in [0, rows)) each to
-/// the list of its point of `columns`, as the candidates r of `rows_side`. The strip is first
-/// transposed into `strip` (c1 − c0 rows of `rows` values, padded by 64 bytes; read in the tile's
-/// row order) so that each column is one contiguous row for feed_row.
+/// Offers the columns [first, last) of a tile (entries tile[r·ld + col], rows r in [0, rows))
+/// each to the list of its point of `columns`, as the candidates r of `rows_side`. Each strip of
+/// `run` columns is first transposed (into `run` rows of `rows` values, padded by 64 bytes; read
+/// in the tile's row order) so that each column is one contiguous row for feed_row.
 template <class C>
-void feed_columns(const C* tile, std::size_t ld, std::size_t rows, std::size_t c0, std::size_t c1,
+void feed_columns(const C* tile, std::size_t ld, std::size_t rows, std::size_t first, std::size_t last,
                   const tile_side<C>& columns, double c, const tile_side<C>& rows_side, candidate_lists& lists,
-                  const std::vector<std::size_t>* group_of, const pair_recompute<C>& recompute,
-                  std::vector<C>& strip) {
-  const std::size_t width = c1 - c0, stride = rows + 64 / sizeof(C);  // padded as the tile's rows
-  strip.resize(width * stride);
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t q = 0; q < width; ++q) strip[q * stride + r] = tile[r * ld + c0 + q];
-  }
-  for (std::size_t q = 0; q < width; ++q) {
-    feed_row(strip.data() + q * stride, rows, no_skip, columns, c0 + q, c, rows_side, lists, group_of, recompute);
+                  const std::vector<std::size_t>* group_of, const pair_recompute<C>& recompute) {
+  const std::size_t stride = rows + 64 / sizeof(C);  // padded as the tile's rows
+  std::vector<C> strip(std::min(run, last - first) * stride);
+  for (std::size_t c0 = first; c0 < last; c0 += run) {
+    const std::size_t width = std::min(run, last - c0);
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t q = 0; q < width; ++q) strip[q * stride + r] = tile[r * ld + c0 + q];
+    }
+    for (std::size_t q = 0; q < width; ++q) {
+      feed_row(strip.data() + q * stride, rows, no_skip, columns, c0 + q, c, rows_side, lists, group_of, recompute);
+    }
   }
 }
 
@@ -603,11 +601,7 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, de
           return;
         }
         const std::size_t q0 = (task - chunks_i) * chunk, q1 = std::min(bj, q0 + chunk);
-        std::vector<C> strip;
-        for (std::size_t c0 = q0; c0 < q1; c0 += run) {
-          feed_columns(tile.data(), ld, bi, c0, std::min(q1, c0 + run), side_j, terms.c, side_i, lists, group_of,
-                       recompute, strip);
-        }
+        feed_columns(tile.data(), ld, bi, q0, q1, side_j, terms.c, side_i, lists, group_of, recompute);
       };
       icl::detail::beside_blas_for(0, chunks_i + chunks_j, 2 * bi * bj, update);
     }

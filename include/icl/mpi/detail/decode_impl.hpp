@@ -87,10 +87,9 @@ void offer_pairs(const knn_block<C>& lower, const knn_block<C>& upper, std::size
       if (upper_lists != nullptr && !diagonal) {
         const std::size_t strips = (bj + decode::detail::run - 1) / decode::detail::run;
         icl::detail::beside_blas_for(0, strips, bi * bj, [&](std::size_t q) {
-          std::vector<C> strip;
           const std::size_t c0 = q * decode::detail::run;
           decode::detail::feed_columns(tile.data(), ld, bi, c0, std::min(bj, c0 + decode::detail::run), side_j, c,
-                                       side_i, *upper_lists, nullptr, recompute, strip);
+                                       side_i, *upper_lists, nullptr, recompute);
         });
       }
     }
