@@ -139,10 +139,10 @@ std::vector<double> offset_rows(std::size_t n, std::size_t d) {
 }
 
 /// The k nearest neighbours of every row of x (n x d) by exact squared Euclidean distance in
-/// double, ties by index: n·k indices, row by row. Adds to `ties` the rows whose k-th and
-/// (k+1)-th distances are equal.
+/// double, ties by index: n·k indices, row by row. Adds to `*ties`, when given, the rows whose
+/// k-th and (k+1)-th distances are equal.
 std::vector<std::size_t> exact_neighbors(const std::vector<double>& x, std::size_t n, std::size_t d, std::size_t k,
-                                         std::size_t& ties) {
+                                         std::size_t* ties = nullptr) {
   std::vector<std::size_t> out;
   for (std::size_t i = 0; i < n; ++i) {
     std::vector<std::pair<double, std::size_t>> all;
@@ -154,7 +154,7 @@ std::vector<std::size_t> exact_neighbors(const std::vector<double>& x, std::size
     }
     std::sort(all.begin(), all.end());
     for (std::size_t r = 0; r < k; ++r) out.push_back(all[r].second);
-    if (k < all.size() && all[k - 1].first == all[k].first) ++ties;
+    if (ties != nullptr && k < all.size() && all[k - 1].first == all[k].first) ++*ties;
   }
   return out;
 }
@@ -172,7 +172,7 @@ TEMPLATE_TEST_CASE("kNN near ties: a pair's distance does not depend on the tile
   for (const auto& X : icl_test::all_layouts<TestType>(x, n, d)) {
     // k = 40 and n - 1: lists longer than tile_limit's inline array, and beyond the sorted lists.
     for (const std::size_t k : {std::size_t{1}, std::size_t{5}, std::size_t{12}, std::size_t{40}, n - 1}) {
-      const std::vector<std::size_t> expected = exact_neighbors(x, n, d, k, ties);
+      const std::vector<std::size_t> expected = exact_neighbors(x, n, d, k, &ties);
       std::vector<int> first_predictions;
       std::vector<double> first_pairwise;
       for (const dissimilarity kind : {dissimilarity::euclidean, dissimilarity::cosine}) {
@@ -214,9 +214,8 @@ TEMPLATE_TEST_CASE("kNN: tiles wider than the noted candidates of one list give 
   const std::size_t n = 300, d = 24;
   const std::vector<double> x = offset_rows(n, d);
   const auto X = icl_test::row_major<TestType>(x, n, d);
-  std::size_t ties = 0;
   for (const std::size_t k : {std::size_t{5}, std::size_t{200}}) {
-    const std::vector<std::size_t> expected = exact_neighbors(x, n, d, k, ties);
+    const std::vector<std::size_t> expected = exact_neighbors(x, n, d, k);
     for (const std::size_t block : {0, 7, 150}) {
       INFO("k " << k << " block " << block);
       decode_params p;

@@ -507,6 +507,38 @@ void feed_columns(const C* tile, std::size_t ld, std::size_t rows, std::size_t f
   }
 }
 
+/// Offers every pair of one tile (entries tile[r·ld + col]: rows r < bi of `side_i`, columns
+/// col < bj of `side_j`) to the candidate lists: to row r's list in `row_lists` as the row pass
+/// (feed_row) and, off the diagonal, to column col's list in `column_lists` as the column pass
+/// (feed_columns); either may be null. A diagonal tile (the pairs within one block) must be whole
+/// (mirror_upper_triangle): each row then takes all its pairs in the tile as one row, so its
+/// list's limit (tile_limit) sees all of them, and the pair (r, r) is skipped. One loop per tile
+/// (see icl::detail::beside_blas_for) over chunks of rows and of columns whose lists only that
+/// task writes: about four tasks per thread and side, a multiple of the run length (results do
+/// not depend on it).
+template <class C>
+void feed_tile(const C* tile, std::size_t ld, std::size_t bi, std::size_t bj, bool diagonal, const tile_side<C>& side_i,
+               const tile_side<C>& side_j, double c, candidate_lists* row_lists, candidate_lists* column_lists,
+               const std::vector<std::size_t>* group_of, const pair_recompute<C>& recompute) {
+  const auto threads = static_cast<std::size_t>(icl::max_threads());
+  const std::size_t widest = std::max(bi, bj);
+  const std::size_t chunk = std::max<std::size_t>(run, (widest + 4 * threads * run - 1) / (4 * threads * run) * run);
+  const std::size_t chunks_i = row_lists != nullptr ? (bi + chunk - 1) / chunk : 0;
+  const std::size_t chunks_j = column_lists != nullptr && !diagonal ? (bj + chunk - 1) / chunk : 0;
+  const auto update = [&](std::size_t task) {
+    if (task < chunks_i) {
+      const std::size_t r0 = task * chunk, r1 = std::min(bi, r0 + chunk);
+      for (std::size_t r = r0; r < r1; ++r) {
+        feed_row(tile + r * ld, bj, diagonal ? r : no_skip, side_i, r, c, side_j, *row_lists, group_of, recompute);
+      }
+      return;
+    }
+    const std::size_t q0 = (task - chunks_i) * chunk, q1 = std::min(bj, q0 + chunk);
+    feed_columns(tile, ld, bi, q0, q1, side_j, c, side_i, *column_lists, group_of, recompute);
+  };
+  icl::detail::beside_blas_for(0, chunks_i + chunks_j, (chunks_i > 0) * bi * bj + (chunks_j > 0) * bi * bj, update);
+}
+
 /// Copies the upper triangle of a size x size tile (leading dimension ld) to its lower triangle,
 /// in square blocks so that both the rows read and the columns written stay in cache. Task q
 /// writes the columns [q·block, (q + 1)·block) of the lower triangle.
@@ -563,10 +595,6 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, de
   // of the diagonal tile and the column passes evict their own lines.
   const std::size_t ld = b + 64 / sizeof(C);
   std::vector<C> buffer_i, buffer_j, tile(b * ld);
-  // Rows per task of the candidate updates: a multiple of the run length, about four tasks per
-  // thread and tile side (results do not depend on it).
-  const auto threads = static_cast<std::size_t>(icl::max_threads());
-  const std::size_t chunk = std::max<std::size_t>(run, (b + 4 * threads * run - 1) / (4 * threads * run) * run);
   for (std::size_t i0 = 0; i0 < n; i0 += b) {
     const std::size_t bi = std::min(b, n - i0);
     std::size_t ldi = 0;
@@ -584,26 +612,9 @@ void nearest_neighbors(const char* fn, matrix_view<const T> X, std::size_t k, de
       }
       const tile_side<C> side_i{terms.a.data() + i0, terms.s.data() + i0, i0, i0, rows_i, ldi};
       const tile_side<C> side_j{terms.a.data() + j0, terms.s.data() + j0, j0, j0, rows_j, ldj};
-      // One loop per tile (see icl::detail::beside_blas_for), over chunks of rows whose lists only
-      // that task writes: chunks of the rows I (row pass: row i takes the tile row) and, off the
-      // diagonal, chunks of the rows J (column pass: row j takes the tile column). The diagonal
-      // tile is made whole first (its lower triangle from the upper), so that a row of I takes all
-      // its pairs in the tile, as one row, and its list's limit (tile_limit) sees all of them.
+      // The diagonal tile is made whole first (its lower triangle from the upper), as feed_tile needs.
       if (diagonal) mirror_upper_triangle(tile.data(), bi, ld);
-      const std::size_t chunks_i = (bi + chunk - 1) / chunk, chunks_j = diagonal ? 0 : (bj + chunk - 1) / chunk;
-      const auto update = [&](std::size_t task) {
-        if (task < chunks_i) {
-          const std::size_t r0 = task * chunk, r1 = std::min(bi, r0 + chunk);
-          for (std::size_t r = r0; r < r1; ++r) {
-            feed_row(tile.data() + r * ld, bj, diagonal ? r : no_skip, side_i, r, terms.c, side_j, lists, group_of,
-                     recompute);
-          }
-          return;
-        }
-        const std::size_t q0 = (task - chunks_i) * chunk, q1 = std::min(bj, q0 + chunk);
-        feed_columns(tile.data(), ld, bi, q0, q1, side_j, terms.c, side_i, lists, group_of, recompute);
-      };
-      icl::detail::beside_blas_for(0, chunks_i + chunks_j, 2 * bi * bj, update);
+      feed_tile(tile.data(), ld, bi, bj, diagonal, side_i, side_j, terms.c, &lists, &lists, group_of, recompute);
     }
   }
   lists.finish();

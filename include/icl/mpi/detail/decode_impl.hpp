@@ -51,9 +51,9 @@ struct knn_block {
 /// The pairs between rows `lower` and rows `upper` (lower.first < upper.first), or within one
 /// block (upper = lower: the pairs of distinct rows), from Gram tiles of b x b rows with the lower
 /// rows first, as the CPU computes them: the lower rows' lists (list i: lower row i; none when
-/// nullptr) take tile rows, the upper rows' lists tile columns (decode::detail::feed_row and
-/// feed_columns), so both sides of a pair see the same Gram entry; a diagonal tile within one
-/// block is mirrored and fed by rows only, as the CPU's.
+/// nullptr) take tile rows, the upper rows' lists tile columns (decode::detail::feed_tile, as
+/// on the CPU), so both sides of a pair see the same Gram entry; a diagonal tile within one block
+/// is mirrored and fed by rows only, as the CPU's.
 template <class C>
 void offer_pairs(const knn_block<C>& lower, const knn_block<C>& upper, std::size_t d, double c, std::size_t b,
                  decode::detail::candidate_lists* lower_lists, decode::detail::candidate_lists* upper_lists) {
@@ -78,20 +78,8 @@ void offer_pairs(const knn_block<C>& lower, const knn_block<C>& upper, std::size
       } else {
         icl::detail::product_abt<C>(rows_i, bi, d, rows_j, bj, d, d, tile.data(), ld);
       }
-      if (lower_lists != nullptr) {
-        icl::detail::beside_blas_for(0, bi, bi * bj, [&](std::size_t r) {
-          decode::detail::feed_row(tile.data() + r * ld, bj, diagonal ? r : decode::detail::no_skip, side_i, r, c,
-                                   side_j, *lower_lists, nullptr, recompute);
-        });
-      }
-      if (upper_lists != nullptr && !diagonal) {
-        const std::size_t strips = (bj + decode::detail::run - 1) / decode::detail::run;
-        icl::detail::beside_blas_for(0, strips, bi * bj, [&](std::size_t q) {
-          const std::size_t c0 = q * decode::detail::run;
-          decode::detail::feed_columns(tile.data(), ld, bi, c0, std::min(bj, c0 + decode::detail::run), side_j, c,
-                                       side_i, *upper_lists, nullptr, recompute);
-        });
-      }
+      decode::detail::feed_tile(tile.data(), ld, bi, bj, diagonal, side_i, side_j, c, lower_lists, upper_lists,
+                                nullptr, recompute);
     }
   }
 }
